@@ -1,0 +1,175 @@
+//! `lore lock status|hold|break`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use lore::error::fmt_duration;
+use lore::index::{Index, LockEventRow};
+use lore::lock::{self, BreakOutcome, Holder};
+use lore::{Error, Result};
+
+use super::record::WaitReporter;
+use super::{Ctx, print_json};
+
+#[derive(Subcommand, Debug)]
+pub enum LockCommand {
+    /// Who holds the store lock, since when, and whether it is stale
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take the lock and hold it (for demonstrations and contention tests)
+    Hold {
+        /// How long: 10s, 500ms, 2m, 1.5s
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+        duration: Duration,
+    },
+    /// Break a stale lock directory after showing its holder (refuses a live one)
+    Break {
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+        /// Also break a lock directory whose holder cannot be told (no record, another host)
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration; use e.g. 10s, 500ms, 2m"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}` has an unknown unit; use ms, s, m or h")),
+    };
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("`{s}` is out of range (0 to 24h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub fn run(ctx: &Ctx, cmd: LockCommand) -> Result<()> {
+    let store = ctx.store()?;
+    let paths = store.lock_paths();
+    match cmd {
+        LockCommand::Status { json } => {
+            let st = lock::status(&paths);
+            if json {
+                print_json(&st);
+            } else {
+                println!("{}", describe_status(&st));
+            }
+            Ok(())
+        }
+        LockCommand::Hold { duration } => hold(ctx, &store, duration),
+        LockCommand::Break { yes, force } => {
+            let st = lock::status(&paths);
+            if st.state == "free" {
+                println!("the store lock is free; nothing to break");
+                return Ok(());
+            }
+            println!("{}", describe_status(&st));
+            if !yes && !confirm("Break it?")? {
+                return Err(Error::Lock("not broken".into()));
+            }
+            match lock::break_lock(&paths, force)? {
+                BreakOutcome::Broken(h) => println!(
+                    "broke the lock{}",
+                    h.map(|h| format!(" held by {}", h.describe()))
+                        .unwrap_or_default()
+                ),
+                BreakOutcome::NothingToBreak => {
+                    println!("the store lock is free; nothing to break")
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn describe_holder(h: &Holder) -> String {
+    let mut s = h.describe();
+    if let Some(d) = h.held_for() {
+        s.push_str(&format!(", held for {}", fmt_duration(d)));
+    }
+    s
+}
+
+fn describe_status(st: &lock::Status) -> String {
+    let path = st.path.display();
+    let how = st.strategy.map(|s| format!(" [{s}]")).unwrap_or_default();
+    match st.state {
+        "free" => format!("free: nobody holds {path}"),
+        "stale" => format!(
+            "stale: {path} is left by {}, which no longer exists{how}; `lore lock break` removes it (the next save also does)",
+            st.holder.as_ref().map(describe_holder).unwrap_or_default()
+        ),
+        _ => match &st.holder {
+            Some(h) => format!("held: {path} by {}{how}", describe_holder(h)),
+            None => format!(
+                "held: {path} by an unknown process{how}{}",
+                st.note
+                    .as_ref()
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default()
+            ),
+        },
+    }
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            "yes",
+            "standard input is not a terminal; pass --yes to confirm",
+        ));
+    }
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::Lock(e.to_string()))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+fn hold(ctx: &Ctx, store: &lore::store::Store, duration: Duration) -> Result<()> {
+    let index = Index::open(store).ok();
+    let opts = ctx.lock_options("hold");
+    let mut reporter = WaitReporter::default();
+    let guard = lock::acquire(&store.lock_paths(), &opts, &mut |e| reporter.on_event(&e))?;
+    println!(
+        "holding the store lock {} for {} (pid {}); Ctrl-C releases it",
+        store.lock_paths().file.display(),
+        fmt_duration(duration),
+        std::process::id()
+    );
+    let _ = std::io::stdout().flush();
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !ctx.interrupted.load(Ordering::Relaxed) {
+        std::thread::sleep((until - Instant::now()).min(Duration::from_millis(10)));
+    }
+    if let Some(index) = &index {
+        let _ = index.log_lock_event(&LockEventRow {
+            operation: "hold",
+            waited: guard.waited,
+            held: Some(guard.held_for()),
+            outcome: "ok",
+        });
+    }
+    guard.release()?;
+    println!("released");
+    Ok(())
+}

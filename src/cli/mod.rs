@@ -1,0 +1,186 @@
+//! The command line: argument parsing with clap, then a thin call into the library.
+//!
+//! Every command prints its result on stdout and at most one line of error on stderr, and exits
+//! with a documented status (see [`lore::error::exit`]).
+
+mod lock;
+mod query;
+mod record;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lore::error::exit;
+use lore::lock::{LockOptions, Strategy};
+use lore::store::Store;
+use lore::{Error, Result};
+
+const EXAMPLES: &str = "\
+Examples:
+  lore record --title 'Deploy ran twice' --domain ci --severity high --summary 'The retry fired early'
+  echo 'Long summary…' | lore record --title 'Flaky test' --domain testing --summary -
+  lore list --domain ci --limit 20
+  lore search 'lock contention' --json
+  lore lock status
+  lore --store ~/team-memory list";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lore",
+    version,
+    about = "Record failures and the lessons learned from them, in a git-backed store",
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Global {
+    /// The store to use (a git work tree); default: the platform data directory
+    #[arg(long, global = true, env = "LORE_STORE", value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// How long to wait for the store lock: seconds (2.5) or a duration (500ms, 2m)
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = lock::parse_duration)]
+    lock_timeout: Duration,
+    /// How to lock: flock on <git-dir>/claude-lock, or the lock directory claude-lock.dir
+    #[arg(long, global = true, value_enum, default_value_t = StrategyArg::Flock)]
+    lock_strategy: StrategyArg,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum StrategyArg {
+    Flock,
+    Mkdir,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Record a learning (for scripts and hooks; `FAILURE_*` variables fill absent flags)
+    Record(record::RecordArgs),
+    /// List learnings, newest first
+    List(query::ListArgs),
+    /// Show one learning by id or path
+    Show(query::ShowArgs),
+    /// Full-text search, best match first
+    Search(query::SearchArgs),
+    /// Inspect, hold or break the store lock
+    #[command(subcommand)]
+    Lock(lock::LockCommand),
+    /// Create a store in DIR (git repository, index, .gitignore, first commit)
+    Init {
+        /// Where to create it
+        dir: PathBuf,
+    },
+}
+
+/// What every command needs: the parsed global options and the Ctrl-C flag.
+pub struct Ctx {
+    store: Option<PathBuf>,
+    lock_timeout: Duration,
+    lock_strategy: Strategy,
+    pub interrupted: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    /// Opens the chosen store; the default one is created on first use.
+    pub fn store(&self) -> Result<Store> {
+        match &self.store {
+            Some(dir) => Store::open(dir),
+            None => Store::open_default(),
+        }
+    }
+
+    pub fn lock_options(&self, operation: &str) -> LockOptions {
+        LockOptions {
+            timeout: self.lock_timeout,
+            strategy: self.lock_strategy,
+            operation: operation.into(),
+            cancel: Some(self.interrupted.clone()),
+        }
+    }
+}
+
+/// Prints JSON with every terminal-interpreted character escaped.
+pub fn print_json<T: serde::Serialize>(value: &T) {
+    let text = serde_json::to_string_pretty(value).expect("serialisable");
+    println!("{}", lore::sanitize::json_safe(&text));
+}
+
+/// Ctrl-C and SIGTERM set a flag that lock waits poll, so an interrupted wait gives up cleanly
+/// and a save already inside its critical section finishes or rolls back. A second Ctrl-C
+/// exits at once.
+fn install_signal_flag() -> Arc<AtomicBool> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        let _ = flag::register_conditional_shutdown(sig, exit::INTERRUPTED, interrupted.clone());
+        let _ = flag::register(sig, interrupted.clone());
+    }
+    interrupted
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::BAD_INPUT,
+            };
+        }
+    };
+    let ctx = Ctx {
+        store: cli.global.store.clone(),
+        lock_timeout: cli.global.lock_timeout,
+        lock_strategy: match cli.global.lock_strategy {
+            StrategyArg::Flock => Strategy::Flock,
+            StrategyArg::Mkdir => Strategy::Mkdir,
+        },
+        interrupted: install_signal_flag(),
+    };
+    let result = match cli.command {
+        None => query::list(&ctx, &query::ListArgs::default()),
+        Some(Command::Record(args)) => record::run(&ctx, args),
+        Some(Command::List(args)) => query::list(&ctx, &args),
+        Some(Command::Show(args)) => query::show(&ctx, &args),
+        Some(Command::Search(args)) => query::search(&ctx, &args),
+        Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
+        Some(Command::Init { dir }) => init(&dir),
+    };
+    match result {
+        Ok(()) if ctx.interrupted.load(Ordering::Relaxed) => exit::INTERRUPTED,
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("lore: {}", lore::sanitize::display_line(&e.to_string()));
+            e.exit_code()
+        }
+    }
+}
+
+fn init(dir: &std::path::Path) -> Result<()> {
+    let store = Store::init(dir)?;
+    println!("initialised a lore store in {}", store.root().display());
+    Ok(())
+}
+
+/// Reads all of standard input as text (for `--summary -` and `--body-file -`).
+pub fn read_stdin(field: &'static str) -> Result<String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::invalid(field, format!("could not read standard input: {e}")))?;
+    String::from_utf8(buf).map_err(|_| Error::invalid(field, "standard input is not valid UTF-8"))
+}

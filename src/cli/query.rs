@@ -1,0 +1,199 @@
+//! `lore list`, `lore show`, `lore search`: reading the index and the markdown.
+
+use clap::Args;
+use lore::index::{Filter, Index, Row, read_body};
+use lore::sanitize::{display_block, display_line};
+use lore::store::Store;
+use lore::{Error, Result};
+
+use super::{Ctx, print_json};
+
+#[derive(Args, Debug, Default)]
+pub struct ListArgs {
+    /// Only this domain (case-insensitive)
+    #[arg(long)]
+    domain: Option<String>,
+    /// Only this type (failure, success, …)
+    #[arg(long = "type", value_name = "TYPE")]
+    kind: Option<String>,
+    /// Only this severity (1–5 or a word)
+    #[arg(long)]
+    severity: Option<String>,
+    /// Only learnings created on or after this day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// At most this many
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Print a JSON array of rows
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// A learning's id, or its file path relative to the store
+    target: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// Words to find; each matches as a prefix, all must match
+    query: String,
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+impl ListArgs {
+    fn filter(&self) -> Result<Filter> {
+        let severity = self
+            .severity
+            .as_deref()
+            .map(str::parse::<lore::learning::Severity>)
+            .transpose()?;
+        let kind = self
+            .kind
+            .as_deref()
+            .map(str::parse::<lore::learning::Kind>)
+            .transpose()?;
+        if let Some(since) = &self.since
+            && since.parse::<jiff::civil::Date>().is_err()
+        {
+            return Err(Error::invalid(
+                "since",
+                format!("`{}` is not a date; use YYYY-MM-DD", display_line(since)),
+            ));
+        }
+        Ok(Filter {
+            kind: kind.map(|k| k.as_str().to_string()),
+            domain: self.domain.clone(),
+            severity: severity.map(|s| s.get()),
+            since: self.since.clone(),
+        })
+    }
+}
+
+fn open(ctx: &Ctx) -> Result<(Store, Index)> {
+    let store = ctx.store()?;
+    let index = Index::open(&store)?;
+    Ok((store, index))
+}
+
+pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
+    let filter = args.filter()?;
+    let (store, index) = open(ctx)?;
+    let rows = index.list(&filter, if args.limit == 0 { 50 } else { args.limit }, 0)?;
+    if args.json {
+        print_json(&rows);
+    } else if rows.is_empty() && index.count(&Filter::default())? == 0 {
+        println!(
+            "No learnings yet in {}.\nRecord the first one:\n  lore record --title 'What failed' --domain area --summary 'What you learned'",
+            store.root().display()
+        );
+    } else {
+        print_table(&rows);
+    }
+    Ok(())
+}
+
+pub fn search(ctx: &Ctx, args: &SearchArgs) -> Result<()> {
+    let (_store, mut index) = open(ctx)?;
+    let rows = index.search(&args.query, &Filter::default(), args.limit.max(1))?;
+    if args.json {
+        print_json(&rows);
+    } else if rows.is_empty() {
+        println!("no learning matches `{}`", display_line(&args.query));
+    } else {
+        print_table(&rows);
+    }
+    Ok(())
+}
+
+fn print_table(rows: &[Row]) {
+    let id_width = rows
+        .iter()
+        .map(|r| r.id.to_string().len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    println!(
+        "{:>id_width$}  {:<10}  {:<3}  {:<11}  {:<16}  TITLE",
+        "ID", "DATE", "SEV", "TYPE", "DOMAIN"
+    );
+    for r in rows {
+        let sev = r
+            .severity
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:>id_width$}  {:<10}  {:<3}  {:<11}  {:<16}  {}",
+            r.id,
+            display_line(r.date()),
+            sev,
+            display_line(&r.kind),
+            display_line(&truncate(r.domain.as_deref().unwrap_or(""), 16)),
+            display_line(&r.title)
+        );
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    row: &'a Row,
+    /// The markdown file's text, `null` when the file is missing.
+    body: Option<String>,
+}
+
+pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
+    let (store, index) = open(ctx)?;
+    let target = args.target.trim();
+    let row = match target.parse::<i64>() {
+        Ok(id) => index.get(id)?,
+        Err(_) => {
+            let rel = std::path::Path::new(target);
+            let rel = rel.strip_prefix(store.root()).unwrap_or(rel);
+            index.get_by_path(&rel.to_string_lossy())?
+        }
+    }
+    .ok_or_else(|| Error::NotFound(display_line(target)))?;
+    let body = read_body(store.root(), &row.filepath);
+    if args.json {
+        print_json(&Shown { row: &row, body });
+        return Ok(());
+    }
+    println!("#{} {}", row.id, display_line(&row.title));
+    println!(
+        "type: {}  domain: {}  severity: {}  created: {}",
+        display_line(&row.kind),
+        display_line(row.domain.as_deref().unwrap_or("")),
+        row.severity
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into()),
+        display_line(row.created_at.as_deref().unwrap_or(""))
+    );
+    println!("file: {}", display_line(&row.filepath));
+    println!();
+    match body {
+        Some(text) => print!("{}", display_block(&text)),
+        None => println!(
+            "(the file {} is missing; `lore doctor` reports such rows)",
+            display_line(&row.filepath)
+        ),
+    }
+    Ok(())
+}

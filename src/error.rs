@@ -1,0 +1,188 @@
+//! One error type for the library, with the exit status each kind maps to.
+//!
+//! The command line prints `Error`'s `Display` as its single line on stderr, so every message
+//! says what went wrong *and* what the user can do about it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::lock::Holder;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Exit statuses, documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILURE: i32 = 1;
+    pub const BAD_INPUT: i32 = 2;
+    pub const LOCK_TIMEOUT: i32 = 3;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// A step of the record pipeline; named in errors so the user knows how far a save got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Lock,
+    ChoosePath,
+    WriteFile,
+    InsertRow,
+    Commit,
+    CommitIndex,
+    Release,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Lock => "taking the store lock",
+            Step::ChoosePath => "choosing a file name",
+            Step::WriteFile => "writing the markdown file",
+            Step::InsertRow => "inserting the index row",
+            Step::Commit => "committing to git",
+            Step::CommitIndex => "committing the index",
+            Step::Release => "releasing the lock",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad user input: names the field and the limit. Nothing was written.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+
+    #[error(
+        "timed out after {} waiting for the store lock {}{}; run `lore lock status` to see who holds it",
+        fmt_duration(*waited),
+        path.display(),
+        holder_suffix(holder.as_deref())
+    )]
+    LockTimeout {
+        path: PathBuf,
+        waited: Duration,
+        holder: Option<Box<Holder>>,
+    },
+
+    #[error("gave up waiting for the store lock {}", path.display())]
+    LockCancelled { path: PathBuf },
+
+    #[error("{0}")]
+    Lock(String),
+
+    #[error("{} is not a lore store ({reason}); create one with `lore init {}`", path.display(), path.display())]
+    NotAStore { path: PathBuf, reason: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("refusing to use {}: it is a symbolic link (lore never follows links inside a store)", path.display())]
+    Symlink { path: PathBuf },
+
+    #[error(
+        "the index {} cannot be read ({source}); rebuild it from the markdown with `lore reindex`",
+        path.display()
+    )]
+    BadIndex {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+
+    #[error("index: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("git: {0}")]
+    Git(String),
+
+    #[error(
+        "{} exists: another git command is running or crashed. Wait for it to finish; if no git process is running, remove the file and retry",
+        path.display()
+    )]
+    GitLocked { path: PathBuf },
+
+    #[error("HEAD is detached in {}; check out a branch (`git switch main`) and retry", path.display())]
+    DetachedHead { path: PathBuf },
+
+    #[error("no learning {0}; see `lore list`")]
+    NotFound(String),
+
+    #[error("could not save: {step} failed: {source}. Nothing was saved")]
+    Step { step: Step, source: Box<Error> },
+
+    #[cfg(feature = "fault-injection")]
+    #[error("injected fault at {0}")]
+    Injected(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid { .. } => exit::BAD_INPUT,
+            Error::LockTimeout { .. } => exit::LOCK_TIMEOUT,
+            Error::LockCancelled { .. } => exit::INTERRUPTED,
+            Error::Step { source, .. } => source.exit_code(),
+            _ => exit::FAILURE,
+        }
+    }
+
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn at(self, step: Step) -> Self {
+        match self {
+            // Already attributed, or a lock outcome that speaks for itself.
+            e @ (Error::Step { .. } | Error::LockTimeout { .. } | Error::LockCancelled { .. }) => e,
+            e => Error::Step {
+                step,
+                source: Box::new(e),
+            },
+        }
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        Error::Git(e.message().to_string())
+    }
+}
+
+fn holder_suffix(holder: Option<&Holder>) -> String {
+    match holder {
+        Some(h) => format!(" held by {}", h.describe()),
+        None => String::new(),
+    }
+}
+
+/// `2.5 s`, `30 s`, `450 ms`: short and exact enough for a status line.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) || ms >= 10_000 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}

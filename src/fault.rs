@@ -1,0 +1,73 @@
+//! Test-only hooks, compiled in only with the `fault-injection` feature (which `cargo test`
+//! turns on through a dev-dependency; release builds never have it).
+//!
+//! - `LORE_FAULT=<point>:<error|crash>[,…]` makes the record pipeline fail at a named point,
+//!   or kill itself there with SIGKILL, as a crash would.
+//! - `LORE_TEST_CS_LOG=<file>` appends `<pid> start <ns>` and `<pid> end <ns>` lines (wall-clock
+//!   nanoseconds) when the critical section begins and ends, so tests can prove no two writers
+//!   ever overlapped.
+
+use crate::error::Result;
+
+/// The named points, in pipeline order.
+pub const POINTS: [&str; 7] = [
+    "after-lock",
+    "after-write",
+    "after-insert",
+    "after-objects",
+    "before-ref",
+    "after-commit",
+    "before-unlock",
+];
+
+#[cfg(feature = "fault-injection")]
+pub fn point(name: &str) -> Result<()> {
+    let Ok(spec) = std::env::var("LORE_FAULT") else {
+        return Ok(());
+    };
+    for item in spec.split(',') {
+        match item.split_once(':') {
+            Some((p, "error")) if p == name => {
+                return Err(crate::error::Error::Injected(name.to_string()));
+            }
+            Some((p, "crash")) if p == name => {
+                let _ = rustix::process::kill_process(
+                    rustix::process::getpid(),
+                    rustix::process::Signal::KILL,
+                );
+                std::process::abort();
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn point(_name: &str) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(feature = "fault-injection")]
+pub fn critical_section(event: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("LORE_TEST_CS_LOG") else {
+        return;
+    };
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{} {event} {ns}", std::process::id());
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn critical_section(_event: &str) {}

@@ -1,0 +1,568 @@
+//! The SQLite index (`memory/index.db`, table `learnings`): derived from the markdown, shared
+//! with other tools, and opened whatever its vintage.
+//!
+//! lore only *adds* to an existing index: the columns it needs (nullable), indexes, an FTS5
+//! table and its own tables (`lore_meta`, `lock_events`). It never drops or rewrites other
+//! tools' rows, tables or triggers, and installs no triggers of its own, so a tool that writes
+//! `learnings` with an SQLite build lacking FTS5 keeps working. Rows inserted by such tools are
+//! picked up into the search index by [`Index::catch_up`].
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::Value;
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::learning::{Learning, Severity};
+use crate::store::Store;
+
+/// Bumped when lore adds something to the schema.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long a statement waits for another writer before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Files larger than this are indexed by their first bytes only.
+const MAX_INDEXED_BODY: u64 = 1 << 20;
+
+/// The schema lore creates in a new store: vintage B (the installer's), so other tools' CHECKs
+/// hold, with `updated_at` defaulting like `created_at`.
+const CREATE_LEARNINGS: &str = "
+CREATE TABLE IF NOT EXISTS learnings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL CHECK(type IN ('failure','success','heuristic','experiment','observation')),
+    filepath TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT,
+    tags TEXT,
+    domain TEXT,
+    severity INTEGER DEFAULT 3 CHECK(severity >= 1 AND severity <= 5),
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at DATETIME DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX IF NOT EXISTS idx_learnings_type ON learnings(type);
+CREATE INDEX IF NOT EXISTS idx_learnings_domain ON learnings(domain);
+CREATE INDEX IF NOT EXISTS idx_learnings_tags ON learnings(tags);
+";
+
+const LORE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS lore_meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS lock_events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    waited_ms INTEGER NOT NULL,
+    held_ms INTEGER,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lore_lock_events_at ON lock_events(at);
+CREATE INDEX IF NOT EXISTS lore_learnings_filepath ON learnings(filepath);
+CREATE INDEX IF NOT EXISTS lore_learnings_newest ON learnings(created_at DESC, id DESC);
+CREATE VIRTUAL TABLE IF NOT EXISTS lore_fts USING fts5(
+    title, summary, tags, domain, body,
+    content='', contentless_delete=1,
+    tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+";
+
+/// One row of `learnings`, as `lore list --json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub tags: Option<String>,
+    pub domain: Option<String>,
+    /// An integer 1–5; `None` where an old row holds something else.
+    pub severity: Option<u8>,
+    pub filepath: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+const ROW_COLUMNS: &str = "l.id, l.type, l.title, l.summary, l.tags, l.domain, l.severity, l.filepath, l.created_at, l.updated_at";
+
+fn text(v: Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(f) => Some(f.to_string()),
+        Value::Text(s) => Some(s),
+        Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+impl Row {
+    fn from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+        let severity = match r.get::<_, Value>(6)? {
+            Value::Integer(n) => Severity::new(n).map(Severity::get),
+            Value::Real(f) => Severity::new(f as i64).map(Severity::get),
+            Value::Text(s) => Severity::parse_lenient(&s).map(Severity::get),
+            _ => None,
+        };
+        Ok(Row {
+            id: r.get(0)?,
+            kind: text(r.get(1)?).unwrap_or_default(),
+            title: text(r.get(2)?).unwrap_or_default(),
+            summary: text(r.get(3)?),
+            tags: text(r.get(4)?),
+            domain: text(r.get(5)?),
+            severity,
+            filepath: text(r.get(7)?).unwrap_or_default(),
+            created_at: text(r.get(8)?),
+            updated_at: text(r.get(9)?),
+        })
+    }
+
+    /// `YYYY-MM-DD` of `created_at`, or blank.
+    pub fn date(&self) -> &str {
+        self.created_at
+            .as_deref()
+            .map(|s| s.get(..10).unwrap_or(s))
+            .unwrap_or("")
+    }
+}
+
+/// Which rows `list` shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub kind: Option<String>,
+    pub domain: Option<String>,
+    pub severity: Option<u8>,
+    /// `YYYY-MM-DD`: rows created on or after that day (UTC).
+    pub since: Option<String>,
+}
+
+impl Filter {
+    fn sql(&self) -> (String, Vec<Value>) {
+        let mut clauses = Vec::new();
+        let mut args = Vec::new();
+        if let Some(k) = &self.kind {
+            clauses.push("l.type = ?");
+            args.push(Value::Text(k.clone()));
+        }
+        if let Some(d) = &self.domain {
+            clauses.push("l.domain = ? COLLATE NOCASE");
+            args.push(Value::Text(d.clone()));
+        }
+        if let Some(s) = self.severity {
+            clauses.push("l.severity = ?");
+            args.push(Value::Integer(s.into()));
+        }
+        if let Some(s) = &self.since {
+            clauses.push("l.created_at >= ?");
+            args.push(Value::Text(s.clone()));
+        }
+        let sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" AND {}", clauses.join(" AND "))
+        };
+        (sql, args)
+    }
+}
+
+/// One lock acquisition (or failure to acquire), for `lock_events`.
+#[derive(Debug, Clone)]
+pub struct LockEventRow<'a> {
+    pub operation: &'a str,
+    pub waited: Duration,
+    pub held: Option<Duration>,
+    pub outcome: &'a str,
+}
+
+pub struct Index {
+    conn: Connection,
+    root: PathBuf,
+    path: PathBuf,
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC, the format of SQLite's `CURRENT_TIMESTAMP`.
+pub fn now_timestamp() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+impl Index {
+    /// Opens (creating if needed) the store's index and brings its schema up to date.
+    pub fn open(store: &Store) -> Result<Index> {
+        let path = store.index_path();
+        let bad = |source| Error::BadIndex {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(bad)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(bad)?;
+        // WAL lets readers (`lore list`, the TUI) run while a save writes. `synchronous=NORMAL`
+        // in WAL mode survives any application crash; a power cut may lose the last
+        // transactions, which `lore reindex` rebuilds from the markdown (the source of truth).
+        conn.pragma_update(None, "journal_mode", "wal")
+            .map_err(bad)?;
+        conn.pragma_update(None, "synchronous", "normal")
+            .map_err(bad)?;
+        let mut index = Index {
+            conn,
+            root: store.root().to_path_buf(),
+            path,
+        };
+        index.migrate()?;
+        Ok(index)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn schema_version(&self) -> Option<i64> {
+        self.conn
+            .query_row(
+                "SELECT value FROM lore_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .ok()
+            .and_then(|v| v.parse().ok())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        if self.schema_version() == Some(SCHEMA_VERSION) {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let bad = |source| Error::BadIndex {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(bad)?;
+        tx.execute_batch(CREATE_LEARNINGS).map_err(bad)?;
+        let has_updated_at: bool = tx
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('learnings') WHERE name = 'updated_at'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(bad)?
+            > 0;
+        if !has_updated_at {
+            tx.execute_batch("ALTER TABLE learnings ADD COLUMN updated_at DATETIME")
+                .map_err(bad)?;
+        }
+        tx.execute_batch(LORE_SCHEMA).map_err(bad)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO lore_meta (key, value) VALUES ('schema_version', ?)",
+            [SCHEMA_VERSION.to_string()],
+        )
+        .map_err(bad)?;
+        tx.commit().map_err(bad)?;
+        Ok(())
+    }
+
+    /// Adds to the search index every row another tool inserted since the last catch-up.
+    /// Cheap when there is nothing new (one indexed lookup). Runs inside `tx`.
+    fn catch_up_in(tx: &Transaction<'_>, root: &Path) -> Result<()> {
+        let last: i64 = tx
+            .query_row(
+                "SELECT value FROM lore_meta WHERE key = 'fts_last_id'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {ROW_COLUMNS} FROM learnings l WHERE l.id > ? ORDER BY l.id"
+        ))?;
+        let rows: Vec<Row> = stmt
+            .query_map([last], Row::from_sql)?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        let mut max = last;
+        for row in &rows {
+            let body = read_body(root, &row.filepath).unwrap_or_default();
+            fts_insert(
+                tx,
+                row.id,
+                &row.title,
+                row.summary.as_deref(),
+                row.tags.as_deref(),
+                row.domain.as_deref(),
+                &body,
+            )?;
+            max = max.max(row.id);
+        }
+        if max != last {
+            set_meta(tx, "fts_last_id", &max.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Brings the search index up to date with rows written by other tools.
+    pub fn catch_up(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::catch_up_in(&tx, &self.root)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Starts the write transaction of a save (`BEGIN IMMEDIATE`: the write lock is taken now,
+    /// not at the first write, so the save cannot fail half-way on a busy database).
+    pub fn begin(&mut self) -> Result<Transaction<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::catch_up_in(&tx, &self.root)?;
+        Ok(tx)
+    }
+
+    /// Inserts the row for a learning saved at `filepath` with markdown `body`.
+    pub fn insert(tx: &Transaction<'_>, l: &Learning, filepath: &str, body: &str) -> Result<i64> {
+        let now = now_timestamp();
+        let tags = l.tags_joined();
+        tx.execute(
+            "INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            params![l.kind.as_str(), filepath, l.title, l.summary_line(), tags, l.domain, l.severity.get(), now],
+        )?;
+        let id = tx.last_insert_rowid();
+        fts_insert(
+            tx,
+            id,
+            &l.title,
+            Some(l.summary_line()),
+            Some(&tags),
+            Some(&l.domain),
+            body,
+        )?;
+        set_meta(tx, "fts_last_id", &id.to_string())?;
+        Ok(id)
+    }
+
+    /// Whether any row already points at `filepath` (a new file must never share a row's path).
+    pub fn path_in_use(&self, filepath: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM learnings WHERE filepath = ? LIMIT 1",
+                [filepath],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn log_lock_event(&self, e: &LockEventRow<'_>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO lock_events (at, pid, host, operation, waited_ms, held_ms, outcome)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params![
+                now_timestamp(),
+                std::process::id(),
+                crate::lock::hostname(),
+                e.operation,
+                e.waited.as_millis() as i64,
+                e.held.map(|h| h.as_millis() as i64),
+                e.outcome
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Rows matching `filter`, newest first.
+    pub fn list(&self, filter: &Filter, limit: usize, offset: usize) -> Result<Vec<Row>> {
+        let (clause, mut args) = filter.sql();
+        args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        args.push(Value::Integer(offset as i64));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM learnings l WHERE 1{clause}
+             ORDER BY l.created_at DESC, l.id DESC LIMIT ? OFFSET ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), Row::from_sql)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn count(&self, filter: &Filter) -> Result<u64> {
+        let (clause, args) = filter.sql();
+        let sql = format!("SELECT count(*) FROM learnings l WHERE 1{clause}");
+        Ok(self
+            .conn
+            .query_row(&sql, rusqlite::params_from_iter(args), |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Row>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM learnings l WHERE l.id = ?"),
+                [id],
+                Row::from_sql,
+            )
+            .optional()?)
+    }
+
+    pub fn get_by_path(&self, filepath: &str) -> Result<Option<Row>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM learnings l WHERE l.filepath = ? ORDER BY l.id DESC LIMIT 1"),
+                [filepath],
+                Row::from_sql,
+            )
+            .optional()?)
+    }
+
+    /// Full-text search over title, summary, tags, domain and the markdown body; best first.
+    /// Every word of `query` must match, each as a prefix (`lock cont` finds "lock contention").
+    pub fn search(&mut self, query: &str, filter: &Filter, limit: usize) -> Result<Vec<Row>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        self.catch_up()?;
+        let (clause, mut args) = filter.sql();
+        let mut all = vec![Value::Text(fts)];
+        all.append(&mut args);
+        all.push(Value::Integer(limit as i64));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM lore_fts f JOIN learnings l ON l.id = f.rowid
+             WHERE lore_fts MATCH ?{clause} ORDER BY f.rank LIMIT ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(all), Row::from_sql)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The domains present, most used first.
+    pub fn domains(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT domain, count(*) FROM learnings WHERE domain IS NOT NULL AND domain != ''
+             GROUP BY domain ORDER BY count(*) DESC, domain",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The store root the `filepath` column is relative to.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO lore_meta (key, value) VALUES (?, ?)",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+fn fts_insert(
+    tx: &Transaction<'_>,
+    id: i64,
+    title: &str,
+    summary: Option<&str>,
+    tags: Option<&str>,
+    domain: Option<&str>,
+    body: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO lore_fts (rowid, title, summary, tags, domain, body) VALUES (?, ?, ?, ?, ?, ?)",
+        params![id, title, summary, tags, domain, body],
+    )?;
+    Ok(())
+}
+
+/// `filepath` resolved inside the store, or `None` when it would lead outside it (the column is
+/// written by other tools and by pulled remotes: never trusted).
+pub fn resolve_inside(root: &Path, filepath: &str) -> Option<PathBuf> {
+    let rel = Path::new(filepath);
+    if rel
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return None;
+    }
+    Some(root.join(rel))
+}
+
+/// The markdown of a row's file (at most 1 MiB, invalid UTF-8 replaced), if it can be read.
+pub fn read_body(root: &Path, filepath: &str) -> Option<String> {
+    use std::io::Read;
+    let path = resolve_inside(root, filepath)?;
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let mut buf = Vec::new();
+    std::fs::File::open(&path)
+        .ok()?
+        .take(MAX_INDEXED_BODY)
+        .read_to_end(&mut buf)
+        .ok()?;
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Turns what a user typed into an FTS5 query: every word must match as a prefix; FTS5 syntax
+/// characters in the input are treated as text, never as operators.
+pub fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '_'))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_query_quotes_every_word() {
+        assert_eq!(
+            fts_query("lock cont").as_deref(),
+            Some("\"lock\"* \"cont\"*")
+        );
+        assert_eq!(
+            fts_query("a\"b OR -c").as_deref(),
+            Some("\"a\"* \"b\"* \"OR\"* \"c\"*")
+        );
+        assert_eq!(fts_query("  ** "), None);
+    }
+
+    #[test]
+    fn paths_stay_inside() {
+        let root = Path::new("/s");
+        assert!(resolve_inside(root, "memory/failures/a.md").is_some());
+        assert!(resolve_inside(root, "../etc/passwd").is_none());
+        assert!(resolve_inside(root, "/etc/passwd").is_none());
+        assert!(resolve_inside(root, "memory/../../x").is_none());
+    }
+}

@@ -1,0 +1,20 @@
+//! `lore`: failures and the lessons learned from them, in a git work tree.
+//!
+//! This crate owns everything below the user interface: the [`store`] (a git work tree with
+//! markdown files and a SQLite [`index`]), the cross-process [`lock`], and the [`record`]
+//! pipeline that saves one learning in one critical section. It never draws to a terminal;
+//! the command line and the TUI are thin layers over it.
+
+pub mod error;
+pub mod fault;
+pub mod gitops;
+pub mod index;
+pub mod learning;
+pub mod lock;
+pub mod record;
+pub mod sanitize;
+pub mod slug;
+pub mod store;
+pub mod template;
+
+pub use error::{Error, Result};

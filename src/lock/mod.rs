@@ -1,0 +1,505 @@
+//! The store lock: one cross-process lock per store, shared with `record-failure.sh`.
+//!
+//! The lock file is `<git-dir>/claude-lock`. With the `flock` strategy (the default) lore takes
+//! an exclusive `flock` on it, polling `try_lock` with a growing, jittered back-off up to the
+//! deadline; the kernel frees the lock the moment its holder dies, so it can never go stale.
+//! The `mkdir` strategy uses the directory `claude-lock.dir`, the script's fallback where no
+//! `flock` exists; it is chosen by `--lock-strategy mkdir`, or automatically (with a notice)
+//! when the file system reports that `flock` is unsupported. Either strategy also honours the
+//! other one's lock when it can see it, so lore excludes the script whichever way the script
+//! locks.
+//!
+//! Waiting is observable: [`acquire`] reports [`LockEvent`]s to a callback and never prints.
+
+mod dir;
+mod holder;
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub use holder::{Holder, Liveness, hostname, local_clock, now_ms};
+
+use crate::error::{Error, Result};
+
+pub const LOCK_FILE: &str = "claude-lock";
+pub const OWNER_FILE: &str = "claude-lock.owner";
+pub const LOCK_DIR: &str = "claude-lock.dir";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    #[default]
+    Flock,
+    Mkdir,
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "flock" => Ok(Strategy::Flock),
+            "mkdir" => Ok(Strategy::Mkdir),
+            _ => Err(Error::invalid(
+                "lock-strategy",
+                format!("`{s}` is not a strategy; use flock or mkdir"),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Strategy::Flock => "flock",
+            Strategy::Mkdir => "mkdir",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LockOptions {
+    pub timeout: Duration,
+    pub strategy: Strategy,
+    /// What this holder does (`record`, `hold`…), shown to waiters and logged in `lock_events`.
+    pub operation: String,
+    /// Set from another thread (the TUI's Esc, the CLI's Ctrl-C) to give up waiting.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for LockOptions {
+    fn default() -> Self {
+        LockOptions {
+            timeout: DEFAULT_TIMEOUT,
+            strategy: Strategy::Flock,
+            operation: "record".into(),
+            cancel: None,
+        }
+    }
+}
+
+/// Progress while taking the lock.
+#[derive(Debug, Clone)]
+pub enum LockEvent {
+    /// Someone else holds it. Sent when waiting starts and then about every 100 ms.
+    Contended {
+        holder: Option<Holder>,
+        waited: Duration,
+        timeout: Duration,
+    },
+    /// `flock` is not supported here; lore switched to the lock directory.
+    FellBack {
+        reason: String,
+    },
+    /// A lock directory whose holder was proven dead was removed.
+    BrokeStale {
+        holder: Holder,
+    },
+    Acquired {
+        waited: Duration,
+    },
+}
+
+/// The lock, held until dropped. Dropping removes the holder record, then unlocks.
+#[derive(Debug)]
+pub struct LockGuard {
+    file: Option<File>,
+    dir: Option<PathBuf>,
+    owner: PathBuf,
+    pub strategy: Strategy,
+    pub waited: Duration,
+    pub acquired_at: Instant,
+    pub holder: Holder,
+}
+
+impl LockGuard {
+    pub fn held_for(&self) -> Duration {
+        self.acquired_at.elapsed()
+    }
+
+    /// Releases now (also done on drop), reporting a failure to remove the lock directory.
+    pub fn release(mut self) -> Result<()> {
+        self.release_inner()
+    }
+
+    fn release_inner(&mut self) -> Result<()> {
+        let _ = fs::remove_file(&self.owner);
+        let res = match self.dir.take() {
+            Some(dir) => fs::remove_dir(&dir).map_err(|e| Error::io(dir, e)),
+            None => Ok(()),
+        };
+        // Closing the descriptor releases the flock.
+        self.file.take();
+        res
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = self.release_inner();
+    }
+}
+
+/// The paths of one store's lock.
+#[derive(Debug, Clone)]
+pub struct LockPaths {
+    pub file: PathBuf,
+    pub owner: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl LockPaths {
+    pub fn new(git_dir: &Path) -> LockPaths {
+        LockPaths {
+            file: git_dir.join(LOCK_FILE),
+            owner: git_dir.join(OWNER_FILE),
+            dir: git_dir.join(LOCK_DIR),
+        }
+    }
+}
+
+enum Attempt {
+    Got(LockGuard),
+    Busy(Option<Holder>),
+    Unsupported(String),
+}
+
+/// Takes the store lock, waiting up to `opts.timeout`.
+pub fn acquire(
+    paths: &LockPaths,
+    opts: &LockOptions,
+    on_event: &mut dyn FnMut(LockEvent),
+) -> Result<LockGuard> {
+    refuse_symlink(&paths.file)?;
+    refuse_symlink(&paths.dir)?;
+    let start = Instant::now();
+    let deadline = start + opts.timeout;
+    let mut strategy = opts.strategy;
+    let mut file = None;
+    let mut backoff = Backoff::new();
+    let mut last_report: Option<Instant> = None;
+    let mut holder_seen;
+    loop {
+        let attempt = match strategy {
+            Strategy::Flock => {
+                if file.is_none() {
+                    file = Some(open_lock_file(&paths.file)?);
+                }
+                try_flock(paths, file.as_ref().expect("opened above"), opts, on_event)?
+            }
+            Strategy::Mkdir => {
+                if file.is_none() {
+                    // Honour a script that locks with flock, where flock works at all.
+                    file = open_lock_file(&paths.file).ok();
+                }
+                dir::try_mkdir(paths, file.as_ref(), opts, on_event)?
+            }
+        };
+        match attempt {
+            Attempt::Got(mut guard) => {
+                guard.waited = start.elapsed();
+                on_event(LockEvent::Acquired {
+                    waited: guard.waited,
+                });
+                return Ok(guard);
+            }
+            Attempt::Unsupported(reason) => {
+                on_event(LockEvent::FellBack { reason });
+                strategy = Strategy::Mkdir;
+                file = None;
+                continue;
+            }
+            Attempt::Busy(holder) => holder_seen = holder,
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::LockTimeout {
+                path: paths.file.clone(),
+                waited: start.elapsed(),
+                holder: holder_seen.map(Box::new),
+            });
+        }
+        if opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(Error::LockCancelled {
+                path: paths.file.clone(),
+            });
+        }
+        if last_report.is_none_or(|t| now - t >= Duration::from_millis(100)) {
+            last_report = Some(now);
+            on_event(LockEvent::Contended {
+                holder: holder_seen.clone(),
+                waited: start.elapsed(),
+                timeout: opts.timeout,
+            });
+        }
+        std::thread::sleep(backoff.next().min(deadline - now));
+    }
+}
+
+fn try_flock(
+    paths: &LockPaths,
+    file: &File,
+    opts: &LockOptions,
+    on_event: &mut dyn FnMut(LockEvent),
+) -> Result<Attempt> {
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => return Ok(Attempt::Busy(flock_holder(paths))),
+        Err(fs::TryLockError::Error(e)) if flock_unsupported(&e) => {
+            return Ok(Attempt::Unsupported(format!(
+                "flock is not supported on {} ({e}); using the lock directory {} instead",
+                paths.file.display(),
+                paths.dir.display()
+            )));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(Error::io(&paths.file, e)),
+    }
+    // A script without flock(1) locks with the directory: respect it.
+    if paths.dir.exists() {
+        match dir::inspect(&paths.dir) {
+            dir::DirState::Stale(h) => {
+                if dir::break_stale(paths, &h)? {
+                    on_event(LockEvent::BrokeStale { holder: h });
+                }
+            }
+            dir::DirState::Held(h) => {
+                let _ = file.unlock();
+                return Ok(Attempt::Busy(h));
+            }
+            dir::DirState::Absent => {}
+        }
+        if paths.dir.exists() {
+            let _ = file.unlock();
+            return Ok(Attempt::Busy(None));
+        }
+    }
+    let holder = Holder::current(&opts.operation);
+    if let Err(e) = holder::write_record(&paths.owner, &holder) {
+        let _ = file.unlock();
+        return Err(Error::io(&paths.owner, e));
+    }
+    Ok(Attempt::Got(LockGuard {
+        file: Some(file.try_clone().map_err(|e| Error::io(&paths.file, e))?),
+        dir: None,
+        owner: paths.owner.clone(),
+        strategy: Strategy::Flock,
+        waited: Duration::ZERO,
+        acquired_at: Instant::now(),
+        holder,
+    }))
+}
+
+/// The flock's holder: the holder record, checked against the kernel's lock table when there is
+/// one, so a leftover record of a dead process is never shown as the holder.
+fn flock_holder(paths: &LockPaths) -> Option<Holder> {
+    let recorded = holder::read_record(&paths.owner).ok().flatten();
+    match (holder::flock_holder_pid(&paths.file), recorded) {
+        (Some(pid), Some(h)) if h.pid == pid => Some(h),
+        (Some(pid), _) => Some(Holder::from_pid(pid)),
+        (None, recorded) => recorded,
+    }
+}
+
+fn open_lock_file(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                Error::Symlink {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                Error::io(path, e)
+            }
+        })
+}
+
+fn refuse_symlink(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::Symlink {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn flock_unsupported(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    let code = e.raw_os_error();
+    [Errno::NOLCK, Errno::NOTSUP, Errno::OPNOTSUPP]
+        .iter()
+        .any(|errno| code == Some(errno.raw_os_error()))
+        || e.kind() == io::ErrorKind::Unsupported
+}
+
+/// Exponential back-off from 1 ms to 50 ms with jitter, so waiters do not poll in lock-step.
+struct Backoff {
+    next: Duration,
+    seed: u64,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        let seed = u64::from(std::process::id()) ^ now_ms().rotate_left(17) | 1;
+        Backoff {
+            next: Duration::from_millis(1),
+            seed,
+        }
+    }
+
+    fn next(&mut self) -> Duration {
+        // xorshift64: cheap jitter without a dependency.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let base = self.next;
+        self.next = (self.next * 3 / 2).min(Duration::from_millis(50));
+        let jitter = base.as_micros() as u64 / 2;
+        base / 2 + Duration::from_micros(self.seed % (jitter.max(1) * 2))
+    }
+}
+
+/// The lock's state as `lore lock status` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    /// `free`, `held`, or `stale` (a lock directory whose holder is provably dead).
+    pub state: &'static str,
+    pub strategy: Option<Strategy>,
+    pub holder: Option<Holder>,
+    pub liveness: Option<Liveness>,
+    /// Set when the lock directory exists without a readable holder record.
+    pub note: Option<String>,
+    pub path: PathBuf,
+}
+
+/// Looks at the lock without taking it (on Linux, through `/proc/locks`; elsewhere a
+/// non-blocking try that is released at once).
+pub fn status(paths: &LockPaths) -> Status {
+    let mut st = Status {
+        state: "free",
+        strategy: None,
+        holder: None,
+        liveness: None,
+        note: None,
+        path: paths.file.clone(),
+    };
+    match dir::inspect(&paths.dir) {
+        dir::DirState::Held(h) => {
+            st.state = "held";
+            st.strategy = Some(Strategy::Mkdir);
+            st.path = paths.dir.clone();
+            st.liveness = h.as_ref().map(Holder::liveness);
+            if h.is_none() {
+                st.note = Some(dir::unknown_note(&paths.dir));
+            }
+            st.holder = h;
+            return st;
+        }
+        dir::DirState::Stale(h) => {
+            st.state = "stale";
+            st.strategy = Some(Strategy::Mkdir);
+            st.path = paths.dir.clone();
+            st.liveness = Some(Liveness::Dead);
+            st.holder = Some(h);
+            return st;
+        }
+        dir::DirState::Absent => {}
+    }
+    if flock_is_held(paths) {
+        st.state = "held";
+        st.strategy = Some(Strategy::Flock);
+        st.holder = flock_holder(paths);
+        st.liveness = st.holder.as_ref().map(Holder::liveness);
+    }
+    st
+}
+
+fn flock_is_held(paths: &LockPaths) -> bool {
+    if holder::flock_holder_pid(&paths.file).is_some() {
+        return true;
+    }
+    if Path::new("/proc/locks").exists() {
+        return false;
+    }
+    let Ok(f) = File::open(&paths.file) else {
+        return false;
+    };
+    match f.try_lock() {
+        Ok(()) => {
+            let _ = f.unlock();
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+/// What `lore lock break` may do.
+#[derive(Debug)]
+pub enum BreakOutcome {
+    Broken(Option<Holder>),
+    NothingToBreak,
+}
+
+/// Breaks a lock directory whose holder is provably dead; with `force`, also one whose holder
+/// cannot be told (no record, another host). A live holder is always refused, and a flock is
+/// never "broken": the kernel frees it when its holder exits.
+pub fn break_lock(paths: &LockPaths, force: bool) -> Result<BreakOutcome> {
+    let st = status(paths);
+    match (st.state, st.strategy) {
+        ("free", _) => Ok(BreakOutcome::NothingToBreak),
+        ("stale", _) => {
+            let h = st.holder.expect("stale always has a holder");
+            dir::break_stale(paths, &h)?;
+            Ok(BreakOutcome::Broken(Some(h)))
+        }
+        (_, Some(Strategy::Flock)) => Err(Error::Lock(format!(
+            "the lock is held by {}; a flock frees itself when its holder exits, so stop that process if it is stuck (`kill {}`)",
+            st.holder
+                .as_ref()
+                .map(Holder::describe)
+                .unwrap_or_else(|| "an unknown process".into()),
+            st.holder
+                .as_ref()
+                .map(|h| h.pid.to_string())
+                .unwrap_or_else(|| "<pid>".into()),
+        ))),
+        _ => match st.liveness {
+            Some(Liveness::Alive) => Err(Error::Lock(format!(
+                "refusing to break a live lock: held by {}",
+                st.holder.as_ref().map(Holder::describe).unwrap_or_default()
+            ))),
+            _ if force => {
+                dir::force_break(paths)?;
+                Ok(BreakOutcome::Broken(st.holder))
+            }
+            _ => Err(Error::Lock(format!(
+                "cannot prove the holder of {} is dead ({}); if you are sure, run `lore lock break --force`",
+                paths.dir.display(),
+                st.holder
+                    .as_ref()
+                    .map(|h| format!("held by {}", h.describe()))
+                    .or(st.note)
+                    .unwrap_or_default()
+            ))),
+        },
+    }
+}
+
+/// Whether a wait was given up on: for callers that poll a cancel flag themselves.
+pub fn cancelled(flag: &Option<Arc<AtomicBool>>) -> bool {
+    flag.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+}

@@ -1,0 +1,7 @@
+//! The `lore` binary: the command line (and, with no subcommand, the browser).
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

@@ -1,0 +1,272 @@
+//! The record pipeline: one learning saved in one critical section.
+//!
+//! ```text
+//! lock → choose a unique path → write the file (temp + link, 0600) → insert the row
+//!      (BEGIN IMMEDIATE) → commit exactly that file → commit SQLite → unlock
+//! ```
+//!
+//! Every step before the SQLite commit is undone if a later one fails, so a failed save leaves
+//! nothing behind. A crash can leave at most: a temporary file (holding the user's text, which
+//! `lore doctor` recovers), a file without a commit, or a commit without a row; each of those is
+//! repaired by `lore doctor --fix` without losing anything.
+
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result, Step};
+use crate::fault;
+use crate::gitops;
+use crate::index::{Index, LockEventRow};
+use crate::learning::Learning;
+use crate::lock::{self, LockEvent, LockOptions};
+use crate::slug;
+use crate::store::Store;
+use crate::template;
+
+/// How many `-N` suffixes are tried before giving up on a name.
+const MAX_SUFFIX: u32 = 10_000;
+
+/// What a save reports while it runs (the TUI turns these into its status line).
+#[derive(Debug, Clone)]
+pub enum Progress {
+    Lock(LockEvent),
+    Writing { path: String },
+    Indexing,
+    Committing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub id: i64,
+    pub path: String,
+    pub commit: String,
+    #[serde(skip)]
+    pub waited: Duration,
+    /// Set when the commit landed but git's index could not be updated for the new file
+    /// (`git status` then shows it until the next `git add`); the save itself is complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Saves `learning` into `store`. On error nothing of it remains and the lock is free.
+pub fn record(
+    store: &Store,
+    index: &mut Index,
+    learning: &Learning,
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Recorded> {
+    let repo = store.repo()?;
+    let today = jiff::ZonedDateTime::now().date();
+    let guard = match lock::acquire(&store.lock_paths(), opts, &mut |e| {
+        progress(Progress::Lock(e))
+    }) {
+        Ok(g) => g,
+        Err(e) => {
+            let outcome = if matches!(e, Error::LockTimeout { .. }) {
+                "timeout"
+            } else {
+                "error"
+            };
+            let waited = match &e {
+                Error::LockTimeout { waited, .. } => *waited,
+                _ => opts.timeout,
+            };
+            let _ = index.log_lock_event(&LockEventRow {
+                operation: &opts.operation,
+                waited,
+                held: None,
+                outcome,
+            });
+            return Err(e.at(Step::Lock));
+        }
+    };
+    fault::critical_section("start");
+    let result = fault::point("after-lock")
+        .map_err(|e| e.at(Step::Lock))
+        .and_then(|()| critical(store, &repo, index, learning, today, progress));
+    let _ = index.log_lock_event(&LockEventRow {
+        operation: &opts.operation,
+        waited: guard.waited,
+        held: Some(guard.held_for()),
+        outcome: if result.is_ok() { "ok" } else { "error" },
+    });
+    fault::critical_section("end");
+    let result = result.and_then(|r| {
+        fault::point("before-unlock")
+            .map(|()| r)
+            .map_err(|e| e.at(Step::Release))
+    });
+    drop(guard);
+    result.map(|mut r| {
+        r.waited = Duration::ZERO;
+        r
+    })
+}
+
+fn critical(
+    store: &Store,
+    repo: &git2::Repository,
+    index: &mut Index,
+    learning: &Learning,
+    today: jiff::civil::Date,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Recorded> {
+    let branch = gitops::head_branch(repo).map_err(|e| e.at(Step::Commit))?;
+    gitops::wait_for_git_locks(repo, &branch, Duration::from_secs(2))
+        .map_err(|e| e.at(Step::Commit))?;
+    let dir = store
+        .ensure_dir(learning.kind.dir())
+        .map_err(|e| e.at(Step::WriteFile))?;
+    let content = template::render(learning, &today.strftime("%Y-%m-%d").to_string());
+
+    let head_tree = gitops::head_tree(repo).map_err(|e| e.at(Step::ChoosePath))?;
+    let taken = |rel: &str, abs: &Path| -> Result<bool> {
+        Ok(fs::symlink_metadata(abs).is_ok()
+            || gitops::in_head(repo, head_tree.as_ref(), rel)
+            || index.path_in_use(rel)?)
+    };
+    let (rel, abs) = write_unique(
+        &dir,
+        learning,
+        &today.strftime("%Y%m%d").to_string(),
+        &content,
+        taken,
+    )?;
+    drop(head_tree);
+    let remove_file = || {
+        let _ = fs::remove_file(&abs);
+    };
+    progress(Progress::Writing { path: rel.clone() });
+    if let Err(e) = fault::point("after-write") {
+        remove_file();
+        return Err(e.at(Step::WriteFile));
+    }
+
+    progress(Progress::Indexing);
+    let root = store.root().to_path_buf();
+    let tx = match index.begin() {
+        Ok(tx) => tx,
+        Err(e) => {
+            remove_file();
+            return Err(e.at(Step::InsertRow));
+        }
+    };
+    let id = match Index::insert(&tx, learning, &rel, &content)
+        .and_then(|id| fault::point("after-insert").map(|()| id))
+    {
+        Ok(id) => id,
+        Err(e) => {
+            drop(tx);
+            remove_file();
+            return Err(e.at(Step::InsertRow));
+        }
+    };
+
+    progress(Progress::Committing);
+    let message = format!(
+        "{}: {}\n\nDomain: {} | Severity: {}",
+        learning.kind, learning.title, learning.domain, learning.severity
+    );
+    let committed = match gitops::commit_file(repo, &rel, content.as_bytes(), &message) {
+        Ok(c) => c,
+        Err(e) => {
+            drop(tx);
+            remove_file();
+            return Err(e.at(Step::Commit));
+        }
+    };
+    let undo = |e: Error, step: Step| -> Error {
+        let _ = gitops::undo_commit(repo, &committed);
+        remove_file();
+        e.at(step)
+    };
+    if let Err(e) = fault::point("after-commit") {
+        drop(tx);
+        return Err(undo(e, Step::Commit));
+    }
+    if let Err(e) = tx.commit() {
+        return Err(undo(e.into(), Step::CommitIndex));
+    }
+    let warning = gitops::stage_path(repo, &rel).err().map(|e| {
+        format!(
+            "committed, but git's index was not updated ({e}); `git status` may list {rel} until you run `git add {rel}`"
+        )
+    });
+    let _ = root;
+    Ok(Recorded {
+        id,
+        path: rel,
+        commit: committed.commit.to_string(),
+        waited: Duration::ZERO,
+        warning,
+    })
+}
+
+/// Writes `content` under a free name (`date_slug.md`, then `-2`, `-3`…) without ever replacing
+/// a file: the text goes to a temporary file first, which is then hard-linked to the chosen name
+/// (a link fails if the name exists, even if another program created it a moment ago).
+fn write_unique(
+    dir: &Path,
+    learning: &Learning,
+    date: &str,
+    content: &str,
+    taken: impl Fn(&str, &Path) -> Result<bool>,
+) -> Result<(String, PathBuf)> {
+    let kind_dir = learning.kind.dir();
+    let tmp = dir.join(format!(
+        ".lore-{}-{}.tmp",
+        std::process::id(),
+        lock::now_ms()
+    ));
+    write_new(&tmp, content.as_bytes()).map_err(|e| Error::io(&tmp, e).at(Step::WriteFile))?;
+    let slug = slug::slug(&learning.title);
+    let result = (|| {
+        for n in 1..=MAX_SUFFIX {
+            let name = slug::candidate(date, &slug, n);
+            let rel = format!("memory/{kind_dir}/{name}");
+            let abs = dir.join(&name);
+            if taken(&rel, &abs).map_err(|e| e.at(Step::ChoosePath))? {
+                continue;
+            }
+            match fs::hard_link(&tmp, &abs) {
+                Ok(()) => return Ok((rel, abs)),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io(&abs, e).at(Step::WriteFile)),
+            }
+        }
+        Err(Error::invalid(
+            "title",
+            format!("{MAX_SUFFIX} learnings already use this title today"),
+        )
+        .at(Step::ChoosePath))
+    })();
+    let _ = fs::remove_file(&tmp);
+    if result.is_ok() {
+        // Make the new name durable too.
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    result
+}
+
+/// Creates `path` (never following or replacing anything), mode 0600 (the umask may make it
+/// stricter), writes and syncs it. A failed write removes the partial file.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    let res = f.write_all(bytes).and_then(|()| f.sync_all());
+    if res.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    res
+}

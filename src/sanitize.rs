@@ -1,0 +1,218 @@
+//! Two rules for untrusted text, applied everywhere.
+//!
+//! **Input** ([`clean_block`], [`clean_line`]): what a user or script gives `lore record` is
+//! *stripped*, the same rule later versions of `record-failure.sh` apply: whole ANSI escape
+//! sequences (CSI, OSC, DCS and two-byte escapes) are removed, then every remaining C0 control
+//! except tab and newline, DEL, every C1 control (U+0080–U+009F) and the bidirectional embedding,
+//! override and isolate controls (U+202A–U+202E, U+2066–U+2069). CRLF becomes LF. Single-line
+//! fields (title, domain, tags) also turn newlines and tabs into spaces and are trimmed, so a
+//! title can never inject a markdown heading.
+//!
+//! **Output** ([`display_line`], [`display_block`]): text read back from a store may come from
+//! another tool or a pulled remote, so before it reaches a terminal every such character is
+//! *escaped visibly* (`\e`, `\x07`, `\u{202e}`) instead of being interpreted.
+
+/// Characters that must never reach a terminal raw.
+fn is_dangerous(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t' || is_bidi_control(c)
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Strips escape sequences and control characters from multi-line input.
+pub fn clean_block(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            // C1 CSI and OSC introducers start sequences as well.
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
+            c if is_dangerous(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Strips like [`clean_block`], folds newlines and tabs into spaces and trims.
+pub fn clean_line(input: &str) -> String {
+    let block = clean_block(input);
+    let folded: String = block
+        .chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .collect();
+    folded.trim().to_string()
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// After ESC: a CSI (`ESC [`), a string (`ESC ]`, `ESC P`, `ESC ^`, `ESC _`) or a two-byte escape.
+fn skip_escape(chars: &mut Chars<'_>) {
+    match chars.peek() {
+        Some('[') => {
+            chars.next();
+            skip_csi(chars);
+        }
+        Some(']' | 'P' | '^' | '_' | 'X') => {
+            chars.next();
+            skip_string(chars);
+        }
+        Some(c) if ('\u{20}'..='\u{7e}').contains(c) => {
+            // Intermediate bytes, then one final byte.
+            while let Some(&c) = chars.peek() {
+                chars.next();
+                if !('\u{20}'..='\u{2f}').contains(&c) {
+                    break;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// CSI parameters and intermediates up to and including the final byte (0x40–0x7E).
+fn skip_csi(chars: &mut Chars<'_>) {
+    while let Some(&c) = chars.peek() {
+        if ('\u{20}'..='\u{3f}').contains(&c) {
+            chars.next();
+        } else {
+            if ('\u{40}'..='\u{7e}').contains(&c) {
+                chars.next();
+            }
+            break;
+        }
+    }
+}
+
+/// An OSC/DCS string runs to BEL, ST (`ESC \` or U+009C), or a newline (never eat a line).
+fn skip_string(chars: &mut Chars<'_>) {
+    while let Some(&c) = chars.peek() {
+        match c {
+            '\u{7}' | '\u{9c}' => {
+                chars.next();
+                return;
+            }
+            '\u{1b}' => {
+                chars.next();
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                return;
+            }
+            '\n' => return,
+            _ => {
+                chars.next();
+            }
+        }
+    }
+}
+
+/// Escapes anything a terminal would interpret, keeping newlines and tabs.
+pub fn display_block(s: &str) -> String {
+    escape_with(s, |c| c == '\n' || c == '\t')
+}
+
+/// Escapes anything a terminal would interpret, newlines and tabs included: for one-line fields.
+pub fn display_line(s: &str) -> String {
+    escape_with(s, |_| false)
+}
+
+fn escape_with(s: &str, keep: impl Fn(char) -> bool) -> String {
+    if !s
+        .chars()
+        .any(|c| (is_dangerous(c) || c == '\n' || c == '\t') && !keep(c))
+    {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if keep(c) || !(is_dangerous(c) || c == '\n' || c == '\t') {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    out
+}
+
+/// JSON text with every character a terminal could interpret written as a `\uXXXX` escape.
+/// (`serde_json` escapes C0 controls already, but not C1 controls or bidi overrides.)
+pub fn json_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if is_dangerous(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// True when `s` holds nothing that [`display_block`] would escape.
+pub fn is_clean(s: &str) -> bool {
+    !s.chars().any(is_dangerous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_sequences_whole() {
+        assert_eq!(clean_line("\u{1b}[31mRED\u{1b}[0m"), "RED");
+        assert_eq!(clean_line("a\u{1b}]0;pwned\u{7}b"), "ab");
+        assert_eq!(clean_line("a\u{1b}]52;c;ZXZpbA==\u{1b}\\b"), "ab");
+        assert_eq!(clean_line("x\u{9b}2Jy"), "xy");
+        assert_eq!(clean_line("Test\u{7}BELL"), "TestBELL");
+        assert_eq!(clean_line("a\u{202e}b\u{0}c"), "abc");
+    }
+
+    #[test]
+    fn line_folds_newlines_block_keeps_them() {
+        assert_eq!(clean_line(" Title\n## Injected\t"), "Title ## Injected");
+        assert_eq!(clean_block("one\r\ntwo\rthree\n"), "one\ntwo\nthree\n");
+    }
+
+    #[test]
+    fn keeps_ordinary_unicode() {
+        let s = "测试 ✅ مرحبا 👩‍💻";
+        assert_eq!(clean_line(s), s);
+        assert_eq!(display_line(s), s);
+    }
+
+    #[test]
+    fn display_escapes_visibly() {
+        assert_eq!(display_line("a\u{1b}[2Jb\nc"), "a\\e[2Jb\\nc");
+        assert_eq!(
+            display_block("a\u{9b}b\u{202e}c\nd"),
+            "a\\x9bb\\u{202e}c\nd"
+        );
+        assert!(is_clean(&display_line("\u{7}\u{1b}\u{202e}\u{9b}")));
+    }
+
+    #[test]
+    fn json_safe_escapes_c1_and_bidi() {
+        let j = serde_json::to_string("a\u{9b}\u{202e}\u{1b}").unwrap();
+        let safe = json_safe(&j);
+        assert!(is_clean(&safe));
+        let back: String = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, "a\u{9b}\u{202e}\u{1b}");
+    }
+}
