@@ -195,6 +195,7 @@ pub fn now_timestamp() -> String {
 impl Index {
     /// Opens (creating if needed) the store's index and brings its schema up to date.
     pub fn open(store: &Store) -> Result<Index> {
+        store.ensure_dir("failures")?;
         let path = store.index_path();
         let bad = |source| Error::BadIndex {
             path: path.clone(),
@@ -252,7 +253,19 @@ impl Index {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(bad)?;
-        tx.execute_batch(CREATE_LEARNINGS).map_err(bad)?;
+        let has_learnings = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'learnings'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(bad)?
+            > 0;
+        // An existing table belongs to the tools that made it: add to it, never re-create it or
+        // give it indexes under names those tools may use.
+        if !has_learnings {
+            tx.execute_batch(CREATE_LEARNINGS).map_err(bad)?;
+        }
         let has_updated_at: bool = tx
             .query_row(
                 "SELECT count(*) FROM pragma_table_info('learnings') WHERE name = 'updated_at'",

@@ -170,6 +170,7 @@ fn hold(ctx: &Ctx, store: &lore::store::Store, duration: Duration) -> Result<()>
         });
     }
     guard.release()?;
-    println!("released");
+    // Whoever started the hold may have stopped reading; that is no error.
+    let _ = writeln!(std::io::stdout(), "released");
     Ok(())
 }

@@ -48,7 +48,7 @@ struct Global {
     #[arg(long, global = true, env = "LORE_STORE", value_name = "DIR")]
     store: Option<PathBuf>,
     /// How long to wait for the store lock: seconds (2.5) or a duration (500ms, 2m)
-    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = lock::parse_duration)]
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = lock::parse_duration, allow_hyphen_values = true)]
     lock_timeout: Duration,
     /// How to lock: flock on <git-dir>/claude-lock, or the lock directory claude-lock.dir
     #[arg(long, global = true, value_enum, default_value_t = StrategyArg::Flock)]

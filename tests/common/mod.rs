@@ -1,0 +1,144 @@
+//! Shared helpers for the integration tests: temporary stores, running the real `lore` binary,
+//! and reading back git and SQLite state.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const LORE: &str = env!("CARGO_BIN_EXE_lore");
+
+pub struct TestStore {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestStore {
+    /// A fresh store made by `lore init`.
+    pub fn new() -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(LORE).arg("init").arg(dir.path()).output().unwrap();
+        assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+        TestStore { dir }
+    }
+
+    /// An empty directory (for tests that build a store by hand).
+    pub fn empty() -> TestStore {
+        TestStore { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(LORE);
+        c.arg("--store").arg(self.root());
+        c.env_remove("LORE_STORE");
+        for v in ["FAILURE_TITLE", "FAILURE_DOMAIN", "FAILURE_SEVERITY", "FAILURE_TAGS", "FAILURE_SUMMARY"] {
+            c.env_remove(v);
+        }
+        c.stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "lore {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn record(&self, title: &str, domain: &str) -> String {
+        self.ok(&["record", "--title", title, "--domain", domain])
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git(self.root(), args)
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.root().join("memory/index.db")).unwrap()
+    }
+
+    pub fn row_count(&self) -> i64 {
+        self.db().query_row("SELECT count(*) FROM learnings", [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn commit_count(&self) -> usize {
+        self.git(&["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+    }
+
+    /// Files under memory/failures on disk (names only, sorted).
+    pub fn files_on_disk(&self, sub: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.root().join("memory").join(sub))
+            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Paths under memory/ in HEAD (sorted).
+    pub fn files_in_head(&self) -> Vec<String> {
+        let out = self.git(&["ls-tree", "-r", "--name-only", "HEAD", "memory/"]);
+        let mut v: Vec<String> = out.lines().map(str::to_string).collect();
+        v.sort();
+        v
+    }
+
+    /// (head, rows, files on disk under memory/failures) — for "nothing was written" checks.
+    pub fn snapshot(&self) -> (String, i64, Vec<String>) {
+        (self.git(&["rev-parse", "HEAD"]), self.row_count(), self.files_on_disk("failures"))
+    }
+
+    pub fn lock_file(&self) -> PathBuf {
+        self.root().join(".git/claude-lock")
+    }
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Starts `lore lock hold --for <secs>s` and waits until it reports holding the lock.
+pub fn hold(store: &TestStore, secs: u32, extra: &[&str]) -> Child {
+    let mut child = store
+        .cmd()
+        .args(extra)
+        .args(["lock", "hold", "--for", &format!("{secs}s")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+    assert!(line.starts_with("holding"), "unexpected: {line:?}");
+    child
+}
+
+pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
