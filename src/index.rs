@@ -10,6 +10,7 @@
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::types::Value;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -216,6 +217,11 @@ impl Index {
             .map_err(bad)?;
         conn.pragma_update(None, "synchronous", "normal")
             .map_err(bad)?;
+        // A short-lived `lore record` would otherwise checkpoint and delete the WAL on every
+        // exit (two fsyncs and a file re-created next time); SQLite's automatic checkpoint
+        // still keeps the WAL small.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(bad)?;
         let mut index = Index {
             conn,
             root: store.root().to_path_buf(),
@@ -368,6 +374,17 @@ impl Index {
         )?;
         set_meta(tx, "fts_last_id", &id.to_string())?;
         Ok(id)
+    }
+
+    /// Deletes a row lore inserted (rolling back a save that failed after its commit).
+    pub fn delete_row(&mut self, id: i64) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM learnings WHERE id = ?", [id])?;
+        tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Whether any row already points at `filepath` (a new file must never share a row's path).

@@ -5,6 +5,7 @@
 //! pipeline that saves one learning in one critical section. It never draws to a terminal;
 //! the command line and the TUI are thin layers over it.
 
+pub mod clock;
 pub mod error;
 pub mod fault;
 pub mod gitops;

@@ -62,20 +62,16 @@ pub fn record(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Recorded> {
     let repo = store.repo()?;
-    let today = jiff::ZonedDateTime::now().date();
+    let today = crate::clock::now().date();
     let guard = match lock::acquire(&store.lock_paths(), opts, &mut |e| {
         progress(Progress::Lock(e))
     }) {
         Ok(g) => g,
         Err(e) => {
-            let outcome = if matches!(e, Error::LockTimeout { .. }) {
-                "timeout"
-            } else {
-                "error"
-            };
-            let waited = match &e {
-                Error::LockTimeout { waited, .. } => *waited,
-                _ => opts.timeout,
+            let (waited, outcome) = match &e {
+                Error::LockTimeout { waited, .. } => (*waited, "timeout"),
+                Error::LockCancelled { .. } => (Duration::ZERO, "cancelled"),
+                _ => (Duration::ZERO, "error"),
             };
             let _ = index.log_lock_event(&LockEventRow {
                 operation: &opts.operation,
@@ -87,9 +83,18 @@ pub fn record(
         }
     };
     fault::critical_section("start");
+    let mut undo = Undo::default();
     let result = fault::point("after-lock")
         .map_err(|e| e.at(Step::Lock))
-        .and_then(|()| critical(store, &repo, index, learning, today, progress));
+        .and_then(|()| critical(store, &repo, index, learning, today, &mut undo, progress))
+        .and_then(|r| {
+            fault::point("before-unlock")
+                .map(|()| r)
+                .map_err(|e| e.at(Step::Release))
+        });
+    if result.is_err() {
+        undo.run(&repo, index);
+    }
     let _ = index.log_lock_event(&LockEventRow {
         operation: &opts.operation,
         waited: guard.waited,
@@ -97,16 +102,37 @@ pub fn record(
         outcome: if result.is_ok() { "ok" } else { "error" },
     });
     fault::critical_section("end");
-    let result = result.and_then(|r| {
-        fault::point("before-unlock")
-            .map(|()| r)
-            .map_err(|e| e.at(Step::Release))
-    });
+    let waited = guard.waited;
     drop(guard);
-    result.map(|mut r| {
-        r.waited = Duration::ZERO;
-        r
-    })
+    result.map(|r| Recorded { waited, ..r })
+}
+
+/// What a save has done so far, so a failure at any later step can take all of it back.
+#[derive(Default)]
+struct Undo {
+    file: Option<PathBuf>,
+    commit: Option<gitops::Committed>,
+    staged: Option<String>,
+    row: Option<i64>,
+}
+
+impl Undo {
+    /// Takes back everything recorded here, newest first. Each part is attempted even if an
+    /// earlier one fails: what cannot be undone is what `lore doctor` reports.
+    fn run(&mut self, repo: &git2::Repository, index: &mut Index) {
+        if let Some(id) = self.row.take() {
+            let _ = index.delete_row(id);
+        }
+        if let Some(rel) = self.staged.take() {
+            let _ = gitops::unstage_path(repo, &rel);
+        }
+        if let Some(c) = self.commit.take() {
+            let _ = gitops::undo_commit(repo, &c);
+        }
+        if let Some(f) = self.file.take() {
+            let _ = fs::remove_file(f);
+        }
+    }
 }
 
 fn critical(
@@ -115,6 +141,7 @@ fn critical(
     index: &mut Index,
     learning: &Learning,
     today: jiff::civil::Date,
+    undo: &mut Undo,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Recorded> {
     let branch = gitops::head_branch(repo).map_err(|e| e.at(Step::Commit))?;
@@ -128,81 +155,52 @@ fn critical(
     let head_tree = gitops::head_tree(repo).map_err(|e| e.at(Step::ChoosePath))?;
     let taken = |rel: &str, abs: &Path| -> Result<bool> {
         Ok(fs::symlink_metadata(abs).is_ok()
-            || gitops::in_head(repo, head_tree.as_ref(), rel)
+            || gitops::in_head(head_tree.as_ref(), rel)
             || index.path_in_use(rel)?)
     };
-    let (rel, abs) = write_unique(
-        &dir,
-        learning,
-        &today.strftime("%Y%m%d").to_string(),
-        &content,
-        taken,
-    )?;
+    let date = today.strftime("%Y%m%d").to_string();
+    let (rel, abs) = write_unique(&dir, learning, &date, &content, taken)?;
     drop(head_tree);
-    let remove_file = || {
-        let _ = fs::remove_file(&abs);
-    };
+    undo.file = Some(abs);
     progress(Progress::Writing { path: rel.clone() });
-    if let Err(e) = fault::point("after-write") {
-        remove_file();
-        return Err(e.at(Step::WriteFile));
-    }
+    fault::point("after-write").map_err(|e| e.at(Step::WriteFile))?;
 
     progress(Progress::Indexing);
-    let root = store.root().to_path_buf();
-    let tx = match index.begin() {
-        Ok(tx) => tx,
-        Err(e) => {
-            remove_file();
-            return Err(e.at(Step::InsertRow));
-        }
-    };
-    let id = match Index::insert(&tx, learning, &rel, &content)
+    // The transaction rolls back by itself if it is dropped uncommitted.
+    let tx = index.begin().map_err(|e| e.at(Step::InsertRow))?;
+    let id = Index::insert(&tx, learning, &rel, &content)
         .and_then(|id| fault::point("after-insert").map(|()| id))
-    {
-        Ok(id) => id,
-        Err(e) => {
-            drop(tx);
-            remove_file();
-            return Err(e.at(Step::InsertRow));
-        }
-    };
+        .map_err(|e| e.at(Step::InsertRow))?;
 
     progress(Progress::Committing);
     let message = format!(
         "{}: {}\n\nDomain: {} | Severity: {}",
         learning.kind, learning.title, learning.domain, learning.severity
     );
-    let committed = match gitops::commit_file(repo, &rel, content.as_bytes(), &message) {
-        Ok(c) => c,
-        Err(e) => {
-            drop(tx);
-            remove_file();
-            return Err(e.at(Step::Commit));
+    let committed = gitops::commit_file(repo, &rel, content.as_bytes(), &message)
+        .map_err(|e| e.at(Step::Commit))?;
+    let commit = committed.commit.to_string();
+    undo.commit = Some(committed);
+    fault::point("after-commit").map_err(|e| e.at(Step::Commit))?;
+    tx.commit()
+        .map_err(|e| Error::from(e).at(Step::CommitIndex))?;
+    undo.row = Some(id);
+
+    // Keep `git status` clean for the new file. The save is complete without it, so a failure
+    // here (a git command holding the index) is a warning, not a rollback.
+    let warning = match gitops::stage_path(repo, &rel) {
+        Ok(()) => {
+            undo.staged = Some(rel.clone());
+            None
         }
-    };
-    let undo = |e: Error, step: Step| -> Error {
-        let _ = gitops::undo_commit(repo, &committed);
-        remove_file();
-        e.at(step)
-    };
-    if let Err(e) = fault::point("after-commit") {
-        drop(tx);
-        return Err(undo(e, Step::Commit));
-    }
-    if let Err(e) = tx.commit() {
-        return Err(undo(e.into(), Step::CommitIndex));
-    }
-    let warning = gitops::stage_path(repo, &rel).err().map(|e| {
-        format!(
+        Err(e) => Some(format!(
             "committed, but git's index was not updated ({e}); `git status` may list {rel} until you run `git add {rel}`"
-        )
-    });
-    let _ = root;
+        )),
+    };
     Ok(Recorded {
         id,
         path: rel,
-        commit: committed.commit.to_string(),
+        commit,
         waited: Duration::ZERO,
         warning,
     })

@@ -48,12 +48,8 @@ impl Store {
             }
             Err(e) => return Err(Error::io(root, e)),
         }
-        let repo = Repository::open_ext(
-            root,
-            git2::RepositoryOpenFlags::NO_SEARCH,
-            std::iter::empty::<&std::ffi::OsStr>(),
-        )
-        .map_err(|_| not_a_store("not a git work tree".into()))?;
+        let repo =
+            crate::gitops::open(root).map_err(|_| not_a_store("not a git work tree".into()))?;
         let Some(workdir) = repo.workdir() else {
             return Err(not_a_store("a bare repository has no work tree".into()));
         };
@@ -71,11 +67,7 @@ impl Store {
             .mode(0o700)
             .create(root)
             .map_err(|e| Error::io(root, e))?;
-        let repo = match Repository::open_ext(
-            root,
-            git2::RepositoryOpenFlags::NO_SEARCH,
-            std::iter::empty::<&std::ffi::OsStr>(),
-        ) {
+        let repo = match crate::gitops::open(root) {
             Ok(r) => r,
             Err(_) => {
                 let mut opts = git2::RepositoryInitOptions::new();
@@ -136,7 +128,7 @@ impl Store {
     }
 
     pub fn repo(&self) -> Result<Repository> {
-        Ok(Repository::open(&self.root)?)
+        crate::gitops::open(&self.root)
     }
 
     /// Creates `memory/` and `memory/<sub>/` as needed (mode 0700), refusing symbolic links:

@@ -8,9 +8,20 @@ fn rejects(s: &TestStore, args: &[&str], field: &str) -> String {
     let before = s.snapshot();
     let out = s.run(args);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2; stderr: {err}");
-    assert!(err.contains(field), "{args:?}: error should name `{field}`: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should exit 2; stderr: {err}"
+    );
+    assert!(
+        err.contains(field),
+        "{args:?}: error should name `{field}`: {err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
     assert_eq!(s.snapshot(), before, "{args:?} wrote something");
     err
 }
@@ -19,18 +30,46 @@ fn rejects(s: &TestStore, args: &[&str], field: &str) -> String {
 fn limits_and_empty_fields() {
     let s = TestStore::new();
     let long_title = "t".repeat(501);
-    let e = rejects(&s, &["record", "--title", &long_title, "--domain", "d"], "title");
+    let e = rejects(
+        &s,
+        &["record", "--title", &long_title, "--domain", "d"],
+        "title",
+    );
     assert!(e.contains("501") && e.contains("500"), "{e}");
     let long_domain = "d".repeat(101);
-    let e = rejects(&s, &["record", "--title", "t", "--domain", &long_domain], "domain");
+    let e = rejects(
+        &s,
+        &["record", "--title", "t", "--domain", &long_domain],
+        "domain",
+    );
     assert!(e.contains("100"), "{e}");
     let long_summary = "s".repeat(50_001);
-    let e = rejects(&s, &["record", "--title", "t", "--domain", "d", "--summary", &long_summary], "summary");
+    let e = rejects(
+        &s,
+        &[
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+            "--summary",
+            &long_summary,
+        ],
+        "summary",
+    );
     assert!(e.contains("50000"), "{e}");
     rejects(&s, &["record", "--title", "   ", "--domain", "d"], "title");
-    rejects(&s, &["record", "--title", "t", "--domain", "\t\n"], "domain");
+    rejects(
+        &s,
+        &["record", "--title", "t", "--domain", "\t\n"],
+        "domain",
+    );
     // Control characters only: empty once stripped.
-    rejects(&s, &["record", "--title", "\u{1b}[31m\u{7}", "--domain", "d"], "title");
+    rejects(
+        &s,
+        &["record", "--title", "\u{1b}[31m\u{7}", "--domain", "d"],
+        "title",
+    );
 
     // At the limit is fine.
     let title = "t".repeat(500);
@@ -41,9 +80,17 @@ fn limits_and_empty_fields() {
 fn invalid_values_are_errors_not_silent_defaults() {
     let s = TestStore::new();
     for sev in ["0", "6", "urgent", "3.5", "-1"] {
-        rejects(&s, &["record", "--title", "t", "--domain", "d", "--severity", sev], "severity");
+        rejects(
+            &s,
+            &["record", "--title", "t", "--domain", "d", "--severity", sev],
+            "severity",
+        );
     }
-    rejects(&s, &["record", "--title", "t", "--domain", "d", "--type", "bug"], "type");
+    rejects(
+        &s,
+        &["record", "--title", "t", "--domain", "d", "--type", "bug"],
+        "type",
+    );
     // Unknown flags and missing required ones are usage errors (clap), also exit 2.
     let before = s.snapshot();
     let out = s.run(&["record", "--title", "t", "--domain", "d", "--colour", "red"]);
@@ -84,11 +131,47 @@ fn invalid_utf8_and_oversized_files() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let bad = s.root().join("bad.md");
     std::fs::write(&bad, b"\xff\xfe not utf-8").unwrap();
-    rejects(&s, &["record", "--title", "t", "--domain", "d", "--body-file", bad.to_str().unwrap()], "body-file");
+    rejects(
+        &s,
+        &[
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+            "--body-file",
+            bad.to_str().unwrap(),
+        ],
+        "body-file",
+    );
     let big = s.root().join("big.md");
     std::fs::write(&big, "x".repeat(5_000_000)).unwrap();
-    rejects(&s, &["record", "--title", "t", "--domain", "d", "--body-file", big.to_str().unwrap()], "body-file");
-    rejects(&s, &["record", "--title", "t", "--domain", "d", "--body-file", "/no/such/file"], "body-file");
+    rejects(
+        &s,
+        &[
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+            "--body-file",
+            big.to_str().unwrap(),
+        ],
+        "body-file",
+    );
+    rejects(
+        &s,
+        &[
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+            "--body-file",
+            "/no/such/file",
+        ],
+        "body-file",
+    );
     assert_eq!(s.snapshot().1, before.1);
 }
 
@@ -96,12 +179,21 @@ fn invalid_utf8_and_oversized_files() {
 fn control_characters_are_stripped_before_saving() {
     let s = TestStore::new();
     let out = s.ok(&[
-        "record", "--title", "\u{1b}[31mRED\u{1b}[0m\u{7} title\n## Summary", "--domain", "a\u{202e}b",
-        "--summary", "ok\u{1b}]52;c;ZXZpbA==\u{7} text\r\nnext", "--json",
+        "record",
+        "--title",
+        "\u{1b}[31mRED\u{1b}[0m\u{7} title\n## Summary",
+        "--domain",
+        "a\u{202e}b",
+        "--summary",
+        "ok\u{1b}]52;c;ZXZpbA==\u{7} text\r\nnext",
+        "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let md = std::fs::read_to_string(s.root().join(v["path"].as_str().unwrap())).unwrap();
-    assert!(md.starts_with("# RED title ## Summary\n\n**Domain**: ab\n"), "{md}");
+    assert!(
+        md.starts_with("# RED title ## Summary\n\n**Domain**: ab\n"),
+        "{md}"
+    );
     assert!(md.contains("ok text\nnext"), "{md}");
     assert!(!md.chars().any(|c| c.is_control() && c != '\n'), "{md:?}");
     // Exactly one Summary heading: a title cannot inject sections.
@@ -111,11 +203,20 @@ fn control_characters_are_stripped_before_saving() {
 #[test]
 fn hostile_titles_stay_inside_the_store() {
     let s = TestStore::new();
-    for title in ["../../etc/passwd", "/abs/path", "C:\\x", "'; DROP TABLE learnings; --", "$(whoami) `id`"] {
+    for title in [
+        "../../etc/passwd",
+        "/abs/path",
+        "C:\\x",
+        "'; DROP TABLE learnings; --",
+        "$(whoami) `id`",
+    ] {
         let out = s.ok(&["record", "--title", title, "--domain", "d", "--json"]);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let path = v["path"].as_str().unwrap();
-        assert!(path.starts_with("memory/failures/") && !path[16..].contains('/'), "{path}");
+        assert!(
+            path.starts_with("memory/failures/") && !path[16..].contains('/'),
+            "{path}"
+        );
         assert!(!path.contains(".."), "{path}");
     }
     assert_eq!(s.row_count(), 5);

@@ -21,8 +21,20 @@ fn sixteen_processes_times_twenty_five_records() {
                 for i in 0..EACH {
                     // Same title for pairs of writers: the names must still be unique.
                     let title = format!("Concurrent failure {} {i}", w / 2);
-                    let out = s.run(&["record", "--title", &title, "--domain", "load", "--summary", &format!("w{w} i{i}")]);
-                    assert!(out.status.success(), "writer {w} record {i}: {}", stderr(&out));
+                    let out = s.run(&[
+                        "record",
+                        "--title",
+                        &title,
+                        "--domain",
+                        "load",
+                        "--summary",
+                        &format!("w{w} i{i}"),
+                    ]);
+                    assert!(
+                        out.status.success(),
+                        "writer {w} record {i}: {}",
+                        stderr(&out)
+                    );
                 }
             });
         }
@@ -33,33 +45,66 @@ fn sixteen_processes_times_twenty_five_records() {
     assert_eq!(on_disk.len(), n, "files on disk");
     let in_head = s.files_in_head();
     assert_eq!(in_head.len(), n, "files in HEAD");
-    let head_names: BTreeSet<String> = in_head.iter().map(|p| p.trim_start_matches("memory/failures/").to_string()).collect();
+    let head_names: BTreeSet<String> = in_head
+        .iter()
+        .map(|p| p.trim_start_matches("memory/failures/").to_string())
+        .collect();
     assert_eq!(head_names, on_disk.iter().cloned().collect::<BTreeSet<_>>());
     let rows: BTreeSet<String> = {
         let db = s.db();
         let mut stmt = db.prepare("SELECT filepath FROM learnings").unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
-    assert_eq!(rows, in_head.iter().cloned().collect::<BTreeSet<_>>(), "index rows = files in HEAD");
+    assert_eq!(
+        rows,
+        in_head.iter().cloned().collect::<BTreeSet<_>>(),
+        "index rows = files in HEAD"
+    );
     // Every summary made it, once.
-    let summaries: BTreeSet<String> = (0..WRITERS).flat_map(|w| (0..EACH).map(move |i| format!("w{w} i{i}"))).collect();
+    let summaries: BTreeSet<String> = (0..WRITERS)
+        .flat_map(|w| (0..EACH).map(move |i| format!("w{w} i{i}")))
+        .collect();
     let stored: BTreeSet<String> = {
         let db = s.db();
         let mut stmt = db.prepare("SELECT summary FROM learnings").unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
     assert_eq!(stored, summaries);
     // A linear history of one commit per record.
     assert_eq!(s.commit_count(), base_commits + n);
-    assert_eq!(s.git(&["rev-list", "--merges", "--count", "HEAD"]).trim(), "0");
-    let out = Command::new("git").arg("-C").arg(s.root()).args(["fsck", "--strict"]).output().unwrap();
+    assert_eq!(
+        s.git(&["rev-list", "--merges", "--count", "HEAD"]).trim(),
+        "0"
+    );
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(s.root())
+        .args(["fsck", "--strict"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "git fsck: {}", stderr(&out));
-    let check: String = s.db().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = s
+        .db()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
     assert!(!s.root().join(".git/claude-lock.dir").exists());
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
     // Every acquisition was logged.
-    let events: i64 = s.db().query_row("SELECT count(*) FROM lock_events WHERE operation = 'record' AND outcome = 'ok'", [], |r| r.get(0)).unwrap();
+    let events: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM lock_events WHERE operation = 'record' AND outcome = 'ok'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(events as usize, n);
 }
 
@@ -103,7 +148,15 @@ fn lore_and_the_scripts_flock_never_overlap() {
                     for i in 0..10 {
                         let out = s
                             .cmd()
-                            .args(["--lock-strategy", strategy, "record", "--title", &format!("r {w} {i}"), "--domain", "d"])
+                            .args([
+                                "--lock-strategy",
+                                strategy,
+                                "record",
+                                "--title",
+                                &format!("r {w} {i}"),
+                                "--domain",
+                                "d",
+                            ])
                             .env("LORE_TEST_CS_LOG", log)
                             .output()
                             .unwrap();
@@ -124,14 +177,25 @@ fn lore_and_the_scripts_flock_never_overlap() {
                 (f[2].parse().unwrap(), delta, f[0].to_string())
             })
             .collect();
-        assert_eq!(events.iter().filter(|e| e.2 == "sh").count(), 2 * 30 * 2, "{strategy}: the stand-in ran");
-        assert_eq!(events.iter().filter(|e| e.2 != "sh").count(), 3 * 10 * 2, "{strategy}: lore logged (fault-injection feature on?)");
+        assert_eq!(
+            events.iter().filter(|e| e.2 == "sh").count(),
+            2 * 30 * 2,
+            "{strategy}: the stand-in ran"
+        );
+        assert_eq!(
+            events.iter().filter(|e| e.2 != "sh").count(),
+            3 * 10 * 2,
+            "{strategy}: lore logged (fault-injection feature on?)"
+        );
         // Ends sort before starts at the same nanosecond.
         events.sort_by_key(|e| (e.0, e.1));
         let mut active = 0;
         for (ns, delta, who) in &events {
             active += delta;
-            assert!((0..=1).contains(&active), "{strategy}: overlap at {ns} ({who})");
+            assert!(
+                (0..=1).contains(&active),
+                "{strategy}: overlap at {ns} ({who})"
+            );
         }
         assert_eq!(s.row_count(), 30);
     }

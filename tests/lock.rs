@@ -23,9 +23,18 @@ fn a_second_process_sees_the_holder() {
         assert_eq!(st["strategy"], strategy);
         assert_eq!(st["holder"]["pid"], holder.id(), "{strategy}: {st}");
         assert_eq!(st["holder"]["operation"], "hold");
-        assert!(st["holder"]["command"].as_str().unwrap().contains("lock hold"), "{st}");
+        assert!(
+            st["holder"]["command"]
+                .as_str()
+                .unwrap()
+                .contains("lock hold"),
+            "{st}"
+        );
         let text = s.ok(&["lock", "status"]);
-        assert!(text.starts_with("held:") && text.contains(&format!("pid {}", holder.id())), "{text}");
+        assert!(
+            text.starts_with("held:") && text.contains(&format!("pid {}", holder.id())),
+            "{text}"
+        );
         holder.kill().unwrap();
         holder.wait().unwrap();
     }
@@ -38,20 +47,43 @@ fn a_record_under_a_held_lock_times_out_naming_the_holder() {
         let mut holder = hold(&s, 30, &["--lock-strategy", strategy]);
         let before = s.snapshot();
         let start = Instant::now();
-        let out = s.run(&["--lock-timeout", "1", "--lock-strategy", strategy, "record", "--title", "t", "--domain", "d"]);
+        let out = s.run(&[
+            "--lock-timeout",
+            "1",
+            "--lock-strategy",
+            strategy,
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+        ]);
         let took = start.elapsed();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(3), "{strategy}: {err}");
-        assert!(err.contains(&format!("pid {}", holder.id())), "{strategy}: {err}");
+        assert!(
+            err.contains(&format!("pid {}", holder.id())),
+            "{strategy}: {err}"
+        );
         assert!(err.contains("timed out after 1"), "{err}");
         assert!(err.contains("lore lock status"), "{err}");
-        assert!(err.contains("waiting for the store lock"), "the wait is announced: {err}");
-        assert!(took >= Duration::from_millis(950), "gave up early: {took:?}");
+        assert!(
+            err.contains("waiting for the store lock"),
+            "the wait is announced: {err}"
+        );
+        assert!(
+            took >= Duration::from_millis(950),
+            "gave up early: {took:?}"
+        );
         assert_eq!(s.snapshot(), before, "{strategy}: something was written");
         // The timeout is logged.
         let timeouts: i64 = s
             .db()
-            .query_row("SELECT count(*) FROM lock_events WHERE outcome = 'timeout'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM lock_events WHERE outcome = 'timeout'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(timeouts, 1);
         holder.kill().unwrap();
@@ -74,11 +106,29 @@ fn a_killed_holder_frees_the_lock_at_once() {
             assert_eq!(status_json(&s)["state"], "free");
         }
         let start = Instant::now();
-        let out = s.run(&["--lock-timeout", "5", "--lock-strategy", strategy, "record", "--title", "after", "--domain", "d"]);
+        let out = s.run(&[
+            "--lock-timeout",
+            "5",
+            "--lock-strategy",
+            strategy,
+            "record",
+            "--title",
+            "after",
+            "--domain",
+            "d",
+        ]);
         assert!(out.status.success(), "{strategy}: {}", stderr(&out));
-        assert!(start.elapsed() < Duration::from_secs(3), "{strategy}: waited {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{strategy}: waited {:?}",
+            start.elapsed()
+        );
         if strategy == "mkdir" {
-            assert!(stderr(&out).contains("stale lock directory"), "a notice is printed: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("stale lock directory"),
+                "a notice is printed: {}",
+                stderr(&out)
+            );
         }
         assert!(!s.root().join(".git/claude-lock.dir").exists());
         assert_eq!(status_json(&s)["state"], "free");
@@ -92,7 +142,11 @@ fn a_save_waits_for_the_holder_and_then_lands() {
     let start = Instant::now();
     let out = s.run(&["record", "--title", "patient", "--domain", "d"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(start.elapsed() >= Duration::from_millis(500), "did not wait: {:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(500),
+        "did not wait: {:?}",
+        start.elapsed()
+    );
     assert!(holder.wait().unwrap().success());
     assert_eq!(s.row_count(), 1);
 }
@@ -111,15 +165,31 @@ fn the_scripts_flock_is_honoured_and_its_holder_shown() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(script.stdout.take().unwrap()), &mut line).unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(script.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
     assert_eq!(line.trim(), "locked");
     let st = status_json(&s);
     assert_eq!(st["state"], "held", "{st}");
     // flock(1) itself has exited; the holder is the process that keeps the descriptor open.
     assert_eq!(st["holder"]["pid"], script.id(), "{st}");
-    let out = s.run(&["--lock-timeout", "0.5", "record", "--title", "t", "--domain", "d"]);
+    let out = s.run(&[
+        "--lock-timeout",
+        "0.5",
+        "record",
+        "--title",
+        "t",
+        "--domain",
+        "d",
+    ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains(&format!("pid {}", script.id())), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("pid {}", script.id())),
+        "{}",
+        stderr(&out)
+    );
     script.kill().unwrap();
     script.wait().unwrap();
     s.record("after the script", "d");
@@ -132,9 +202,22 @@ fn the_scripts_lock_directory_is_honoured_but_never_broken() {
     std::fs::create_dir(s.root().join(".git/claude-lock.dir")).unwrap();
     let st = status_json(&s);
     assert_eq!(st["state"], "held");
-    assert!(st["note"].as_str().unwrap().contains("no holder record"), "{st}");
+    assert!(
+        st["note"].as_str().unwrap().contains("no holder record"),
+        "{st}"
+    );
     for strategy in ["flock", "mkdir"] {
-        let out = s.run(&["--lock-timeout", "0.3", "--lock-strategy", strategy, "record", "--title", "t", "--domain", "d"]);
+        let out = s.run(&[
+            "--lock-timeout",
+            "0.3",
+            "--lock-strategy",
+            strategy,
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+        ]);
         assert_eq!(out.status.code(), Some(3), "{strategy}: {}", stderr(&out));
     }
     assert!(s.root().join(".git/claude-lock.dir").exists());
@@ -154,7 +237,11 @@ fn lock_break_refuses_a_live_holder_and_breaks_a_dead_one() {
     let mut holder = hold(&s, 30, &["--lock-strategy", "mkdir"]);
     let out = s.run(&["lock", "break", "--yes", "--force"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("refusing to break a live lock"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to break a live lock"),
+        "{}",
+        stderr(&out)
+    );
     assert!(s.root().join(".git/claude-lock.dir/owner").exists());
     // Without --yes and without a terminal it asks for --yes instead of guessing.
     holder.kill().unwrap();
@@ -170,7 +257,11 @@ fn lock_break_refuses_a_live_holder_and_breaks_a_dead_one() {
     let mut holder = hold(&s, 30, &[]);
     let out = s.run(&["lock", "break", "--yes", "--force"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains(&format!("kill {}", holder.id())), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("kill {}", holder.id())),
+        "{}",
+        stderr(&out)
+    );
     holder.kill().unwrap();
     holder.wait().unwrap();
 }
@@ -188,9 +279,23 @@ fn a_holder_on_another_host_is_never_broken_automatically() {
     let st = status_json(&s);
     assert_eq!(st["state"], "held");
     assert_eq!(st["liveness"], "unknown");
-    let out = s.run(&["--lock-timeout", "0.3", "--lock-strategy", "mkdir", "record", "--title", "t", "--domain", "d"]);
+    let out = s.run(&[
+        "--lock-timeout",
+        "0.3",
+        "--lock-strategy",
+        "mkdir",
+        "record",
+        "--title",
+        "t",
+        "--domain",
+        "d",
+    ]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("some-other-host.invalid"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("some-other-host.invalid"),
+        "{}",
+        stderr(&out)
+    );
     assert!(dir.join("owner").exists());
 }
 

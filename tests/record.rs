@@ -11,8 +11,20 @@ fn writes_the_scripts_template_a_row_and_one_commit() {
     let s = TestStore::new();
     let before = s.commit_count();
     let out = s.ok(&[
-        "record", "--title", "Deploy ran twice", "--domain", "ci", "--severity", "high", "--tags", "deploy, retry",
-        "--summary", "The retry fired early\nsecond line", "--root-cause", "No idempotency key", "--json",
+        "record",
+        "--title",
+        "Deploy ran twice",
+        "--domain",
+        "ci",
+        "--severity",
+        "high",
+        "--tags",
+        "deploy, retry",
+        "--summary",
+        "The retry fired early\nsecond line",
+        "--root-cause",
+        "No idempotency key",
+        "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let path = v["path"].as_str().unwrap();
@@ -26,7 +38,14 @@ fn writes_the_scripts_template_a_row_and_one_commit() {
     assert_eq!(lines[3], "**Severity**: 4");
     assert_eq!(lines[4], "**Tags**: deploy,retry");
     assert!(lines[5].starts_with("**Date**: "));
-    for section in ["## Summary", "## What Happened", "## Root Cause", "## Impact", "## Prevention", "## Related"] {
+    for section in [
+        "## Summary",
+        "## What Happened",
+        "## Root Cause",
+        "## Impact",
+        "## Prevention",
+        "## Related",
+    ] {
         assert!(md.contains(&format!("\n{section}\n")), "missing {section}");
     }
     assert!(md.contains("The retry fired early\nsecond line"));
@@ -35,8 +54,14 @@ fn writes_the_scripts_template_a_row_and_one_commit() {
 
     // One commit holding exactly that file, with the script's message.
     assert_eq!(s.commit_count(), before + 1);
-    assert_eq!(s.git(&["rev-parse", "HEAD"]).trim(), v["commit"].as_str().unwrap());
-    assert_eq!(s.git(&["show", "--name-only", "--format=", "HEAD"]).trim(), path);
+    assert_eq!(
+        s.git(&["rev-parse", "HEAD"]).trim(),
+        v["commit"].as_str().unwrap()
+    );
+    assert_eq!(
+        s.git(&["show", "--name-only", "--format=", "HEAD"]).trim(),
+        path
+    );
     assert_eq!(
         s.git(&["log", "-1", "--format=%B"]).trim(),
         "failure: Deploy ran twice\n\nDomain: ci | Severity: 4"
@@ -45,18 +70,54 @@ fn writes_the_scripts_template_a_row_and_one_commit() {
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
 
     // The row: the script's columns, first line of the summary only.
-    let (id, kind, fp, title, summary, tags, domain, sev): (i64, String, String, String, String, String, String, i64) = s
+    let (id, kind, fp, title, summary, tags, domain, sev): (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+    ) = s
         .db()
         .query_row(
             "SELECT id, type, filepath, title, summary, tags, domain, severity FROM learnings",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            },
         )
         .unwrap();
     assert_eq!(id, v["id"].as_i64().unwrap());
     assert_eq!(
-        (kind.as_str(), fp.as_str(), title.as_str(), summary.as_str(), tags.as_str(), domain.as_str(), sev),
-        ("failure", path, "Deploy ran twice", "The retry fired early", "deploy,retry", "ci", 4)
+        (
+            kind.as_str(),
+            fp.as_str(),
+            title.as_str(),
+            summary.as_str(),
+            tags.as_str(),
+            domain.as_str(),
+            sev
+        ),
+        (
+            "failure",
+            path,
+            "Deploy ran twice",
+            "The retry fired early",
+            "deploy,retry",
+            "ci",
+            4
+        )
     );
 }
 
@@ -65,33 +126,70 @@ fn files_and_folders_are_private() {
     let s = TestStore::new();
     let out = s.ok(&["record", "--title", "perm", "--domain", "d", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let mode = std::fs::metadata(s.root().join(v["path"].as_str().unwrap())).unwrap().permissions().mode();
+    let mode = std::fs::metadata(s.root().join(v["path"].as_str().unwrap()))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
-    let dir_mode = std::fs::metadata(s.root().join("memory/failures")).unwrap().permissions().mode();
-    assert_eq!(dir_mode & 0o077, 0, "memory/failures is {:o}", dir_mode & 0o777);
+    let dir_mode = std::fs::metadata(s.root().join("memory/failures"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        dir_mode & 0o077,
+        0,
+        "memory/failures is {:o}",
+        dir_mode & 0o777
+    );
 }
 
 #[test]
 fn same_title_same_day_never_overwrites() {
     let s = TestStore::new();
     for summary in ["first text", "second text", "third text"] {
-        s.ok(&["record", "--title", "Same title", "--domain", "d", "--summary", summary]);
+        s.ok(&[
+            "record",
+            "--title",
+            "Same title",
+            "--domain",
+            "d",
+            "--summary",
+            summary,
+        ]);
     }
     let files = s.files_on_disk("failures");
     assert_eq!(files.len(), 3, "{files:?}");
     let today = jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string();
-    for (name, text) in [("same-title", "first"), ("same-title-2", "second"), ("same-title-3", "third")] {
-        let md = std::fs::read_to_string(s.root().join(format!("memory/failures/{today}_{name}.md"))).unwrap();
+    for (name, text) in [
+        ("same-title", "first"),
+        ("same-title-2", "second"),
+        ("same-title-3", "third"),
+    ] {
+        let md =
+            std::fs::read_to_string(s.root().join(format!("memory/failures/{today}_{name}.md")))
+                .unwrap();
         assert!(md.contains(&format!("{text} text")), "{name} holds {md}");
     }
-    let distinct: i64 = s.db().query_row("SELECT count(DISTINCT filepath) FROM learnings", [], |r| r.get(0)).unwrap();
+    let distinct: i64 = s
+        .db()
+        .query_row("SELECT count(DISTINCT filepath) FROM learnings", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(distinct, 3);
 }
 
 #[test]
 fn a_title_without_ascii_gets_a_hash_slug() {
     let s = TestStore::new();
-    let out = s.ok(&["record", "--title", "测试失败", "--domain", "unicode", "--json"]);
+    let out = s.ok(&[
+        "record",
+        "--title",
+        "测试失败",
+        "--domain",
+        "unicode",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let path = v["path"].as_str().unwrap();
     let name = path.rsplit('/').next().unwrap();
@@ -109,7 +207,10 @@ fn a_staged_unrelated_file_stays_staged_and_out_of_the_commit() {
     s.record("Unrelated", "d");
     let committed = s.git(&["show", "--name-only", "--format=", "HEAD"]);
     assert!(!committed.contains("notes.txt"), "{committed}");
-    assert_eq!(s.git(&["diff", "--cached", "--name-only"]).trim(), "notes.txt");
+    assert_eq!(
+        s.git(&["diff", "--cached", "--name-only"]).trim(),
+        "notes.txt"
+    );
 }
 
 #[test]
@@ -128,11 +229,16 @@ fn environment_variables_fill_absent_flags() {
     assert!(out.status.success(), "{}", stderr(&out));
     let row: (String, String, i64, String) = s
         .db()
-        .query_row("SELECT title, domain, severity, summary FROM learnings", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+        .query_row(
+            "SELECT title, domain, severity, summary FROM learnings",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
         .unwrap();
-    assert_eq!(row, ("From env".into(), "hooks".into(), 5, "set by a hook".into()));
+    assert_eq!(
+        row,
+        ("From env".into(), "hooks".into(), 5, "set by a hook".into())
+    );
     // A flag wins over the variable.
     let out = s
         .cmd()
@@ -150,13 +256,27 @@ fn summary_and_body_from_stdin_and_file() {
     let s = TestStore::new();
     let mut child = s
         .cmd()
-        .args(["record", "--title", "Piped", "--domain", "d", "--summary", "-", "--json"])
+        .args([
+            "record",
+            "--title",
+            "Piped",
+            "--domain",
+            "d",
+            "--summary",
+            "-",
+            "--json",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"line one\nline two\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"line one\nline two\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -164,8 +284,21 @@ fn summary_and_body_from_stdin_and_file() {
     assert!(md.contains("## Summary\n\nline one\nline two\n"));
 
     let body = s.root().join("body.md");
-    std::fs::write(&body, "## What Happened\n\nIt broke.\n\n## Prevention\n\nTest it.").unwrap();
-    let out = s.ok(&["record", "--title", "Bodied", "--domain", "d", "--body-file", body.to_str().unwrap(), "--json"]);
+    std::fs::write(
+        &body,
+        "## What Happened\n\nIt broke.\n\n## Prevention\n\nTest it.",
+    )
+    .unwrap();
+    let out = s.ok(&[
+        "record",
+        "--title",
+        "Bodied",
+        "--domain",
+        "d",
+        "--body-file",
+        body.to_str().unwrap(),
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let md = std::fs::read_to_string(s.root().join(v["path"].as_str().unwrap())).unwrap();
     assert!(md.contains("## What Happened\n\nIt broke."));
@@ -176,10 +309,22 @@ fn summary_and_body_from_stdin_and_file() {
 #[test]
 fn other_types_go_to_their_folder_and_message() {
     let s = TestStore::new();
-    let out = s.ok(&["record", "--type", "success", "--title", "It worked", "--domain", "d", "--json"]);
+    let out = s.ok(&[
+        "record",
+        "--type",
+        "success",
+        "--title",
+        "It worked",
+        "--domain",
+        "d",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["path"].as_str().unwrap().starts_with("memory/successes/"));
-    assert_eq!(s.git(&["log", "-1", "--format=%s"]).trim(), "success: It worked");
+    assert_eq!(
+        s.git(&["log", "-1", "--format=%s"]).trim(),
+        "success: It worked"
+    );
 }
 
 #[test]
@@ -196,7 +341,11 @@ fn default_store_is_created_on_first_use() {
     };
     let out = run(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("No learnings yet"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("No learnings yet"),
+        "{}",
+        stdout(&out)
+    );
     let root = home.path().join("data/lore");
     assert!(root.join("memory/index.db").exists());
     assert!(root.join(".git").exists());

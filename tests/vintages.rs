@@ -119,13 +119,19 @@ fn schema_objects(s: &TestStore) -> Vec<(String, String)> {
     let mut stmt = db
         .prepare("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'lore%' AND name NOT LIKE 'lock_events%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 fn old_rows(s: &TestStore) -> Vec<(i64, String, String, Option<String>)> {
     let db = s.db();
     let mut stmt = db.prepare("SELECT id, type, title, CAST(severity AS TEXT) FROM learnings WHERE id <= 5 ORDER BY id").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 fn check_vintage(name: &str, schema: &str) {
@@ -137,35 +143,88 @@ fn check_vintage(name: &str, schema: &str) {
     let rows: serde_json::Value = serde_json::from_str(&s.ok(&["list", "--json"])).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 5, "{name}");
-    assert_eq!(rows[0]["title"], "Failure: Repeated Edit Tool Failures Due to External File Modification");
-    assert!(rows.iter().all(|r| r["severity"].is_i64()), "{name}: {rows:?}");
-    let keys: Vec<&str> = rows[0].as_object().unwrap().keys().map(String::as_str).collect();
-    for k in ["id", "type", "title", "summary", "tags", "domain", "severity", "filepath", "created_at", "updated_at"] {
+    assert_eq!(
+        rows[0]["title"],
+        "Failure: Repeated Edit Tool Failures Due to External File Modification"
+    );
+    assert!(
+        rows.iter().all(|r| r["severity"].is_i64()),
+        "{name}: {rows:?}"
+    );
+    let keys: Vec<&str> = rows[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for k in [
+        "id",
+        "type",
+        "title",
+        "summary",
+        "tags",
+        "domain",
+        "severity",
+        "filepath",
+        "created_at",
+        "updated_at",
+    ] {
         assert!(keys.contains(&k), "{name}: missing key {k}");
     }
 
     // search reaches the markdown bodies of rows lore never wrote.
-    let hits: serde_json::Value = serde_json::from_str(&s.ok(&["search", "atomic rename", "--json"])).unwrap();
-    assert_eq!(hits[0]["filepath"], "memory/failures/2025-12-01-file-edit-race-condition.md", "{name}: {hits}");
+    let hits: serde_json::Value =
+        serde_json::from_str(&s.ok(&["search", "atomic rename", "--json"])).unwrap();
+    assert_eq!(
+        hits[0]["filepath"], "memory/failures/2025-12-01-file-edit-race-condition.md",
+        "{name}: {hits}"
+    );
     let out = s.ok(&["show", "4"]);
     assert!(out.contains("Agent log"), "{name}");
     let out = s.ok(&["show", "5"]);
     assert!(out.contains("is missing"), "{name}: {out}");
 
     // record works and satisfies the vintage's CHECKs and triggers.
-    let out = s.ok(&["record", "--title", "New on old", "--domain", "compat", "--severity", "critical", "--json"]);
+    let out = s.ok(&[
+        "record",
+        "--title",
+        "New on old",
+        "--domain",
+        "compat",
+        "--severity",
+        "critical",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let sev: String = s.db().query_row("SELECT CAST(severity AS TEXT) FROM learnings WHERE id = ?", [v["id"].as_i64().unwrap()], |r| r.get(0)).unwrap();
+    let sev: String = s
+        .db()
+        .query_row(
+            "SELECT CAST(severity AS TEXT) FROM learnings WHERE id = ?",
+            [v["id"].as_i64().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(sev, "5", "{name}");
 
     // The index is tracked in this store: lore neither commits nor stages it.
-    assert_eq!(s.git(&["show", "--name-only", "--format=", "HEAD"]).trim(), v["path"].as_str().unwrap(), "{name}");
-    assert_eq!(s.git(&["diff", "--cached", "--name-only"]).trim(), "", "{name}: something staged");
+    assert_eq!(
+        s.git(&["show", "--name-only", "--format=", "HEAD"]).trim(),
+        v["path"].as_str().unwrap(),
+        "{name}"
+    );
+    assert_eq!(
+        s.git(&["diff", "--cached", "--name-only"]).trim(),
+        "",
+        "{name}: something staged"
+    );
 
     // Nothing of the old schema or rows was dropped or rewritten; other tables are intact.
     assert_eq!(schema_objects(&s), objects_before, "{name}: schema changed");
     assert_eq!(old_rows(&s), rows_before, "{name}: old rows changed");
-    let rule: String = s.db().query_row("SELECT rule FROM heuristics", [], |r| r.get(0)).unwrap();
+    let rule: String = s
+        .db()
+        .query_row("SELECT rule FROM heuristics", [], |r| r.get(0))
+        .unwrap();
     assert!(rule.starts_with("After 2"));
 
     // Another tool keeps writing the table (as the script does) and lore keeps up.
@@ -175,7 +234,8 @@ fn check_vintage(name: &str, schema: &str) {
             [],
         )
         .unwrap();
-    let hits: serde_json::Value = serde_json::from_str(&s.ok(&["search", "zebra", "--json"])).unwrap();
+    let hits: serde_json::Value =
+        serde_json::from_str(&s.ok(&["search", "zebra", "--json"])).unwrap();
     assert_eq!(hits.as_array().unwrap().len(), 1, "{name}: {hits}");
     assert_eq!(s.row_count(), 7);
 }
@@ -202,7 +262,10 @@ fn a_plain_git_repository_without_an_index_becomes_a_store() {
     // No commits yet, no memory/: lore creates what it needs and makes the first commit.
     s.record("first ever", "d");
     assert_eq!(s.commit_count(), 1);
-    assert_eq!(s.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "trunk");
+    assert_eq!(
+        s.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "trunk"
+    );
 }
 
 #[test]
@@ -211,6 +274,13 @@ fn a_directory_that_is_not_a_store_is_a_clear_error() {
     let out = s.run(&["list"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("lore init"), "{}", stderr(&out));
-    let out = std::process::Command::new(LORE).args(["--store", "/no/such/dir", "list"]).output().unwrap();
-    assert!(stderr(&out).contains("no such directory"), "{}", stderr(&out));
+    let out = std::process::Command::new(LORE)
+        .args(["--store", "/no/such/dir", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("no such directory"),
+        "{}",
+        stderr(&out)
+    );
 }

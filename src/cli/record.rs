@@ -22,7 +22,12 @@ pub struct RecordArgs {
     #[arg(long, env = "FAILURE_DOMAIN", hide_env_values = true)]
     domain: String,
     /// 1–5, or low, medium, high, critical [default: 3]
-    #[arg(long, env = "FAILURE_SEVERITY", hide_env_values = true, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        env = "FAILURE_SEVERITY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     severity: Option<String>,
     /// Comma-separated
     #[arg(

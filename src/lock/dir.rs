@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::holder::{self, Holder, Liveness};
-use super::{Attempt, LockEvent, LockGuard, LockOptions, LockPaths, Strategy};
+use super::{Attempt, LockEvent, LockGuard, LockOptions, LockPaths, OwnerRecord, Strategy};
 use crate::error::{Error, Result};
 
 pub(super) enum DirState {
@@ -107,7 +107,7 @@ pub(super) fn try_mkdir(
     Ok(Attempt::Got(LockGuard {
         file: locked_file,
         dir: Some(paths.dir.clone()),
-        owner,
+        owner: Some(OwnerRecord::InDir(owner)),
         strategy: Strategy::Mkdir,
         waited: Duration::ZERO,
         acquired_at: Instant::now(),

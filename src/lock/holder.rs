@@ -50,13 +50,13 @@ pub enum Liveness {
 impl Holder {
     /// A record describing this process, about to hold the lock for `operation`.
     pub fn current(operation: &str) -> Holder {
-        let pid = std::process::id();
+        let me = this_process();
         Holder {
-            pid,
-            host: hostname(),
-            boot_id: boot_id(),
-            start_time: process_start_time(pid),
-            command: process_command(pid).unwrap_or_else(|| "lore".into()),
+            pid: me.pid,
+            host: me.host.clone(),
+            boot_id: me.boot_id.clone(),
+            start_time: me.start_time,
+            command: me.command.clone(),
             since_ms: Some(now_ms()),
             operation: operation.to_string(),
             nonce: nonce(),
@@ -122,7 +122,7 @@ impl Holder {
     }
 }
 
-fn shorten(s: &str, max: usize) -> String {
+pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -134,21 +134,66 @@ fn shorten(s: &str, max: usize) -> String {
 
 /// `HH:MM:SS` in local time for today, a full date otherwise.
 pub fn local_clock(ms: u64) -> String {
-    let Ok(ts) = jiff::Timestamp::from_millisecond(ms as i64) else {
+    let Some(zoned) = crate::clock::from_millis(ms) else {
         return "?".into();
     };
-    let zoned = ts.to_zoned_datetime(jiff::tz::TimeZone::system());
-    let today = jiff::ZonedDateTime::now().date();
-    if zoned.date() == today {
+    if zoned.date() == crate::clock::now().date() {
         zoned.strftime("%H:%M:%S").to_string()
     } else {
         zoned.strftime("%Y-%m-%d %H:%M:%S").to_string()
     }
 }
 
-/// Reads a holder record; `Ok(None)` when there is none, `Err(text)` when it is malformed.
+/// What never changes for this process, read from `/proc` once (each read costs tens of µs).
+struct ThisProcess {
+    pid: u32,
+    host: String,
+    boot_id: Option<String>,
+    start_time: Option<u64>,
+    command: String,
+}
+
+fn this_process() -> &'static ThisProcess {
+    static ME: std::sync::OnceLock<ThisProcess> = std::sync::OnceLock::new();
+    ME.get_or_init(|| {
+        let pid = std::process::id();
+        ThisProcess {
+            pid,
+            host: hostname(),
+            boot_id: boot_id(),
+            start_time: process_start_time(pid),
+            command: process_command(pid).unwrap_or_else(|| "lore".into()),
+        }
+    })
+}
+
+/// Size of an in-place holder record: the JSON line padded with spaces, so rewriting it is one
+/// `pwrite` and a reader never sees the tail of an older, longer record.
+pub(crate) const RECORD_SIZE: usize = 4096;
+
+/// The holder record as a fixed-size block; an empty holder (`None`) is all blanks.
+pub(crate) fn record_block(holder: Option<&Holder>) -> Vec<u8> {
+    let mut line = match holder {
+        Some(h) => {
+            let mut h = h.clone();
+            // Keep the record within its block whatever the command line.
+            if h.command.len() > RECORD_SIZE / 2 {
+                h.command = shorten(&h.command, RECORD_SIZE / 8);
+            }
+            h.to_line().into_bytes()
+        }
+        None => Vec::new(),
+    };
+    line.resize(RECORD_SIZE - 1, b' ');
+    line.push(b'\n');
+    line
+}
+
+/// Reads a holder record; `Ok(None)` when there is none (or it is blank), `Err(text)` when it
+/// is malformed.
 pub(crate) fn read_record(path: &Path) -> Result<Option<Holder>, String> {
     match fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Ok(None),
         Ok(text) => Holder::parse(&text).map(Some).ok_or(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.to_string()),

@@ -16,10 +16,10 @@ mod holder;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 pub use holder::{Holder, Liveness, hostname, local_clock, now_ms};
@@ -105,12 +105,21 @@ pub enum LockEvent {
     },
 }
 
-/// The lock, held until dropped. Dropping removes the holder record, then unlocks.
+/// Where the holder record of a held lock lives.
+#[derive(Debug)]
+enum OwnerRecord {
+    /// `claude-lock.owner`, rewritten in place (one `pwrite`) and blanked on release.
+    InPlace(File),
+    /// `claude-lock.dir/owner`, removed on release together with the directory.
+    InDir(PathBuf),
+}
+
+/// The lock, held until dropped. Dropping clears the holder record, then unlocks.
 #[derive(Debug)]
 pub struct LockGuard {
     file: Option<File>,
     dir: Option<PathBuf>,
-    owner: PathBuf,
+    owner: Option<OwnerRecord>,
     pub strategy: Strategy,
     pub waited: Duration,
     pub acquired_at: Instant,
@@ -128,7 +137,15 @@ impl LockGuard {
     }
 
     fn release_inner(&mut self) -> Result<()> {
-        let _ = fs::remove_file(&self.owner);
+        match self.owner.take() {
+            Some(OwnerRecord::InPlace(f)) => {
+                let _ = f.write_all_at(&holder::record_block(None), 0);
+            }
+            Some(OwnerRecord::InDir(p)) => {
+                let _ = fs::remove_file(p);
+            }
+            None => {}
+        }
         let res = match self.dir.take() {
             Some(dir) => fs::remove_dir(&dir).map_err(|e| Error::io(dir, e)),
             None => Ok(()),
@@ -165,11 +182,23 @@ impl LockPaths {
 
 enum Attempt {
     Got(LockGuard),
+    /// The lock directory is held (by `holder`, when its record could be read).
     Busy(Option<Holder>),
+    /// The flock is held by another open file; its holder is looked up only when reported.
+    BusyFlock,
     Unsupported(String),
 }
 
+/// How often waiting is reported, and how often a cancel flag is checked.
+const TICK: Duration = Duration::from_millis(100);
+
 /// Takes the store lock, waiting up to `opts.timeout`.
+///
+/// A contended flock is waited for by a helper thread blocked in `flock(LOCK_EX)`: the kernel
+/// wakes it the moment the lock is free, in the order waiters queued, instead of each waiter
+/// polling on its own schedule. If this call gives up (timeout, cancel), the helper's
+/// descriptor is the last one open on that lock file description, so whatever it gets is
+/// released as soon as it returns.
 pub fn acquire(
     paths: &LockPaths,
     opts: &LockOptions,
@@ -180,17 +209,29 @@ pub fn acquire(
     let start = Instant::now();
     let deadline = start + opts.timeout;
     let mut strategy = opts.strategy;
-    let mut file = None;
+    let mut file: Option<File> = None;
+    let mut waiter: Option<mpsc::Receiver<io::Result<()>>> = None;
+    let mut from_waiter: Option<io::Result<()>> = None;
     let mut backoff = Backoff::new();
     let mut last_report: Option<Instant> = None;
-    let mut holder_seen;
+    let mut holder_seen: Option<Holder> = None;
     loop {
         let attempt = match strategy {
             Strategy::Flock => {
                 if file.is_none() {
                     file = Some(open_lock_file(&paths.file)?);
                 }
-                try_flock(paths, file.as_ref().expect("opened above"), opts, on_event)?
+                let f = file.as_ref().expect("opened above");
+                match from_waiter.take() {
+                    Some(Ok(())) => after_flock(paths, f, opts, on_event)?,
+                    Some(Err(e)) => flock_failed(paths, e)?,
+                    None if waiter.is_some() => Attempt::BusyFlock,
+                    None => match f.try_lock() {
+                        Ok(()) => after_flock(paths, f, opts, on_event)?,
+                        Err(fs::TryLockError::WouldBlock) => Attempt::BusyFlock,
+                        Err(fs::TryLockError::Error(e)) => flock_failed(paths, e)?,
+                    },
+                }
             }
             Strategy::Mkdir => {
                 if file.is_none() {
@@ -200,6 +241,7 @@ pub fn acquire(
                 dir::try_mkdir(paths, file.as_ref(), opts, on_event)?
             }
         };
+        let flock_busy = matches!(attempt, Attempt::BusyFlock);
         match attempt {
             Attempt::Got(mut guard) => {
                 guard.waited = start.elapsed();
@@ -212,11 +254,17 @@ pub fn acquire(
                 on_event(LockEvent::FellBack { reason });
                 strategy = Strategy::Mkdir;
                 file = None;
+                waiter = None;
                 continue;
             }
             Attempt::Busy(holder) => holder_seen = holder,
+            Attempt::BusyFlock => {}
         }
         let now = Instant::now();
+        let report_due = last_report.is_none_or(|t| now - t >= TICK);
+        if flock_busy && (report_due || now >= deadline) {
+            holder_seen = flock_holder(paths);
+        }
         if now >= deadline {
             return Err(Error::LockTimeout {
                 path: paths.file.clone(),
@@ -224,16 +272,12 @@ pub fn acquire(
                 holder: holder_seen.map(Box::new),
             });
         }
-        if opts
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(Ordering::Relaxed))
-        {
+        if cancelled(&opts.cancel) {
             return Err(Error::LockCancelled {
                 path: paths.file.clone(),
             });
         }
-        if last_report.is_none_or(|t| now - t >= Duration::from_millis(100)) {
+        if report_due {
             last_report = Some(now);
             on_event(LockEvent::Contended {
                 holder: holder_seen.clone(),
@@ -241,30 +285,61 @@ pub fn acquire(
                 timeout: opts.timeout,
             });
         }
-        std::thread::sleep(backoff.next().min(deadline - now));
+        let step = (deadline - now).min(TICK);
+        if flock_busy && waiter.is_none() {
+            waiter = Some(spawn_waiter(
+                file.as_ref().expect("flock strategy has a file"),
+                paths,
+            )?);
+        }
+        match &waiter {
+            Some(rx) => match rx.recv_timeout(step) {
+                Ok(r) => {
+                    from_waiter = Some(r);
+                    waiter = None;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => waiter = None,
+            },
+            None => std::thread::sleep(backoff.next().min(step)),
+        }
     }
 }
 
-fn try_flock(
+/// A thread blocked in `flock(LOCK_EX)` on a duplicate of `file`'s descriptor (the same open
+/// file description, so the lock it gets is ours).
+fn spawn_waiter(file: &File, paths: &LockPaths) -> Result<mpsc::Receiver<io::Result<()>>> {
+    let dup = file.try_clone().map_err(|e| Error::io(&paths.file, e))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("lore-lock-wait".into())
+        .spawn(move || {
+            let _ = tx.send(dup.lock());
+        })
+        .map_err(|e| Error::io(&paths.file, e))?;
+    Ok(rx)
+}
+
+fn flock_failed(paths: &LockPaths, e: io::Error) -> Result<Attempt> {
+    if flock_unsupported(&e) {
+        Ok(Attempt::Unsupported(format!(
+            "flock is not supported on {} ({e}); using the lock directory {} instead",
+            paths.file.display(),
+            paths.dir.display()
+        )))
+    } else {
+        Err(Error::io(&paths.file, e))
+    }
+}
+
+/// The flock is ours: honour a lock directory (the script's fallback), then record the holder.
+fn after_flock(
     paths: &LockPaths,
     file: &File,
     opts: &LockOptions,
     on_event: &mut dyn FnMut(LockEvent),
 ) -> Result<Attempt> {
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => return Ok(Attempt::Busy(flock_holder(paths))),
-        Err(fs::TryLockError::Error(e)) if flock_unsupported(&e) => {
-            return Ok(Attempt::Unsupported(format!(
-                "flock is not supported on {} ({e}); using the lock directory {} instead",
-                paths.file.display(),
-                paths.dir.display()
-            )));
-        }
-        Err(fs::TryLockError::Error(e)) => return Err(Error::io(&paths.file, e)),
-    }
-    // A script without flock(1) locks with the directory: respect it.
-    if paths.dir.exists() {
+    if fs::symlink_metadata(&paths.dir).is_ok() {
         match dir::inspect(&paths.dir) {
             dir::DirState::Stale(h) => {
                 if dir::break_stale(paths, &h)? {
@@ -277,20 +352,29 @@ fn try_flock(
             }
             dir::DirState::Absent => {}
         }
-        if paths.dir.exists() {
+        if fs::symlink_metadata(&paths.dir).is_ok() {
             let _ = file.unlock();
             return Ok(Attempt::Busy(None));
         }
     }
     let holder = Holder::current(&opts.operation);
-    if let Err(e) = holder::write_record(&paths.owner, &holder) {
-        let _ = file.unlock();
-        return Err(Error::io(&paths.owner, e));
-    }
+    let written = open_lock_file(&paths.owner).and_then(|owner| {
+        owner
+            .write_all_at(&holder::record_block(Some(&holder)), 0)
+            .map_err(|e| Error::io(&paths.owner, e))?;
+        Ok(owner)
+    });
+    let owner = match written {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = file.unlock();
+            return Err(e);
+        }
+    };
     Ok(Attempt::Got(LockGuard {
         file: Some(file.try_clone().map_err(|e| Error::io(&paths.file, e))?),
         dir: None,
-        owner: paths.owner.clone(),
+        owner: Some(OwnerRecord::InPlace(owner)),
         strategy: Strategy::Flock,
         waited: Duration::ZERO,
         acquired_at: Instant::now(),

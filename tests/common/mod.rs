@@ -16,14 +16,24 @@ impl TestStore {
     /// A fresh store made by `lore init`.
     pub fn new() -> TestStore {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(LORE).arg("init").arg(dir.path()).output().unwrap();
-        assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(LORE)
+            .arg("init")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         TestStore { dir }
     }
 
     /// An empty directory (for tests that build a store by hand).
     pub fn empty() -> TestStore {
-        TestStore { dir: tempfile::tempdir().unwrap() }
+        TestStore {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -34,7 +44,13 @@ impl TestStore {
         let mut c = Command::new(LORE);
         c.arg("--store").arg(self.root());
         c.env_remove("LORE_STORE");
-        for v in ["FAILURE_TITLE", "FAILURE_DOMAIN", "FAILURE_SEVERITY", "FAILURE_TAGS", "FAILURE_SUMMARY"] {
+        for v in [
+            "FAILURE_TITLE",
+            "FAILURE_DOMAIN",
+            "FAILURE_SEVERITY",
+            "FAILURE_TAGS",
+            "FAILURE_SUMMARY",
+        ] {
             c.env_remove(v);
         }
         c.stdin(Stdio::null());
@@ -70,17 +86,26 @@ impl TestStore {
     }
 
     pub fn row_count(&self) -> i64 {
-        self.db().query_row("SELECT count(*) FROM learnings", [], |r| r.get(0)).unwrap()
+        self.db()
+            .query_row("SELECT count(*) FROM learnings", [], |r| r.get(0))
+            .unwrap()
     }
 
     pub fn commit_count(&self) -> usize {
-        self.git(&["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+        self.git(&["rev-list", "--count", "HEAD"])
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     /// Files under memory/failures on disk (names only, sorted).
     pub fn files_on_disk(&self, sub: &str) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.root().join("memory").join(sub))
-            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -96,7 +121,11 @@ impl TestStore {
 
     /// (head, rows, files on disk under memory/failures) — for "nothing was written" checks.
     pub fn snapshot(&self) -> (String, i64, Vec<String>) {
-        (self.git(&["rev-parse", "HEAD"]), self.row_count(), self.files_on_disk("failures"))
+        (
+            self.git(&["rev-parse", "HEAD"]),
+            self.row_count(),
+            self.files_on_disk("failures"),
+        )
     }
 
     pub fn lock_file(&self) -> PathBuf {
@@ -105,8 +134,17 @@ impl TestStore {
 }
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
