@@ -194,12 +194,31 @@ pub fn undo_commit(repo: &Repository, c: &Committed) -> Result<()> {
     Ok(())
 }
 
-/// Records `rel` in git's index as it is on disk, leaving every other entry alone, so
-/// `git status` is clean for the file lore just committed.
-pub fn stage_path(repo: &Repository, rel: &str) -> Result<()> {
+/// Records `rel` in git's index as the blob `id` with the stat data of `abs`, leaving every
+/// other entry alone, so `git status` is clean for the file lore just committed. (The blob is
+/// already written; letting libgit2 re-read and re-hash the file would cost a second object
+/// write.)
+pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(abs).map_err(|e| Error::io(abs, e))?;
+    let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
+    let entry = git2::IndexEntry {
+        ctime: time(meta.ctime(), meta.ctime_nsec()),
+        mtime: time(meta.mtime(), meta.mtime_nsec()),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: 0o100644,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.size() as u32,
+        id,
+        flags: rel.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path: rel.as_bytes().to_vec(),
+    };
     let mut index = repo.index()?;
     index.read(false)?;
-    index.add_path(Path::new(rel))?;
+    index.add(&entry)?;
     index.write()?;
     Ok(())
 }

@@ -218,9 +218,14 @@ impl Index {
         conn.pragma_update(None, "synchronous", "normal")
             .map_err(bad)?;
         // A short-lived `lore record` would otherwise checkpoint and delete the WAL on every
-        // exit (two fsyncs and a file re-created next time); SQLite's automatic checkpoint
-        // still keeps the WAL small.
+        // exit (two fsyncs, and a file re-created next time). Instead the WAL is kept, and kept
+        // small by checkpointing every 64 pages: the first connection of each process reads
+        // the whole WAL to rebuild its index, so a large one would slow every start.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(bad)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 64)
+            .map_err(bad)?;
+        conn.pragma_update(None, "journal_size_limit", 1 << 20)
             .map_err(bad)?;
         let mut index = Index {
             conn,

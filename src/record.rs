@@ -188,7 +188,8 @@ fn critical(
 
     // Keep `git status` clean for the new file. The save is complete without it, so a failure
     // here (a git command holding the index) is a warning, not a rollback.
-    let warning = match gitops::stage_path(repo, &rel) {
+    let blob = git2::Oid::hash_object(git2::ObjectType::Blob, content.as_bytes())?;
+    let warning = match gitops::stage_path(repo, &rel, blob, &store.root().join(&rel)) {
         Ok(()) => {
             undo.staged = Some(rel.clone());
             None
@@ -245,24 +246,22 @@ fn write_unique(
         .at(Step::ChoosePath))
     })();
     let _ = fs::remove_file(&tmp);
-    if result.is_ok() {
-        // Make the new name durable too.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
     result
 }
 
 /// Creates `path` (never following or replacing anything), mode 0600 (the umask may make it
-/// stricter), writes and syncs it. A failed write removes the partial file.
+/// stricter) and writes it. A failed write removes the partial file.
+///
+/// No fsync: like git and SQLite in WAL mode with `synchronous=NORMAL`, a save survives any
+/// crash of lore itself; a power cut may lose the last moments (see the README's durability
+/// notes). Two fsyncs per save cost more than the whole rest of it on some disks.
 fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)?;
-    let res = f.write_all(bytes).and_then(|()| f.sync_all());
+    let res = f.write_all(bytes);
     if res.is_err() {
         let _ = fs::remove_file(path);
     }

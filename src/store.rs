@@ -89,7 +89,8 @@ impl Store {
                 fs::write(&gitignore, &text).map_err(|e| Error::io(&gitignore, e))?;
             }
             crate::gitops::commit_file(&repo, ".gitignore", text.as_bytes(), "lore: new store")?;
-            crate::gitops::stage_path(&repo, ".gitignore")?;
+            let blob = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
+            crate::gitops::stage_path(&repo, ".gitignore", blob, &gitignore)?;
         }
         Ok(store)
     }

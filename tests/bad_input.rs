@@ -221,3 +221,33 @@ fn hostile_titles_stay_inside_the_store() {
     }
     assert_eq!(s.row_count(), 5);
 }
+
+#[test]
+fn symbolic_links_inside_the_store_are_refused() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    // memory/failures pointing elsewhere.
+    let s = TestStore::new();
+    let failures = s.root().join("memory/failures");
+    std::fs::remove_dir(&failures).unwrap();
+    symlink(outside.path(), &failures).unwrap();
+    let out = s.run(&["record", "--title", "t", "--domain", "d"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "wrote through the link"
+    );
+
+    // The lock file as a link.
+    let s = TestStore::new();
+    let target = outside.path().join("victim");
+    std::fs::write(&target, "keep me").unwrap();
+    symlink(&target, s.lock_file()).unwrap();
+    let out = s.run(&["record", "--title", "t", "--domain", "d"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    assert_eq!(s.row_count(), 0);
+}

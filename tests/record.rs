@@ -355,3 +355,54 @@ fn default_store_is_created_on_first_use() {
     // The index is ignored by git in a store lore creates.
     assert_eq!(git(&root, &["status", "--porcelain"]).trim(), "");
 }
+
+#[test]
+fn global_options_work_after_the_subcommand() {
+    let s = TestStore::new();
+    let out = std::process::Command::new(LORE)
+        .args([
+            "record",
+            "--title",
+            "late flags",
+            "--domain",
+            "d",
+            "--store",
+        ])
+        .arg(s.root())
+        .args(["--lock-timeout", "2.5", "--lock-strategy", "mkdir"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.row_count(), 1);
+    let out = std::process::Command::new(LORE)
+        .args(["list", "--json"])
+        .env("LORE_STORE", s.root())
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("late flags"));
+}
+
+#[test]
+fn a_fallback_identity_is_used_when_git_has_none() {
+    let s = TestStore::new();
+    let home = tempfile::tempdir().unwrap();
+    let out = s
+        .cmd()
+        .args([
+            "record",
+            "--title",
+            "nobody configured git",
+            "--domain",
+            "d",
+        ])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("USER", "ada")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let author = s.git(&["log", "-1", "--format=%an <%ae>"]);
+    assert!(author.starts_with("ada <ada@"), "{author}");
+}

@@ -129,6 +129,8 @@ fn install_signal_flag() -> Arc<AtomicBool> {
 }
 
 pub fn main() -> i32 {
+    // A panic is a bug: report it with a backtrace hint instead of a bare message.
+    let _ = color_eyre::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -587,3 +587,31 @@ pub fn break_lock(paths: &LockPaths, force: bool) -> Result<BreakOutcome> {
 pub fn cancelled(flag: &Option<Arc<AtomicBool>>) -> bool {
     flag.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsupported_flock_errors_are_recognised() {
+        use rustix::io::Errno;
+        for errno in [Errno::NOLCK, Errno::NOTSUP, Errno::OPNOTSUPP] {
+            assert!(flock_unsupported(&io::Error::from_raw_os_error(
+                errno.raw_os_error()
+            )));
+        }
+        assert!(!flock_unsupported(&io::Error::from_raw_os_error(
+            Errno::ACCESS.raw_os_error()
+        )));
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        let mut b = Backoff::new();
+        let first = b.next();
+        let later: Vec<Duration> = (0..50).map(|_| b.next()).collect();
+        assert!(first <= Duration::from_millis(2));
+        assert!(later.iter().all(|d| *d <= Duration::from_millis(75)));
+        assert!(later.last().unwrap() >= &Duration::from_millis(20));
+    }
+}
