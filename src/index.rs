@@ -22,7 +22,7 @@ use crate::learning::{Learning, Severity};
 use crate::store::Store;
 
 /// Bumped when lore adds something to the schema.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a statement waits for another writer before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS lock_events (
 );
 CREATE INDEX IF NOT EXISTS lore_lock_events_at ON lock_events(at);
 CREATE INDEX IF NOT EXISTS lore_learnings_filepath ON learnings(filepath);
-CREATE INDEX IF NOT EXISTS lore_learnings_newest ON learnings(created_at DESC, id DESC);
+DROP INDEX IF EXISTS lore_learnings_newest;
+CREATE INDEX IF NOT EXISTS lore_learnings_order ON learnings(ifnull(created_at, '') DESC, id DESC);
 CREATE VIRTUAL TABLE IF NOT EXISTS lore_fts USING fts5(
     title, summary, tags, domain, body,
     content='', contentless_delete=1,
@@ -123,6 +124,13 @@ impl Row {
         })
     }
 
+    pub fn key(&self) -> Key {
+        Key {
+            created: self.created_at.clone().unwrap_or_default(),
+            id: self.id,
+        }
+    }
+
     /// `YYYY-MM-DD` of `created_at`, or blank.
     pub fn date(&self) -> &str {
         self.created_at
@@ -132,8 +140,34 @@ impl Row {
     }
 }
 
+/// "Newest first": the order of `lore list` and the browser, served by the index
+/// `lore_learnings_order` (the expression must match it exactly). Old rows without a
+/// `created_at` sort last.
+const NEWEST_FIRST: &str = "ifnull(l.created_at, '') DESC, l.id DESC";
+
+/// A row's position in [`NEWEST_FIRST`] order, for paging without OFFSET (which would scan
+/// every skipped row: far too slow at a million learnings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub created: String,
+    pub id: i64,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anchor {
+    /// The newest rows.
+    First,
+    /// The oldest rows.
+    Last,
+    /// Rows older than this key.
+    After(Key),
+    /// Rows newer than this key.
+    Before(Key),
+}
+
 /// Which rows `list` shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub kind: Option<String>,
     pub domain: Option<String>,
@@ -178,6 +212,27 @@ pub struct LockEventRow<'a> {
     pub waited: Duration,
     pub held: Option<Duration>,
     pub outcome: &'a str,
+}
+
+/// One row of `lock_events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockEventView {
+    pub at: String,
+    pub pid: i64,
+    pub host: String,
+    pub operation: String,
+    pub waited_ms: i64,
+    pub held_ms: Option<i64>,
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LockStats {
+    /// Newest first, at most 200.
+    pub recent: Vec<LockEventView>,
+    /// `(YYYY-MM-DD, count)`, newest day first.
+    pub timeouts_per_day: Vec<(String, u64)>,
+    pub longest_holds: Vec<LockEventView>,
 }
 
 pub struct Index {
@@ -392,6 +447,37 @@ impl Index {
         Ok(())
     }
 
+    /// Marks row `id` as updated now and re-indexes its markdown `body` for search.
+    pub fn touch(&mut self, id: i64, body: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row = tx
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM learnings l WHERE l.id = ?"),
+                [id],
+                Row::from_sql,
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
+        tx.execute(
+            "UPDATE learnings SET updated_at = ? WHERE id = ?",
+            params![now_timestamp(), id],
+        )?;
+        tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
+        fts_insert(
+            &tx,
+            id,
+            &row.title,
+            row.summary.as_deref(),
+            row.tags.as_deref(),
+            row.domain.as_deref(),
+            body,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Whether any row already points at `filepath` (a new file must never share a row's path).
     pub fn path_in_use(&self, filepath: &str) -> Result<bool> {
         Ok(self
@@ -429,11 +515,144 @@ impl Index {
         args.push(Value::Integer(offset as i64));
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM learnings l WHERE 1{clause}
-             ORDER BY l.created_at DESC, l.id DESC LIMIT ? OFFSET ?"
+             ORDER BY {NEWEST_FIRST} LIMIT ? OFFSET ?"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), Row::from_sql)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Up to `limit` rows matching `filter` next to `anchor`, always returned newest first.
+    pub fn page(&self, filter: &Filter, anchor: &Anchor, limit: usize) -> Result<Vec<Row>> {
+        let (clause, mut args) = filter.sql();
+        let (seek, order, reverse) = match anchor {
+            Anchor::First => ("", NEWEST_FIRST, false),
+            Anchor::Last => ("", "ifnull(l.created_at, '') ASC, l.id ASC", true),
+            Anchor::After(_) => (
+                " AND (ifnull(l.created_at, ''), l.id) < (?, ?)",
+                NEWEST_FIRST,
+                false,
+            ),
+            Anchor::Before(_) => (
+                " AND (ifnull(l.created_at, ''), l.id) > (?, ?)",
+                "ifnull(l.created_at, '') ASC, l.id ASC",
+                true,
+            ),
+        };
+        if let Anchor::After(k) | Anchor::Before(k) = anchor {
+            args.push(Value::Text(k.created.clone()));
+            args.push(Value::Integer(k.id));
+        }
+        args.push(Value::Integer(limit as i64));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM learnings l WHERE 1{clause}{seek} ORDER BY {order} LIMIT ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows: Vec<Row> = stmt
+            .query_map(rusqlite::params_from_iter(args), Row::from_sql)?
+            .collect::<rusqlite::Result<_>>()?;
+        if reverse {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// Search results `offset..offset + limit`, best first (the browser pages through them).
+    pub fn search_page(
+        &mut self,
+        query: &str,
+        filter: &Filter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let (clause, mut args) = filter.sql();
+        let mut all = vec![Value::Text(fts)];
+        all.append(&mut args);
+        all.push(Value::Integer(limit as i64));
+        all.push(Value::Integer(offset as i64));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM lore_fts f JOIN learnings l ON l.id = f.rowid
+             WHERE lore_fts MATCH ?{clause} ORDER BY f.rank LIMIT ? OFFSET ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(all), Row::from_sql)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many rows match `query` (all rows when it is blank) and `filter`.
+    pub fn search_count(&self, query: &str, filter: &Filter) -> Result<u64> {
+        let Some(fts) = fts_query(query) else {
+            return self.count(filter);
+        };
+        let (clause, mut args) = filter.sql();
+        let mut all = vec![Value::Text(fts)];
+        all.append(&mut args);
+        let sql = format!(
+            "SELECT count(*) FROM lore_fts f JOIN learnings l ON l.id = f.rowid WHERE lore_fts MATCH ?{clause}"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, rusqlite::params_from_iter(all), |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+    }
+
+    /// What the lock inspector charts, from `lock_events`.
+    pub fn lock_stats(&self) -> Result<LockStats> {
+        let recent = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT at, pid, host, operation, waited_ms, held_ms, outcome FROM lock_events
+                 ORDER BY id DESC LIMIT 200",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(LockEventView {
+                    at: r.get(0)?,
+                    pid: r.get(1)?,
+                    host: r.get(2)?,
+                    operation: r.get(3)?,
+                    waited_ms: r.get(4)?,
+                    held_ms: r.get(5)?,
+                    outcome: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let timeouts_per_day = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT substr(at, 1, 10) AS day, count(*) FROM lock_events
+                 WHERE outcome = 'timeout' GROUP BY day ORDER BY day DESC LIMIT 14",
+            )?;
+            stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let longest_holds = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT at, pid, host, operation, waited_ms, held_ms, outcome FROM lock_events
+                 WHERE held_ms IS NOT NULL ORDER BY held_ms DESC LIMIT 5",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(LockEventView {
+                    at: r.get(0)?,
+                    pid: r.get(1)?,
+                    host: r.get(2)?,
+                    operation: r.get(3)?,
+                    waited_ms: r.get(4)?,
+                    held_ms: r.get(5)?,
+                    outcome: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        Ok(LockStats {
+            recent,
+            timeouts_per_day,
+            longest_holds,
+        })
     }
 
     pub fn count(&self, filter: &Filter) -> Result<u64> {

@@ -215,6 +215,41 @@ fn required(field: &'static str, value: String, limit: usize) -> Result<String> 
 }
 
 impl Draft {
+    /// Every problem with the draft, one per field (the form shows them all inline at once).
+    pub fn problems(&self) -> Vec<Error> {
+        let mut out = Vec::new();
+        let mut probe = self.clone();
+        // Validate field by field: a problem found is recorded and the field neutralised, so
+        // the next call reports the next field.
+        for _ in 0..16 {
+            match probe.validate() {
+                Ok(_) => break,
+                Err(e) => {
+                    let Error::Invalid { field, .. } = &e else {
+                        break;
+                    };
+                    let field = *field;
+                    out.push(e);
+                    match field {
+                        "title" => probe.title = "x".into(),
+                        "domain" => probe.domain = "x".into(),
+                        "type" => probe.kind = None,
+                        "severity" => probe.severity = None,
+                        "tags" => probe.tags.clear(),
+                        "summary" => probe.summary.clear(),
+                        "what-happened" => probe.what_happened.clear(),
+                        "root-cause" => probe.root_cause.clear(),
+                        "impact" => probe.impact.clear(),
+                        "prevention" => probe.prevention.clear(),
+                        "body" => probe.body = None,
+                        _ => break,
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Cleans every field (see [`crate::sanitize`]) and checks it against [`limits`].
     /// The first problem found is returned, naming the field and the limit.
     pub fn validate(&self) -> Result<Learning> {
@@ -309,6 +344,19 @@ mod tests {
         assert!(e.starts_with("domain:") && e.contains("100"), "{e}");
         let e = draft("   ", "d").validate().unwrap_err().to_string();
         assert!(e.starts_with("title: is empty"), "{e}");
+    }
+
+    #[test]
+    fn problems_lists_every_bad_field() {
+        let mut d = draft("", &"d".repeat(101));
+        d.severity = Some("9".into());
+        let fields: Vec<String> = d
+            .problems()
+            .iter()
+            .map(|e| e.to_string().split(':').next().unwrap().to_string())
+            .collect();
+        assert_eq!(fields, ["title", "domain", "severity"]);
+        assert!(draft("t", "d").problems().is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! the command line and the TUI are thin layers over it.
 
 pub mod clock;
+pub mod draft;
 pub mod error;
 pub mod fault;
 pub mod gitops;

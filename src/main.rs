@@ -1,6 +1,7 @@
 //! The `lore` binary: the command line (and, with no subcommand, the browser).
 
 mod cli;
+mod tui;
 
 fn main() {
     std::process::exit(cli::main());

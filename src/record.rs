@@ -267,3 +267,57 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     res
 }
+
+/// What [`commit_edit`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edited {
+    Unchanged,
+    Committed { commit: String },
+}
+
+/// Commits the edited file of learning `id` (after `e` in the browser opened it in an editor)
+/// under the store lock, and refreshes its row (`updated_at`, search text). A file that
+/// vanished meanwhile is an error, and nothing is changed.
+pub fn commit_edit(
+    store: &Store,
+    index: &mut Index,
+    id: i64,
+    opts: &LockOptions,
+) -> Result<Edited> {
+    let row = index
+        .get(id)?
+        .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
+    let abs = crate::index::resolve_inside(store.root(), &row.filepath).ok_or_else(|| {
+        Error::invalid("filepath", format!("{} is outside the store", row.filepath))
+    })?;
+    let repo = store.repo()?;
+    let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
+    let result = (|| {
+        let content = fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &content)?;
+        let in_head = gitops::head_tree(&repo)?
+            .and_then(|t| t.get_path(Path::new(&row.filepath)).ok().map(|e| e.id()));
+        if in_head == Some(blob) {
+            return Ok(Edited::Unchanged);
+        }
+        let message = format!("{}: {} (edited)", row.kind, row.title);
+        let committed = gitops::commit_file(&repo, &row.filepath, &content, &message)?;
+        let body = String::from_utf8_lossy(&content);
+        if let Err(e) = index.touch(id, &body) {
+            let _ = gitops::undo_commit(&repo, &committed);
+            return Err(e);
+        }
+        let _ = gitops::stage_path(&repo, &row.filepath, blob, &abs);
+        Ok(Edited::Committed {
+            commit: committed.commit.to_string(),
+        })
+    })();
+    let _ = index.log_lock_event(&LockEventRow {
+        operation: "edit",
+        waited: guard.waited,
+        held: Some(guard.held_for()),
+        outcome: if result.is_ok() { "ok" } else { "error" },
+    });
+    drop(guard);
+    result
+}

@@ -153,7 +153,7 @@ pub fn main() -> i32 {
         interrupted: install_signal_flag(),
     };
     let result = match cli.command {
-        None => query::list(&ctx, &query::ListArgs::default()),
+        None => browse(&ctx),
         Some(Command::Record(args)) => record::run(&ctx, args),
         Some(Command::List(args)) => query::list(&ctx, &args),
         Some(Command::Show(args)) => query::show(&ctx, &args),
@@ -169,6 +169,16 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// `lore` alone: the browser on a terminal; on a pipe, the list (so scripts get text).
+fn browse(ctx: &Ctx) -> Result<()> {
+    use std::io::IsTerminal;
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        return query::list(ctx, &query::ListArgs::default());
+    }
+    let store = ctx.store()?;
+    crate::tui::run(store, ctx.lock_options("record"), ctx.interrupted.clone())
 }
 
 fn init(dir: &std::path::Path) -> Result<()> {

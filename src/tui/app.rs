@@ -1,0 +1,801 @@
+//! The browser's state and how keys, mouse and worker messages change it. No terminal here:
+//! tests drive [`App`] directly and read its state, and the event loop turns the
+//! [`Effect`]s it queues into requests to the worker threads.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use lore::index::{Anchor, Filter, LockStats, Row};
+use lore::learning::{Draft, Kind, Learning};
+use lore::lock::{self, Holder};
+
+use super::compose::{Compose, FormAction};
+use super::worker::{Msg, PageAt, Request, SaveMsg, Source};
+
+/// Rows fetched per request, and the most kept in memory: the list never loads the table.
+pub const PAGE: usize = 100;
+pub const WINDOW: usize = 300;
+/// Fetch more when the selection comes this close to an edge of what is loaded.
+const MARGIN: usize = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Browse,
+    /// Typing in the search line.
+    Search,
+    Compose,
+    Help,
+    Inspector,
+    /// Esc on a changed form: discard it?
+    ConfirmDiscard,
+    /// A draft from an earlier session exists: restore it?
+    ConfirmRestore,
+    Filter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Detail,
+}
+
+/// What the event loop must do on the app's behalf.
+#[derive(Debug)]
+pub enum Effect {
+    Request(Request),
+    Save(Box<Learning>),
+    CancelSave,
+    Edit { id: i64, path: String },
+}
+
+/// The state of the current (or last) save, for the status line and the gauge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveState {
+    Idle,
+    Starting,
+    Waiting {
+        holder: Option<Holder>,
+        waited: Duration,
+        timeout: Duration,
+    },
+    Writing,
+    Committing,
+    Failed(String),
+}
+
+/// The loaded window of the list.
+#[derive(Debug, Default)]
+pub struct ListView {
+    pub rows: Vec<Row>,
+    /// Index of the selection in `rows`.
+    pub selected: usize,
+    /// Position of `rows[0]` in the whole list.
+    pub first_pos: u64,
+    pub total: u64,
+    /// Whether `rows` reaches the newest / oldest end.
+    pub at_start: bool,
+    pub at_end: bool,
+    /// A page request in flight (one at a time).
+    pub loading: bool,
+    /// The list's height on screen, for paging and mouse clicks.
+    pub height: usize,
+    /// Topmost visible row (index in `rows`), kept by the renderer.
+    pub scroll: usize,
+}
+
+impl ListView {
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn position(&self) -> u64 {
+        self.first_pos + self.selected as u64
+    }
+}
+
+pub struct App {
+    pub store_path: String,
+    pub mode: Mode,
+    pub focus: Focus,
+    pub list: ListView,
+    pub query: String,
+    pub filter: Filter,
+    /// Bumped whenever the list's source changes; stale answers are dropped.
+    pub generation: u64,
+    pub detail: Option<(Row, Option<String>)>,
+    pub detail_scroll: u16,
+    pub lock: Option<lock::Status>,
+    pub stats: Option<LockStats>,
+    pub domains: Vec<(String, u64)>,
+    pub compose: Option<Compose>,
+    pub save: SaveState,
+    pub notice: Option<(String, Instant)>,
+    /// A draft found on start, offered when the form opens.
+    pub pending_draft: Option<Draft>,
+    /// The row to select once it shows up (after a save).
+    pub select_id: Option<i64>,
+    pub filter_cursor: usize,
+    pub quit: bool,
+    pub color: bool,
+    /// The draft changed and is not on disk yet (the loop debounces the write).
+    pub draft_dirty: Option<Instant>,
+    pub effects: VecDeque<Effect>,
+}
+
+impl App {
+    pub fn new(store_path: String, pending_draft: Option<Draft>, color: bool) -> App {
+        let mut app = App {
+            store_path,
+            mode: Mode::Browse,
+            focus: Focus::List,
+            list: ListView {
+                height: 20,
+                ..ListView::default()
+            },
+            query: String::new(),
+            filter: Filter::default(),
+            generation: 0,
+            detail: None,
+            detail_scroll: 0,
+            lock: None,
+            stats: None,
+            domains: Vec::new(),
+            compose: None,
+            save: SaveState::Idle,
+            notice: None,
+            pending_draft,
+            select_id: None,
+            filter_cursor: 0,
+            quit: false,
+            color,
+            draft_dirty: None,
+            effects: VecDeque::new(),
+        };
+        if app.pending_draft.is_some() {
+            app.notify("A draft from an earlier session was kept: press n to restore it");
+        }
+        app.reload();
+        app.request(Request::Domains);
+        app.request(Request::LockStatus);
+        app
+    }
+
+    fn request(&mut self, r: Request) {
+        self.effects.push_back(Effect::Request(r));
+    }
+
+    pub fn notify(&mut self, text: impl Into<String>) {
+        self.notice = Some((text.into(), Instant::now()));
+    }
+
+    pub fn source(&self) -> Source {
+        if self.query.trim().is_empty() {
+            Source::Browse(self.filter.clone())
+        } else {
+            Source::Search(self.query.clone(), self.filter.clone())
+        }
+    }
+
+    fn searching(&self) -> bool {
+        matches!(self.source(), Source::Search(..))
+    }
+
+    /// Starts over from the top of the current source.
+    pub fn reload(&mut self) {
+        self.generation += 1;
+        self.list.rows.clear();
+        self.list.selected = 0;
+        self.list.scroll = 0;
+        self.list.first_pos = 0;
+        self.list.loading = true;
+        let at = if self.searching() {
+            PageAt::Offset(0)
+        } else {
+            PageAt::Anchor(Anchor::First)
+        };
+        let (generation, source) = (self.generation, self.source());
+        self.request(Request::Page {
+            generation,
+            source: source.clone(),
+            at,
+            limit: PAGE,
+        });
+        self.request(Request::Count { generation, source });
+    }
+
+    fn jump_end(&mut self) {
+        if self.list.at_end {
+            self.list.selected = self.list.rows.len().saturating_sub(1);
+            self.selection_changed();
+            return;
+        }
+        self.generation += 1;
+        self.list.rows.clear();
+        self.list.loading = true;
+        self.list.selected = usize::MAX; // the last row, once loaded
+        let at = if self.searching() {
+            PageAt::Offset(self.list.total.saturating_sub(PAGE as u64))
+        } else {
+            PageAt::Anchor(Anchor::Last)
+        };
+        let (generation, source) = (self.generation, self.source());
+        self.request(Request::Page {
+            generation,
+            source,
+            at,
+            limit: PAGE,
+        });
+    }
+
+    fn jump_start(&mut self) {
+        if self.list.at_start {
+            self.list.selected = 0;
+            self.selection_changed();
+        } else {
+            self.reload();
+        }
+    }
+
+    /// Moves the selection by `delta` rows, fetching more when near an edge.
+    pub fn move_by(&mut self, delta: i64) {
+        if self.list.rows.is_empty() {
+            return;
+        }
+        let last = self.list.rows.len() - 1;
+        let target = (self.list.selected as i64 + delta).clamp(0, last as i64) as usize;
+        if target != self.list.selected {
+            self.list.selected = target;
+            self.selection_changed();
+        }
+        self.prefetch();
+    }
+
+    fn prefetch(&mut self) {
+        if self.list.loading || self.list.rows.is_empty() {
+            return;
+        }
+        let searching = self.searching();
+        let (generation, source) = (self.generation, self.source());
+        if !self.list.at_end && self.list.selected + MARGIN >= self.list.rows.len() {
+            let last = self.list.rows.last().expect("not empty");
+            let at = if searching {
+                PageAt::Offset(self.list.first_pos + self.list.rows.len() as u64)
+            } else {
+                PageAt::Anchor(Anchor::After(last.key()))
+            };
+            self.list.loading = true;
+            self.request(Request::Page {
+                generation,
+                source,
+                at,
+                limit: PAGE,
+            });
+        } else if !self.list.at_start && self.list.selected < MARGIN {
+            let first = &self.list.rows[0];
+            let at = if searching {
+                let from = self.list.first_pos.saturating_sub(PAGE as u64);
+                PageAt::Offset(from)
+            } else {
+                PageAt::Anchor(Anchor::Before(first.key()))
+            };
+            self.list.loading = true;
+            self.request(Request::Page {
+                generation,
+                source,
+                at,
+                limit: PAGE,
+            });
+        }
+    }
+
+    fn selection_changed(&mut self) {
+        self.detail_scroll = 0;
+        if let Some(id) = self.list.selected_row().map(|r| r.id) {
+            if self.detail.as_ref().map(|(r, _)| r.id) != Some(id) {
+                self.request(Request::Detail { id });
+            }
+        } else {
+            self.detail = None;
+        }
+    }
+
+    // ----- worker messages -------------------------------------------------------------
+
+    pub fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Page {
+                generation,
+                at,
+                rows,
+            } if generation == self.generation => self.on_page(at, rows),
+            Msg::Count { generation, total } if generation == self.generation => {
+                self.list.total = total
+            }
+            Msg::Page { .. } | Msg::Count { .. } => {}
+            Msg::Detail { id, row, body } => {
+                if self.list.selected_row().map(|r| r.id) == Some(id) {
+                    self.detail = row.map(|r| (r, body));
+                }
+            }
+            Msg::Lock(st) => self.lock = Some(st),
+            Msg::LockStats(s) => self.stats = Some(s),
+            Msg::Domains(d) => {
+                if let Some(c) = &mut self.compose {
+                    c.set_domains(d.iter().map(|(n, _)| n.clone()).collect());
+                }
+                self.domains = d;
+            }
+            Msg::Save(s) => self.on_save(s),
+            Msg::Edited { id, message } => {
+                self.notify(message);
+                if self.list.selected_row().map(|r| r.id) == Some(id) {
+                    self.detail = None;
+                    self.request(Request::Detail { id });
+                }
+            }
+            Msg::Error(e) => self.notify(format!("error: {e}")),
+        }
+    }
+
+    fn on_page(&mut self, at: PageAt, rows: Vec<Row>) {
+        self.list.loading = false;
+        let full = rows.len() >= PAGE;
+        let l = &mut self.list;
+        let was_empty = l.rows.is_empty();
+        let prepend = match &at {
+            PageAt::Anchor(Anchor::Before(_)) => true,
+            PageAt::Offset(o) => !l.rows.is_empty() && *o < l.first_pos,
+            _ => false,
+        };
+        match &at {
+            _ if was_empty => {
+                l.first_pos = match &at {
+                    PageAt::Offset(o) => *o,
+                    PageAt::Anchor(Anchor::Last) => l.total.saturating_sub(rows.len() as u64),
+                    _ => 0,
+                };
+                l.at_start = matches!(at, PageAt::Anchor(Anchor::First) | PageAt::Offset(0))
+                    || l.first_pos == 0;
+                l.at_end = !full || matches!(at, PageAt::Anchor(Anchor::Last));
+                l.rows = rows;
+                if l.selected == usize::MAX {
+                    l.selected = l.rows.len().saturating_sub(1);
+                }
+            }
+            _ if prepend => {
+                l.at_start = !full;
+                let n = rows.len();
+                l.first_pos = l.first_pos.saturating_sub(n as u64);
+                l.selected += n;
+                l.scroll += n;
+                let mut new = rows;
+                new.append(&mut l.rows);
+                l.rows = new;
+                if l.rows.len() > WINDOW {
+                    l.rows.truncate(WINDOW);
+                    l.at_end = false;
+                }
+            }
+            _ => {
+                l.at_end = !full;
+                l.rows.extend(rows);
+                if l.rows.len() > WINDOW {
+                    let cut = l.rows.len() - WINDOW;
+                    l.rows.drain(..cut);
+                    l.first_pos += cut as u64;
+                    l.selected = l.selected.saturating_sub(cut);
+                    l.scroll = l.scroll.saturating_sub(cut);
+                    l.at_start = false;
+                }
+            }
+        }
+        if l.at_start && l.at_end {
+            l.total = l.rows.len() as u64;
+        }
+        l.selected = l.selected.min(l.rows.len().saturating_sub(1));
+        if let Some(id) = self.select_id
+            && let Some(i) = self.list.rows.iter().position(|r| r.id == id)
+        {
+            self.list.selected = i;
+            self.select_id = None;
+        }
+        self.selection_changed();
+    }
+
+    fn on_save(&mut self, s: SaveMsg) {
+        match s {
+            SaveMsg::Waiting {
+                holder,
+                waited,
+                timeout,
+            } => {
+                self.save = SaveState::Waiting {
+                    holder,
+                    waited,
+                    timeout,
+                }
+            }
+            SaveMsg::Writing => self.save = SaveState::Writing,
+            SaveMsg::Committing => self.save = SaveState::Committing,
+            SaveMsg::Done { id, commit } => {
+                self.save = SaveState::Idle;
+                self.compose = None;
+                self.draft_dirty = None;
+                self.pending_draft = None;
+                if self.mode == Mode::Compose || self.mode == Mode::ConfirmDiscard {
+                    self.mode = Mode::Browse;
+                }
+                self.notify(format!(
+                    "saved #{id} (commit {})",
+                    &commit[..commit.len().min(7)]
+                ));
+                // Show the new entry: it is the newest, so it is at the top of the list.
+                self.query.clear();
+                self.filter = Filter::default();
+                self.select_id = Some(id);
+                self.reload();
+                self.request(Request::Domains);
+            }
+            SaveMsg::Failed { message } => {
+                self.save =
+                    SaveState::Failed(format!("save failed: {message}; your draft is kept"));
+            }
+            SaveMsg::TimedOut { holder, waited } => {
+                let who = holder
+                    .as_ref()
+                    .map(|h| {
+                        format!(
+                            " held by pid {} ({})",
+                            h.pid,
+                            lore::sanitize::display_line(&h.command)
+                        )
+                    })
+                    .unwrap_or_default();
+                self.save = SaveState::Failed(format!(
+                    "timed out after {} waiting for the lock{who}; see `lore lock status`. Your draft is kept",
+                    lore::error::fmt_duration(waited)
+                ));
+            }
+            SaveMsg::Cancelled => {
+                self.save = SaveState::Failed("save cancelled; your draft is kept".into())
+            }
+        }
+    }
+
+    pub fn saving(&self) -> bool {
+        matches!(
+            self.save,
+            SaveState::Starting
+                | SaveState::Waiting { .. }
+                | SaveState::Writing
+                | SaveState::Committing
+        )
+    }
+
+    // ----- keys ------------------------------------------------------------------------
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            if self.saving() {
+                self.effects.push_back(Effect::CancelSave);
+            } else {
+                self.quit = true;
+            }
+            return;
+        }
+        match self.mode {
+            Mode::Browse => self.browse_key(key),
+            Mode::Search => self.search_key(key),
+            Mode::Compose => self.compose_key(key),
+            Mode::Help | Mode::Inspector => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('L')
+                ) {
+                    self.mode = Mode::Browse;
+                }
+            }
+            Mode::ConfirmDiscard => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.compose = None;
+                    self.draft_dirty = None;
+                    self.request(Request::ClearDraft);
+                    self.mode = Mode::Browse;
+                    self.notify("draft discarded");
+                }
+                _ => self.mode = Mode::Compose,
+            },
+            Mode::ConfirmRestore => match key.code {
+                KeyCode::Char('n') | KeyCode::Char('N') => {
+                    self.pending_draft = None;
+                    self.request(Request::ClearDraft);
+                    self.open_compose(Draft::default());
+                }
+                KeyCode::Esc => self.mode = Mode::Browse,
+                _ => {
+                    let d = self.pending_draft.take().unwrap_or_default();
+                    self.open_compose(d);
+                }
+            },
+            Mode::Filter => self.filter_key(key),
+        }
+    }
+
+    fn browse_key(&mut self, key: KeyEvent) {
+        let page = self.list.height.max(1) as i64;
+        if self.focus == Focus::Detail {
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.detail_scroll = self.detail_scroll.saturating_add(1)
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.detail_scroll = self.detail_scroll.saturating_sub(1)
+                }
+                KeyCode::PageDown => {
+                    self.detail_scroll = self.detail_scroll.saturating_add(page as u16)
+                }
+                KeyCode::PageUp => {
+                    self.detail_scroll = self.detail_scroll.saturating_sub(page as u16)
+                }
+                KeyCode::Char('g') | KeyCode::Home => self.detail_scroll = 0,
+                KeyCode::Esc
+                | KeyCode::Tab
+                | KeyCode::Enter
+                | KeyCode::Left
+                | KeyCode::Char('h') => self.focus = Focus::List,
+                _ => return self.common_key(key),
+            }
+            return;
+        }
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
+            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.move_by(page),
+            KeyCode::PageUp => self.move_by(-page),
+            KeyCode::Char('g') | KeyCode::Home => self.jump_start(),
+            KeyCode::Char('G') | KeyCode::End => self.jump_end(),
+            KeyCode::Enter | KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => {
+                if self.list.selected_row().is_some() {
+                    self.focus = Focus::Detail;
+                }
+            }
+            KeyCode::Esc if !self.query.is_empty() => {
+                self.query.clear();
+                self.reload();
+            }
+            _ => self.common_key(key),
+        }
+    }
+
+    fn common_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Char('/') => {
+                self.mode = Mode::Search;
+                self.focus = Focus::List;
+            }
+            KeyCode::Char('n') => self.new_learning(),
+            KeyCode::Char('e') => {
+                if let Some(r) = self.list.selected_row() {
+                    let (id, path) = (r.id, r.filepath.clone());
+                    self.effects.push_back(Effect::Edit { id, path });
+                }
+            }
+            KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Char('L') => {
+                self.mode = Mode::Inspector;
+                self.request(Request::LockStats);
+            }
+            KeyCode::Char('f') => {
+                self.mode = Mode::Filter;
+                self.filter_cursor = 0;
+                self.request(Request::Domains);
+            }
+            KeyCode::Esc if self.saving() => self.effects.push_back(Effect::CancelSave),
+            KeyCode::Esc => {
+                if matches!(self.save, SaveState::Failed(_)) {
+                    self.save = SaveState::Idle;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn search_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Browse;
+                if !self.query.is_empty() {
+                    self.query.clear();
+                    self.reload();
+                }
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.mode = Mode::Browse,
+            KeyCode::Backspace if self.query.pop().is_some() => self.reload(),
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.query.clear();
+                self.reload();
+            }
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL)
+                    && self.query.chars().count() < 200 =>
+            {
+                self.query.push(c);
+                self.reload();
+            }
+            _ => {}
+        }
+    }
+
+    /// The filter picker's entries: clear, types, severities, then the domains present.
+    pub fn filter_entries(&self) -> Vec<(String, Filter)> {
+        let mut out = vec![("(no filter)".to_string(), Filter::default())];
+        for k in Kind::ALL {
+            out.push((
+                format!("type: {k}"),
+                Filter {
+                    kind: Some(k.as_str().into()),
+                    ..Filter::default()
+                },
+            ));
+        }
+        for s in (1..=5).rev() {
+            out.push((
+                format!("severity: {s}"),
+                Filter {
+                    severity: Some(s),
+                    ..Filter::default()
+                },
+            ));
+        }
+        for (d, n) in &self.domains {
+            out.push((
+                format!("domain: {} ({n})", lore::sanitize::display_line(d)),
+                Filter {
+                    domain: Some(d.clone()),
+                    ..Filter::default()
+                },
+            ));
+        }
+        out
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) {
+        let n = self.filter_entries().len();
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('f') => self.mode = Mode::Browse,
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.filter_cursor = (self.filter_cursor + 1).min(n - 1)
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.filter_cursor = self.filter_cursor.saturating_sub(1)
+            }
+            KeyCode::Enter => {
+                if let Some((_, f)) = self.filter_entries().into_iter().nth(self.filter_cursor) {
+                    self.filter = f;
+                    self.mode = Mode::Browse;
+                    self.reload();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- compose ---------------------------------------------------------------------
+
+    fn new_learning(&mut self) {
+        if self.compose.is_some() {
+            self.mode = Mode::Compose;
+            return;
+        }
+        if self.pending_draft.is_some() {
+            self.mode = Mode::ConfirmRestore;
+        } else {
+            self.open_compose(Draft::default());
+        }
+    }
+
+    fn open_compose(&mut self, draft: Draft) {
+        let domains = self.domains.iter().map(|(d, _)| d.clone()).collect();
+        self.compose = Some(Compose::new(&draft, domains));
+        self.mode = Mode::Compose;
+        // Say at once if someone holds the lock, not only after the user has typed.
+        self.request(Request::LockStatus);
+        if let Some(st) = &self.lock
+            && st.state != "free"
+        {
+            let who = st
+                .holder
+                .as_ref()
+                .map(Holder::describe)
+                .unwrap_or_else(|| "another process".into());
+            self.notify(format!(
+                "note: the store lock is held by {who}; a save will wait for it"
+            ));
+        }
+    }
+
+    fn compose_key(&mut self, key: KeyEvent) {
+        let saving = self.saving();
+        let Some(form) = &mut self.compose else {
+            self.mode = Mode::Browse;
+            return;
+        };
+        if saving && key.code == KeyCode::Esc {
+            self.effects.push_back(Effect::CancelSave);
+            return;
+        }
+        match form.on_key(key) {
+            FormAction::None => {
+                if form.changed {
+                    self.draft_dirty.get_or_insert_with(Instant::now);
+                }
+            }
+            FormAction::Close => {
+                if form.changed {
+                    self.mode = Mode::ConfirmDiscard;
+                } else {
+                    self.compose = None;
+                    self.mode = Mode::Browse;
+                }
+            }
+            FormAction::Save => {
+                if saving {
+                    return;
+                }
+                form.show_errors = true;
+                let draft = form.draft();
+                match draft.validate() {
+                    Ok(learning) => {
+                        // The draft is on disk before the save starts: nothing typed is lost
+                        // whatever happens to the save.
+                        self.request(Request::SaveDraft(Box::new(draft)));
+                        self.draft_dirty = None;
+                        self.save = SaveState::Starting;
+                        self.effects.push_back(Effect::Save(Box::new(learning)));
+                    }
+                    Err(e) => self.notify(format!("cannot save yet: {e}")),
+                }
+            }
+        }
+    }
+
+    /// Writes the draft if it changed more than `debounce` ago (called by the loop).
+    pub fn flush_draft(&mut self, debounce: Duration) {
+        if let (Some(since), Some(form)) = (self.draft_dirty, &self.compose)
+            && since.elapsed() >= debounce
+        {
+            let d = form.draft();
+            self.draft_dirty = None;
+            self.request(Request::SaveDraft(Box::new(d)));
+        }
+    }
+
+    // ----- mouse -----------------------------------------------------------------------
+
+    /// `list_top` is the screen row of the first list row.
+    pub fn on_mouse(&mut self, m: MouseEvent, list_top: u16, list_bottom: u16) {
+        if self.mode != Mode::Browse {
+            return;
+        }
+        match m.kind {
+            MouseEventKind::ScrollDown if self.focus == Focus::Detail => {
+                self.detail_scroll = self.detail_scroll.saturating_add(3)
+            }
+            MouseEventKind::ScrollUp if self.focus == Focus::Detail => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(3)
+            }
+            MouseEventKind::ScrollDown => self.move_by(3),
+            MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::Down(_) if m.row >= list_top && m.row < list_bottom => {
+                let i = self.list.scroll + (m.row - list_top) as usize;
+                if i < self.list.rows.len() {
+                    self.focus = Focus::List;
+                    self.move_by(i as i64 - self.list.selected as i64);
+                }
+            }
+            _ => {}
+        }
+    }
+}

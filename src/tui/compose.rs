@@ -1,0 +1,228 @@
+//! The compose form: nine fields, inline validation with the CLI's limits, domain completion.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use lore::learning::Draft;
+use ratatui_textarea::TextArea;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Title,
+    Domain,
+    Severity,
+    Tags,
+    Summary,
+    WhatHappened,
+    RootCause,
+    Impact,
+    Prevention,
+}
+
+impl Field {
+    pub const ALL: [Field; 9] = [
+        Field::Title,
+        Field::Domain,
+        Field::Severity,
+        Field::Tags,
+        Field::Summary,
+        Field::WhatHappened,
+        Field::RootCause,
+        Field::Impact,
+        Field::Prevention,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Title => "Title",
+            Field::Domain => "Domain",
+            Field::Severity => "Severity (1–5)",
+            Field::Tags => "Tags (comma-separated)",
+            Field::Summary => "Summary",
+            Field::WhatHappened => "What happened",
+            Field::RootCause => "Root cause",
+            Field::Impact => "Impact",
+            Field::Prevention => "Prevention",
+        }
+    }
+
+    /// The name validation errors use (`title: …`).
+    fn error_key(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Domain => "domain",
+            Field::Severity => "severity",
+            Field::Tags => "tags",
+            Field::Summary => "summary",
+            Field::WhatHappened => "what-happened",
+            Field::RootCause => "root-cause",
+            Field::Impact => "impact",
+            Field::Prevention => "prevention",
+        }
+    }
+
+    pub fn multiline(self) -> bool {
+        matches!(
+            self,
+            Field::Summary
+                | Field::WhatHappened
+                | Field::RootCause
+                | Field::Impact
+                | Field::Prevention
+        )
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum FormAction {
+    None,
+    Save,
+    /// Esc: leave the form (the caller asks first if it changed).
+    Close,
+}
+
+pub struct Compose {
+    pub fields: Vec<TextArea<'static>>,
+    pub focus: usize,
+    /// Per field, the validation message shown under it.
+    pub errors: Vec<Option<String>>,
+    pub changed: bool,
+    /// Messages are shown once the user has typed or tried to save, so a fresh form is not a
+    /// wall of red.
+    pub show_errors: bool,
+    /// The rest of a known domain that starts with what was typed (accept with →).
+    pub completion: Option<String>,
+    domains: Vec<String>,
+}
+
+fn area(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = if text.is_empty() {
+        vec![String::new()]
+    } else {
+        text.split('\n').map(str::to_string).collect()
+    };
+    let mut t = TextArea::new(lines);
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+impl Compose {
+    pub fn new(draft: &Draft, domains: Vec<String>) -> Compose {
+        let texts = [
+            draft.title.as_str(),
+            draft.domain.as_str(),
+            draft.severity.as_deref().unwrap_or(""),
+            draft.tags.as_str(),
+            draft.summary.as_str(),
+            draft.what_happened.as_str(),
+            draft.root_cause.as_str(),
+            draft.impact.as_str(),
+            draft.prevention.as_str(),
+        ];
+        let mut c = Compose {
+            fields: texts.iter().map(|t| area(t)).collect(),
+            focus: 0,
+            errors: vec![None; Field::ALL.len()],
+            changed: false,
+            show_errors: draft != &Draft::default(),
+            completion: None,
+            domains,
+        };
+        c.validate();
+        c
+    }
+
+    pub fn field(&self) -> Field {
+        Field::ALL[self.focus]
+    }
+
+    fn text(&self, f: Field) -> String {
+        self.fields[f as usize].lines().join("\n")
+    }
+
+    pub fn draft(&self) -> Draft {
+        let severity = self.text(Field::Severity);
+        Draft {
+            kind: None,
+            title: self.text(Field::Title),
+            domain: self.text(Field::Domain),
+            severity: (!severity.trim().is_empty()).then_some(severity),
+            tags: self.text(Field::Tags),
+            summary: self.text(Field::Summary),
+            what_happened: self.text(Field::WhatHappened),
+            root_cause: self.text(Field::RootCause),
+            impact: self.text(Field::Impact),
+            prevention: self.text(Field::Prevention),
+            body: None,
+        }
+    }
+
+    /// Recomputes the inline messages; true when the draft can be saved.
+    pub fn validate(&mut self) -> bool {
+        let problems = self.draft().problems();
+        for (i, f) in Field::ALL.iter().enumerate() {
+            self.errors[i] = problems.iter().find_map(|e| match e {
+                lore::Error::Invalid { field, message } if *field == f.error_key() => {
+                    Some(message.clone())
+                }
+                _ => None,
+            });
+        }
+        problems.is_empty()
+    }
+
+    pub fn set_domains(&mut self, domains: Vec<String>) {
+        self.domains = domains;
+        self.update_completion();
+    }
+
+    fn update_completion(&mut self) {
+        let typed = self.text(Field::Domain);
+        self.completion = if typed.is_empty() || self.field() != Field::Domain {
+            None
+        } else {
+            self.domains
+                .iter()
+                .find(|d| {
+                    d.len() > typed.len() && d.to_lowercase().starts_with(&typed.to_lowercase())
+                })
+                .map(|d| d[typed.len()..].to_string())
+        };
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> FormAction {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('s') if ctrl => return FormAction::Save,
+            KeyCode::Esc => return FormAction::Close,
+            KeyCode::Tab => self.focus = (self.focus + 1) % self.fields.len(),
+            KeyCode::BackTab => {
+                self.focus = (self.focus + self.fields.len() - 1) % self.fields.len()
+            }
+            KeyCode::Enter if !self.field().multiline() => {
+                self.focus = (self.focus + 1) % self.fields.len();
+            }
+            KeyCode::Right if self.completion.is_some() && self.at_line_end() => {
+                let rest = self.completion.take().unwrap_or_default();
+                self.fields[self.focus].insert_str(rest);
+                self.changed = true;
+                self.validate();
+            }
+            _ => {
+                if self.fields[self.focus].input(key) {
+                    self.changed = true;
+                    self.show_errors = true;
+                    self.validate();
+                }
+            }
+        }
+        self.update_completion();
+        FormAction::None
+    }
+
+    fn at_line_end(&self) -> bool {
+        let t = &self.fields[self.focus];
+        let ratatui_textarea::DataCursor(row, col) = t.cursor();
+        t.lines().get(row).is_some_and(|l| col >= l.chars().count())
+    }
+}

@@ -1,0 +1,218 @@
+//! The browser: `lore` with no subcommand on a terminal.
+//!
+//! The UI thread only draws and handles input. SQLite, git and the lock are reached through
+//! worker threads ([`worker`]) that answer with messages, so drawing never waits on I/O and a
+//! save that waits for the lock shows who holds it, live, while the user keeps browsing.
+
+mod app;
+mod compose;
+mod markdown;
+mod ui;
+mod worker;
+
+use std::io::{self, Stdout};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use lore::draft::DraftFile;
+use lore::lock::LockOptions;
+use lore::store::Store;
+use lore::{Error, Result};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use app::{App, Effect, Mode};
+use worker::{Msg, Request};
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// How long the draft must rest before it is written.
+const DRAFT_DEBOUNCE: Duration = Duration::from_millis(400);
+/// How often the lock state is refreshed (and the inspector's charts while open).
+const LOCK_REFRESH: Duration = Duration::from_millis(250);
+
+fn setup() -> io::Result<Term> {
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    Terminal::new(CrosstermBackend::new(io::stdout()))
+}
+
+/// Puts the terminal back as it was; safe to call more than once.
+fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+pub fn run(store: Store, lock: LockOptions, interrupted: Arc<AtomicBool>) -> Result<()> {
+    // Restore the terminal before any panic message is printed.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+    let mut terminal =
+        setup().map_err(|e| Error::Lock(format!("cannot use this terminal: {e}")))?;
+    let result = event_loop(&mut terminal, store, lock, interrupted);
+    restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut Term,
+    store: Store,
+    lock: LockOptions,
+    interrupted: Arc<AtomicBool>,
+) -> Result<()> {
+    let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
+    let reader = worker::spawn_reader(store.clone(), tx.clone())?;
+    let draft = DraftFile::for_store(&store).load();
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut app = App::new(store.root().display().to_string(), draft, color);
+    let mut save_cancel: Option<Arc<AtomicBool>> = None;
+    let mut last_lock = Instant::now();
+    let mut dirty = true;
+    let mut hit = ui::Hit::default();
+    loop {
+        for effect in app.effects.drain(..).collect::<Vec<_>>() {
+            match effect {
+                Effect::Request(r) => {
+                    let _ = reader.send(r);
+                }
+                Effect::Save(learning) => {
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    save_cancel = Some(cancel.clone());
+                    worker::spawn_save(store.clone(), *learning, lock.clone(), cancel, tx.clone());
+                }
+                Effect::CancelSave => {
+                    if let Some(c) = &save_cancel {
+                        c.store(true, Ordering::Relaxed);
+                    }
+                }
+                Effect::Edit { id, path } => {
+                    edit(terminal, &store, &lock, &mut app, id, &path, tx.clone());
+                    dirty = true;
+                }
+            }
+        }
+        if dirty {
+            terminal
+                .draw(|f| hit = ui::draw(f, &mut app))
+                .map_err(|e| Error::Lock(format!("drawing failed: {e}")))?;
+            dirty = false;
+        }
+        if app.quit || interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        if event::poll(Duration::from_millis(40)).unwrap_or(false) {
+            match event::read() {
+                Ok(Event::Key(k)) if k.kind != event::KeyEventKind::Release => app.on_key(k),
+                Ok(Event::Mouse(m)) => app.on_mouse(m, hit.list_top, hit.list_bottom),
+                Ok(Event::Resize(..)) => {}
+                Ok(Event::Paste(text)) => {
+                    for c in text.chars() {
+                        app.on_key(event::KeyEvent::from(event::KeyCode::Char(c)));
+                    }
+                }
+                _ => continue,
+            }
+            dirty = true;
+        }
+        while let Ok(msg) = rx.try_recv() {
+            app.on_msg(msg);
+            dirty = true;
+        }
+        if last_lock.elapsed() >= LOCK_REFRESH {
+            last_lock = Instant::now();
+            let _ = reader.send(Request::LockStatus);
+            if app.mode == Mode::Inspector {
+                let _ = reader.send(Request::LockStats);
+            }
+            // The notice and "held for" figures change with time.
+            dirty = true;
+        }
+        app.flush_draft(DRAFT_DEBOUNCE);
+    }
+    // Whatever is typed and unsaved goes to disk before leaving.
+    if let Some(form) = &app.compose
+        && form.changed
+    {
+        let _ = DraftFile::for_store(&store).save(&form.draft());
+    }
+    Ok(())
+}
+
+/// `e`: suspend, open the file in the user's editor, come back, and commit a change.
+fn edit(
+    terminal: &mut Term,
+    store: &Store,
+    lock: &LockOptions,
+    app: &mut App,
+    id: i64,
+    rel: &str,
+    tx: Sender<Msg>,
+) {
+    let Some(abs) = lore::index::resolve_inside(store.root(), rel) else {
+        app.notify("this entry's path leads outside the store; not opening it");
+        return;
+    };
+    if !abs.is_file() {
+        app.notify(format!(
+            "{} is missing; nothing to edit",
+            lore::sanitize::display_line(rel)
+        ));
+        return;
+    }
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    restore();
+    let mut words = editor.split_whitespace();
+    let status = std::process::Command::new(words.next().unwrap_or("vi"))
+        .args(words)
+        .arg(&abs)
+        .status();
+    let _ = enable_raw_mode();
+    let _ = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture);
+    let _ = terminal.clear();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            app.notify(format!("the editor exited with {s}; nothing committed"));
+            return;
+        }
+        Err(e) => {
+            app.notify(format!("could not start the editor `{editor}`: {e}"));
+            return;
+        }
+    }
+    let (store, mut opts) = (store.clone(), lock.clone());
+    opts.operation = "edit".into();
+    let _ = std::thread::Builder::new()
+        .name("lore-edit".into())
+        .spawn(move || {
+            let message = match lore::index::Index::open(&store)
+                .and_then(|mut index| lore::record::commit_edit(&store, &mut index, id, &opts))
+            {
+                Ok(lore::record::Edited::Unchanged) => {
+                    format!("#{id} unchanged; nothing to commit")
+                }
+                Ok(lore::record::Edited::Committed { commit }) => {
+                    format!("committed the edit of #{id} ({})", &commit[..7])
+                }
+                Err(e) => format!("edit not committed: {e}"),
+            };
+            let _ = tx.send(Msg::Edited { id, message });
+        });
+}

@@ -1,0 +1,745 @@
+//! Drawing: one function from the app's state to a frame. No I/O here.
+
+use lore::error::fmt_duration;
+use lore::lock::Holder;
+use lore::sanitize::display_line;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, Gauge, List, ListItem, ListState, Paragraph, Row, Sparkline,
+    Table, TableState, Wrap,
+};
+
+use super::app::{App, Focus, Mode, SaveState};
+use super::compose::Field;
+use super::markdown;
+
+/// Screen rows of the list body (first, end), for mouse clicks; set while drawing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Hit {
+    pub list_top: u16,
+    pub list_bottom: u16,
+}
+
+fn fg(app: &App, c: Color) -> Style {
+    if app.color {
+        Style::default().fg(c)
+    } else {
+        Style::default()
+    }
+}
+
+fn severity_style(app: &App, sev: Option<u8>) -> Style {
+    let c = match sev {
+        Some(5) => Color::Red,
+        Some(4) => Color::LightRed,
+        Some(3) => Color::Yellow,
+        Some(2) => Color::Blue,
+        _ => Color::DarkGray,
+    };
+    let s = fg(app, c);
+    if sev == Some(5) {
+        s.add_modifier(Modifier::BOLD)
+    } else {
+        s
+    }
+}
+
+pub fn draw(f: &mut Frame, app: &mut App) -> Hit {
+    let area = f.area();
+    let save_height = if app.saving() || matches!(app.save, SaveState::Failed(_)) {
+        1
+    } else {
+        0
+    };
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(save_height),
+            Constraint::Length(1),
+        ])
+        .split(area);
+    draw_search(f, app, rows[0]);
+    let hit = draw_main(f, app, rows[1]);
+    if save_height > 0 {
+        draw_save(f, app, rows[2]);
+    }
+    draw_status(f, app, rows[3]);
+    match app.mode {
+        Mode::Help => draw_help(f, app, area),
+        Mode::Inspector => draw_inspector(f, app, area),
+        Mode::Compose | Mode::ConfirmDiscard => {
+            let body = Rect {
+                height: area.height.saturating_sub(1 + save_height),
+                ..area
+            };
+            draw_compose(f, app, body);
+            if app.mode == Mode::ConfirmDiscard {
+                draw_confirm(f, area, "Discard this draft? It will be deleted. [y/N]");
+            }
+        }
+        Mode::ConfirmRestore => draw_confirm(
+            f,
+            area,
+            "A draft from an earlier session was kept. Restore it? [Y] restore · [n] start empty (deletes it) · Esc",
+        ),
+        Mode::Filter => draw_filter(f, app, area),
+        Mode::Browse | Mode::Search => {}
+    }
+    hit
+}
+
+fn draw_search(f: &mut Frame, app: &App, area: Rect) {
+    let mut spans = vec![Span::styled(
+        " lore ",
+        fg(app, Color::Black)
+            .bg(if app.color { Color::Cyan } else { Color::Reset })
+            .add_modifier(Modifier::BOLD),
+    )];
+    if app.mode == Mode::Search || !app.query.is_empty() {
+        spans.push(Span::styled(" / ", fg(app, Color::Yellow)));
+        spans.push(Span::raw(display_line(&app.query)));
+        if app.mode == Mode::Search {
+            spans.push(Span::styled("█", fg(app, Color::Yellow)));
+        }
+    } else {
+        spans.push(Span::styled(" press / to search", fg(app, Color::DarkGray)));
+    }
+    let fl = &app.filter;
+    let mut filters = Vec::new();
+    if let Some(k) = &fl.kind {
+        filters.push(format!("type={k}"));
+    }
+    if let Some(d) = &fl.domain {
+        filters.push(format!("domain={}", display_line(d)));
+    }
+    if let Some(s) = fl.severity {
+        filters.push(format!("severity={s}"));
+    }
+    if !filters.is_empty() {
+        spans.push(Span::styled(
+            format!("   filter: {}", filters.join(" ")),
+            fg(app, Color::Magenta),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_main(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
+    let wide = area.width >= 110;
+    let parts = Layout::default()
+        .direction(if wide {
+            Direction::Horizontal
+        } else {
+            Direction::Vertical
+        })
+        .constraints([
+            Constraint::Percentage(if wide { 55 } else { 50 }),
+            Constraint::Min(3),
+        ])
+        .split(area);
+    let hit = draw_list(f, app, parts[0]);
+    draw_detail(f, app, parts[1]);
+    hit
+}
+
+fn border_style(app: &App, focused: bool) -> Style {
+    if focused {
+        fg(app, Color::Cyan)
+    } else {
+        fg(app, Color::DarkGray)
+    }
+}
+
+fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
+    let title = if app.query.trim().is_empty() {
+        " learnings, newest first "
+    } else {
+        " search results, best first "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(border_style(app, app.focus == Focus::List));
+    let inner = block.inner(area);
+    app.list.height = inner.height.saturating_sub(1) as usize;
+    if app.list.rows.is_empty() {
+        let text = if app.list.loading {
+            vec![Line::from("loading…")]
+        } else if app.query.is_empty() && app.filter == lore::index::Filter::default() {
+            vec![
+                Line::from(Span::styled(
+                    "No learnings yet.",
+                    Style::default().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(""),
+                Line::from("Press n to record your first failure, or from a script:"),
+                Line::from(Span::styled(
+                    "  lore record --title 'What failed' --domain area --summary 'What you learned'",
+                    fg(app, Color::Cyan),
+                )),
+            ]
+        } else {
+            vec![Line::from(
+                "Nothing matches. Esc clears the search; f changes the filter.",
+            )]
+        };
+        f.render_widget(
+            Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+            area,
+        );
+        return Hit::default();
+    }
+    let id_w = app
+        .list
+        .rows
+        .iter()
+        .map(|r| r.id.to_string().len())
+        .max()
+        .unwrap_or(2)
+        .max(2) as u16;
+    let narrow = inner.width < 70;
+    let widths = [
+        Constraint::Length(id_w),
+        Constraint::Length(if narrow { 5 } else { 10 }),
+        Constraint::Length(3),
+        Constraint::Length(if narrow { 4 } else { 11 }),
+        Constraint::Length(if narrow { 10 } else { 14 }),
+        Constraint::Min(10),
+    ];
+    let rows: Vec<Row> = app
+        .list
+        .rows
+        .iter()
+        .map(|r| {
+            let date = if narrow {
+                r.date().get(5..).unwrap_or("").to_string()
+            } else {
+                r.date().to_string()
+            };
+            let kind = if narrow {
+                r.kind.chars().take(4).collect()
+            } else {
+                r.kind.clone()
+            };
+            Row::new(vec![
+                Cell::from(format!("{:>w$}", r.id, w = id_w as usize)),
+                Cell::from(display_line(&date)),
+                Cell::from(
+                    r.severity
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                )
+                .style(severity_style(app, r.severity)),
+                Cell::from(display_line(&kind)).style(fg(app, Color::DarkGray)),
+                Cell::from(display_line(r.domain.as_deref().unwrap_or("")))
+                    .style(fg(app, Color::Green)),
+                Cell::from(display_line(&r.title)),
+            ])
+        })
+        .collect();
+    let header = Row::new(vec!["ID", "DATE", "SEV", "TYPE", "DOMAIN", "TITLE"])
+        .style(Style::default().add_modifier(Modifier::BOLD));
+    let highlight = if app.color {
+        Style::default()
+            .bg(Color::DarkGray)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        Style::default().add_modifier(Modifier::REVERSED)
+    };
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(highlight)
+        .highlight_symbol("▶ ");
+    let mut state = TableState::default()
+        .with_offset(app.list.scroll)
+        .with_selected(Some(app.list.selected));
+    f.render_stateful_widget(table, area, &mut state);
+    app.list.scroll = state.offset();
+    Hit {
+        list_top: inner.y + 1,
+        list_bottom: inner.y + inner.height,
+    }
+}
+
+fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
+    let focused = app.focus == Focus::Detail;
+    let (title, lines) = match (&app.detail, app.list.selected_row()) {
+        (Some((row, body)), Some(sel)) if row.id == sel.id => {
+            let mut lines = vec![Line::from(vec![
+                Span::styled(format!("#{} ", row.id), fg(app, Color::DarkGray)),
+                Span::styled(display_line(&row.filepath), fg(app, Color::DarkGray)),
+            ])];
+            lines.push(Line::from(""));
+            match body {
+                Some(b) => lines.extend(markdown::render(b, app.color)),
+                None => lines.push(Line::from(Span::styled(
+                    format!(
+                        "The file {} is missing; `lore doctor` reports such rows.",
+                        display_line(&row.filepath)
+                    ),
+                    fg(app, Color::Red),
+                ))),
+            }
+            (format!(" {} ", display_line(&row.title)), lines)
+        }
+        (_, Some(_)) => (" detail ".to_string(), vec![Line::from("loading…")]),
+        _ => (" detail ".to_string(), vec![]),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(border_style(app, focused));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
+        area,
+    );
+}
+
+fn holder_text(h: &Holder) -> String {
+    let mut s = h.describe();
+    if let Some(d) = h.held_for() {
+        s.push_str(&format!(", for {}", fmt_duration(d)));
+    }
+    s
+}
+
+/// `pid 4242 (lore record) on h`: what fits in a status line.
+fn short_holder(h: &Holder) -> String {
+    let cmd: String = display_line(&h.command).chars().take(28).collect();
+    format!("pid {} ({cmd}) on {}", h.pid, display_line(&h.host))
+}
+
+fn draw_save(f: &mut Frame, app: &App, area: Rect) {
+    match &app.save {
+        SaveState::Waiting {
+            holder,
+            waited,
+            timeout,
+        } => {
+            let ratio = (waited.as_secs_f64() / timeout.as_secs_f64().max(0.001)).clamp(0.0, 1.0);
+            let label = format!(
+                "waited {} of {} for the lock, held by {} · Esc cancels",
+                fmt_duration(*waited),
+                fmt_duration(*timeout),
+                holder
+                    .as_ref()
+                    .map(short_holder)
+                    .unwrap_or_else(|| "another process".into()),
+            );
+            let gauge = Gauge::default()
+                .gauge_style(fg(app, Color::Yellow))
+                .ratio(ratio)
+                .label(Span::styled(
+                    label,
+                    Style::default().add_modifier(Modifier::BOLD),
+                ));
+            f.render_widget(gauge, area);
+        }
+        SaveState::Starting => {
+            f.render_widget(Paragraph::new("saving: taking the store lock…"), area)
+        }
+        SaveState::Writing => f.render_widget(
+            Paragraph::new("saving: writing the file and the index…"),
+            area,
+        ),
+        SaveState::Committing => f.render_widget(Paragraph::new("saving: committing…"), area),
+        SaveState::Failed(msg) => f.render_widget(
+            Paragraph::new(Span::styled(
+                display_line(msg),
+                fg(app, Color::Red).add_modifier(Modifier::BOLD),
+            )),
+            area,
+        ),
+        SaveState::Idle => {}
+    }
+}
+
+fn lock_text(app: &App) -> (String, Style) {
+    match &app.lock {
+        None => ("lock: ?".into(), Style::default()),
+        Some(st) if st.state == "free" => ("lock: free".into(), fg(app, Color::Green)),
+        Some(st) => {
+            let who = st
+                .holder
+                .as_ref()
+                .map(|h| format!("pid {} on {}", h.pid, display_line(&h.host)))
+                .unwrap_or_else(|| "unknown".into());
+            let since = st
+                .holder
+                .as_ref()
+                .and_then(|h| h.held_for())
+                .map(|d| format!(" for {}", fmt_duration(d)))
+                .unwrap_or_default();
+            (
+                format!("lock: {} by {who}{since}", st.state),
+                fg(app, Color::Yellow).add_modifier(Modifier::BOLD),
+            )
+        }
+    }
+}
+
+fn draw_status(f: &mut Frame, app: &App, area: Rect) {
+    if let Some((text, at)) = &app.notice
+        && at.elapsed().as_secs() < 5
+    {
+        f.render_widget(
+            Paragraph::new(Span::styled(display_line(text), fg(app, Color::Cyan))),
+            area,
+        );
+        return;
+    }
+    let shown = if app.list.rows.is_empty() {
+        format!("0/{}", app.list.total)
+    } else {
+        format!("{}/{}", app.list.position() + 1, app.list.total)
+    };
+    let (lock, lock_style) = lock_text(app);
+    let hints = match app.mode {
+        Mode::Search => "type to search · Enter list · Esc clear",
+        Mode::Compose => "Tab next · Ctrl-S save · Esc close",
+        _ => "/ search · n new · e edit · f filter · L lock · ? help · q quit",
+    };
+    let line = Line::from(vec![
+        Span::styled(
+            format!(" {} ", display_line(&app.store_path)),
+            fg(app, Color::DarkGray),
+        ),
+        Span::raw(format!("· {shown} · ")),
+        Span::styled(lock, lock_style),
+        Span::styled(format!(" · {hints}"), fg(app, Color::DarkGray)),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub const BINDINGS: &[(&str, &str)] = &[
+    ("↑ ↓ / j k", "move in the list (or scroll the detail)"),
+    ("PgUp PgDn / Space", "page"),
+    ("g / G  Home / End", "first / last"),
+    ("Enter Tab → l", "focus the detail pane; Esc or ← back"),
+    (
+        "/",
+        "search as you type (every word, as a prefix); Esc clears",
+    ),
+    ("f", "filter by type, severity or domain"),
+    ("n", "new learning (restores a kept draft)"),
+    ("e", "edit the selected learning in $VISUAL / $EDITOR"),
+    ("L", "lock inspector"),
+    ("Esc", "cancel a save that waits for the lock"),
+    ("?", "this help"),
+    ("q  Ctrl-C", "quit"),
+    ("Form: Tab Shift-Tab", "next / previous field"),
+    ("Form: Ctrl-S", "save (from any field)"),
+    ("Form: →", "accept the domain completion"),
+    ("Form: Esc", "close (asks before discarding changes)"),
+    ("Mouse", "wheel scrolls, click selects"),
+];
+
+fn draw_help(f: &mut Frame, app: &App, area: Rect) {
+    let r = centered(area, 78, BINDINGS.len() as u16 + 4);
+    f.render_widget(Clear, r);
+    let lines: Vec<Line> = BINDINGS
+        .iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>22}  "), fg(app, Color::Cyan)),
+                Span::raw(*v),
+            ])
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" keys — Esc closes ");
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+fn draw_confirm(f: &mut Frame, area: Rect, text: &str) {
+    let r = centered(area, (text.chars().count() as u16 + 4).min(area.width), 3);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(text)
+            .block(Block::default().borders(Borders::ALL))
+            .alignment(Alignment::Center),
+        r,
+    );
+}
+
+fn draw_filter(f: &mut Frame, app: &App, area: Rect) {
+    let entries = app.filter_entries();
+    let r = centered(
+        area,
+        50,
+        (entries.len() as u16 + 2).min(area.height.saturating_sub(2)),
+    );
+    f.render_widget(Clear, r);
+    let items: Vec<ListItem> = entries
+        .iter()
+        .map(|(label, _)| ListItem::new(label.clone()))
+        .collect();
+    let list = List::new(items)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" filter — Enter applies, Esc closes "),
+        )
+        .highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected(Some(app.filter_cursor));
+    f.render_stateful_widget(list, r, &mut state);
+}
+
+fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
+    let color = app.color;
+    let Some(form) = &mut app.compose else { return };
+    f.render_widget(Clear, area);
+    let heights: Vec<Constraint> = Field::ALL
+        .iter()
+        .map(|fl| {
+            if fl.multiline() {
+                Constraint::Min(4)
+            } else {
+                Constraint::Length(3)
+            }
+        })
+        .collect();
+    let outer = Block::default()
+        .borders(Borders::ALL)
+        .title(" new learning — Tab next field · Ctrl-S save · Esc close ");
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    let cells = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints(heights)
+        .split(inner);
+    for (i, field) in Field::ALL.iter().enumerate() {
+        let focused = i == form.focus;
+        let error = if form.show_errors {
+            form.errors[i].clone()
+        } else {
+            None
+        };
+        let mut title = vec![Span::raw(format!(" {} ", field.label()))];
+        if let Some(e) = &error {
+            title.push(Span::styled(
+                format!("✗ {} ", display_line(e)),
+                if color {
+                    Style::default().fg(Color::Red)
+                } else {
+                    Style::default().add_modifier(Modifier::BOLD)
+                },
+            ));
+        }
+        if focused
+            && *field == Field::Domain
+            && let Some(rest) = &form.completion
+        {
+            title.push(Span::styled(
+                format!("→ {}{} ", form.draft().domain, rest),
+                Style::default().add_modifier(Modifier::DIM),
+            ));
+        }
+        let border = match (focused, error.is_some(), color) {
+            (_, true, true) => Style::default().fg(Color::Red),
+            (true, _, true) => Style::default().fg(Color::Cyan),
+            (true, _, false) => Style::default().add_modifier(Modifier::BOLD),
+            _ => Style::default().add_modifier(Modifier::DIM),
+        };
+        let ta = &mut form.fields[i];
+        ta.set_block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Line::from(title))
+                .border_style(border),
+        );
+        ta.set_cursor_style(if focused {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        });
+        f.render_widget(&*ta, cells[i]);
+    }
+}
+
+fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2),
+    );
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" lock inspector — Esc closes ");
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(4),
+            Constraint::Length(5),
+            Constraint::Min(3),
+        ])
+        .split(inner);
+
+    // Live state.
+    let mut live = Vec::new();
+    match &app.lock {
+        Some(st) => {
+            let (text, style) = lock_text(app);
+            live.push(Line::from(Span::styled(text, style)));
+            if let Some(h) = &st.holder {
+                live.push(Line::from(format!("holder: {}", holder_text(h))));
+                live.push(Line::from(format!(
+                    "stale: {}",
+                    match st.liveness {
+                        Some(lore::lock::Liveness::Dead) =>
+                            "yes — the holder is gone; the next save removes it",
+                        Some(lore::lock::Liveness::Unknown) =>
+                            "cannot tell (another host, or no record)",
+                        _ => "no",
+                    }
+                )));
+            } else if let Some(n) = &st.note {
+                live.push(Line::from(display_line(n)));
+            }
+        }
+        None => live.push(Line::from("lock: reading…")),
+    }
+    if let SaveState::Waiting {
+        waited, timeout, ..
+    } = &app.save
+    {
+        live.push(Line::from(Span::styled(
+            format!(
+                "this process: waiting {} of {}",
+                fmt_duration(*waited),
+                fmt_duration(*timeout)
+            ),
+            fg(app, Color::Yellow),
+        )));
+    }
+    f.render_widget(Paragraph::new(live), parts[0]);
+
+    let Some(stats) = &app.stats else {
+        f.render_widget(Paragraph::new("reading lock_events…"), parts[1]);
+        return;
+    };
+    // Wait times of recent acquisitions, oldest left.
+    let waits: Vec<u64> = stats
+        .recent
+        .iter()
+        .rev()
+        .map(|e| e.waited_ms.max(0) as u64)
+        .collect();
+    let max_wait = waits.iter().copied().max().unwrap_or(0);
+    let spark = Sparkline::default()
+        .block(Block::default().borders(Borders::TOP).title(format!(
+            " wait per acquisition, last {} (max {} ms) ",
+            waits.len(),
+            max_wait
+        )))
+        .data(&waits)
+        .style(fg(app, Color::Yellow));
+    f.render_widget(spark, parts[1]);
+
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([
+            Constraint::Percentage(50),
+            Constraint::Percentage(25),
+            Constraint::Percentage(25),
+        ])
+        .split(parts[2]);
+    let recent: Vec<Line> = stats
+        .recent
+        .iter()
+        .take(cols[0].height.saturating_sub(1) as usize)
+        .map(|e| {
+            Line::from(format!(
+                "{} pid {:<7} {:<6} waited {:>5} ms held {:>5} {}",
+                e.at.get(11..19).unwrap_or(&e.at),
+                e.pid,
+                display_line(&e.operation),
+                e.waited_ms,
+                e.held_ms
+                    .map(|h| format!("{h} ms"))
+                    .unwrap_or_else(|| "-".into()),
+                display_line(&e.outcome)
+            ))
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(recent).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(" recent acquisitions "),
+        ),
+        cols[0],
+    );
+    let timeouts: Vec<Line> = if stats.timeouts_per_day.is_empty() {
+        vec![Line::from("none")]
+    } else {
+        let max = stats
+            .timeouts_per_day
+            .iter()
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        stats
+            .timeouts_per_day
+            .iter()
+            .map(|(day, n)| {
+                let bar = "█".repeat(((*n * 10) / max).max(1) as usize);
+                Line::from(format!("{} {bar} {n}", day.get(5..).unwrap_or(day)))
+            })
+            .collect()
+    };
+    f.render_widget(
+        Paragraph::new(timeouts).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(" timeouts per day "),
+        ),
+        cols[1],
+    );
+    let holds: Vec<Line> = stats
+        .longest_holds
+        .iter()
+        .map(|e| {
+            Line::from(format!(
+                "{:>6} ms {} pid {}",
+                e.held_ms.unwrap_or(0),
+                display_line(&e.operation),
+                e.pid
+            ))
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(holds).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(" longest holds "),
+        ),
+        cols[2],
+    );
+}

@@ -1,0 +1,246 @@
+//! The browser's background threads, in the manner of gitui's `asyncgit`: the UI thread sends
+//! [`Request`]s and receives [`Msg`]s over channels and never waits on SQLite, git or the lock.
+//!
+//! One reader thread owns the index connection and answers requests in order; each save runs
+//! in a thread of its own, reporting progress as it goes.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use lore::draft::DraftFile;
+use lore::index::{Anchor, Filter, Index, LockStats, Row, read_body};
+use lore::learning::{Draft, Learning};
+use lore::lock::{self, Holder, LockEvent, LockOptions};
+use lore::record::{self, Progress};
+use lore::store::Store;
+use lore::{Error, Result};
+
+/// What the list shows: everything (newest first), or search results (best first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Browse(Filter),
+    Search(String, Filter),
+}
+
+impl Default for Source {
+    fn default() -> Self {
+        Source::Browse(Filter::default())
+    }
+}
+
+/// Where a page of rows comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAt {
+    Anchor(Anchor),
+    /// Position in search results.
+    Offset(u64),
+}
+
+#[derive(Debug)]
+pub enum Request {
+    Page {
+        generation: u64,
+        source: Source,
+        at: PageAt,
+        limit: usize,
+    },
+    Count {
+        generation: u64,
+        source: Source,
+    },
+    Detail {
+        id: i64,
+    },
+    LockStatus,
+    LockStats,
+    Domains,
+    SaveDraft(Box<Draft>),
+    ClearDraft,
+}
+
+#[derive(Debug, Clone)]
+pub enum SaveMsg {
+    Waiting {
+        holder: Option<Holder>,
+        waited: Duration,
+        timeout: Duration,
+    },
+    Writing,
+    Committing,
+    Done {
+        id: i64,
+        commit: String,
+    },
+    Failed {
+        message: String,
+    },
+    TimedOut {
+        holder: Option<Holder>,
+        waited: Duration,
+    },
+    Cancelled,
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Page {
+        generation: u64,
+        at: PageAt,
+        rows: Vec<Row>,
+    },
+    Count {
+        generation: u64,
+        total: u64,
+    },
+    Detail {
+        id: i64,
+        row: Option<Row>,
+        body: Option<String>,
+    },
+    Lock(lock::Status),
+    LockStats(LockStats),
+    Domains(Vec<(String, u64)>),
+    Save(SaveMsg),
+    /// The outcome of `e` (edit in an external editor).
+    Edited {
+        id: i64,
+        message: String,
+    },
+    Error(String),
+}
+
+/// Starts the reader thread; it ends when the request channel closes.
+pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Sender<Request>> {
+    let mut index = Index::open(&store)?;
+    let (req_tx, req_rx) = mpsc::channel::<Request>();
+    std::thread::Builder::new()
+        .name("lore-reader".into())
+        .spawn(move || serve(&store, &mut index, &req_rx, &tx))
+        .map_err(|e| Error::Lock(format!("could not start the reader thread: {e}")))?;
+    Ok(req_tx)
+}
+
+fn serve(store: &Store, index: &mut Index, rx: &Receiver<Request>, tx: &Sender<Msg>) {
+    let drafts = DraftFile::for_store(store);
+    while let Ok(req) = rx.recv() {
+        let msg = match answer(store, index, &drafts, req) {
+            Ok(Some(m)) => m,
+            Ok(None) => continue,
+            Err(e) => Msg::Error(e.to_string()),
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+    }
+}
+
+fn answer(
+    store: &Store,
+    index: &mut Index,
+    drafts: &DraftFile,
+    req: Request,
+) -> Result<Option<Msg>> {
+    Ok(Some(match req {
+        Request::Page {
+            generation,
+            source,
+            at,
+            limit,
+        } => {
+            let rows = match (&source, &at) {
+                (Source::Browse(f), PageAt::Anchor(a)) => index.page(f, a, limit)?,
+                (Source::Search(q, f), PageAt::Offset(o)) => {
+                    index.search_page(q, f, *o as usize, limit)?
+                }
+                (Source::Search(q, f), PageAt::Anchor(_)) => index.search_page(q, f, 0, limit)?,
+                (Source::Browse(f), PageAt::Offset(_)) => index.page(f, &Anchor::First, limit)?,
+            };
+            Msg::Page {
+                generation,
+                at,
+                rows,
+            }
+        }
+        Request::Count { generation, source } => {
+            let total = match &source {
+                Source::Browse(f) => index.count(f)?,
+                Source::Search(q, f) => {
+                    index.catch_up()?;
+                    index.search_count(q, f)?
+                }
+            };
+            Msg::Count { generation, total }
+        }
+        Request::Detail { id } => {
+            let row = index.get(id)?;
+            let body = row
+                .as_ref()
+                .and_then(|r| read_body(store.root(), &r.filepath));
+            Msg::Detail { id, row, body }
+        }
+        Request::LockStatus => Msg::Lock(lock::status(&store.lock_paths())),
+        Request::LockStats => Msg::LockStats(index.lock_stats()?),
+        Request::Domains => Msg::Domains(index.domains()?),
+        Request::SaveDraft(d) => {
+            drafts.save(&d)?;
+            return Ok(None);
+        }
+        Request::ClearDraft => {
+            drafts.clear()?;
+            return Ok(None);
+        }
+    }))
+}
+
+/// Runs one save in its own thread: the same pipeline as `lore record`.
+pub fn spawn_save(
+    store: Store,
+    learning: Learning,
+    mut opts: LockOptions,
+    cancel: Arc<AtomicBool>,
+    tx: Sender<Msg>,
+) {
+    opts.cancel = Some(cancel);
+    let _ = std::thread::Builder::new()
+        .name("lore-save".into())
+        .spawn(move || {
+            let send = |m: SaveMsg| {
+                let _ = tx.send(Msg::Save(m));
+            };
+            let result = Index::open(&store).and_then(|mut index| {
+                record::record(&store, &mut index, &learning, &opts, &mut |p| match p {
+                    Progress::Lock(LockEvent::Contended {
+                        holder,
+                        waited,
+                        timeout,
+                    }) => send(SaveMsg::Waiting {
+                        holder,
+                        waited,
+                        timeout,
+                    }),
+                    Progress::Writing { .. } | Progress::Indexing => send(SaveMsg::Writing),
+                    Progress::Committing => send(SaveMsg::Committing),
+                    _ => {}
+                })
+            });
+            match result {
+                Ok(r) => {
+                    let _ = DraftFile::for_store(&store).clear();
+                    send(SaveMsg::Done {
+                        id: r.id,
+                        commit: r.commit,
+                    })
+                }
+                Err(Error::LockTimeout { holder, waited, .. }) => send(SaveMsg::TimedOut {
+                    holder: holder.map(|h| *h),
+                    waited,
+                }),
+                Err(Error::LockCancelled { .. }) => send(SaveMsg::Cancelled),
+                Err(e) => send(SaveMsg::Failed {
+                    message: e.to_string(),
+                }),
+            }
+        });
+}
