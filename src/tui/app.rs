@@ -445,15 +445,15 @@ impl App {
                 let who = holder
                     .as_ref()
                     .map(|h| {
-                        format!(
-                            " held by pid {} ({})",
-                            h.pid,
-                            lore::sanitize::display_line(&h.command)
-                        )
+                        let cmd: String = lore::sanitize::display_line(&h.command)
+                            .chars()
+                            .take(28)
+                            .collect();
+                        format!(" held by pid {} ({cmd})", h.pid)
                     })
                     .unwrap_or_default();
                 self.save = SaveState::Failed(format!(
-                    "timed out after {} waiting for the lock{who}; see `lore lock status`. Your draft is kept",
+                    "timed out after {} waiting for the lock{who}. Your draft is kept; see `lore lock status`, then Ctrl-S again",
                     lore::error::fmt_duration(waited)
                 ));
             }

@@ -115,17 +115,18 @@ fn event_loop(
         if app.quit || interrupted.load(Ordering::Relaxed) {
             break;
         }
-        if event::poll(Duration::from_millis(40)).unwrap_or(false) {
-            match event::read() {
-                Ok(Event::Key(k)) if k.kind != event::KeyEventKind::Release => app.on_key(k),
-                Ok(Event::Mouse(m)) => app.on_mouse(m, hit.list_top, hit.list_bottom),
-                Ok(Event::Resize(..)) => {}
-                Ok(Event::Paste(text)) => {
+        let input = |e: io::Error| Error::Lock(format!("reading the terminal failed: {e}"));
+        if event::poll(Duration::from_millis(40)).map_err(input)? {
+            match event::read().map_err(input)? {
+                Event::Key(k) if k.kind != event::KeyEventKind::Release => app.on_key(k),
+                Event::Mouse(m) => app.on_mouse(m, hit.list_top, hit.list_bottom),
+                Event::Paste(text) => {
                     for c in text.chars() {
                         app.on_key(event::KeyEvent::from(event::KeyCode::Char(c)));
                     }
                 }
-                _ => continue,
+                // Resizes and anything else: just redraw.
+                _ => {}
             }
             dirty = true;
         }

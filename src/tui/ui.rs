@@ -49,10 +49,10 @@ fn severity_style(app: &App, sev: Option<u8>) -> Style {
 
 pub fn draw(f: &mut Frame, app: &mut App) -> Hit {
     let area = f.area();
-    let save_height = if app.saving() || matches!(app.save, SaveState::Failed(_)) {
-        1
-    } else {
-        0
+    let save_height = match app.save {
+        SaveState::Failed(_) => 2,
+        SaveState::Idle => 0,
+        _ => 1,
     };
     let rows = Layout::default()
         .direction(Direction::Vertical)
@@ -357,7 +357,8 @@ fn draw_save(f: &mut Frame, app: &App, area: Rect) {
             Paragraph::new(Span::styled(
                 display_line(msg),
                 fg(app, Color::Red).add_modifier(Modifier::BOLD),
-            )),
+            ))
+            .wrap(Wrap { trim: true }),
             area,
         ),
         SaveState::Idle => {}

@@ -1,0 +1,311 @@
+//! The browser as a user meets it: the real binary in a pseudo-terminal, its screen read back
+//! through a terminal emulator (vt100).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Tui {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    _pair: portable_pty::PtyPair,
+}
+
+impl Tui {
+    fn start(store: &TestStore, args: &[&str], env: &[(&str, &str)]) -> Tui {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 35,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(LORE);
+        cmd.arg("--store");
+        cmd.arg(store.root());
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(35, 120, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Tui {
+            child,
+            writer,
+            parser,
+            raw,
+            _pair: pair,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if self.screen().contains(text) {
+                // A frame may arrive in several reads: let it finish before reading it.
+                std::thread::sleep(Duration::from_millis(100));
+                return self.screen();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "`{text}` never appeared; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn keys(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // Let crossterm read each burst as what it is (a lone Esc needs a pause after it).
+        std::thread::sleep(Duration::from_millis(120));
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "lore did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The terminal was handed back: alternate screen left, mouse reporting off.
+    fn assert_restored(&self) {
+        let raw = String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned();
+        assert!(raw.contains("\u{1b}[?1049l"), "alternate screen not left");
+        assert!(raw.contains("\u{1b}[?1000l"), "mouse capture not disabled");
+    }
+}
+
+const CTRL_S: &str = "\u{13}";
+const ESC: &str = "\u{1b}";
+
+fn seeded() -> TestStore {
+    let s = TestStore::new();
+    s.ok(&[
+        "record",
+        "--title",
+        "Disk full on the build host",
+        "--domain",
+        "infra",
+        "--severity",
+        "5",
+        "--summary",
+        "The cache was never pruned",
+    ]);
+    s.ok(&[
+        "record",
+        "--title",
+        "Flaky integration test",
+        "--domain",
+        "testing",
+        "--summary",
+        "Timing-dependent assertion",
+    ]);
+    s.ok(&[
+        "record",
+        "--title",
+        "Deploy ran twice",
+        "--domain",
+        "ci",
+        "--severity",
+        "high",
+    ]);
+    s
+}
+
+#[test]
+fn browse_search_compose_and_save() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("learnings, newest first");
+    let screen = t.wait_for("Deploy ran twice");
+    assert!(screen.contains("Disk full on the build host"), "{screen}");
+    // The detail pane shows the selected (newest) learning.
+    t.wait_for("Domain: ci");
+    assert!(t.screen().contains("lock: free"));
+
+    // Search as you type, prefix matching.
+    t.keys("/");
+    t.keys("prun");
+    let screen = t.wait_for("search results, best first");
+    t.wait_for("1/1");
+    assert!(screen.contains("Disk full") || t.screen().contains("Disk full"));
+    assert!(!t.screen().contains("Deploy ran twice"), "{}", t.screen());
+    t.keys(ESC);
+    t.wait_for("learnings, newest first");
+
+    // Compose and save.
+    t.keys("n");
+    t.wait_for("new learning");
+    t.keys("Cache stampede after deploy");
+    t.keys("\t");
+    t.keys("infra");
+    t.keys("\t");
+    t.keys("4");
+    t.keys(CTRL_S);
+    t.wait_for("saved #4");
+    // The new entry is selected in the list and shown in the detail pane.
+    let screen = t.wait_for("▶ ");
+    assert!(screen.contains("Cache stampede after deploy"), "{screen}");
+    assert_eq!(s.row_count(), 4);
+    assert!(
+        s.git(&["log", "-1", "--format=%s"])
+            .contains("failure: Cache stampede after deploy")
+    );
+    t.keys("q");
+    assert!(t.wait_exit().success());
+    t.assert_restored();
+}
+
+#[test]
+fn a_save_waits_for_another_holder_and_shows_it() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("learnings, newest first");
+    let mut holder = hold(&s, 3, &[]);
+    // The form says at once that the lock is held.
+    t.wait_for(&format!("held by pid {}", holder.id()));
+    t.keys("n");
+    t.keys("Waited for the lock");
+    t.keys("\tlocks");
+    t.keys(CTRL_S);
+    let screen = t.wait_for("for the lock, held by pid");
+    assert!(screen.contains(&format!("pid {}", holder.id())), "{screen}");
+    assert!(screen.contains("Esc cancels"));
+    // The UI keeps drawing while it waits: the waited time moves on.
+    assert_eq!(s.row_count(), 3);
+    t.wait_for("saved #4");
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(s.row_count(), 4);
+    t.keys("q");
+    assert!(t.wait_exit().success());
+}
+
+#[test]
+fn a_timed_out_save_keeps_the_draft_across_a_restart() {
+    let s = seeded();
+    let before = s.snapshot();
+    let mut holder = hold(&s, 30, &[]);
+    let mut t = Tui::start(&s, &["--lock-timeout", "2"], &[]);
+    t.wait_for("learnings, newest first");
+    t.keys("n");
+    t.keys("Never saved");
+    t.keys("\tdrafts");
+    t.keys(CTRL_S);
+    let screen = t.wait_for("timed out after 2");
+    assert!(screen.contains(&format!("pid {}", holder.id())), "{screen}");
+    assert!(
+        screen.contains("lore lock status") && screen.contains("draft is kept"),
+        "{screen}"
+    );
+    // The form is still there, with what was typed.
+    assert!(screen.contains("Never saved"), "{screen}");
+    assert_eq!(s.snapshot(), before, "nothing may be written");
+    // Leave (Ctrl-C), then come back: the draft is offered and restored.
+    t.keys("\u{3}");
+    assert!(t.wait_exit().success());
+    t.assert_restored();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("draft from an earlier session");
+    t.keys("n");
+    t.wait_for("Restore it?");
+    t.keys("\r");
+    let screen = t.wait_for("new learning");
+    assert!(
+        screen.contains("Never saved") && screen.contains("drafts"),
+        "{screen}"
+    );
+    t.keys(CTRL_S);
+    t.wait_for("saved #4");
+    assert_eq!(s.row_count(), 4);
+    // Saved: the draft is gone.
+    assert!(!s.root().join(".git/lore/draft.json").exists());
+    t.keys("q");
+    t.wait_exit();
+}
+
+#[test]
+fn an_empty_store_says_how_to_start_and_sigterm_restores_the_terminal() {
+    let s = TestStore::new();
+    let mut t = Tui::start(&s, &[], &[]);
+    let screen = t.wait_for("No learnings yet");
+    assert!(
+        screen.contains("Press n to record your first failure"),
+        "{screen}"
+    );
+    let pid = rustix::process::Pid::from_raw(t.child.process_id().unwrap() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    t.wait_exit();
+    t.assert_restored();
+}
+
+#[test]
+fn hostile_titles_never_reach_the_terminal_raw() {
+    let s = TestStore::new();
+    // Written by another tool straight into the index and a file: lore must not trust it.
+    let evil = "Evil \u{1b}]0;pwned\u{7} \u{1b}[2J title";
+    std::fs::write(
+        s.root().join("memory/failures/evil.md"),
+        format!("# {evil}\n\nbody \u{1b}[31mred\n"),
+    )
+    .unwrap();
+    s.db()
+        .execute(
+            "INSERT INTO learnings (type, filepath, title, summary, domain, severity) VALUES ('failure', 'memory/failures/evil.md', ?, 's', 'x', 3)",
+            [evil],
+        )
+        .unwrap();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("learnings, newest first");
+    t.wait_for("Evil \\e]0;pwned\\x07 \\e[2J title");
+    t.keys("q");
+    t.wait_exit();
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).into_owned();
+    assert!(
+        !raw.contains("\u{1b}]0;pwned") && !raw.contains("pwned\u{7}"),
+        "an OSC sequence reached the terminal"
+    );
+    assert!(
+        !raw.contains("\u{1b}[2J title"),
+        "a CSI sequence reached the terminal"
+    );
+}
