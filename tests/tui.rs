@@ -309,3 +309,54 @@ fn hostile_titles_never_reach_the_terminal_raw() {
         "a CSI sequence reached the terminal"
     );
 }
+
+#[test]
+fn e_edits_in_the_users_editor_and_commits_the_change() {
+    let s = seeded();
+    let tools = tempfile::tempdir().unwrap();
+    let editor = tools.path().join("fake-editor.sh");
+    // Adds a line right under the title, where the detail pane shows it.
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i '1a Added in the editor.' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let commits = s.commit_count();
+    let mut t = Tui::start(&s, &[], &[("VISUAL", editor.to_str().unwrap())]);
+    t.wait_for("Deploy ran twice");
+    t.keys("e");
+    t.wait_for("committed the edit of #3");
+    assert_eq!(s.commit_count(), commits + 1);
+    assert_eq!(
+        s.git(&["log", "-1", "--format=%s"]).trim(),
+        "failure: Deploy ran twice (edited)"
+    );
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    let updated: Option<String> = s
+        .db()
+        .query_row("SELECT updated_at FROM learnings WHERE id = 3", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(updated.is_some());
+    // The detail pane shows the new text, and search finds it.
+    t.wait_for("Added in the editor.");
+    let hits: serde_json::Value =
+        serde_json::from_str(&s.ok(&["search", "editor", "--json"])).unwrap();
+    assert_eq!(hits[0]["id"], 3);
+
+    // A file that vanished meanwhile fails cleanly.
+    let path: String = s
+        .db()
+        .query_row("SELECT filepath FROM learnings WHERE id = 3", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    std::fs::remove_file(s.root().join(&path)).unwrap();
+    t.keys("e");
+    t.wait_for("is missing; nothing to edit");
+    assert_eq!(s.commit_count(), commits + 1);
+    t.keys("q");
+    assert!(t.wait_exit().success());
+}

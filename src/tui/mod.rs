@@ -7,6 +7,8 @@
 mod app;
 mod compose;
 mod markdown;
+#[cfg(test)]
+mod tests;
 mod ui;
 mod worker;
 

@@ -664,10 +664,11 @@ fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
 
     let cols = Layout::default()
         .direction(Direction::Horizontal)
+        .spacing(2)
         .constraints([
-            Constraint::Percentage(50),
-            Constraint::Percentage(25),
-            Constraint::Percentage(25),
+            Constraint::Min(52),
+            Constraint::Percentage(22),
+            Constraint::Percentage(26),
         ])
         .split(parts[2]);
     let recent: Vec<Line> = stats

@@ -1,0 +1,533 @@
+//! The browser without a terminal: keys → state (no I/O at all), and rendering to ratatui's
+//! `TestBackend`, checked against reviewed snapshots (`src/tui/snapshots/`).
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use lore::index::{Anchor, LockEventView, LockStats, Row};
+use lore::lock::{Holder, Liveness, Status, Strategy};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{App, Effect, Mode, PAGE, SaveState};
+use super::ui;
+use super::worker::{Msg, PageAt, Request, SaveMsg};
+
+fn row(id: i64, title: &str, domain: &str, severity: u8) -> Row {
+    Row {
+        id,
+        kind: "failure".into(),
+        title: title.into(),
+        summary: Some("summary".into()),
+        tags: Some("a,b".into()),
+        domain: Some(domain.into()),
+        severity: Some(severity),
+        filepath: format!("memory/failures/20261127_row-{id}.md"),
+        created_at: Some(format!("2026-11-{:02} 10:00:00", 1 + id % 27)),
+        updated_at: None,
+    }
+}
+
+const BODY: &str = "# Disk full on the build host\n\n**Domain**: infra\n**Severity**: 5\n**Tags**: disk\n**Date**: 2026-11-27\n\n## Summary\n\nThe cache was never pruned.\n\n## Prevention\n\n- prune weekly\n- alert at `80%`\n";
+
+fn holder() -> Holder {
+    Holder {
+        pid: 4242,
+        host: "build-1".into(),
+        boot_id: None,
+        start_time: None,
+        command: "lore record --title Deploy".into(),
+        since_ms: None,
+        operation: "record".into(),
+        nonce: "n".into(),
+    }
+}
+
+fn free() -> Status {
+    Status {
+        state: "free",
+        strategy: None,
+        holder: None,
+        liveness: None,
+        note: None,
+        path: "/s/.git/claude-lock".into(),
+    }
+}
+
+/// An app that has received its first page, as after start-up.
+fn loaded(rows: Vec<Row>) -> App {
+    let mut app = App::new("/home/ada/.local/share/lore".into(), None, true);
+    app.effects.clear();
+    let n = rows.len() as u64;
+    let detail = rows.first().cloned();
+    app.on_msg(Msg::Count {
+        generation: app.generation,
+        total: n,
+    });
+    app.on_msg(Msg::Page {
+        generation: app.generation,
+        at: PageAt::Anchor(Anchor::First),
+        rows,
+    });
+    if let Some(r) = detail {
+        app.on_msg(Msg::Detail {
+            id: r.id,
+            row: Some(r),
+            body: Some(BODY.into()),
+        });
+    }
+    app.on_msg(Msg::Lock(free()));
+    app.effects.clear();
+    app
+}
+
+fn sample() -> App {
+    loaded(vec![
+        row(3, "Disk full on the build host", "infra", 5),
+        row(2, "Flaky integration test", "testing", 3),
+        row(1, "Deploy ran twice", "ci", 4),
+    ])
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| {
+        ui::draw(f, app);
+    })
+    .unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut x = 0;
+        while x < w {
+            // A wide character fills two cells; the second holds nothing of its own.
+            let sym = buf[(x, y)].symbol();
+            line.push_str(sym);
+            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+}
+
+fn requests(app: &mut App) -> Vec<Request> {
+    app.effects
+        .drain(..)
+        .filter_map(|e| match e {
+            Effect::Request(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+// ----- state ---------------------------------------------------------------------------
+
+#[test]
+fn moving_selects_and_asks_for_the_detail() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('j')));
+    assert_eq!(app.list.selected, 1);
+    assert!(
+        requests(&mut app)
+            .iter()
+            .any(|r| matches!(r, Request::Detail { id: 2 }))
+    );
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Down));
+    assert_eq!(app.list.selected, 2, "stops at the last row");
+    app.on_key(key(KeyCode::Char('g')));
+    assert_eq!(app.list.selected, 0);
+    app.on_key(key(KeyCode::Char('G')));
+    assert_eq!(app.list.selected, 2);
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.focus, super::app::Focus::Detail);
+    app.on_key(key(KeyCode::Char('j')));
+    assert_eq!(app.detail_scroll, 1);
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.focus, super::app::Focus::List);
+}
+
+#[test]
+fn paging_fetches_by_key_and_keeps_a_bounded_window() {
+    let first: Vec<Row> = (0..PAGE as i64)
+        .map(|i| row(1_000_000 - i, "r", "d", 3))
+        .collect();
+    let mut app = loaded(first);
+    app.list.total = 1_000_000;
+    app.list.height = 30;
+    app.on_key(key(KeyCode::PageDown));
+    app.on_key(key(KeyCode::PageDown));
+    let reqs = requests(&mut app);
+    let after = reqs.iter().find_map(|r| match r {
+        Request::Page {
+            at: PageAt::Anchor(Anchor::After(k)),
+            ..
+        } => Some(k.id),
+        _ => None,
+    });
+    assert_eq!(
+        after,
+        Some(1_000_000 - PAGE as i64 + 1),
+        "asks for the rows after the last loaded one"
+    );
+    // Feed pages until the window must drop rows at the front.
+    for p in 1..6 {
+        let rows: Vec<Row> = (0..PAGE as i64)
+            .map(|i| row(1_000_000 - p * PAGE as i64 - i, "r", "d", 3))
+            .collect();
+        app.on_msg(Msg::Page {
+            generation: app.generation,
+            at: PageAt::Anchor(Anchor::After(rows[0].key())),
+            rows,
+        });
+        app.list.selected = app.list.rows.len() - 1;
+    }
+    assert!(
+        app.list.rows.len() <= super::app::WINDOW,
+        "window is bounded: {}",
+        app.list.rows.len()
+    );
+    assert_eq!(
+        app.list.position(),
+        app.list.first_pos + app.list.selected as u64
+    );
+    assert!(app.list.first_pos > 0 && !app.list.at_start);
+    // G jumps to the oldest rows without walking there.
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('G')));
+    assert!(requests(&mut app).iter().any(|r| matches!(
+        r,
+        Request::Page {
+            at: PageAt::Anchor(Anchor::Last),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn typing_a_search_reloads_and_esc_clears_it() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('/')));
+    assert_eq!(app.mode, Mode::Search);
+    typed(&mut app, "disk");
+    assert_eq!(app.query, "disk");
+    let gen_before = app.generation;
+    let reqs = requests(&mut app);
+    assert!(reqs.iter().any(|r| matches!(
+        r,
+        Request::Page {
+            at: PageAt::Offset(0),
+            ..
+        }
+    )));
+    // An answer for an older query is ignored.
+    app.on_msg(Msg::Page {
+        generation: gen_before - 1,
+        at: PageAt::Offset(0),
+        rows: vec![row(9, "stale", "x", 1)],
+    });
+    assert!(app.list.rows.is_empty());
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Browse);
+    assert!(app.query.is_empty());
+}
+
+#[test]
+fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Compose);
+    // Saving an empty form is refused inline.
+    app.on_key(ctrl('s'));
+    assert!(!app.effects.iter().any(|e| matches!(e, Effect::Save(_))));
+    assert!(app.compose.as_ref().unwrap().errors[0].is_some());
+    typed(&mut app, "Cache stampede");
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "infra");
+    app.on_key(ctrl('s'));
+    let effects: Vec<Effect> = app.effects.drain(..).collect();
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Request(Request::SaveDraft(_)))),
+        "draft first"
+    );
+    let learning = effects.iter().find_map(|e| match e {
+        Effect::Save(l) => Some(l.clone()),
+        _ => None,
+    });
+    assert_eq!(learning.unwrap().title, "Cache stampede");
+    assert_eq!(app.save, SaveState::Starting);
+    // Progress from the worker.
+    app.on_msg(Msg::Save(SaveMsg::Waiting {
+        holder: Some(holder()),
+        waited: Duration::from_secs(3),
+        timeout: Duration::from_secs(30),
+    }));
+    assert!(app.saving());
+    // Esc while waiting cancels the wait, keeping the form.
+    app.on_key(key(KeyCode::Esc));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::CancelSave)));
+    assert!(app.compose.is_some());
+    app.on_msg(Msg::Save(SaveMsg::Done {
+        id: 4,
+        commit: "0123456789abcdef".into(),
+    }));
+    assert!(app.compose.is_none());
+    assert_eq!(app.mode, Mode::Browse);
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("saved #4 (commit 0123456)")
+    );
+    // The list reloads and selects the new entry when it arrives.
+    let rows = vec![row(4, "Cache stampede", "infra", 3), row(3, "x", "y", 1)];
+    app.on_msg(Msg::Page {
+        generation: app.generation,
+        at: PageAt::Anchor(Anchor::First),
+        rows,
+    });
+    assert_eq!(app.list.selected_row().unwrap().id, 4);
+}
+
+#[test]
+fn esc_on_a_changed_form_asks_before_discarding() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    typed(&mut app, "half-typed");
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::ConfirmDiscard);
+    app.on_key(key(KeyCode::Char('x')));
+    assert_eq!(app.mode, Mode::Compose, "anything but y keeps the form");
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Char('y')));
+    assert!(app.compose.is_none());
+    assert!(
+        requests(&mut app)
+            .iter()
+            .any(|r| matches!(r, Request::ClearDraft))
+    );
+}
+
+#[test]
+fn a_kept_draft_is_offered_and_restored() {
+    let draft = lore::learning::Draft {
+        title: "kept".into(),
+        domain: "d".into(),
+        ..Default::default()
+    };
+    let mut app = App::new("/s".into(), Some(draft), true);
+    assert!(app.notice.as_ref().unwrap().0.contains("draft"));
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::ConfirmRestore);
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.compose.as_ref().unwrap().draft().title, "kept");
+}
+
+#[test]
+fn domain_completes_from_existing_domains() {
+    let mut app = sample();
+    app.on_msg(Msg::Domains(vec![
+        ("infrastructure".into(), 3),
+        ("testing".into(), 1),
+    ]));
+    app.on_key(key(KeyCode::Char('n')));
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "inf");
+    assert_eq!(
+        app.compose.as_ref().unwrap().completion.as_deref(),
+        Some("rastructure")
+    );
+    app.on_key(key(KeyCode::Right));
+    assert_eq!(
+        app.compose.as_ref().unwrap().draft().domain,
+        "infrastructure"
+    );
+}
+
+#[test]
+fn filters_come_from_the_picker() {
+    let mut app = sample();
+    app.on_msg(Msg::Domains(vec![("infra".into(), 2)]));
+    app.on_key(key(KeyCode::Char('f')));
+    assert_eq!(app.mode, Mode::Filter);
+    let n = app.filter_entries().len();
+    for _ in 0..n {
+        app.on_key(key(KeyCode::Down));
+    }
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.filter.domain.as_deref(), Some("infra"));
+    assert_eq!(app.mode, Mode::Browse);
+}
+
+#[test]
+fn quit_and_ctrl_c() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('q')));
+    assert!(app.quit);
+    let mut app = sample();
+    app.on_key(ctrl('c'));
+    assert!(app.quit);
+}
+
+// ----- rendering -----------------------------------------------------------------------
+
+#[test]
+fn snapshot_list_and_detail() {
+    let mut app = sample();
+    insta::assert_snapshot!(render(&mut app, 120, 24));
+}
+
+#[test]
+fn snapshot_at_80_by_24_without_colour_and_with_wide_characters() {
+    let mut app = loaded(vec![
+        row(3, "测试失败 CJK title", "unicode", 5),
+        row(2, "Emoji 🔥 in the title", "unicode", 3),
+        row(1, "Plain ASCII title", "ascii", 1),
+    ]);
+    app.color = false;
+    let screen = render(&mut app, 80, 24);
+    // Columns stay aligned: the TITLE column starts at the same screen column on every row.
+    let col = |needle: &str| {
+        let line = screen.lines().find(|l| l.contains(needle)).unwrap();
+        unicode_width::UnicodeWidthStr::width(&line[..line.find(needle).unwrap()])
+    };
+    assert_eq!(col("测试失败"), col("Plain ASCII"));
+    assert_eq!(col("Emoji"), col("Plain ASCII"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_form_with_validation_errors() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    typed(&mut app, &"x".repeat(501));
+    app.on_key(key(KeyCode::Tab));
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "9");
+    let screen = render(&mut app, 100, 40);
+    assert!(
+        screen.contains("is 501 characters long; the limit is 500"),
+        "{screen}"
+    );
+    assert!(screen.contains("`9` is not a severity"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_waiting_for_the_lock() {
+    let mut app = sample();
+    app.on_msg(Msg::Lock(Status {
+        state: "held",
+        strategy: Some(Strategy::Flock),
+        holder: Some(holder()),
+        liveness: Some(Liveness::Alive),
+        note: None,
+        path: "/s/.git/claude-lock".into(),
+    }));
+    app.on_msg(Msg::Save(SaveMsg::Waiting {
+        holder: Some(holder()),
+        waited: Duration::from_secs(12),
+        timeout: Duration::from_secs(30),
+    }));
+    let screen = render(&mut app, 120, 24);
+    assert!(
+        screen.contains("waited 12 s of 30 s for the lock, held by pid 4242"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_timed_out() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    typed(&mut app, "t");
+    app.on_msg(Msg::Save(SaveMsg::TimedOut {
+        holder: Some(holder()),
+        waited: Duration::from_secs(30),
+    }));
+    let screen = render(&mut app, 120, 40);
+    let flat = screen.replace('\n', " ");
+    assert!(
+        flat.contains("timed out after 30 s waiting for the lock held by pid 4242"),
+        "{screen}"
+    );
+    assert!(
+        flat.contains("`lore lock status`") && flat.contains("draft is kept"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_lock_inspector() {
+    let mut app = sample();
+    app.on_msg(Msg::Lock(Status {
+        state: "held",
+        strategy: Some(Strategy::Flock),
+        holder: Some(holder()),
+        liveness: Some(Liveness::Alive),
+        note: None,
+        path: "/s/.git/claude-lock".into(),
+    }));
+    app.on_key(key(KeyCode::Char('L')));
+    let ev = |i: i64, waited: i64, held: Option<i64>, outcome: &str| LockEventView {
+        at: format!("2026-11-2{} 12:00:{:02}", i % 3 + 5, i % 60),
+        pid: 1000 + i,
+        host: "build-1".into(),
+        operation: "record".into(),
+        waited_ms: waited,
+        held_ms: held,
+        outcome: outcome.into(),
+    };
+    app.on_msg(Msg::LockStats(LockStats {
+        recent: (0..40)
+            .map(|i| ev(i, (i * 37) % 400, Some(5 + i % 7), "ok"))
+            .collect(),
+        timeouts_per_day: vec![("2026-11-27".into(), 3), ("2026-11-26".into(), 1)],
+        longest_holds: vec![ev(1, 0, Some(2300), "ok"), ev(2, 10, Some(800), "ok")],
+    }));
+    let screen = render(&mut app, 120, 35);
+    assert!(
+        screen.contains("lock inspector") && screen.contains("timeouts per day"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_help() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('?')));
+    let screen = render(&mut app, 100, 30);
+    for (k, _) in ui::BINDINGS {
+        assert!(screen.contains(k), "help lacks {k}");
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn snapshot_empty_store() {
+    let mut app = loaded(vec![]);
+    insta::assert_snapshot!(render(&mut app, 100, 20));
+}
