@@ -214,6 +214,9 @@ pub struct LockEventRow<'a> {
     pub outcome: &'a str,
 }
 
+/// Searches with at most this many matches are ranked; broader ones list newest first.
+pub const RANKED_MATCHES: u64 = 1_000;
+
 /// One row of `lock_events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LockEventView {
@@ -235,7 +238,14 @@ pub struct LockStats {
     pub longest_holds: Vec<LockEventView>,
 }
 
+/// (FTS query, filter, `PRAGMA data_version`, own write count).
+type CountKey = (String, Filter, i64, u64);
+
 pub struct Index {
+    /// The last search count and what it was computed for.
+    last_count: std::cell::RefCell<Option<(CountKey, u64)>>,
+    /// Bumped by this connection's own writes (which `data_version` does not reflect).
+    writes: std::cell::Cell<u64>,
     conn: Connection,
     root: PathBuf,
     path: PathBuf,
@@ -283,6 +293,8 @@ impl Index {
         conn.pragma_update(None, "journal_size_limit", 1 << 20)
             .map_err(bad)?;
         let mut index = Index {
+            last_count: Default::default(),
+            writes: Default::default(),
             conn,
             root: store.root().to_path_buf(),
             path,
@@ -395,6 +407,7 @@ impl Index {
 
     /// Brings the search index up to date with rows written by other tools.
     pub fn catch_up(&mut self) -> Result<()> {
+        self.writes.set(self.writes.get() + 1);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -406,6 +419,7 @@ impl Index {
     /// Starts the write transaction of a save (`BEGIN IMMEDIATE`: the write lock is taken now,
     /// not at the first write, so the save cannot fail half-way on a busy database).
     pub fn begin(&mut self) -> Result<Transaction<'_>> {
+        self.writes.set(self.writes.get() + 1);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -438,6 +452,7 @@ impl Index {
 
     /// Deletes a row lore inserted (rolling back a save that failed after its commit).
     pub fn delete_row(&mut self, id: i64) -> Result<()> {
+        self.writes.set(self.writes.get() + 1);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -449,6 +464,7 @@ impl Index {
 
     /// Marks row `id` as updated now and re-indexes its markdown `body` for search.
     pub fn touch(&mut self, id: i64, body: &str) -> Result<()> {
+        self.writes.set(self.writes.get() + 1);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -557,7 +573,9 @@ impl Index {
         Ok(rows)
     }
 
-    /// Search results `offset..offset + limit`, best first (the browser pages through them).
+    /// Search results `offset..offset + limit`. Up to [`RANKED_MATCHES`] matches are ranked
+    /// (bm25, best first); a broader query lists its matches newest first instead, because
+    /// ranking scores every match and would make each keystroke wait on the whole store.
     pub fn search_page(
         &mut self,
         query: &str,
@@ -568,36 +586,56 @@ impl Index {
         let Some(fts) = fts_query(query) else {
             return Ok(Vec::new());
         };
+        let ranked = self.search_count(query, filter)? <= RANKED_MATCHES;
         let (clause, mut args) = filter.sql();
         let mut all = vec![Value::Text(fts)];
         all.append(&mut args);
         all.push(Value::Integer(limit as i64));
         all.push(Value::Integer(offset as i64));
+        let order = if ranked { "f.rank" } else { "f.rowid DESC" };
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM lore_fts f JOIN learnings l ON l.id = f.rowid
-             WHERE lore_fts MATCH ?{clause} ORDER BY f.rank LIMIT ? OFFSET ?"
+             WHERE lore_fts MATCH ?{clause} ORDER BY {order} LIMIT ? OFFSET ?"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(all), Row::from_sql)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// How many rows match `query` (all rows when it is blank) and `filter`.
+    /// How many rows match `query` and `filter`, counted up to [`RANKED_MATCHES`] + 1 (more
+    /// than that reads as "over 1,000": an exact figure would cost a scan of every match).
+    /// A blank query counts every row.
     pub fn search_count(&self, query: &str, filter: &Filter) -> Result<u64> {
         let Some(fts) = fts_query(query) else {
             return self.count(filter);
         };
+        // The browser asks for the page and the count of the same query at once; the answer
+        // holds until anything (this connection or another) writes.
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let key = (fts, filter.clone(), version, self.writes.get());
+        if let Some((k, n)) = &*self.last_count.borrow()
+            && *k == key
+        {
+            return Ok(*n);
+        }
+        let fts = key.0.clone();
         let (clause, mut args) = filter.sql();
         let mut all = vec![Value::Text(fts)];
         all.append(&mut args);
+        all.push(Value::Integer(RANKED_MATCHES as i64 + 1));
         let sql = format!(
-            "SELECT count(*) FROM lore_fts f JOIN learnings l ON l.id = f.rowid WHERE lore_fts MATCH ?{clause}"
+            "SELECT count(*) FROM (SELECT 1 FROM lore_fts f JOIN learnings l ON l.id = f.rowid
+             WHERE lore_fts MATCH ?{clause} LIMIT ?)"
         );
-        Ok(self
+        let n = self
             .conn
             .query_row(&sql, rusqlite::params_from_iter(all), |r| {
                 r.get::<_, i64>(0)
-            })? as u64)
+            })? as u64;
+        *self.last_count.borrow_mut() = Some((key, n));
+        Ok(n)
     }
 
     /// What the lock inspector charts, from `lock_events`.
@@ -687,24 +725,12 @@ impl Index {
             .optional()?)
     }
 
-    /// Full-text search over title, summary, tags, domain and the markdown body; best first.
+    /// Full-text search over title, summary, tags, domain and the markdown body; best first
+    /// (newest first when over [`RANKED_MATCHES`] rows match).
     /// Every word of `query` must match, each as a prefix (`lock cont` finds "lock contention").
     pub fn search(&mut self, query: &str, filter: &Filter, limit: usize) -> Result<Vec<Row>> {
-        let Some(fts) = fts_query(query) else {
-            return Ok(Vec::new());
-        };
         self.catch_up()?;
-        let (clause, mut args) = filter.sql();
-        let mut all = vec![Value::Text(fts)];
-        all.append(&mut args);
-        all.push(Value::Integer(limit as i64));
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM lore_fts f JOIN learnings l ON l.id = f.rowid
-             WHERE lore_fts MATCH ?{clause} ORDER BY f.rank LIMIT ?"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(all), Row::from_sql)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.search_page(query, filter, 0, limit)
     }
 
     /// The domains present, most used first.
@@ -785,11 +811,18 @@ pub fn read_body(root: &Path, filepath: &str) -> Option<String> {
 
 /// Turns what a user typed into an FTS5 query: every word must match as a prefix; FTS5 syntax
 /// characters in the input are treated as text, never as operators.
+///
+/// A one-character word matches only as a whole word: as a prefix it would match most of the
+/// vocabulary (there is no one-character prefix index) and make the first keystroke of every
+/// search the slowest.
 pub fn fts_query(input: &str) -> Option<String> {
     let terms: Vec<String> = input
         .split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '_'))
         .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .map(|w| {
+            let star = if w.chars().count() > 1 { "*" } else { "" };
+            format!("\"{}\"{star}", w.replace('"', ""))
+        })
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
@@ -804,9 +837,10 @@ mod tests {
             fts_query("lock cont").as_deref(),
             Some("\"lock\"* \"cont\"*")
         );
+        assert_eq!(fts_query("a lock").as_deref(), Some("\"a\" \"lock\"*"));
         assert_eq!(
-            fts_query("a\"b OR -c").as_deref(),
-            Some("\"a\"* \"b\"* \"OR\"* \"c\"*")
+            fts_query("ab\"cd OR -ef").as_deref(),
+            Some("\"ab\"* \"cd\"* \"OR\"* \"ef\"*")
         );
         assert_eq!(fts_query("  ** "), None);
     }

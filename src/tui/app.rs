@@ -78,6 +78,8 @@ pub struct ListView {
     pub at_end: bool,
     /// A page request in flight (one at a time).
     pub loading: bool,
+    /// Whether the total was asked for since the source last changed.
+    pub counted: bool,
     /// The list's height on screen, for paging and mouse clicks.
     pub height: usize,
     /// Topmost visible row (index in `rows`), kept by the renderer.
@@ -156,7 +158,6 @@ impl App {
             app.notify("A draft from an earlier session was kept: press n to restore it");
         }
         app.reload();
-        app.request(Request::Domains);
         app.request(Request::LockStatus);
         app
     }
@@ -197,11 +198,13 @@ impl App {
         let (generation, source) = (self.generation, self.source());
         self.request(Request::Page {
             generation,
-            source: source.clone(),
+            source,
             at,
             limit: PAGE,
         });
-        self.request(Request::Count { generation, source });
+        // The count is asked for once the first page is in, after the detail: it can take a
+        // scan, and the first full frame should not wait for it.
+        self.list.counted = false;
     }
 
     fn jump_end(&mut self) {
@@ -335,6 +338,7 @@ impl App {
                 }
             }
             Msg::Error(e) => self.notify(format!("error: {e}")),
+            Msg::Input(_) | Msg::InputFailed(_) => {}
         }
     }
 
@@ -401,6 +405,16 @@ impl App {
             self.select_id = None;
         }
         self.selection_changed();
+        if !self.list.counted {
+            self.list.counted = true;
+            let (generation, source) = (self.generation, self.source());
+            self.request(Request::Count { generation, source });
+        }
+    }
+
+    /// Whether the search matched more rows than are ranked (the list is then newest first).
+    pub fn broad_search(&self) -> bool {
+        self.searching() && self.list.total > lore::index::RANKED_MATCHES
     }
 
     fn on_save(&mut self, s: SaveMsg) {

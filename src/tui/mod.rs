@@ -6,6 +6,7 @@
 
 mod app;
 mod compose;
+mod input;
 mod markdown;
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,7 @@ fn event_loop(
     let draft = DraftFile::for_store(&store).load();
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(store.root().display().to_string(), draft, color);
+    let input = input::spawn(tx.clone());
     let mut save_cancel: Option<Arc<AtomicBool>> = None;
     let mut last_lock = Instant::now();
     let mut dirty = true;
@@ -103,7 +105,10 @@ fn event_loop(
                     }
                 }
                 Effect::Edit { id, path } => {
+                    // The editor owns the terminal meanwhile: stop reading it.
+                    input.pause();
                     edit(terminal, &store, &lock, &mut app, id, &path, tx.clone());
+                    input.resume();
                     dirty = true;
                 }
             }
@@ -117,23 +122,34 @@ fn event_loop(
         if app.quit || interrupted.load(Ordering::Relaxed) {
             break;
         }
-        let input = |e: io::Error| Error::Lock(format!("reading the terminal failed: {e}"));
-        if event::poll(Duration::from_millis(40)).map_err(input)? {
-            match event::read().map_err(input)? {
-                Event::Key(k) if k.kind != event::KeyEventKind::Release => app.on_key(k),
-                Event::Mouse(m) => app.on_mouse(m, hit.list_top, hit.list_bottom),
-                Event::Paste(text) => {
+        // Sleep until input or a worker message arrives, or the next tick is due.
+        let wait = LOCK_REFRESH.saturating_sub(last_lock.elapsed());
+        let first = match rx.recv_timeout(wait) {
+            Ok(msg) => Some(msg),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        for msg in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+        {
+            match msg {
+                Msg::Input(Event::Key(k)) if k.kind != event::KeyEventKind::Release => {
+                    app.on_key(k)
+                }
+                Msg::Input(Event::Mouse(m)) => app.on_mouse(m, hit.list_top, hit.list_bottom),
+                Msg::Input(Event::Paste(text)) => {
                     for c in text.chars() {
                         app.on_key(event::KeyEvent::from(event::KeyCode::Char(c)));
                     }
                 }
+                Msg::InputFailed(e) => {
+                    return Err(Error::Lock(format!("reading the terminal failed: {e}")));
+                }
                 // Resizes and anything else: just redraw.
-                _ => {}
+                Msg::Input(_) => {}
+                other => app.on_msg(other),
             }
-            dirty = true;
-        }
-        while let Ok(msg) = rx.try_recv() {
-            app.on_msg(msg);
             dirty = true;
         }
         if last_lock.elapsed() >= LOCK_REFRESH {

@@ -158,6 +158,8 @@ fn border_style(app: &App, focused: bool) -> Style {
 fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
     let title = if app.query.trim().is_empty() {
         " learnings, newest first "
+    } else if app.broad_search() {
+        " over 1,000 matches, newest first — type more to rank them "
     } else {
         " search results, best first "
     };
@@ -399,10 +401,15 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let shown = if app.list.rows.is_empty() {
-        format!("0/{}", app.list.total)
+    let total = if app.broad_search() {
+        format!("{}+", lore::index::RANKED_MATCHES)
     } else {
-        format!("{}/{}", app.list.position() + 1, app.list.total)
+        app.list.total.to_string()
+    };
+    let shown = if app.list.rows.is_empty() {
+        format!("0/{total}")
+    } else {
+        format!("{}/{total}", app.list.position() + 1)
     };
     let (lock, lock_style) = lock_text(app);
     let hints = match app.mode {

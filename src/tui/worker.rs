@@ -103,6 +103,9 @@ pub enum Msg {
     LockStats(LockStats),
     Domains(Vec<(String, u64)>),
     Save(SaveMsg),
+    /// A terminal event, from the input thread.
+    Input(crossterm::event::Event),
+    InputFailed(String),
     /// The outcome of `e` (edit in an external editor).
     Edited {
         id: i64,

@@ -1,0 +1,313 @@
+//! Browser benchmark: prints figures, never fails on time. `cargo bench --bench tui`
+//! (set `LORE_BENCH_SIZES=1000,100000` to choose sizes; default 1000,100000,1000000).
+//!
+//! Stores are generated straight into SQLite (rows, search index and realistic markdown
+//! bodies of ~600 bytes), with markdown files written for the newest 200 rows only: the
+//! browser reads files only for the entry on screen. Building the git history of a large
+//! store is the performance issue's generator; the browser never reads git.
+//!
+//! Figures, per size: start to first full frame (the real binary in a pseudo-terminal, until
+//! the first row and its detail are on screen), peak RSS (VmHWM) after browsing and
+//! searching, and per-keystroke search latency (the page and the count the browser asks for
+//! on every key), plus list paging (keyset) and jumping to the oldest row.
+
+use std::io::{Read, Write};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lore::index::{Anchor, Filter, Index};
+use lore::store::Store;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const LORE: &str = env!("CARGO_BIN_EXE_lore");
+
+const WORDS: &[&str] = &[
+    "deploy",
+    "cache",
+    "timeout",
+    "lock",
+    "retry",
+    "database",
+    "migration",
+    "flaky",
+    "test",
+    "disk",
+    "memory",
+    "leak",
+    "network",
+    "partition",
+    "index",
+    "query",
+    "latency",
+    "build",
+    "artifact",
+    "config",
+    "secret",
+    "rotation",
+    "certificate",
+    "expiry",
+    "queue",
+    "backlog",
+    "worker",
+    "crash",
+];
+
+fn text(seed: &mut u64, words: usize) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(words);
+    for _ in 0..words {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        // A third common words, the rest from a long tail, as in real notes.
+        if *seed % 3 == 0 {
+            out.push(WORDS[((*seed >> 8) % WORDS.len() as u64) as usize].to_string());
+        } else {
+            out.push(format!("term{}", (*seed >> 8) % 5_000));
+        }
+    }
+    out.join(" ")
+}
+
+fn generate(n: usize) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::init(tmp.path()).unwrap();
+    drop(Index::open(&store).unwrap());
+    let mut db = rusqlite::Connection::open(store.index_path()).unwrap();
+    db.pragma_update(None, "synchronous", "off").unwrap();
+    let tx = db.transaction().unwrap();
+    {
+        let mut row = tx
+            .prepare(
+                "INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at)
+                 VALUES ('failure', ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .unwrap();
+        let mut fts = tx
+            .prepare("INSERT INTO lore_fts (rowid, title, summary, tags, domain, body) VALUES (?, ?, ?, ?, ?, ?)")
+            .unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let base = jiff::Timestamp::from_second(1_600_000_000).unwrap();
+        for i in 0..n {
+            let title = format!("{} {} {}", text(&mut seed, 4), "failure", i);
+            let summary = text(&mut seed, 12);
+            let body = format!(
+                "# {title}\n\n**Domain**: ops\n**Severity**: 3\n\n## Summary\n\n{summary}\n\n## What Happened\n\n{}\n\n## Prevention\n\n{}\n",
+                text(&mut seed, 50),
+                text(&mut seed, 20)
+            );
+            let created = (base + jiff::SignedDuration::from_secs(i as i64 * 60))
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string();
+            let path = format!("memory/failures/gen_{i}.md");
+            let domain = ["ci", "infra", "db", "frontend", "security"][i % 5];
+            row.execute(rusqlite::params![
+                path,
+                title,
+                summary,
+                "gen,bench",
+                domain,
+                (i % 5 + 1) as i64,
+                created,
+                created
+            ])
+            .unwrap();
+            let id = tx.last_insert_rowid();
+            fts.execute(rusqlite::params![
+                id,
+                title,
+                summary,
+                "gen,bench",
+                domain,
+                body
+            ])
+            .unwrap();
+            if i + 200 >= n {
+                std::fs::write(tmp.path().join(&path), &body).unwrap();
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO lore_meta (key, value) VALUES ('fts_last_id', ?)",
+            [n.to_string()],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+    tmp
+}
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Screen {
+    fn contains(&self, s: &str) -> bool {
+        self.parser.lock().unwrap().screen().contents().contains(s)
+    }
+}
+
+fn first_frame_and_rss(root: &std::path::Path, newest_title: &str) -> (Duration, u64) {
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 140,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(LORE);
+    cmd.arg("--store");
+    cmd.arg(root);
+    cmd.env("TERM", "xterm-256color");
+    let start = Instant::now();
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 140, 0)));
+    let p = parser.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            p.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    let screen = Screen { parser };
+    let want: String = newest_title.chars().take(30).collect();
+    while !(screen.contains(&want) && screen.contains("Domain: ops")) {
+        assert!(start.elapsed() < Duration::from_secs(60), "no first frame");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let first = start.elapsed();
+    // Browse and search a little, then read the peak resident set.
+    for keys in ["jjjj", "G", "g", "/", "deploy cache", "\u{1b}"] {
+        writer.write_all(keys.as_bytes()).unwrap();
+        writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let pid = child.process_id().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let _ = child.wait();
+    (first, hwm)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("LORE_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 100_000, 1_000_000]);
+    println!(
+        "lore browser benchmark — {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    for n in sizes {
+        let t = Instant::now();
+        let dir = generate(n);
+        let size = std::fs::metadata(dir.path().join("memory/index.db"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!(
+            "\n== {n} learnings (generated in {:.1} s, index {} MB)",
+            t.elapsed().as_secs_f64(),
+            size >> 20
+        );
+        let store = Store::open(dir.path()).unwrap();
+        let mut index = Index::open(&store).unwrap();
+        let newest = index.page(&Filter::default(), &Anchor::First, 1).unwrap()[0]
+            .title
+            .clone();
+
+        let mut frames = Vec::new();
+        let mut rss = 0;
+        for _ in 0..3 {
+            let (f, r) = first_frame_and_rss(dir.path(), &newest);
+            frames.push(f);
+            rss = rss.max(r);
+        }
+        frames.sort();
+        println!(
+            "{:<40} median {} (of 3), min {}",
+            "start to first full frame",
+            ms(frames[1]),
+            ms(frames[0])
+        );
+        println!(
+            "{:<40} {:.1} MB",
+            "peak RSS (VmHWM) after browse + search",
+            rss as f64 / 1024.0
+        );
+
+        // Per keystroke: the page of results and the count, as the browser asks for them.
+        let query = "deploy cache";
+        let mut worst = Duration::ZERO;
+        let mut line = String::new();
+        for end in 1..=query.len() {
+            let q = &query[..end];
+            let t = Instant::now();
+            let rows = index.search_page(q, &Filter::default(), 0, 100).unwrap();
+            let total = index.search_count(q, &Filter::default()).unwrap();
+            let d = t.elapsed();
+            worst = worst.max(d);
+            line.push_str(&format!(
+                " {q:?}={:.1}ms({}/{total})",
+                d.as_secs_f64() * 1e3,
+                rows.len()
+            ));
+        }
+        println!(
+            "{:<40} worst {}\n   {}",
+            "search per keystroke (page + count)",
+            ms(worst),
+            line.trim()
+        );
+
+        // Keyset paging and jumps.
+        let filter = Filter::default();
+        let t = Instant::now();
+        let mut page = index.page(&filter, &Anchor::First, 100).unwrap();
+        for _ in 0..50 {
+            let Some(key) = page.last().map(|r| r.key()) else {
+                break;
+            };
+            page = index.page(&filter, &Anchor::After(key), 100).unwrap();
+        }
+        println!(
+            "{:<40} {} per page (50 pages down)",
+            "list paging (keyset)",
+            ms(t.elapsed() / 51)
+        );
+        let t = Instant::now();
+        let last = index.page(&filter, &Anchor::Last, 100).unwrap();
+        let jump = t.elapsed();
+        let t = Instant::now();
+        let count = index.count(&filter).unwrap();
+        println!(
+            "{:<40} {} (oldest: {}), count {} in {}",
+            "jump to the end (G)",
+            ms(jump),
+            last.last().unwrap().id,
+            count,
+            ms(t.elapsed())
+        );
+        drop(index);
+        let _ = Command::new("true").status();
+    }
+}
