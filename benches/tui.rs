@@ -60,7 +60,7 @@ fn text(seed: &mut u64, words: usize) -> String {
         *seed ^= *seed >> 7;
         *seed ^= *seed << 17;
         // A third common words, the rest from a long tail, as in real notes.
-        if *seed % 3 == 0 {
+        if (*seed).is_multiple_of(3) {
             out.push(WORDS[((*seed >> 8) % WORDS.len() as u64) as usize].to_string());
         } else {
             out.push(format!("term{}", (*seed >> 8) % 5_000));
