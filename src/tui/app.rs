@@ -475,6 +475,13 @@ impl App {
                 self.save = SaveState::Failed("save cancelled; your draft is kept".into())
             }
         }
+        // A save that did not land brings its form back, unless the user is busy elsewhere.
+        if matches!(self.save, SaveState::Failed(_))
+            && self.compose.is_some()
+            && self.mode == Mode::Browse
+        {
+            self.mode = Mode::Compose;
+        }
     }
 
     pub fn saving(&self) -> bool {
@@ -768,6 +775,9 @@ impl App {
                         self.draft_dirty = None;
                         self.save = SaveState::Starting;
                         self.effects.push_back(Effect::Save(Box::new(learning)));
+                        // Keep browsing while the save runs; n shows the form again, Esc
+                        // cancels a wait for the lock.
+                        self.mode = Mode::Browse;
                     }
                     Err(e) => self.notify(format!("cannot save yet: {e}")),
                 }

@@ -274,6 +274,10 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
     });
     assert_eq!(learning.unwrap().title, "Cache stampede");
     assert_eq!(app.save, SaveState::Starting);
+    // The user keeps browsing while the save runs.
+    assert_eq!(app.mode, Mode::Browse);
+    app.on_key(key(KeyCode::Char('j')));
+    assert_eq!(app.list.selected, 1);
     // Progress from the worker.
     app.on_msg(Msg::Save(SaveMsg::Waiting {
         holder: Some(holder()),
@@ -281,10 +285,18 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
         timeout: Duration::from_secs(30),
     }));
     assert!(app.saving());
-    // Esc while waiting cancels the wait, keeping the form.
+    // Esc while waiting cancels the wait, keeping the form, which comes back.
     app.on_key(key(KeyCode::Esc));
     assert!(app.effects.iter().any(|e| matches!(e, Effect::CancelSave)));
-    assert!(app.compose.is_some());
+    app.on_msg(Msg::Save(SaveMsg::Cancelled));
+    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(
+        app.compose.as_ref().unwrap().draft().title,
+        "Cache stampede"
+    );
+    // Saving again, this time it lands.
+    app.on_key(ctrl('s'));
+    assert_eq!(app.save, SaveState::Starting);
     app.on_msg(Msg::Save(SaveMsg::Done {
         id: 4,
         commit: "0123456789abcdef".into(),
@@ -377,6 +389,30 @@ fn filters_come_from_the_picker() {
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.filter.domain.as_deref(), Some("infra"));
     assert_eq!(app.mode, Mode::Browse);
+}
+
+#[test]
+fn the_mouse_wheel_scrolls_and_a_click_selects() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let rows: Vec<Row> = (0..20).map(|i| row(100 - i, "r", "d", 3)).collect();
+    let mut app = loaded(rows);
+    let mouse = |kind, row| MouseEvent {
+        kind,
+        column: 5,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.on_mouse(mouse(MouseEventKind::ScrollDown, 5), 3, 20);
+    assert_eq!(app.list.selected, 3);
+    app.on_mouse(mouse(MouseEventKind::ScrollUp, 5), 3, 20);
+    assert_eq!(app.list.selected, 0);
+    // Row 3 is the first list row on screen; a click on row 10 selects the eighth.
+    app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 10), 3, 20);
+    assert_eq!(app.list.selected, 7);
+    assert_eq!(app.list.selected_row().unwrap().id, 93);
+    // Clicks outside the list change nothing.
+    app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 30), 3, 20);
+    assert_eq!(app.list.selected, 7);
 }
 
 #[test]
