@@ -22,7 +22,7 @@ use crate::learning::{Learning, Severity};
 use crate::store::Store;
 
 /// Bumped when lore adds something to the schema.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// How long a statement waits for another writer before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -71,6 +71,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lore_fts USING fts5(
     content='', contentless_delete=1,
     tokenize='unicode61 remove_diacritics 2', prefix='2 3'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS lore_fts_vocab USING fts5vocab(lore_fts, 'row');
 ";
 
 /// One row of `learnings`, as `lore list --json` prints it.
@@ -583,7 +584,7 @@ impl Index {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Row>> {
-        let Some(fts) = fts_query(query) else {
+        let Some(fts) = self.match_expr(query)? else {
             return Ok(Vec::new());
         };
         let ranked = self.search_count(query, filter)? <= RANKED_MATCHES;
@@ -606,7 +607,7 @@ impl Index {
     /// than that reads as "over 1,000": an exact figure would cost a scan of every match).
     /// A blank query counts every row.
     pub fn search_count(&self, query: &str, filter: &Filter) -> Result<u64> {
-        let Some(fts) = fts_query(query) else {
+        let Some(fts) = self.match_expr(query)? else {
             return self.count(filter);
         };
         // The browser asks for the page and the count of the same query at once; the answer
@@ -636,6 +637,48 @@ impl Index {
             })? as u64;
         *self.last_count.borrow_mut() = Some((key, n));
         Ok(n)
+    }
+
+    /// The FTS5 expression for what the user typed (see [`fts_query`]), with each word of four
+    /// characters or more expanded to the indexed words it is a prefix of, when there are few.
+    ///
+    /// FTS5 answers a prefix with no prefix index of its length by merging the posting lists
+    /// of every matching word up front (100 ms at a million learnings); an OR of a few words is
+    /// merged lazily, so a capped count or a first page stops early (a few ms).
+    fn match_expr(&self, input: &str) -> Result<Option<String>> {
+        const MAX_EXPANSION: usize = 32;
+        let mut parts = Vec::new();
+        for word in words(input) {
+            let lower = word.to_lowercase();
+            if lower.chars().count() < 4 || !lower.is_ascii() {
+                parts.push(term(&word));
+                continue;
+            }
+            let mut upper = lower.clone().into_bytes();
+            *upper.last_mut().expect("four characters") += 1;
+            let upper = String::from_utf8(upper).expect("ASCII stays ASCII");
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT term FROM lore_fts_vocab WHERE term >= ? AND term < ? ORDER BY term LIMIT ?",
+            )?;
+            let found: Vec<String> = stmt
+                .query_map(params![lower, upper, MAX_EXPANSION as i64 + 1], |r| {
+                    r.get(0)
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            parts.push(match found.len() {
+                // No indexed word starts so: an exact term that cannot match, answered at once.
+                0 => format!("\"{}\"", lower.replace('"', "")),
+                n if n <= MAX_EXPANSION => {
+                    let alts: Vec<String> = found
+                        .iter()
+                        .map(|t| format!("\"{}\"", t.replace('"', "")))
+                        .collect();
+                    format!("({})", alts.join(" OR "))
+                }
+                _ => term(&word),
+            });
+        }
+        Ok((!parts.is_empty()).then(|| parts.join(" AND ")))
     }
 
     /// What the lock inspector charts, from `lock_events`.
@@ -816,15 +859,22 @@ pub fn read_body(root: &Path, filepath: &str) -> Option<String> {
 /// vocabulary (there is no one-character prefix index) and make the first keystroke of every
 /// search the slowest.
 pub fn fts_query(input: &str) -> Option<String> {
-    let terms: Vec<String> = input
+    let terms: Vec<String> = words(input).map(term).collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// The words of a query: split at white space and ASCII punctuation (`_` stays inside words,
+/// as the tokenizer keeps it).
+fn words(input: &str) -> impl Iterator<Item = &str> {
+    input
         .split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '_'))
         .filter(|w| !w.is_empty())
-        .map(|w| {
-            let star = if w.chars().count() > 1 { "*" } else { "" };
-            format!("\"{}\"{star}", w.replace('"', ""))
-        })
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// One word as a quoted FTS5 term: a prefix, or a whole word for a single character.
+fn term(w: &str) -> String {
+    let star = if w.chars().count() > 1 { "*" } else { "" };
+    format!("\"{}\"{star}", w.replace('"', ""))
 }
 
 #[cfg(test)]

@@ -1,0 +1,122 @@
+//! `lore search`: prefix matching, every word required, ranking, hostile query syntax, and
+//! broad searches over many rows.
+
+mod common;
+
+use common::*;
+
+fn ids(s: &TestStore, q: &str) -> Vec<i64> {
+    let out: serde_json::Value =
+        serde_json::from_str(&s.ok(&["search", q, "--json", "--limit", "2000"])).unwrap();
+    out.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn words_match_as_prefixes_and_all_must_match() {
+    let s = TestStore::new();
+    s.ok(&[
+        "record",
+        "--title",
+        "Lock contention in the deploy job",
+        "--domain",
+        "ci",
+    ]);
+    s.ok(&[
+        "record",
+        "--title",
+        "Deployment froze",
+        "--domain",
+        "ci",
+        "--summary",
+        "contended mutex",
+    ]);
+    s.ok(&[
+        "record",
+        "--title",
+        "Unrelated",
+        "--domain",
+        "docs",
+        "--root-cause",
+        "typo in the README",
+    ]);
+    let sorted = |q: &str| {
+        let mut v = ids(&s, q);
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&s, "lock cont"), [1]);
+    assert_eq!(sorted("deploy"), [1, 2]);
+    assert_eq!(sorted("conten"), [1, 2]);
+    assert_eq!(sorted("CONTENTION"), [1]);
+    // Sections of the body are searched too.
+    assert_eq!(ids(&s, "readme"), [3]);
+    assert!(ids(&s, "nosuchword").is_empty());
+    assert!(ids(&s, "deploy nosuchword").is_empty());
+}
+
+#[test]
+fn query_syntax_in_the_input_is_just_text() {
+    let s = TestStore::new();
+    s.ok(&["record", "--title", "Quotes \"and\" stars", "--domain", "d"]);
+    for q in [
+        "\"",
+        "*",
+        "NEAR(a b)",
+        "a OR",
+        "'; DROP TABLE learnings; --",
+        "title:x",
+        "^",
+        "(",
+        "-",
+    ] {
+        let out = s.run(&["search", q, "--json"]);
+        assert!(out.status.success(), "{q}: {}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+    }
+    assert_eq!(ids(&s, "\"stars\""), [1]);
+    assert_eq!(s.row_count(), 1);
+}
+
+#[test]
+fn narrow_searches_rank_and_broad_ones_list_newest_first() {
+    let s = TestStore::new();
+    s.ok(&[
+        "record",
+        "--title",
+        "kernel panic",
+        "--domain",
+        "d",
+        "--summary",
+        "kernel kernel kernel panic",
+    ]);
+    s.ok(&[
+        "record",
+        "--title",
+        "a note",
+        "--domain",
+        "d",
+        "--summary",
+        "mentions the kernel once",
+    ]);
+    // The stronger match ranks first although it is older.
+    assert_eq!(ids(&s, "kernel"), [1, 2]);
+
+    // 1,200 rows written by another tool, all matching "bulk": listed newest first.
+    let db = s.db();
+    db.execute_batch("BEGIN").unwrap();
+    for i in 0..1200 {
+        db.execute(
+            "INSERT INTO learnings (type, filepath, title, summary, domain, severity) VALUES ('failure', ?, ?, 'bulk row', 'bulk', 3)",
+            [format!("memory/failures/bulk-{i}.md"), format!("bulk {i}")],
+        )
+        .unwrap();
+    }
+    db.execute_batch("COMMIT").unwrap();
+    let found = ids(&s, "bulk");
+    assert_eq!(found.len(), 1200);
+    assert!(found.windows(2).all(|w| w[0] > w[1]), "newest first");
+}
