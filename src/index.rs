@@ -651,7 +651,7 @@ impl Index {
         for word in words(input) {
             let lower = word.to_lowercase();
             if lower.chars().count() < 4 || !lower.is_ascii() {
-                parts.push(term(&word));
+                parts.push(term(word));
                 continue;
             }
             let mut upper = lower.clone().into_bytes();
@@ -675,7 +675,7 @@ impl Index {
                         .collect();
                     format!("({})", alts.join(" OR "))
                 }
-                _ => term(&word),
+                _ => term(word),
             });
         }
         Ok((!parts.is_empty()).then(|| parts.join(" AND ")))
