@@ -230,6 +230,21 @@ pub struct LockEventView {
     pub outcome: String,
 }
 
+impl LockEventView {
+    /// From `SELECT at, pid, host, operation, waited_ms, held_ms, outcome`.
+    fn from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<LockEventView> {
+        Ok(LockEventView {
+            at: r.get(0)?,
+            pid: r.get(1)?,
+            host: r.get(2)?,
+            operation: r.get(3)?,
+            waited_ms: r.get(4)?,
+            held_ms: r.get(5)?,
+            outcome: r.get(6)?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LockStats {
     /// Newest first, at most 200.
@@ -688,18 +703,8 @@ impl Index {
                 "SELECT at, pid, host, operation, waited_ms, held_ms, outcome FROM lock_events
                  ORDER BY id DESC LIMIT 200",
             )?;
-            stmt.query_map([], |r| {
-                Ok(LockEventView {
-                    at: r.get(0)?,
-                    pid: r.get(1)?,
-                    host: r.get(2)?,
-                    operation: r.get(3)?,
-                    waited_ms: r.get(4)?,
-                    held_ms: r.get(5)?,
-                    outcome: r.get(6)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            stmt.query_map([], LockEventView::from_sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
         };
         let timeouts_per_day = {
             let mut stmt = self.conn.prepare_cached(
@@ -716,18 +721,8 @@ impl Index {
                 "SELECT at, pid, host, operation, waited_ms, held_ms, outcome FROM lock_events
                  WHERE held_ms IS NOT NULL ORDER BY held_ms DESC LIMIT 5",
             )?;
-            stmt.query_map([], |r| {
-                Ok(LockEventView {
-                    at: r.get(0)?,
-                    pid: r.get(1)?,
-                    host: r.get(2)?,
-                    operation: r.get(3)?,
-                    waited_ms: r.get(4)?,
-                    held_ms: r.get(5)?,
-                    outcome: r.get(6)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            stmt.query_map([], LockEventView::from_sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
         };
         Ok(LockStats {
             recent,

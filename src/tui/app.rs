@@ -195,16 +195,25 @@ impl App {
         } else {
             PageAt::Anchor(Anchor::First)
         };
+        self.request_page(at);
+        // The count is asked for once the first page is in, after the detail: it can take a
+        // scan, and the first full frame should not wait for it.
+        self.list.counted = false;
+    }
+
+    /// Asks for a page of the current source.
+    fn request_page(&mut self, at: PageAt) {
+        self.request_page_of(at, PAGE);
+    }
+
+    fn request_page_of(&mut self, at: PageAt, limit: usize) {
         let (generation, source) = (self.generation, self.source());
         self.request(Request::Page {
             generation,
             source,
             at,
-            limit: PAGE,
+            limit,
         });
-        // The count is asked for once the first page is in, after the detail: it can take a
-        // scan, and the first full frame should not wait for it.
-        self.list.counted = false;
     }
 
     fn jump_end(&mut self) {
@@ -222,13 +231,7 @@ impl App {
         } else {
             PageAt::Anchor(Anchor::Last)
         };
-        let (generation, source) = (self.generation, self.source());
-        self.request(Request::Page {
-            generation,
-            source,
-            at,
-            limit: PAGE,
-        });
+        self.request_page(at);
     }
 
     fn jump_start(&mut self) {
@@ -259,37 +262,27 @@ impl App {
             return;
         }
         let searching = self.searching();
-        let (generation, source) = (self.generation, self.source());
-        if !self.list.at_end && self.list.selected + MARGIN >= self.list.rows.len() {
-            let last = self.list.rows.last().expect("not empty");
-            let at = if searching {
-                PageAt::Offset(self.list.first_pos + self.list.rows.len() as u64)
+        let l = &self.list;
+        let (at, limit) = if !l.at_end && l.selected + MARGIN >= l.rows.len() {
+            let last = l.rows.last().expect("not empty");
+            if searching {
+                (PageAt::Offset(l.first_pos + l.rows.len() as u64), PAGE)
             } else {
-                PageAt::Anchor(Anchor::After(last.key()))
-            };
-            self.list.loading = true;
-            self.request(Request::Page {
-                generation,
-                source,
-                at,
-                limit: PAGE,
-            });
-        } else if !self.list.at_start && self.list.selected < MARGIN {
-            let first = &self.list.rows[0];
-            let at = if searching {
-                let from = self.list.first_pos.saturating_sub(PAGE as u64);
-                PageAt::Offset(from)
+                (PageAt::Anchor(Anchor::After(last.key())), PAGE)
+            }
+        } else if !l.at_start && l.selected < MARGIN {
+            if searching {
+                // Exactly the rows before the window, never overlapping it.
+                let n = l.first_pos.min(PAGE as u64);
+                (PageAt::Offset(l.first_pos - n), n as usize)
             } else {
-                PageAt::Anchor(Anchor::Before(first.key()))
-            };
-            self.list.loading = true;
-            self.request(Request::Page {
-                generation,
-                source,
-                at,
-                limit: PAGE,
-            });
-        }
+                (PageAt::Anchor(Anchor::Before(l.rows[0].key())), PAGE)
+            }
+        } else {
+            return;
+        };
+        self.list.loading = true;
+        self.request_page_of(at, limit);
     }
 
     fn selection_changed(&mut self) {
