@@ -258,6 +258,8 @@ pub struct LockStats {
 type CountKey = (String, Filter, i64, u64);
 
 pub struct Index {
+    /// The last expanded query: ((input, data_version, writes), expression).
+    last_expr: std::cell::RefCell<Option<((String, i64, u64), Option<String>)>>,
     /// The last search count and what it was computed for.
     last_count: std::cell::RefCell<Option<(CountKey, u64)>>,
     /// Bumped by this connection's own writes (which `data_version` does not reflect).
@@ -310,6 +312,7 @@ impl Index {
             .map_err(bad)?;
         let mut index = Index {
             last_count: Default::default(),
+            last_expr: Default::default(),
             writes: Default::default(),
             conn,
             root: store.root().to_path_buf(),
@@ -627,10 +630,7 @@ impl Index {
         };
         // The browser asks for the page and the count of the same query at once; the answer
         // holds until anything (this connection or another) writes.
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        let key = (fts, filter.clone(), version, self.writes.get());
+        let key = (fts, filter.clone(), self.data_version()?, self.writes.get());
         if let Some((k, n)) = &*self.last_count.borrow()
             && *k == key
         {
@@ -656,14 +656,42 @@ impl Index {
 
     /// The FTS5 expression for what the user typed (see [`fts_query`]), with each word of four
     /// characters or more expanded to the indexed words it is a prefix of, when there are few.
+    /// A trailing one-letter word is ignored until the next letter is typed.
     ///
     /// FTS5 answers a prefix with no prefix index of its length by merging the posting lists
     /// of every matching word up front (100 ms at a million learnings); an OR of a few words is
     /// merged lazily, so a capped count or a first page stops early (a few ms).
     fn match_expr(&self, input: &str) -> Result<Option<String>> {
+        // Looking words up in the vocabulary costs more than the search itself (it counts
+        // documents), and the browser asks for a page and a count of the same query.
+        let key = (input.to_string(), self.data_version()?, self.writes.get());
+        if let Some((k, expr)) = &*self.last_expr.borrow()
+            && *k == key
+        {
+            return Ok(expr.clone());
+        }
+        let expr = self.expand(input)?;
+        *self.last_expr.borrow_mut() = Some((key, expr.clone()));
+        Ok(expr)
+    }
+
+    /// `PRAGMA data_version`: changes when another connection commits.
+    fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    fn expand(&self, input: &str) -> Result<Option<String>> {
         const MAX_EXPANSION: usize = 32;
         let mut parts = Vec::new();
-        for word in words(input) {
+        let mut all: Vec<&str> = words(input).collect();
+        // A last word of one letter is still being typed: matching it as a whole word would
+        // empty the list for a keystroke, and as a prefix it would match most of the index.
+        if all.len() > 1 && all.last().is_some_and(|w| w.chars().count() == 1) {
+            all.pop();
+        }
+        for word in all {
             let lower = word.to_lowercase();
             if lower.chars().count() < 4 || !lower.is_ascii() {
                 parts.push(term(word));

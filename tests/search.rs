@@ -56,6 +56,8 @@ fn words_match_as_prefixes_and_all_must_match() {
     assert_eq!(ids(&s, "readme"), [3]);
     assert!(ids(&s, "nosuchword").is_empty());
     assert!(ids(&s, "deploy nosuchword").is_empty());
+    // A trailing one-letter word (still being typed) does not empty the results.
+    assert_eq!(ids(&s, "lock c"), [1]);
 }
 
 #[test]
