@@ -256,10 +256,12 @@ pub struct LockStats {
 
 /// (FTS query, filter, `PRAGMA data_version`, own write count).
 type CountKey = (String, Filter, i64, u64);
+/// (what the user typed, `PRAGMA data_version`, own write count).
+type ExprKey = (String, i64, u64);
 
 pub struct Index {
-    /// The last expanded query: ((input, data_version, writes), expression).
-    last_expr: std::cell::RefCell<Option<((String, i64, u64), Option<String>)>>,
+    /// The last expanded query and what it was expanded for.
+    last_expr: std::cell::RefCell<Option<(ExprKey, Option<String>)>>,
     /// The last search count and what it was computed for.
     last_count: std::cell::RefCell<Option<(CountKey, u64)>>,
     /// Bumped by this connection's own writes (which `data_version` does not reflect).
