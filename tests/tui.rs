@@ -360,3 +360,28 @@ fn e_edits_in_the_users_editor_and_commits_the_change() {
     t.keys("q");
     assert!(t.wait_exit().success());
 }
+
+#[test]
+fn a_killed_browser_loses_nothing_typed() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    t.keys("n");
+    t.keys("Typed before the crash");
+    t.keys("\tkill-test");
+    // The draft is written a moment after typing stops.
+    std::thread::sleep(Duration::from_millis(900));
+    t.child.kill().unwrap(); // SIGKILL: no clean-up runs
+    t.wait_exit();
+    let draft = std::fs::read_to_string(s.root().join(".git/lore/draft.json")).unwrap();
+    assert!(draft.contains("Typed before the crash"), "{draft}");
+
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("draft from an earlier session");
+    t.keys("n");
+    t.keys("\r");
+    let screen = t.wait_for("new learning");
+    assert!(screen.contains("Typed before the crash") && screen.contains("kill-test"), "{screen}");
+    t.keys("\u{3}");
+    t.wait_exit();
+}
