@@ -381,7 +381,10 @@ fn a_killed_browser_loses_nothing_typed() {
     t.keys("n");
     t.keys("\r");
     let screen = t.wait_for("new learning");
-    assert!(screen.contains("Typed before the crash") && screen.contains("kill-test"), "{screen}");
+    assert!(
+        screen.contains("Typed before the crash") && screen.contains("kill-test"),
+        "{screen}"
+    );
     t.keys("\u{3}");
     t.wait_exit();
 }

@@ -714,6 +714,8 @@ impl App {
         let domains = self.domains.iter().map(|(d, _)| d.clone()).collect();
         self.compose = Some(Compose::new(&draft, domains));
         self.mode = Mode::Compose;
+        // For the domain completion.
+        self.request(Request::Domains);
         // Say at once if someone holds the lock, not only after the user has typed.
         self.request(Request::LockStatus);
         if let Some(st) = &self.lock

@@ -358,11 +358,17 @@ fn a_kept_draft_is_offered_and_restored() {
 #[test]
 fn domain_completes_from_existing_domains() {
     let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    // Opening the form asks for the domains present; they arrive while the user types.
+    assert!(
+        requests(&mut app)
+            .iter()
+            .any(|r| matches!(r, Request::Domains))
+    );
     app.on_msg(Msg::Domains(vec![
         ("infrastructure".into(), 3),
         ("testing".into(), 1),
     ]));
-    app.on_key(key(KeyCode::Char('n')));
     app.on_key(key(KeyCode::Tab));
     typed(&mut app, "inf");
     assert_eq!(

@@ -380,8 +380,14 @@ fn lock_text(app: &App) -> (String, Style) {
             let since = st
                 .holder
                 .as_ref()
-                .and_then(|h| h.held_for())
-                .map(|d| format!(" for {}", fmt_duration(d)))
+                .and_then(|h| Some((h.since_ms?, h.held_for()?)))
+                .map(|(ms, d)| {
+                    format!(
+                        " since {} ({})",
+                        lore::lock::local_clock(ms),
+                        fmt_duration(d)
+                    )
+                })
                 .unwrap_or_default();
             (
                 format!("lock: {} by {who}{since}", st.state),
