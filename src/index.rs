@@ -282,7 +282,11 @@ impl Index {
     /// Opens (creating if needed) the store's index and brings its schema up to date.
     pub fn open(store: &Store) -> Result<Index> {
         store.ensure_dir("failures")?;
-        let path = store.index_path();
+        Index::open_at(store.index_path(), store.root())
+    }
+
+    /// Opens (creating if needed) the index file at `path` for the store at `root`.
+    pub fn open_at(path: PathBuf, root: &Path) -> Result<Index> {
         let bad = |source| Error::BadIndex {
             path: path.clone(),
             source,
@@ -317,7 +321,7 @@ impl Index {
             last_expr: Default::default(),
             writes: Default::default(),
             conn,
-            root: store.root().to_path_buf(),
+            root: root.to_path_buf(),
             path,
         };
         index.migrate()?;
@@ -469,6 +473,52 @@ impl Index {
         )?;
         set_meta(tx, "fts_last_id", &id.to_string())?;
         Ok(id)
+    }
+
+    /// Inserts a row for a markdown file read back from git (reindex, doctor), keeping `id`
+    /// when given so references like `#42` survive a rebuild.
+    pub fn insert_parsed(
+        tx: &Transaction<'_>,
+        id: Option<i64>,
+        filepath: &str,
+        p: &crate::parse::Parsed,
+        created_at: &str,
+        body: &str,
+    ) -> Result<i64> {
+        let kind = p.kind.unwrap_or(crate::learning::Kind::Failure);
+        let tags = p.tags.join(",");
+        let severity = p
+            .severity
+            .unwrap_or(crate::learning::Severity::DEFAULT)
+            .get();
+        tx.execute(
+            "INSERT INTO learnings (id, type, filepath, title, summary, tags, domain, severity, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![id, kind.as_str(), filepath, p.title, p.summary_line(), tags, p.domain, severity, created_at],
+        )?;
+        let id = tx.last_insert_rowid();
+        fts_insert(
+            tx,
+            id,
+            &p.title,
+            p.summary_line().as_deref(),
+            Some(&tags),
+            p.domain.as_deref(),
+            body,
+        )?;
+        Ok(id)
+    }
+
+    /// Marks the search index as complete up to the highest row id.
+    pub fn mark_indexed(tx: &Transaction<'_>) -> Result<()> {
+        let max: i64 =
+            tx.query_row("SELECT ifnull(max(id), 0) FROM learnings", [], |r| r.get(0))?;
+        set_meta(tx, "fts_last_id", &max.to_string())
+    }
+
+    /// The connection, for a rebuild's bulk work.
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// Deletes a row lore inserted (rolling back a save that failed after its commit).

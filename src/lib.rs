@@ -6,6 +6,7 @@
 //! the command line and the TUI are thin layers over it.
 
 pub mod clock;
+pub mod doctor;
 pub mod draft;
 pub mod error;
 pub mod fault;
@@ -13,7 +14,9 @@ pub mod gitops;
 pub mod index;
 pub mod learning;
 pub mod lock;
+pub mod parse;
 pub mod record;
+pub mod reindex;
 pub mod sanitize;
 pub mod slug;
 pub mod store;

@@ -4,6 +4,7 @@
 //! with a documented status (see [`lore::error::exit`]).
 
 mod lock;
+mod maintain;
 mod query;
 mod record;
 
@@ -74,6 +75,19 @@ enum Command {
     /// Inspect, hold or break the store lock
     #[command(subcommand)]
     Lock(lock::LockCommand),
+    /// Compare files on disk, files in HEAD and the index; find stale locks and leftovers
+    Doctor {
+        /// Repair what can be repaired without losing anything
+        #[arg(long)]
+        fix: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the index from the markdown in HEAD (keeps other tools' tables and rows)
+    Reindex {
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a store in DIR (git repository, index, .gitignore, first commit)
     Init {
         /// Where to create it
@@ -160,6 +174,8 @@ pub fn main() -> i32 {
         Some(Command::Search(args)) => query::search(&ctx, &args),
         Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
         Some(Command::Init { dir }) => init(&dir),
+        Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
+        Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
     };
     match result {
         Ok(()) if ctx.interrupted.load(Ordering::Relaxed) => exit::INTERRUPTED,

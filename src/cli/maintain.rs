@@ -1,0 +1,84 @@
+//! `lore doctor` and `lore reindex`.
+
+use lore::doctor::{self, Finding};
+use lore::sanitize::display_line;
+use lore::{Error, Result};
+
+use super::{Ctx, print_json};
+
+pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
+    let store = ctx.store()?;
+    let mut findings = doctor::check(&store)?;
+    let mut done = Vec::new();
+    if fix && !findings.is_empty() {
+        done = doctor::fix(&store, &findings, &ctx.lock_options("doctor"))?;
+        findings = doctor::check(&store)?;
+    }
+    if json {
+        print_json(&serde_json::json!({ "fixed": done, "findings": findings }));
+    } else {
+        for d in &done {
+            println!("fixed: {}", display_line(d));
+        }
+        for f in &findings {
+            println!("{}", display_line(&f.describe()));
+        }
+        if findings.is_empty() {
+            println!("ok: files on disk, files in HEAD and the index agree");
+        }
+    }
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        let fixable = findings.iter().any(|f| {
+            !matches!(
+                f,
+                Finding::RowWithoutFile { .. } | Finding::Modified { .. } | Finding::GitLock { .. }
+            )
+        });
+        Err(Error::Lock(format!(
+            "{} problem(s) found{}",
+            findings.len(),
+            if fixable && !fix {
+                "; `lore doctor --fix` repairs them"
+            } else {
+                ""
+            }
+        )))
+    }
+}
+
+pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
+    let store = ctx.store()?;
+    let report = lore::reindex::reindex(&store, &ctx.lock_options("reindex"))?;
+    if json {
+        print_json(&report);
+        return Ok(());
+    }
+    for (path, problems) in &report.flagged {
+        println!(
+            "flagged {}: {}",
+            display_line(path),
+            display_line(&problems.join("; "))
+        );
+    }
+    for w in &report.warnings {
+        println!("warning: {}", display_line(w));
+    }
+    println!(
+        "reindexed {} file(s) from HEAD; kept {} other row(s){}{}",
+        report.files,
+        report.kept_rows,
+        if report.kept_tables.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} other table(s)", report.kept_tables.len())
+        },
+        if report.old_index_read {
+            ""
+        } else {
+            " (the old index could not be read)"
+        }
+    );
+    Ok(())
+}

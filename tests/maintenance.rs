@@ -1,0 +1,284 @@
+//! `lore reindex` and `lore doctor`: rebuilding the index from git, and finding and repairing
+//! what crashes and other tools leave behind.
+
+mod common;
+
+use common::*;
+
+fn rows(s: &TestStore) -> Vec<(i64, String, String, String, i64)> {
+    let db = s.db();
+    let mut stmt = db
+        .prepare("SELECT id, type, filepath, title, CAST(severity AS INTEGER) FROM learnings ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn a_garbage_index_is_a_clear_error_and_reindex_rebuilds_it_with_the_same_ids() {
+    let s = TestStore::new();
+    for t in ["first", "second", "third"] {
+        s.record(t, "d");
+    }
+    let before = rows(&s);
+    for f in ["index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(s.root().join("memory").join(f));
+    }
+    std::fs::write(s.root().join("memory/index.db"), "this is not a database").unwrap();
+    let out = s.run(&["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("lore reindex") && !err.contains("panicked"),
+        "{err}"
+    );
+    let out = s.ok(&["reindex"]);
+    assert!(out.contains("reindexed 3 file(s)"), "{out}");
+    let after = rows(&s);
+    assert_eq!(
+        after.iter().map(|r| (&r.2, &r.3)).collect::<Vec<_>>(),
+        before.iter().map(|r| (&r.2, &r.3)).collect::<Vec<_>>()
+    );
+    // Reindexing a readable index keeps every id, and twice gives identical rows.
+    s.ok(&["reindex"]);
+    let again = rows(&s);
+    s.ok(&["reindex"]);
+    assert_eq!(rows(&s), again);
+    assert_eq!(again, after);
+    let hits: serde_json::Value =
+        serde_json::from_str(&s.ok(&["search", "second", "--json"])).unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+}
+
+#[test]
+fn reindex_keeps_what_lore_does_not_own() {
+    let s = TestStore::new();
+    s.record("indexed", "d");
+    let db = s.db();
+    db.execute_batch(
+        "CREATE TABLE heuristics (id INTEGER PRIMARY KEY, rule TEXT);
+         INSERT INTO heuristics (rule) VALUES ('check twice');
+         CREATE TRIGGER learnings_validate_insert BEFORE INSERT ON learnings BEGIN
+           SELECT RAISE(ABORT, 'invalid type') WHERE NEW.type NOT IN ('failure','success','heuristic','experiment','observation');
+         END;
+         INSERT INTO learnings (type, filepath, title, summary, domain, severity) VALUES ('success', '.coordination/AGENT_LOG.md', 'agent log', 's', 'process', 2);",
+    )
+    .unwrap();
+    drop(db);
+    let before = rows(&s);
+    let out = s.ok(&["reindex", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["kept_rows"], 1, "{report}");
+    assert_eq!(report["kept_tables"], serde_json::json!(["heuristics"]));
+    assert_eq!(rows(&s), before);
+    let db = s.db();
+    let rule: String = db
+        .query_row("SELECT rule FROM heuristics", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rule, "check twice");
+    let trigger: i64 = db
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'learnings_validate_insert'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(trigger, 1);
+    let events: i64 = db
+        .query_row("SELECT count(*) FROM lock_events", [], |r| r.get(0))
+        .unwrap();
+    assert!(events >= 1, "the lock history is kept");
+}
+
+#[test]
+fn every_sample_indexes_to_its_fields() {
+    let s = TestStore::new();
+    let samples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples/memory");
+    for sub in ["failures", "successes"] {
+        std::fs::create_dir_all(s.root().join("memory").join(sub)).unwrap();
+        for e in std::fs::read_dir(samples.join(sub)).unwrap().flatten() {
+            std::fs::copy(
+                e.path(),
+                s.root().join("memory").join(sub).join(e.file_name()),
+            )
+            .unwrap();
+        }
+    }
+    s.git(&["add", "memory"]);
+    s.git(&["commit", "-q", "-m", "samples"]);
+    s.ok(&["reindex"]);
+    let db = s.db();
+    let get = |path: &str| -> (String, String, Option<String>, i64, String) {
+        db.query_row(
+            "SELECT type, title, domain, CAST(severity AS INTEGER), created_at FROM learnings WHERE filepath = ?",
+            [format!("memory/{path}")],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap()
+    };
+    let (kind, title, domain, sev, created) =
+        get("failures/2025-12-01-file-edit-race-condition.md");
+    assert_eq!(
+        (kind.as_str(), title.as_str(), domain.as_deref(), sev),
+        (
+            "failure",
+            "Repeated Edit Tool Failures Due to External File Modification",
+            Some("debugging, process"),
+            3
+        )
+    );
+    assert_eq!(created, "2025-12-01 00:00:00");
+    let (kind, title, domain, sev, _) = get("successes/20241130_vram-rag-architecture-review.md");
+    assert_eq!(
+        (kind.as_str(), title.as_str(), domain.as_deref(), sev),
+        (
+            "success",
+            "VRAM+RAG Architecture Review (Coordinated Agents)",
+            Some("infrastructure"),
+            5
+        )
+    );
+    let (_, title, _, _, _) = get("failures/20251201_31mred0m.md");
+    assert_eq!(title, "RED", "escape sequences stripped");
+    let (_, title, _, _, _) = get("failures/20251201_testbell.md");
+    assert_eq!(title, "TestBELL");
+    let (_, title, domain, sev, created) = get("failures/20251201_edgecase3-multiline-summary.md");
+    assert_eq!(
+        (title.as_str(), domain.as_deref(), sev, created.as_str()),
+        (
+            "EdgeCase3: multiline summary",
+            Some("testing"),
+            2,
+            "2025-12-01 00:00:00"
+        )
+    );
+    let summary: String = db
+        .query_row(
+            "SELECT summary FROM learnings WHERE filepath LIKE '%edgecase3%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(summary, "Line 1 of summary");
+    let n: i64 = db
+        .query_row("SELECT count(*) FROM learnings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 9);
+}
+
+#[test]
+fn doctor_finds_and_repairs_what_crashes_leave() {
+    let s = TestStore::new();
+    s.record("kept", "d");
+    let out = s.ok(&["doctor"]);
+    assert!(out.contains("ok:"), "{out}");
+
+    // A crash after the file was written (never committed) and one after the commit (no row).
+    for point in ["after-write", "after-commit"] {
+        let out = s
+            .cmd()
+            .args([
+                "record",
+                "--title",
+                &format!("crash {point}"),
+                "--domain",
+                "d",
+            ])
+            .env("LORE_FAULT", format!("{point}:crash"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+    }
+    // An interrupted save's temporary file, and a row whose file is gone.
+    std::fs::write(
+        s.root().join("memory/failures/.lore-99-1.tmp"),
+        "# Recovered text\n\n**Domain**: d\n**Date**: 2026-01-02\n",
+    )
+    .unwrap();
+    s.db()
+        .execute("INSERT INTO learnings (type, filepath, title, domain, severity) VALUES ('failure', 'memory/failures/gone.md', 'gone', 'd', 3)", [])
+        .unwrap();
+    let out = s.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("crash-after-write.md: on disk but never committed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("crash-after-commit.md: committed but not in the index"),
+        "{text}"
+    );
+    assert!(
+        text.contains(".lore-99-1.tmp: text of an interrupted save"),
+        "{text}"
+    );
+    assert!(
+        text.contains("memory/failures/gone.md: the index has a row whose file is nowhere"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("lore doctor --fix"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = s.run(&["doctor", "--fix"]);
+    let text = stdout(&out);
+    assert!(text.contains("fixed: recovered memory/failures/.lore-99-1.tmp as memory/failures/20260102_recovered-text.md"), "{text}");
+    // Only the row without a file remains, reported and kept: exit 1.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let remaining: Vec<&str> = text.lines().filter(|l| !l.starts_with("fixed:")).collect();
+    assert_eq!(remaining.len(), 1, "{text}");
+    assert!(remaining[0].contains("gone.md"));
+    assert_eq!(
+        s.files_in_head().len(),
+        4,
+        "kept, two crashed saves, the recovered text"
+    );
+    let titles: Vec<String> = rows(&s).into_iter().map(|r| r.3).collect();
+    for t in [
+        "kept",
+        "crash after-write",
+        "crash after-commit",
+        "Recovered text",
+        "gone",
+    ] {
+        assert!(titles.iter().any(|x| x == t), "{t} missing from {titles:?}");
+    }
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+}
+
+#[test]
+fn doctor_restores_missing_files_breaks_stale_locks_and_leaves_git_locks() {
+    let s = TestStore::new();
+    s.record("will vanish", "d");
+    let path = s.files_on_disk("failures")[0].clone();
+    std::fs::remove_file(s.root().join("memory/failures").join(&path)).unwrap();
+    let mut holder = hold(&s, 60, &["--lock-strategy", "mkdir"]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    std::fs::write(s.root().join(".git/index.lock"), "").unwrap();
+    let out = s.run(&["doctor"]);
+    let text = stdout(&out);
+    assert!(text.contains("committed but missing on disk"), "{text}");
+    assert!(text.contains("stale lock directory"), "{text}");
+    assert!(text.contains("index.lock: a git lock file"), "{text}");
+    let out = s.run(&["doctor", "--fix"]);
+    let text = stdout(&out);
+    assert!(text.contains("fixed: restored"), "{text}");
+    assert!(
+        text.contains("fixed: removed the stale lock directory"),
+        "{text}"
+    );
+    assert!(s.root().join("memory/failures").join(&path).exists());
+    assert!(
+        s.root().join(".git/index.lock").exists(),
+        "git's lock file is never deleted"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::remove_file(s.root().join(".git/index.lock")).unwrap();
+    s.ok(&["doctor"]);
+}
