@@ -40,9 +40,24 @@ pub enum Finding {
     LeftoverTemp { path: String },
     /// A git lock file (a git command running, or one that crashed).
     GitLock { path: String },
+    /// A lore process died holding the store lock; the findings beside this one say what its
+    /// interrupted work left.
+    Interrupted { holder: String },
 }
 
 impl Finding {
+    /// Whether an interrupted save can leave this (the others come from people or other tools).
+    fn may_follow_a_crash(&self) -> bool {
+        matches!(
+            self,
+            Finding::Uncommitted { .. }
+                | Finding::Unindexed { .. }
+                | Finding::Unstaged { .. }
+                | Finding::StaleLock { .. }
+                | Finding::LeftoverTemp { .. }
+        )
+    }
+
     /// One line: what is wrong, and what `--fix` does about it.
     pub fn describe(&self) -> String {
         match self {
@@ -62,6 +77,9 @@ impl Finding {
             Finding::LeftoverTemp { path } => {
                 format!("{path}: text of an interrupted save — --fix recovers it as a learning (or removes it if it duplicates one)")
             }
+            Finding::Interrupted { holder } => format!(
+                "{holder} died holding the store lock — the lines above say what it left; this note goes once all agree"
+            ),
             Finding::GitLock { path } => format!(
                 "{path}: a git lock file — if no git command is running, remove it by hand (lore never deletes it)"
             ),
@@ -173,7 +191,39 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
             });
         }
     }
+    let paths = store.lock_paths();
+    if let Some(h) = paths.interrupted() {
+        if !out.iter().any(Finding::may_follow_a_crash) {
+            // Whatever the dead process was doing left nothing behind.
+            paths.clear_interrupted();
+        } else {
+            out.push(Finding::Interrupted {
+                holder: h.describe(),
+            });
+        }
+    }
     Ok(out)
+}
+
+/// The start-up check: a few reads, no scan. Says when a lore process died holding the lock
+/// (its save may be half done) and `lore doctor` should look.
+pub fn quick_check(store: &Store) -> Option<String> {
+    let paths = store.lock_paths();
+    let dead = paths.interrupted().or_else(|| {
+        // Died holding the flock, and nobody has taken the lock since.
+        let h = crate::lock::Holder::parse(&fs::read_to_string(&paths.owner).ok()?)?;
+        (h.liveness() == crate::lock::Liveness::Dead).then_some(h)
+    });
+    let dead = dead.or_else(|| {
+        let st = lock::status(&paths);
+        (st.state == "stale").then_some(st.holder).flatten()
+    });
+    dead.map(|h| {
+        format!(
+            "{} died holding the store lock; its save may be half done: run `lore doctor` (and `lore doctor --fix`)",
+            h.describe()
+        )
+    })
 }
 
 /// Repairs what can be repaired without loss, under the store lock. Returns what was done.

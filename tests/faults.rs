@@ -71,10 +71,11 @@ fn an_error_at_any_step_leaves_nothing_and_frees_the_lock() {
 }
 
 #[test]
-fn a_crash_at_any_step_never_blocks_the_next_save() {
+fn a_crash_at_any_step_never_blocks_the_next_save_and_doctor_makes_it_whole() {
     for strategy in ["flock", "mkdir"] {
         for point in POINTS {
             let s = TestStore::new();
+            s.record("Before", "d");
             let out = s
                 .cmd()
                 .args([
@@ -94,6 +95,7 @@ fn a_crash_at_any_step_never_blocks_the_next_save() {
                 Some(9),
                 "{point}: should have been killed"
             );
+            // The next save works at once, and says a save was interrupted.
             let start = Instant::now();
             let out = s.run(&[
                 "--lock-strategy",
@@ -112,14 +114,73 @@ fn a_crash_at_any_step_never_blocks_the_next_save() {
                 "{strategy}/{point}: waited {:?}",
                 start.elapsed()
             );
+            assert!(
+                stderr(&out).contains("died holding the store lock"),
+                "{strategy}/{point}: no hint: {}",
+                stderr(&out)
+            );
             // The crashed record never shares a file with the next one.
-            let rows: i64 = s
+            let distinct: i64 = s
                 .db()
                 .query_row("SELECT count(DISTINCT filepath) FROM learnings", [], |r| {
                     r.get(0)
                 })
                 .unwrap();
-            assert_eq!(rows, s.row_count(), "{point}");
+            assert_eq!(distinct, s.row_count(), "{point}");
+
+            // doctor --fix makes files, HEAD and index agree, with the crashed record whole or absent.
+            let out = s.run(&["doctor", "--fix"]);
+            assert!(
+                out.status.success(),
+                "{strategy}/{point}: {}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+            let disk: Vec<String> = s
+                .files_on_disk("failures")
+                .into_iter()
+                .filter(|f| !f.starts_with('.'))
+                .map(|f| format!("memory/failures/{f}"))
+                .collect();
+            let head = s.files_in_head();
+            assert_eq!(disk, head, "{strategy}/{point}: disk and HEAD differ");
+            let rows: Vec<String> = {
+                let db = s.db();
+                let mut st = db
+                    .prepare("SELECT filepath FROM learnings ORDER BY filepath")
+                    .unwrap();
+                st.query_map([], |r| r.get::<_, String>(0))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            };
+            assert_eq!(rows, head, "{strategy}/{point}: index and HEAD differ");
+            let crashed = head.iter().filter(|p| p.contains("_crashing")).count();
+            assert!(crashed <= 1, "{point}");
+            if crashed == 1 {
+                let md = std::fs::read_to_string(
+                    s.root()
+                        .join(head.iter().find(|p| p.contains("_crashing")).unwrap()),
+                )
+                .unwrap();
+                assert!(
+                    md.starts_with("# Crashing\n") && md.ends_with("- **Similar Failures**:\n"),
+                    "{point}: partial file"
+                );
+            }
+            assert_eq!(
+                s.git(&["status", "--porcelain"]).trim(),
+                "",
+                "{strategy}/{point}"
+            );
+            // All agree now: no more hints.
+            let out = s.run(&["list"]);
+            assert!(
+                !stderr(&out).contains("lore doctor"),
+                "{strategy}/{point}: {}",
+                stderr(&out)
+            );
+            s.ok(&["doctor"]);
         }
     }
 }

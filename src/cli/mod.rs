@@ -166,8 +166,21 @@ pub fn main() -> i32 {
         },
         interrupted: install_signal_flag(),
     };
+    // The cheap start-up check: says so when a crashed save needs `lore doctor`.
+    let checked = matches!(
+        cli.command,
+        None | Some(Command::Record(_) | Command::List(_) | Command::Show(_) | Command::Search(_))
+    );
+    let note = if checked {
+        ctx.store().ok().and_then(|s| lore::doctor::quick_check(&s))
+    } else {
+        None
+    };
+    if let (Some(n), Some(_)) = (&note, &cli.command) {
+        eprintln!("lore: note: {}", lore::sanitize::display_line(n));
+    }
     let result = match cli.command {
-        None => browse(&ctx),
+        None => browse(&ctx, note),
         Some(Command::Record(args)) => record::run(&ctx, args),
         Some(Command::List(args)) => query::list(&ctx, &args),
         Some(Command::Show(args)) => query::show(&ctx, &args),
@@ -188,13 +201,21 @@ pub fn main() -> i32 {
 }
 
 /// `lore` alone: the browser on a terminal; on a pipe, the list (so scripts get text).
-fn browse(ctx: &Ctx) -> Result<()> {
+fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
     use std::io::IsTerminal;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        if let Some(n) = &note {
+            eprintln!("lore: note: {}", lore::sanitize::display_line(n));
+        }
         return query::list(ctx, &query::ListArgs::default());
     }
     let store = ctx.store()?;
-    crate::tui::run(store, ctx.lock_options("record"), ctx.interrupted.clone())
+    crate::tui::run(
+        store,
+        ctx.lock_options("record"),
+        ctx.interrupted.clone(),
+        note,
+    )
 }
 
 fn init(dir: &std::path::Path) -> Result<()> {

@@ -142,6 +142,7 @@ pub(super) fn break_stale(paths: &LockPaths, judged: &Holder) -> Result<bool> {
     }
     empty_and_remove(&paths.dir)?;
     let _ = fs::remove_file(&aside);
+    paths.note_interrupted(judged);
     Ok(true)
 }
 

@@ -117,7 +117,7 @@ impl Holder {
         serde_json::to_string(self).expect("holder serialises")
     }
 
-    pub(crate) fn parse(text: &str) -> Option<Holder> {
+    pub fn parse(text: &str) -> Option<Holder> {
         serde_json::from_str(text.trim()).ok()
     }
 }

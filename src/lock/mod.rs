@@ -168,6 +168,9 @@ pub struct LockPaths {
     pub file: PathBuf,
     pub owner: PathBuf,
     pub dir: PathBuf,
+    /// Written when a holder is found to have died holding the lock (its work may be half
+    /// done); `lore doctor` removes it once the store is consistent.
+    pub interrupted: PathBuf,
 }
 
 impl LockPaths {
@@ -176,7 +179,22 @@ impl LockPaths {
             file: git_dir.join(LOCK_FILE),
             owner: git_dir.join(OWNER_FILE),
             dir: git_dir.join(LOCK_DIR),
+            interrupted: git_dir.join("lore-interrupted"),
         }
+    }
+
+    /// The holder that died holding the lock, if one did since `lore doctor` last ran.
+    pub fn interrupted(&self) -> Option<Holder> {
+        holder::read_record(&self.interrupted).ok().flatten()
+    }
+
+    /// Remembers that `h` died holding the lock (cheap: this happens only after a crash).
+    pub(crate) fn note_interrupted(&self, h: &Holder) {
+        let _ = holder::write_record(&self.interrupted, h);
+    }
+
+    pub fn clear_interrupted(&self) {
+        let _ = fs::remove_file(&self.interrupted);
     }
 }
 
@@ -358,7 +376,16 @@ fn after_flock(
         }
     }
     let holder = Holder::current(&opts.operation);
-    let written = open_lock_file(&paths.owner).and_then(|owner| {
+    let written = open_owner_file(&paths.owner).and_then(|owner| {
+        // A record still there means its holder died holding the lock (a release blanks it).
+        let mut previous = vec![0u8; holder::RECORD_SIZE];
+        if let Ok(n) = owner.read_at(&mut previous, 0)
+            && let Some(dead) = std::str::from_utf8(&previous[..n])
+                .ok()
+                .and_then(Holder::parse)
+        {
+            paths.note_interrupted(&dead);
+        }
         owner
             .write_all_at(&holder::record_block(Some(&holder)), 0)
             .map_err(|e| Error::io(&paths.owner, e))?;
@@ -391,6 +418,38 @@ fn flock_holder(paths: &LockPaths) -> Option<Holder> {
         (Some(pid), _) => Some(Holder::from_pid(pid)),
         (None, recorded) => recorded,
     }
+}
+
+/// The in-place holder record: read and written, never through a link of any kind (a hard
+/// link would make lore write into whatever file it points at).
+fn open_owner_file(path: &Path) -> Result<File> {
+    use std::os::unix::fs::MetadataExt;
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                Error::Symlink {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                Error::io(path, e)
+            }
+        })?;
+    let meta = f.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.nlink() != 1 || !meta.is_file() {
+        return Err(Error::Lock(format!(
+            "refusing to write the holder record {}: it has {} hard links (lore never writes through a link); remove it",
+            path.display(),
+            meta.nlink()
+        )));
+    }
+    Ok(f)
 }
 
 fn open_lock_file(path: &Path) -> Result<File> {

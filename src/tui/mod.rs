@@ -58,7 +58,13 @@ fn restore() {
     );
 }
 
-pub fn run(store: Store, lock: LockOptions, interrupted: Arc<AtomicBool>) -> Result<()> {
+/// Runs the browser; `note` (from the start-up check) is shown in the status bar.
+pub fn run(
+    store: Store,
+    lock: LockOptions,
+    interrupted: Arc<AtomicBool>,
+    note: Option<String>,
+) -> Result<()> {
     // Restore the terminal before any panic message is printed.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -67,7 +73,7 @@ pub fn run(store: Store, lock: LockOptions, interrupted: Arc<AtomicBool>) -> Res
     }));
     let mut terminal =
         setup().map_err(|e| Error::Lock(format!("cannot use this terminal: {e}")))?;
-    let result = event_loop(&mut terminal, store, lock, interrupted);
+    let result = event_loop(&mut terminal, store, lock, interrupted, note);
     restore();
     result
 }
@@ -77,6 +83,7 @@ fn event_loop(
     store: Store,
     lock: LockOptions,
     interrupted: Arc<AtomicBool>,
+    note: Option<String>,
 ) -> Result<()> {
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
     let reader = worker::spawn_reader(store.clone(), tx.clone())?;
@@ -84,6 +91,9 @@ fn event_loop(
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(store.root().display().to_string(), draft, color);
     let input = input::spawn(tx.clone());
+    if let Some(n) = note {
+        app.notify(format!("note: {n}"));
+    }
     let mut save_cancel: Option<Arc<AtomicBool>> = None;
     let mut last_lock = Instant::now();
     let mut dirty = true;
