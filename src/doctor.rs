@@ -218,7 +218,7 @@ pub fn quick_check(store: &Store) -> Option<String> {
         let st = lock::status(&paths);
         (st.state == "stale").then_some(st.holder).flatten()
     });
-    dead.map(|h| {
+    dead.filter(|h| h.operation != "hold").map(|h| {
         format!(
             "{} died holding the store lock; its save may be half done: run `lore doctor` (and `lore doctor --fix`)",
             h.describe()

@@ -189,8 +189,11 @@ impl LockPaths {
     }
 
     /// Remembers that `h` died holding the lock (cheap: this happens only after a crash).
+    /// A holder that only held the lock (`lore lock hold`) left nothing half done.
     pub(crate) fn note_interrupted(&self, h: &Holder) {
-        let _ = holder::write_record(&self.interrupted, h);
+        if h.operation != "hold" {
+            let _ = holder::write_record(&self.interrupted, h);
+        }
     }
 
     pub fn clear_interrupted(&self) {

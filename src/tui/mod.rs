@@ -92,7 +92,12 @@ fn event_loop(
     let mut app = App::new(store.root().display().to_string(), draft, color);
     let input = input::spawn(tx.clone());
     if let Some(n) = note {
-        app.notify(format!("note: {n}"));
+        let draft = if app.pending_draft.is_some() {
+            " · a draft was kept: press n"
+        } else {
+            ""
+        };
+        app.notify(format!("note: {n}{draft}"));
     }
     let mut save_cancel: Option<Arc<AtomicBool>> = None;
     let mut last_lock = Instant::now();
