@@ -40,6 +40,8 @@ pub enum Finding {
     LeftoverTemp { path: String },
     /// A git lock file (a git command running, or one that crashed).
     GitLock { path: String },
+    /// A git lock file provably left by a lore process that died holding it.
+    StaleGitLock { name: String, path: String },
     /// A lore process died holding the store lock; the findings beside this one say what its
     /// interrupted work left.
     Interrupted { holder: String },
@@ -55,6 +57,7 @@ impl Finding {
                 | Finding::Unstaged { .. }
                 | Finding::StaleLock { .. }
                 | Finding::LeftoverTemp { .. }
+                | Finding::StaleGitLock { .. }
         )
     }
 
@@ -80,6 +83,9 @@ impl Finding {
             Finding::Interrupted { holder } => format!(
                 "{holder} died holding the store lock — the lines above say what it left; this note goes once all agree"
             ),
+            Finding::StaleGitLock { path, .. } => {
+                format!("{path}: left by a lore process that died holding it — --fix removes it")
+            }
             Finding::GitLock { path } => format!(
                 "{path}: a git lock file — if no git command is running, remove it by hand (lore never deletes it)"
             ),
@@ -180,12 +186,14 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     }
     out.extend(temps.into_iter().map(|path| Finding::LeftoverTemp { path }));
     let branch = gitops::head_branch(&repo).unwrap_or_else(|_| "HEAD".into());
-    for p in [
-        repo.path().join("index.lock"),
-        repo.path().join("HEAD.lock"),
-        repo.path().join(format!("{branch}.lock")),
-    ] {
-        if p.exists() {
+    for name in ["index", "HEAD", branch.as_str()] {
+        let p = repo.path().join(format!("{name}.lock"));
+        if gitops::stale_git_lock(repo.path(), name) {
+            out.push(Finding::StaleGitLock {
+                name: name.to_string(),
+                path: p.display().to_string(),
+            });
+        } else if p.exists() {
             out.push(Finding::GitLock {
                 path: p.display().to_string(),
             });
@@ -239,6 +247,15 @@ pub fn fix(store: &Store, findings: &[Finding], opts: &LockOptions) -> Result<Ve
     let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
     let root = store.root().to_path_buf();
     let repo = store.repo()?;
+    for f in findings {
+        if let Finding::StaleGitLock { name, path } = f
+            && gitops::break_stale_git_lock(repo.path(), name)
+        {
+            done.push(format!(
+                "removed {path}, left by a lore process that died holding it"
+            ));
+        }
+    }
     let mut to_commit: Vec<String> = Vec::new();
 
     // Interrupted saves: their text becomes a learning, unless it already is one.

@@ -15,6 +15,8 @@ use crate::fault;
 
 /// How often a commit is retried when another git client moved the branch meanwhile.
 const MAX_RETRIES: usize = 16;
+/// How long a branch lock held by another git command is waited for.
+const REF_LOCK_PATIENCE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct Committed {
@@ -22,6 +24,9 @@ pub struct Committed {
     pub parent: Option<Oid>,
     /// The branch ref that moved, e.g. `refs/heads/main`.
     pub branch: String,
+    /// HEAD already held these files (another client committed them): nothing was created,
+    /// and `commit` is that client's commit.
+    pub no_op: bool,
 }
 
 /// Opens the repository of a store's work tree (exactly there, no search upwards).
@@ -82,7 +87,8 @@ pub fn signature(repo: &Repository) -> Result<Signature<'static>> {
 }
 
 /// Waits (up to `patience`) for git's own lock files to go away; a git command that is running
-/// holds them for milliseconds, a crashed one forever. Never deletes them.
+/// holds them for milliseconds, a crashed one forever. Never deletes one it cannot prove was
+/// left by a dead lore process.
 pub fn wait_for_git_locks(repo: &Repository, branch: &str, patience: Duration) -> Result<()> {
     let git_dir = repo.path();
     let candidates = [
@@ -92,6 +98,9 @@ pub fn wait_for_git_locks(repo: &Repository, branch: &str, patience: Duration) -
     ];
     let deadline = Instant::now() + patience;
     loop {
+        // Lock files a dead lore process provably left (see OwnedLock).
+        break_stale_git_lock(git_dir, "index");
+        break_stale_git_lock(git_dir, branch);
         match candidates.iter().find(|p| p.exists()) {
             None => return Ok(()),
             Some(p) if Instant::now() >= deadline => {
@@ -125,7 +134,9 @@ pub fn commit_files(
         .iter()
         .map(|(rel, content)| Ok((*rel, repo.blob(content)?)))
         .collect::<Result<Vec<_>>>()?;
-    for _ in 0..MAX_RETRIES {
+    let locked_until = Instant::now() + REF_LOCK_PATIENCE;
+    let mut moved_retries = 0;
+    loop {
         let parent = branch_tip(repo, &branch)?;
         let base = match parent {
             Some(oid) => repo.find_commit(oid)?.tree()?,
@@ -136,6 +147,17 @@ pub fn commit_files(
             update.upsert(*rel, *blob, FileMode::Blob);
         }
         let tree = repo.find_tree(update.create_updated(repo, &base)?)?;
+        // Another client already committed exactly these files (they were staged first).
+        if let Some(oid) = parent
+            && tree.id() == base.id()
+        {
+            return Ok(Committed {
+                commit: oid,
+                parent: None,
+                branch,
+                no_op: true,
+            });
+        }
         let parents = match parent {
             Some(oid) => vec![repo.find_commit(oid)?],
             None => vec![],
@@ -145,35 +167,45 @@ pub fn commit_files(
         fault::point("after-objects")?;
         fault::point("before-ref")?;
         let log = format!("commit: {}", message.lines().next().unwrap_or(""));
-        let moved = match parent {
-            Some(old) => repo.reference_matching(&branch, commit, true, old, &log),
-            None => repo.reference(&branch, commit, false, &log),
-        };
-        match moved {
+        match move_branch(repo, &branch, commit, parent, &sig, &log) {
             Ok(_) => {
                 return Ok(Committed {
                     commit,
                     parent,
                     branch,
+                    no_op: false,
                 });
             }
             // The branch moved under us (another git client committed): rebuild on the new tip.
-            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists) => continue,
-            Err(e) if e.code() == ErrorCode::Locked => {
+            Err(Moved::Changed) => {
+                moved_retries += 1;
+                if moved_retries >= MAX_RETRIES {
+                    return Err(Error::Git(format!(
+                        "the branch kept moving while committing ({MAX_RETRIES} attempts); another program is committing in a tight loop"
+                    )));
+                }
+                continue;
+            }
+            // Another git command is updating the branch: it takes milliseconds.
+            Err(Moved::Locked) if Instant::now() < locked_until => {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            Err(Moved::Locked) => {
                 return Err(Error::GitLocked {
                     path: repo.path().join(format!("{branch}.lock")),
                 });
             }
-            Err(e) => return Err(e.into()),
+            Err(Moved::Failed(e)) => return Err(e),
         }
     }
-    Err(Error::Git(format!(
-        "the branch kept moving while committing ({MAX_RETRIES} attempts); another program is committing in a tight loop"
-    )))
 }
 
 /// Moves the branch back to where it was, if it still points at our commit.
 pub fn undo_commit(repo: &Repository, c: &Committed) -> Result<()> {
+    if c.no_op {
+        return Ok(());
+    }
     match c.parent {
         Some(parent) => {
             repo.reference_matching(
@@ -216,20 +248,241 @@ pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<(
         flags_extended: 0,
         path: rel.as_bytes().to_vec(),
     };
-    let mut index = repo.index()?;
-    index.read(false)?;
-    index.add(&entry)?;
-    index.write()?;
+    edit_index(repo, |index| Ok(index.add(&entry)?))
+}
+
+/// Changes git's index the way git itself does: take `index.lock` first, *then* read the
+/// index, change it, and rename the result over it. (libgit2's own read–modify–write reads
+/// before it locks, so a `git add` landing in between would be silently undone, and the next
+/// `git commit` would then delete that file from HEAD.)
+fn edit_index(
+    repo: &Repository,
+    change: impl FnOnce(&mut git2::Index) -> Result<()>,
+) -> Result<()> {
+    use std::fs;
+    let git_dir = repo.path();
+    let index_path = git_dir.join("index");
+    let lock = OwnedLock::take(git_dir, "index")?;
+    let work = git_dir.join(format!("index.lore-{}", std::process::id()));
+    let result = (|| {
+        match fs::copy(&index_path, &work) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&index_path, e)),
+        }
+        let mut index = git2::Index::open(&work)?;
+        change(&mut index)?;
+        index.write()?;
+        fs::read(&work).map_err(|e| Error::io(&work, e))
+    })();
+    let _ = fs::remove_file(&work);
+    lock.commit(&result?)
+}
+
+/// A git lock file (`<name>.lock`) taken the way git takes it, plus a record of who took it
+/// (`.git/lore-lock-<name>`): if this process dies holding it, `lore` can *prove* the file is
+/// its own and stale (same inode, holder gone) and remove it, instead of leaving every git
+/// command blocked on it.
+struct OwnedLock {
+    file: std::fs::File,
+    lock_path: PathBuf,
+    target: PathBuf,
+    marker: PathBuf,
+    done: bool,
+}
+
+/// What an [`OwnedLock`] records about itself.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct LockMarker {
+    holder: crate::lock::Holder,
+    inode: u64,
+}
+
+fn marker_path(git_dir: &Path, name: &str) -> PathBuf {
+    git_dir.join(format!("lore-lock-{}", name.replace('/', "%")))
+}
+
+impl OwnedLock {
+    /// Takes `<git_dir>/<name>.lock`; [`Error::GitLocked`] when someone holds it.
+    fn take(git_dir: &Path, name: &str) -> Result<OwnedLock> {
+        use std::fs;
+        use std::os::unix::fs::MetadataExt;
+        let target = git_dir.join(name);
+        let lock_path = git_dir.join(format!("{name}.lock"));
+        let marker = marker_path(git_dir, name);
+        // Made under a private name, its owner recorded, and only then linked in as the lock
+        // (a link fails if the name exists): the lock never exists without its record.
+        let pre = git_dir.join(format!("lore-prelock-{}", std::process::id()));
+        let _ = fs::remove_file(&pre);
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&pre)
+            .map_err(|e| Error::io(&pre, e))?;
+        let inode = file.metadata().map(|m| m.ino()).unwrap_or(0);
+        let record = LockMarker {
+            holder: crate::lock::Holder::current("git"),
+            inode,
+        };
+        let _ = fs::write(&marker, serde_json::to_vec(&record).unwrap_or_default());
+        let linked = fs::hard_link(&pre, &lock_path);
+        let _ = fs::remove_file(&pre);
+        match linked {
+            Ok(()) => Ok(OwnedLock {
+                file,
+                lock_path,
+                target,
+                marker,
+                done: false,
+            }),
+            Err(e) => {
+                let _ = fs::remove_file(&marker);
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Err(Error::GitLocked { path: lock_path })
+                } else {
+                    Err(Error::io(&lock_path, e))
+                }
+            }
+        }
+    }
+
+    /// Writes `bytes` into the lock file and renames it over the target: git's commit.
+    fn commit(mut self, bytes: &[u8]) -> Result<()> {
+        std::io::Write::write_all(&mut self.file, bytes)
+            .map_err(|e| Error::io(&self.lock_path, e))?;
+        std::fs::rename(&self.lock_path, &self.target).map_err(|e| Error::io(&self.target, e))?;
+        self.done = true;
+        let _ = std::fs::remove_file(&self.marker);
+        Ok(())
+    }
+}
+
+impl Drop for OwnedLock {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.lock_path);
+            let _ = std::fs::remove_file(&self.marker);
+        }
+    }
+}
+
+/// Whether `<git_dir>/<name>.lock` was provably left by a lore process that died holding it.
+pub fn stale_git_lock(git_dir: &Path, name: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(text) = std::fs::read(marker_path(git_dir, name)) else {
+        return false;
+    };
+    let Ok(marker) = serde_json::from_slice::<LockMarker>(&text) else {
+        return false;
+    };
+    let Ok(meta) = std::fs::symlink_metadata(git_dir.join(format!("{name}.lock"))) else {
+        return false;
+    };
+    meta.ino() == marker.inode && marker.holder.liveness() == crate::lock::Liveness::Dead
+}
+
+/// Removes `<git_dir>/<name>.lock` if [`stale_git_lock`] proves it stale; true if removed.
+pub fn break_stale_git_lock(git_dir: &Path, name: &str) -> bool {
+    if !stale_git_lock(git_dir, name) {
+        return false;
+    }
+    let removed = std::fs::remove_file(git_dir.join(format!("{name}.lock"))).is_ok();
+    let _ = std::fs::remove_file(marker_path(git_dir, name));
+    removed
+}
+
+/// Moves `branch` from `expected` to `new` under its lock, as git does (so git commands and
+/// lore exclude each other), appending the reflog entries git would write.
+fn move_branch(
+    repo: &Repository,
+    branch: &str,
+    new: Oid,
+    expected: Option<Oid>,
+    sig: &Signature<'_>,
+    message: &str,
+) -> std::result::Result<(), Moved> {
+    let git_dir = repo.path();
+    let lock = match OwnedLock::take(git_dir, branch) {
+        Ok(l) => l,
+        Err(Error::GitLocked { .. }) => return Err(Moved::Locked),
+        Err(e) => return Err(Moved::Failed(e)),
+    };
+    let current = match repo.refname_to_id(branch) {
+        Ok(oid) => Some(oid),
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(e) => return Err(Moved::Failed(e.into())),
+    };
+    if current != expected {
+        return Err(Moved::Changed);
+    }
+    if let Some(dir) = git_dir.join(branch).parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Moved::Failed(Error::io(dir, e)))?;
+    }
+    lock.commit(format!("{new}\n").as_bytes())
+        .map_err(Moved::Failed)?;
+    // Reflogs, as git writes them (failures here do not undo the commit).
+    let old = expected
+        .map(|o| o.to_string())
+        .unwrap_or_else(|| "0".repeat(40));
+    let when = sig.when();
+    let offset = when.offset_minutes();
+    let line = format!(
+        "{old} {new} {} <{}> {} {}{:02}{:02}\t{}\n",
+        sig.name().unwrap_or("lore"),
+        sig.email().unwrap_or(""),
+        when.seconds(),
+        if offset < 0 { '-' } else { '+' },
+        offset.abs() / 60,
+        offset.abs() % 60,
+        message.replace('\n', " ")
+    );
+    for log in [git_dir.join("logs").join(branch), git_dir.join("logs/HEAD")] {
+        if let Some(dir) = log.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+        {
+            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
+        }
+    }
     Ok(())
+}
+
+enum Moved {
+    /// Someone else moved the branch first.
+    Changed,
+    /// The branch's lock file is taken.
+    Locked,
+    Failed(Error),
+}
+
+/// [`stage_path`], retrying while another git command holds git's index lock (for
+/// milliseconds, normally) up to `patience`.
+pub fn stage_path_patiently(
+    repo: &Repository,
+    rel: &str,
+    id: Oid,
+    abs: &Path,
+    patience: Duration,
+) -> Result<()> {
+    let deadline = Instant::now() + patience;
+    loop {
+        match stage_path(repo, rel, id, abs) {
+            Ok(()) => return Ok(()),
+            Err(Error::GitLocked { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Takes `rel` out of git's index again (undoing [`stage_path`] for a rolled-back save).
 pub fn unstage_path(repo: &Repository, rel: &str) -> Result<()> {
-    let mut index = repo.index()?;
-    index.read(false)?;
-    index.remove_path(Path::new(rel))?;
-    index.write()?;
-    Ok(())
+    edit_index(repo, |index| Ok(index.remove_path(Path::new(rel))?))
 }
 
 /// Whether `rel` exists in `tree` (the tree of the branch tip).

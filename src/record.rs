@@ -173,6 +173,15 @@ fn critical(
         .map_err(|e| e.at(Step::InsertRow))?;
 
     progress(Progress::Committing);
+    // Stage the file *before* the commit moves the branch. Another git client commits from
+    // git's index: had the branch moved first, a `git commit` in between would build its tree
+    // from an index without this file and delete it from HEAD. Staged first, any such commit
+    // carries the file, and ours is rebuilt on top of it.
+    let blob = git2::Oid::hash_object(git2::ObjectType::Blob, content.as_bytes())?;
+    let abs = store.root().join(&rel);
+    gitops::stage_path_patiently(repo, &rel, blob, &abs, Duration::from_secs(5))
+        .map_err(|e| e.at(Step::Commit))?;
+    undo.staged = Some(rel.clone());
     let message = format!(
         "{}: {}\n\nDomain: {} | Severity: {}",
         learning.kind, learning.title, learning.domain, learning.severity
@@ -185,25 +194,12 @@ fn critical(
     tx.commit()
         .map_err(|e| Error::from(e).at(Step::CommitIndex))?;
     undo.row = Some(id);
-
-    // Keep `git status` clean for the new file. The save is complete without it, so a failure
-    // here (a git command holding the index) is a warning, not a rollback.
-    let blob = git2::Oid::hash_object(git2::ObjectType::Blob, content.as_bytes())?;
-    let warning = match gitops::stage_path(repo, &rel, blob, &store.root().join(&rel)) {
-        Ok(()) => {
-            undo.staged = Some(rel.clone());
-            None
-        }
-        Err(e) => Some(format!(
-            "committed, but git's index was not updated ({e}); `git status` may list {rel} until you run `git add {rel}`"
-        )),
-    };
     Ok(Recorded {
         id,
         path: rel,
         commit,
         waited: Duration::ZERO,
-        warning,
+        warning: None,
     })
 }
 
