@@ -268,3 +268,25 @@ fn a_read_only_store_is_a_clear_error_and_nothing_changes() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_foreign_git_lock_file_is_named_and_never_deleted() {
+    for name in ["index.lock", "HEAD.lock", "refs/heads/main.lock"] {
+        let s = TestStore::new();
+        s.record("first", "d");
+        let lock = s.root().join(".git").join(name);
+        std::fs::write(&lock, "").unwrap();
+        let before = s.snapshot();
+        let out = s.run(&["record", "--title", "blocked", "--domain", "d"]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(name) && err.contains("if no git process is running, remove the file"),
+            "{name}: {err}"
+        );
+        assert!(lock.exists(), "{name} was deleted");
+        assert_eq!(s.snapshot(), before, "{name}: something was written");
+        std::fs::remove_file(&lock).unwrap();
+        s.record("after", "d");
+    }
+}

@@ -569,6 +569,63 @@ fn snapshot_help() {
 }
 
 #[test]
+fn hostile_text_from_the_store_never_reaches_the_terminal() {
+    let evil = [
+        "osc \u{1b}]0;pwned\u{7} title",
+        "clipboard \u{1b}]52;c;ZXZpbA==\u{7}",
+        "clear \u{1b}[2J\u{1b}[H",
+        "bell \u{7} cr \r nul \u{0}",
+        "c1 \u{9b}31m \u{9d}0;x\u{9c}",
+        "bidi \u{202e}desrever\u{202c} \u{2066}iso\u{2069}",
+        "zero\u{200b}width 测试 🔥 שלום",
+    ];
+    let rows: Vec<Row> = evil
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut r = row(10 - i as i64, t, t, 3);
+            r.tags = Some((*t).into());
+            r
+        })
+        .collect();
+    let mut app = loaded(rows);
+    let body = evil.join("\n# ");
+    app.on_msg(Msg::Detail {
+        id: 10,
+        row: app.list.rows.first().cloned(),
+        body: Some(format!("# {body}\n```\n{body}\n```")),
+    });
+    app.on_msg(Msg::Lock(Status {
+        state: "held",
+        strategy: Some(Strategy::Flock),
+        holder: Some(Holder {
+            command: evil[0].into(),
+            host: evil[5].into(),
+            ..holder()
+        }),
+        liveness: Some(Liveness::Alive),
+        note: None,
+        path: "/s".into(),
+    }));
+    for mode in [None, Some('L'), Some('f')] {
+        if let Some(k) = mode {
+            app.on_key(key(KeyCode::Char(k)));
+        }
+        let screen = render(&mut app, 120, 40);
+        for c in screen.chars() {
+            assert!(
+                !(c.is_control() && c != '\n')
+                    && !('\u{202a}'..='\u{202e}').contains(&c)
+                    && !('\u{2066}'..='\u{2069}').contains(&c),
+                "U+{:04X} drawn: {screen}",
+                c as u32
+            );
+        }
+        app.on_key(key(KeyCode::Esc));
+    }
+}
+
+#[test]
 fn snapshot_empty_store() {
     let mut app = loaded(vec![]);
     insta::assert_snapshot!(render(&mut app, 100, 20));
