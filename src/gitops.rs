@@ -324,7 +324,21 @@ impl OwnedLock {
             holder: crate::lock::Holder::current("git"),
             inode,
         };
-        let _ = fs::write(&marker, serde_json::to_vec(&record).unwrap_or_default());
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&marker)
+                .and_then(|mut f| {
+                    std::io::Write::write_all(
+                        &mut f,
+                        &serde_json::to_vec(&record).unwrap_or_default(),
+                    )
+                });
+        }
         let linked = fs::hard_link(&pre, &lock_path);
         let _ = fs::remove_file(&pre);
         match linked {

@@ -291,6 +291,16 @@ impl Index {
             path: path.clone(),
             source,
         };
+        // The index holds titles and summaries: private, like the markdown (SQLite would make
+        // it 0644, and gives its -wal and -shm files the database file's mode).
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path);
+        }
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -60,6 +60,30 @@ fn a_hard_linked_holder_record_is_refused() {
 }
 
 #[test]
+fn memory_as_a_symbolic_link_and_a_hard_linked_lock_file_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    // `memory/` itself pointing elsewhere.
+    let s = TestStore::new();
+    let memory = s.root().join("memory");
+    std::fs::rename(&memory, outside.path().join("moved")).unwrap();
+    symlink(outside.path().join("moved"), &memory).unwrap();
+    let out = s.run(&["record", "--title", "t", "--domain", "d"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    // The lock file hard-linked to a file of the user's.
+    let s = TestStore::new();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let _ = std::fs::remove_file(s.lock_file());
+    std::fs::hard_link(&victim, s.lock_file()).unwrap();
+    let out = s.run(&["record", "--title", "t", "--domain", "d"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hard links"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(s.row_count(), 0);
+}
+
+#[test]
 fn files_are_private_and_a_stricter_umask_is_respected() {
     let s = TestStore::new();
     let before = s.snapshot();

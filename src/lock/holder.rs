@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -212,6 +213,7 @@ pub(crate) fn write_record(path: &Path, holder: &Holder) -> std::io::Result<()> 
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(&tmp)?;
     let res = f
         .write_all(holder.to_line().as_bytes())

@@ -456,7 +456,8 @@ fn open_owner_file(path: &Path) -> Result<File> {
 }
 
 fn open_lock_file(path: &Path) -> Result<File> {
-    OpenOptions::new()
+    use std::os::unix::fs::MetadataExt;
+    let f = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(false)
@@ -471,7 +472,17 @@ fn open_lock_file(path: &Path) -> Result<File> {
             } else {
                 Error::io(path, e)
             }
-        })
+        })?;
+    // A hard link would lock (and let the script truncate) some other file.
+    let meta = f.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.nlink() != 1 || !meta.is_file() {
+        return Err(Error::Lock(format!(
+            "refusing to use the lock file {}: it has {} hard links; remove it (lore recreates it)",
+            path.display(),
+            meta.nlink()
+        )));
+    }
+    Ok(f)
 }
 
 fn refuse_symlink(path: &Path) -> Result<()> {

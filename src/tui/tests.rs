@@ -612,7 +612,10 @@ fn hostile_text_from_the_store_never_reaches_the_terminal() {
             app.on_key(key(KeyCode::Char(k)));
         }
         let screen = render(&mut app, 120, 40);
-        assert!(lore::sanitize::is_clean(&screen), "a control character was drawn: {screen}");
+        assert!(
+            lore::sanitize::is_clean(&screen),
+            "a control character was drawn: {screen}"
+        );
         if mode.is_none() {
             // Escaped visibly, not silently dropped (ratatui alone would drop the ESC and
             // draw the rest of the sequence as if it were text).
