@@ -381,13 +381,17 @@ fn after_flock(
     let holder = Holder::current(&opts.operation);
     let written = open_owner_file(&paths.owner).and_then(|owner| {
         // A record still there means its holder died holding the lock (a release blanks it).
-        let mut previous = vec![0u8; holder::RECORD_SIZE];
-        if let Ok(n) = owner.read_at(&mut previous, 0)
-            && let Some(dead) = std::str::from_utf8(&previous[..n])
-                .ok()
-                .and_then(Holder::parse)
-        {
-            paths.note_interrupted(&dead);
+        // One byte tells: a blank record starts with a space, a holder's with `{`.
+        let mut first = [0u8; 1];
+        if owner.read_at(&mut first, 0).is_ok_and(|n| n == 1) && first[0] == b'{' {
+            let mut previous = vec![0u8; holder::RECORD_SIZE];
+            if let Ok(n) = owner.read_at(&mut previous, 0)
+                && let Some(dead) = std::str::from_utf8(&previous[..n])
+                    .ok()
+                    .and_then(Holder::parse)
+            {
+                paths.note_interrupted(&dead);
+            }
         }
         owner
             .write_all_at(&holder::record_block(Some(&holder)), 0)
