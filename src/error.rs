@@ -16,6 +16,8 @@ pub mod exit {
     pub const FAILURE: i32 = 1;
     pub const BAD_INPUT: i32 = 2;
     pub const LOCK_TIMEOUT: i32 = 3;
+    /// `lore sync`: the remote could not be reached, refused, or git is missing.
+    pub const REMOTE: i32 = 4;
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -114,6 +116,9 @@ pub enum Error {
     #[error("HEAD is detached in {}; check out a branch (`git switch main`) and retry", path.display())]
     DetachedHead { path: PathBuf },
 
+    #[error("{0}")]
+    Remote(String),
+
     #[error("no learning {0}; see `lore list`")]
     NotFound(String),
 
@@ -130,6 +135,7 @@ impl Error {
         match self {
             Error::Invalid { .. } => exit::BAD_INPUT,
             Error::LockTimeout { .. } => exit::LOCK_TIMEOUT,
+            Error::Remote(_) => exit::REMOTE,
             Error::LockCancelled { .. } => exit::INTERRUPTED,
             Error::Step { source, .. } => source.exit_code(),
             _ => exit::FAILURE,

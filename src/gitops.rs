@@ -494,6 +494,76 @@ pub fn stage_path_patiently(
     }
 }
 
+/// Brings git's index in line with files just written from a tree: each path is staged as
+/// `Some(blob)` (with the stat data of the file under `root`) or removed (`None`).
+pub fn stage_tree_paths(
+    repo: &Repository,
+    root: &Path,
+    paths: &[(String, Option<Oid>)],
+) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut entries = Vec::new();
+    for (rel, id) in paths {
+        let Some(id) = id else { continue };
+        let abs = root.join(rel);
+        let meta = std::fs::metadata(&abs).map_err(|e| Error::io(&abs, e))?;
+        let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
+        entries.push(git2::IndexEntry {
+            ctime: time(meta.ctime(), meta.ctime_nsec()),
+            mtime: time(meta.mtime(), meta.mtime_nsec()),
+            dev: meta.dev() as u32,
+            ino: meta.ino() as u32,
+            mode: 0o100644,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            file_size: meta.size() as u32,
+            id: *id,
+            flags: rel.len().min(0xfff) as u16,
+            flags_extended: 0,
+            path: rel.as_bytes().to_vec(),
+        });
+    }
+    edit_index(repo, |index| {
+        for (rel, id) in paths {
+            if id.is_none() {
+                let _ = index.remove_path(Path::new(rel));
+            }
+        }
+        for e in &entries {
+            index.add(e)?;
+        }
+        Ok(())
+    })
+}
+
+/// Moves `branch` from `expected` to `new` (compare-and-swap under the branch's lock file).
+/// `Ok(false)` when the branch had moved meanwhile.
+pub fn move_branch_to(
+    repo: &Repository,
+    branch: &str,
+    new: Oid,
+    expected: Option<Oid>,
+    message: &str,
+) -> Result<bool> {
+    let sig = signature(repo)?;
+    let deadline = Instant::now() + REF_LOCK_PATIENCE;
+    loop {
+        match move_branch(repo, branch, new, expected, &sig, message) {
+            Ok(()) => return Ok(true),
+            Err(Moved::Changed) => return Ok(false),
+            Err(Moved::Locked) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(Moved::Locked) => {
+                return Err(Error::GitLocked {
+                    path: repo.path().join(format!("{branch}.lock")),
+                });
+            }
+            Err(Moved::Failed(e)) => return Err(e),
+        }
+    }
+}
+
 /// Takes `rel` out of git's index again (undoing [`stage_path`] for a rolled-back save).
 pub fn unstage_path(repo: &Repository, rel: &str) -> Result<()> {
     edit_index(repo, |index| Ok(index.remove_path(Path::new(rel))?))

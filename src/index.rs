@@ -282,7 +282,44 @@ impl Index {
     /// Opens (creating if needed) the store's index and brings its schema up to date.
     pub fn open(store: &Store) -> Result<Index> {
         store.ensure_dir("failures")?;
-        Index::open_at(store.index_path(), store.root())
+        let fresh = !store.index_path().exists();
+        let mut index = Index::open_at(store.index_path(), store.root())?;
+        if fresh {
+            // A fresh `git clone` of a store is a store: index what it holds.
+            index.import_head(store)?;
+        }
+        Ok(index)
+    }
+
+    /// Indexes every markdown file in HEAD that has no row yet; returns their paths.
+    pub fn import_head(&mut self, store: &Store) -> Result<Vec<String>> {
+        let repo = store.repo()?;
+        let files = crate::reindex::head_markdown(&repo)?;
+        let have: std::collections::HashSet<String> = {
+            let mut stmt = self.conn.prepare("SELECT filepath FROM learnings")?;
+            stmt.query_map([], |r| r.get::<_, Option<String>>(0))?
+                .filter_map(|r| r.ok().flatten())
+                .collect()
+        };
+        let tx = self.begin()?;
+        let mut added = Vec::new();
+        for (path, bytes) in files {
+            if have.contains(&path) {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let parsed = crate::parse::parse(&text, &path);
+            let created = parsed
+                .date
+                .as_ref()
+                .map(|d| format!("{d} 00:00:00"))
+                .unwrap_or_else(now_timestamp);
+            Index::insert_parsed(&tx, None, &path, &parsed, &created, &text)?;
+            added.push(path);
+        }
+        Index::mark_indexed(&tx)?;
+        tx.commit()?;
+        Ok(added)
     }
 
     /// Opens (creating if needed) the index file at `path` for the store at `root`.
@@ -517,6 +554,35 @@ impl Index {
             body,
         )?;
         Ok(id)
+    }
+
+    /// Refreshes row `id` from its file's new text (a sync brought a changed version).
+    pub fn refresh_parsed(
+        tx: &Transaction<'_>,
+        id: i64,
+        p: &crate::parse::Parsed,
+        body: &str,
+    ) -> Result<()> {
+        let tags = p.tags.join(",");
+        let severity = p
+            .severity
+            .unwrap_or(crate::learning::Severity::DEFAULT)
+            .get();
+        tx.execute(
+            "UPDATE learnings SET title = ?2, summary = ?3, tags = ?4, domain = ?5, severity = ?6, updated_at = ?7 WHERE id = ?1",
+            params![id, p.title, p.summary_line(), tags, p.domain, severity, now_timestamp()],
+        )?;
+        tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
+        fts_insert(
+            tx,
+            id,
+            &p.title,
+            p.summary_line().as_deref(),
+            Some(&tags),
+            p.domain.as_deref(),
+            body,
+        )?;
+        Ok(())
     }
 
     /// Marks the search index as complete up to the highest row id.

@@ -20,6 +20,7 @@ pub mod reindex;
 pub mod sanitize;
 pub mod slug;
 pub mod store;
+pub mod sync;
 pub mod template;
 
 pub use error::{Error, Result};

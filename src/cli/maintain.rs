@@ -82,3 +82,53 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
     );
     Ok(())
 }
+
+pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
+    let store = ctx.store()?;
+    let report = lore::sync::sync(&store, remote, &ctx.lock_options("sync"), &mut |p| {
+        use lore::sync::Progress;
+        let what = match p {
+            Progress::Fetching => "fetching",
+            Progress::Integrating => "integrating",
+            Progress::Pushing => "pushing",
+            Progress::Indexing => "indexing",
+        };
+        if !json {
+            eprintln!("lore: sync: {what}…");
+        }
+    })?;
+    if json {
+        print_json(&report);
+        return Ok(());
+    }
+    for (theirs, kept) in &report.kept_both {
+        println!(
+            "kept both: {} (the remote's copy is {})",
+            display_line(theirs),
+            display_line(kept)
+        );
+    }
+    for c in &report.conflicts {
+        println!("conflict: {}", display_line(c));
+    }
+    for (path, problems) in &report.flagged {
+        println!(
+            "flagged {}: {}",
+            display_line(path),
+            display_line(&problems.join("; "))
+        );
+    }
+    println!(
+        "synced with {}/{}: {}, {} learning(s) arrived, {}",
+        display_line(&report.remote),
+        display_line(&report.branch),
+        report.integration,
+        report.arrived.len(),
+        if report.pushed {
+            "pushed"
+        } else {
+            "nothing to push"
+        }
+    );
+    Ok(())
+}

@@ -83,6 +83,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch, integrate and push learnings through a git remote, then index what arrived
+    Sync {
+        /// The remote to sync with
+        #[arg(long, default_value = "origin")]
+        remote: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild the index from the markdown in HEAD (keeps other tools' tables and rows)
     Reindex {
         #[arg(long)]
@@ -189,6 +197,7 @@ pub fn main() -> i32 {
         Some(Command::Init { dir }) => init(&dir),
         Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
         Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
+        Some(Command::Sync { remote, json }) => maintain::sync(&ctx, &remote, json),
     };
     match result {
         Ok(()) if ctx.interrupted.load(Ordering::Relaxed) => exit::INTERRUPTED,

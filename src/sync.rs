@@ -1,0 +1,422 @@
+//! `lore sync`: share a store through an ordinary git remote.
+//!
+//! Under the store lock: fetch (the system `git`, so credential helpers, SSH agents and proxies
+//! work as they do for git), integrate the remote's learnings with the local ones, push, and
+//! index every file that arrived. Learnings are files with unique names, so integration is a
+//! fast-forward or a merge without conflicts; where two machines did collide (the same name
+//! with different text, or the same file edited on both sides), both versions are kept — the
+//! remote's under a suffixed name — and reported. A push rejected because another machine
+//! pushed first is retried after fetching again.
+
+use std::path::Path;
+use std::process::Command;
+
+use git2::{Oid, Repository};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::gitops;
+use crate::index::Index;
+use crate::lock::{self, LockOptions};
+use crate::parse;
+use crate::store::Store;
+
+/// How often a rejected push is retried (each time after fetching again).
+const MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Fetching,
+    Integrating,
+    Pushing,
+    Indexing,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub remote: String,
+    pub branch: String,
+    /// `up-to-date`, `fast-forward`, `merge`, or `pushed-only`.
+    pub integration: String,
+    /// Learnings that arrived from the remote (paths).
+    pub arrived: Vec<String>,
+    /// Collisions kept under a second name: (the remote's path, where it was kept).
+    pub kept_both: Vec<(String, String)>,
+    /// Files changed both here and there: the remote's version is kept beside ours.
+    pub conflicts: Vec<String>,
+    /// Arrived files indexed with problems: (path, problems).
+    pub flagged: Vec<(String, Vec<String>)>,
+    pub pushed: bool,
+    pub attempts: u32,
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<std::process::Output> {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(|e| {
+            Error::Remote(format!(
+                "lore sync needs the `git` command to reach remotes, and it could not run ({e}); install git, then retry. Recording keeps working offline"
+            ))
+        })
+}
+
+/// git's own reason: its first `fatal:` or `error:` line (else its last line), sanitised.
+fn last_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let line = lines
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("fatal:")
+                .or_else(|| l.strip_prefix("error:"))
+        })
+        .or(lines.last().copied())
+        .unwrap_or("git gave no reason")
+        .trim()
+        .trim_end_matches('.');
+    crate::sanitize::display_line(line)
+}
+
+pub fn sync(
+    store: &Store,
+    remote: &str,
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report> {
+    if remote.starts_with('-') || remote.is_empty() {
+        return Err(Error::invalid(
+            "remote",
+            format!(
+                "`{}` is not a remote name",
+                crate::sanitize::display_line(remote)
+            ),
+        ));
+    }
+    let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
+    let repo = store.repo()?;
+    let branch_ref = gitops::head_branch(&repo)?;
+    let branch = branch_ref
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&branch_ref)
+        .to_string();
+    let mut report = Report {
+        remote: remote.to_string(),
+        branch: branch.clone(),
+        ..Report::default()
+    };
+    let root = store.root();
+    let mut changed: Vec<Changed> = Vec::new();
+    for attempt in 1..=MAX_ATTEMPTS {
+        report.attempts = attempt;
+        progress(Progress::Fetching);
+        let out = git(root, &["fetch", "--quiet", "--no-tags", remote, &branch])?;
+        let theirs = if out.status.success() {
+            Some(fetch_head(&repo)?)
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            if err.contains("couldn't find remote ref") {
+                None // An empty remote: nothing to integrate, just push.
+            } else {
+                return Err(Error::Remote(format!(
+                    "could not fetch from `{remote}`: {}. Nothing changed locally; recording keeps working offline",
+                    last_line(&out.stderr)
+                )));
+            }
+        };
+        progress(Progress::Integrating);
+        let ours = gitops::branch_tip(&repo, &branch_ref)?;
+        let (kind, paths) = integrate(&repo, root, &branch_ref, remote, ours, theirs, &mut report)?;
+        report.integration = kind.to_string();
+        changed.extend(paths);
+        progress(Progress::Pushing);
+        let tip = gitops::branch_tip(&repo, &branch_ref)?;
+        if tip.is_none() || tip == theirs {
+            report.pushed = false;
+            break;
+        }
+        let out = git(
+            root,
+            &[
+                "push",
+                "--quiet",
+                remote,
+                &format!("HEAD:refs/heads/{branch}"),
+            ],
+        )?;
+        if out.status.success() {
+            report.pushed = true;
+            break;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        let raced = err.contains("rejected")
+            || err.contains("fetch first")
+            || err.contains("non-fast-forward");
+        if !raced || attempt == MAX_ATTEMPTS {
+            return Err(Error::Remote(format!(
+                "could not push to `{remote}`: {}. Your learnings are committed locally; run `lore sync` again",
+                last_line(&out.stderr)
+            )));
+        }
+    }
+    progress(Progress::Indexing);
+    index_arrivals(store, &changed, &mut report)?;
+    drop(guard);
+    Ok(report)
+}
+
+fn fetch_head(repo: &Repository) -> Result<Oid> {
+    let text = std::fs::read_to_string(repo.path().join("FETCH_HEAD"))
+        .map_err(|e| Error::io(repo.path().join("FETCH_HEAD"), e))?;
+    let hex = text.split_whitespace().next().unwrap_or("");
+    Oid::from_str(hex).map_err(|_| {
+        Error::Git(format!(
+            "FETCH_HEAD does not name a commit: {}",
+            crate::sanitize::display_line(hex)
+        ))
+    })
+}
+
+/// A path the integration changed in the work tree: its new blob, or `None` when removed.
+type Changed = (String, Option<Oid>);
+
+/// Integrates `theirs` into the branch; returns what happened and the paths that changed in
+/// the work tree (with their new blob, or `None` when removed).
+fn integrate(
+    repo: &Repository,
+    root: &Path,
+    branch_ref: &str,
+    remote: &str,
+    ours: Option<Oid>,
+    theirs: Option<Oid>,
+    report: &mut Report,
+) -> Result<(&'static str, Vec<Changed>)> {
+    let Some(theirs) = theirs else {
+        return Ok(("pushed-only", Vec::new()));
+    };
+    let new = match ours {
+        Some(o) if o == theirs || repo.graph_descendant_of(o, theirs)? => {
+            return Ok(("up-to-date", Vec::new()));
+        }
+        Some(o) if repo.graph_descendant_of(theirs, o)? => ("fast-forward", theirs),
+        None => ("fast-forward", theirs),
+        Some(o) => ("merge", merge(repo, o, theirs, remote, branch_ref, report)?),
+    };
+    let old_tree = match ours {
+        Some(o) => Some(repo.find_commit(o)?.tree()?),
+        None => None,
+    };
+    let new_tree = repo.find_commit(new.1)?.tree()?;
+    if !gitops::move_branch_to(
+        repo,
+        branch_ref,
+        new.1,
+        ours,
+        &format!("lore sync: {} {remote}", new.0),
+    )? {
+        return Err(Error::Git(
+            "the branch moved during sync (another git command committed); run `lore sync` again"
+                .into(),
+        ));
+    }
+    let diff = repo.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)?;
+    let mut changed = Vec::new();
+    for delta in diff.deltas() {
+        let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
+            continue;
+        };
+        let rel = path.to_string_lossy().into_owned();
+        let abs = root.join(&rel);
+        let new_id = (!delta.new_file().id().is_zero()).then(|| delta.new_file().id());
+        let old_id = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
+        // Never clobber a file the user changed and did not commit.
+        let on_disk = std::fs::read(&abs).ok();
+        let untouched = match (&on_disk, old_id) {
+            (None, _) => true,
+            (Some(bytes), Some(old)) => Oid::hash_object(git2::ObjectType::Blob, bytes)? == old,
+            (Some(_), None) => false,
+        };
+        if !untouched {
+            report.conflicts.push(format!("{rel}: changed here and not committed; the work tree keeps your version, HEAD has the merged one"));
+            continue;
+        }
+        match new_id {
+            Some(id) => {
+                if crate::index::resolve_inside(root, &rel).is_none() {
+                    continue;
+                }
+                if let Some(dir) = abs.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                let blob = repo.find_blob(id)?;
+                write_private(&abs, blob.content())?;
+            }
+            None => {
+                let _ = std::fs::remove_file(&abs);
+            }
+        }
+        changed.push((rel, new_id));
+    }
+    gitops::stage_tree_paths(repo, root, &changed)?;
+    Ok((new.0, changed))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension(format!("lore-sync-{}.tmp", std::process::id()));
+    let res = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res.map_err(|e| Error::io(path, e))
+}
+
+/// A merge commit of `ours` and `theirs`, with every collision resolved by keeping both.
+fn merge(
+    repo: &Repository,
+    ours: Oid,
+    theirs: Oid,
+    remote: &str,
+    branch_ref: &str,
+    report: &mut Report,
+) -> Result<Oid> {
+    let our_commit = repo.find_commit(ours)?;
+    let their_commit = repo.find_commit(theirs)?;
+    let mut index = repo.merge_commits(&our_commit, &their_commit, None)?;
+    if index.has_conflicts() {
+        let conflicts: Vec<git2::IndexConflict> =
+            index.conflicts()?.collect::<std::result::Result<_, _>>()?;
+        for c in conflicts {
+            let path_of = |e: &Option<git2::IndexEntry>| {
+                e.as_ref()
+                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            };
+            let path = path_of(&c.our)
+                .or(path_of(&c.their))
+                .or(path_of(&c.ancestor))
+                .unwrap_or_default();
+            index.conflict_remove(Path::new(&path))?;
+            match (c.our, c.their) {
+                (Some(our), Some(their)) => {
+                    let kept = second_name(&path, their.id);
+                    index.add(&IndexEntryExt::at(&our, &path))?;
+                    index.add(&IndexEntryExt::at(&their, &kept))?;
+                    if c.ancestor.is_some() {
+                        report.conflicts.push(format!(
+                            "{path}: edited here and on `{remote}`; theirs kept as {kept}"
+                        ));
+                    } else {
+                        report.kept_both.push((path.clone(), kept));
+                    }
+                }
+                // Deleted on one side, changed on the other: keep the changed file.
+                (Some(one), None) | (None, Some(one)) => {
+                    index.add(&IndexEntryExt::at(&one, &path))?
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+    let sig = gitops::signature(repo)?;
+    let branch = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
+    Ok(repo.commit(
+        None,
+        &sig,
+        &sig,
+        &format!("lore sync: merge {remote}/{branch}"),
+        &tree,
+        &[&our_commit, &their_commit],
+    )?)
+}
+
+/// `memory/failures/x.md` → `memory/failures/x-1a2b3c4d.md`: a name no one else has.
+fn second_name(path: &str, id: Oid) -> String {
+    let hex = id.to_string();
+    match path.strip_suffix(".md") {
+        Some(stem) => format!("{stem}-{}.md", &hex[..8]),
+        None => format!("{path}-{}", &hex[..8]),
+    }
+}
+
+struct IndexEntryExt;
+
+impl IndexEntryExt {
+    /// A copy of `e` at `path`, as a plain stage-0 entry.
+    fn at(e: &git2::IndexEntry, path: &str) -> git2::IndexEntry {
+        git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: e.mode,
+            uid: 0,
+            gid: 0,
+            file_size: e.file_size,
+            id: e.id,
+            flags: path.len().min(0xfff) as u16,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Indexes the learnings that arrived: new files get rows, changed ones are refreshed.
+fn index_arrivals(
+    store: &Store,
+    changed: &[(String, Option<Oid>)],
+    report: &mut Report,
+) -> Result<()> {
+    let repo = store.repo()?;
+    let mut index = Index::open(store)?;
+    let tx = index.begin()?;
+    for (path, id) in changed {
+        let Some(id) = id else { continue };
+        if !path.starts_with("memory/") || !path.ends_with(".md") {
+            continue;
+        }
+        let blob = repo.find_blob(*id)?;
+        let text = String::from_utf8_lossy(blob.content()).into_owned();
+        let parsed = parse::parse(&text, path);
+        if !parsed.problems.is_empty() {
+            report.flagged.push((path.clone(), parsed.problems.clone()));
+        }
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM learnings WHERE filepath = ? ORDER BY id LIMIT 1",
+                [path],
+                |r| r.get(0),
+            )
+            .ok();
+        match existing {
+            Some(row) => Index::refresh_parsed(&tx, row, &parsed, &text)?,
+            None => {
+                let created = parsed
+                    .date
+                    .as_ref()
+                    .map(|d| format!("{d} 00:00:00"))
+                    .unwrap_or_else(crate::index::now_timestamp);
+                Index::insert_parsed(&tx, None, path, &parsed, &created, &text)?;
+                report.arrived.push(path.clone());
+            }
+        }
+    }
+    Index::mark_indexed(&tx)?;
+    tx.commit()?;
+    Ok(())
+}

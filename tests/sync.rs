@@ -1,0 +1,256 @@
+//! `lore sync` between two clones and a bare remote: concurrent writers, syncs in both orders
+//! and at the same time, collisions kept, and an unreachable remote.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+
+struct Team {
+    _dir: tempfile::TempDir,
+    remote: PathBuf,
+    a: PathBuf,
+    b: PathBuf,
+}
+
+fn lore(store: &Path, args: &[&str]) -> Output {
+    Command::new(LORE)
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(store: &Path, args: &[&str]) -> String {
+    let out = lore(store, args);
+    assert!(
+        out.status.success(),
+        "lore {args:?} in {}: {}",
+        store.display(),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// A bare remote, store A made by `lore init` and pushed, and B a plain `git clone` of it.
+fn team() -> Team {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    assert!(
+        Command::new("git")
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&remote)
+            .status()
+            .unwrap()
+            .success()
+    );
+    ok(Path::new("/"), &["init", a.to_str().unwrap()]);
+    git(&a, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    ok(&a, &["sync"]);
+    assert!(
+        Command::new("git")
+            .args(["clone", "-q"])
+            .arg(&remote)
+            .arg(&b)
+            .status()
+            .unwrap()
+            .success()
+    );
+    Team {
+        _dir: dir,
+        remote,
+        a,
+        b,
+    }
+}
+
+fn rows(store: &Path) -> Vec<(String, String)> {
+    let db = rusqlite::Connection::open(store.join("memory/index.db")).unwrap();
+    let mut st = db
+        .prepare("SELECT filepath, title FROM learnings ORDER BY filepath")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn files(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir.join("memory/failures"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn head_files(repo: &Path) -> BTreeSet<String> {
+    git(repo, &["ls-tree", "-r", "--name-only", "HEAD", "memory/"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn two_clones_with_concurrent_writers_end_up_identical() {
+    let t = team();
+    // A fresh clone is a store: its index is built on first use.
+    assert!(ok(&t.b, &["list"]).contains("No learnings yet"));
+    const WRITERS: usize = 5;
+    const EACH: usize = 10;
+    std::thread::scope(|scope| {
+        for (name, store) in [("a", &t.a), ("b", &t.b)] {
+            for w in 0..WRITERS {
+                scope.spawn(move || {
+                    for i in 0..EACH {
+                        ok(
+                            store,
+                            &[
+                                "record",
+                                "--title",
+                                &format!("{name} writer {w} record {i}"),
+                                "--domain",
+                                name,
+                            ],
+                        );
+                    }
+                });
+            }
+            // Syncs while the writers write.
+            scope.spawn(move || {
+                for _ in 0..4 {
+                    ok(store, &["sync"]);
+                }
+            });
+        }
+    });
+    // Both orders, then both at once.
+    ok(&t.a, &["sync"]);
+    ok(&t.b, &["sync"]);
+    ok(&t.a, &["sync"]);
+    std::thread::scope(|scope| {
+        scope.spawn(|| ok(&t.a, &["sync"]));
+        scope.spawn(|| ok(&t.b, &["sync"]));
+    });
+    ok(&t.a, &["sync"]);
+    ok(&t.b, &["sync"]);
+
+    let n = 2 * WRITERS * EACH;
+    let remote_files: BTreeSet<String> = git(
+        &t.remote,
+        &["ls-tree", "-r", "--name-only", "main", "memory/"],
+    )
+    .lines()
+    .map(str::to_string)
+    .collect();
+    assert_eq!(remote_files.len(), n, "remote holds every learning");
+    assert_eq!(head_files(&t.a), remote_files);
+    assert_eq!(head_files(&t.b), remote_files);
+    assert_eq!(files(&t.a), files(&t.b));
+    for store in [&t.a, &t.b] {
+        let r = rows(store);
+        assert_eq!(r.len(), n, "{}: every row", store.display());
+        let paths: BTreeSet<String> = r.iter().map(|x| x.0.clone()).collect();
+        assert_eq!(paths, remote_files, "{}: rows match files", store.display());
+        let titles: BTreeSet<&String> = r.iter().map(|x| &x.1).collect();
+        assert_eq!(titles.len(), n, "{}: no duplicates", store.display());
+        assert_eq!(
+            git(store, &["status", "--porcelain"]).trim(),
+            "",
+            "{}",
+            store.display()
+        );
+    }
+    // No commit lost: every record's commit is in the remote's history.
+    let log = git(&t.remote, &["log", "--format=%s", "main"]);
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("failure: ")).count(),
+        n
+    );
+    assert!(
+        Command::new("git")
+            .arg("-C")
+            .arg(&t.remote)
+            .args(["fsck", "--strict"])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+#[test]
+fn the_same_title_on_the_same_day_on_both_machines_keeps_both() {
+    let t = team();
+    ok(
+        &t.a,
+        &[
+            "record",
+            "--title",
+            "Same title",
+            "--domain",
+            "a",
+            "--summary",
+            "written on a",
+        ],
+    );
+    ok(
+        &t.b,
+        &[
+            "record",
+            "--title",
+            "Same title",
+            "--domain",
+            "b",
+            "--summary",
+            "written on b",
+        ],
+    );
+    ok(&t.a, &["sync"]);
+    let out = ok(&t.b, &["sync"]);
+    assert!(out.contains("kept both"), "{out}");
+    ok(&t.a, &["sync"]);
+    for store in [&t.a, &t.b] {
+        let texts: Vec<String> = files(store)
+            .iter()
+            .filter(|f| f.contains("same-title"))
+            .map(|f| std::fs::read_to_string(store.join("memory/failures").join(f)).unwrap())
+            .collect();
+        assert_eq!(texts.len(), 2, "{}", store.display());
+        assert!(
+            texts.iter().any(|t| t.contains("written on a"))
+                && texts.iter().any(|t| t.contains("written on b"))
+        );
+        assert_eq!(rows(store).len(), 2);
+    }
+}
+
+#[test]
+fn an_unreachable_remote_is_a_clear_error_and_changes_nothing() {
+    let t = team();
+    ok(&t.a, &["record", "--title", "offline", "--domain", "d"]);
+    let head = git(&t.a, &["rev-parse", "HEAD"]);
+    git(
+        &t.a,
+        &["remote", "set-url", "origin", "/nonexistent/remote.git"],
+    );
+    let out = lore(&t.a, &["sync"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not fetch from `origin`") && err.contains("Nothing changed locally"),
+        "{err}"
+    );
+    assert_eq!(git(&t.a, &["rev-parse", "HEAD"]), head);
+    // Recording keeps working offline.
+    ok(
+        &t.a,
+        &["record", "--title", "still offline", "--domain", "d"],
+    );
+    let out = lore(&t.a, &["sync", "--remote", "nosuchremote"]);
+    assert_eq!(out.status.code(), Some(4));
+}
