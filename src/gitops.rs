@@ -128,6 +128,16 @@ pub fn commit_files(
     files: &[(&str, &[u8])],
     message: &str,
 ) -> Result<Committed> {
+    commit_changes(repo, files, &[], message)
+}
+
+/// One commit that writes `files` and removes `removed` (paths relative to the work tree).
+pub fn commit_changes(
+    repo: &Repository,
+    files: &[(&str, &[u8])],
+    removed: &[&str],
+    message: &str,
+) -> Result<Committed> {
     let branch = head_branch(repo)?;
     let sig = signature(repo)?;
     let blobs = files
@@ -145,6 +155,9 @@ pub fn commit_files(
         let mut update = git2::build::TreeUpdateBuilder::new();
         for (rel, blob) in &blobs {
             update.upsert(*rel, *blob, FileMode::Blob);
+        }
+        for rel in removed {
+            update.remove(*rel);
         }
         let tree = repo.find_tree(update.create_updated(repo, &base)?)?;
         // Another client already committed exactly these files (they were staged first).

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod doctor;
 pub mod draft;
 pub mod error;
+pub mod exchange;
 pub mod fault;
 pub mod gitops;
 pub mod index;

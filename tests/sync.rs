@@ -254,3 +254,54 @@ fn an_unreachable_remote_is_a_clear_error_and_changes_nothing() {
     let out = lore(&t.a, &["sync", "--remote", "nosuchremote"]);
     assert_eq!(out.status.code(), Some(4));
 }
+
+#[test]
+fn a_malformed_file_from_the_remote_is_indexed_and_flagged() {
+    let t = team();
+    // Another machine pushes a hand-written file lore would never write.
+    let other = t._dir.path().join("other");
+    assert!(
+        Command::new("git")
+            .args(["clone", "-q"])
+            .arg(&t.remote)
+            .arg(&other)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::create_dir_all(other.join("memory/failures")).unwrap();
+    std::fs::write(
+        other.join("memory/failures/bad.md"),
+        "no title here\n**Severity**: 99\n\u{1b}]0;x\u{7}\n",
+    )
+    .unwrap();
+    git(&other, &["add", "memory/failures/bad.md"]);
+    git(
+        &other,
+        &[
+            "-c",
+            "user.name=o",
+            "-c",
+            "user.email=o@o",
+            "commit",
+            "-q",
+            "-m",
+            "hand-written",
+        ],
+    );
+    git(&other, &["push", "-q", "origin", "main"]);
+    let out = lore(&t.a, &["sync", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["arrived"],
+        serde_json::json!(["memory/failures/bad.md"])
+    );
+    assert_eq!(
+        report["flagged"][0][0], "memory/failures/bad.md",
+        "{report}"
+    );
+    assert_eq!(rows(&t.a).len(), 1);
+    let shown = ok(&t.a, &["show", "memory/failures/bad.md"]);
+    assert!(!shown.contains('\u{1b}'), "{shown}");
+}

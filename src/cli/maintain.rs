@@ -132,3 +132,71 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
     );
     Ok(())
 }
+
+pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let store = ctx.store()?;
+    let tracked = lore::exchange::tracks_index(&store)?;
+    if tracked.is_empty() {
+        println!("nothing to adopt: memory/index.db is not tracked in git");
+        return Ok(());
+    }
+    println!(
+        "This store tracks {} in git. lore will make one commit that stops tracking it (the file stays on disk) and adds it to .gitignore.",
+        tracked.join(", ")
+    );
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::invalid(
+                "yes",
+                "standard input is not a terminal; pass --yes to confirm",
+            ));
+        }
+        print!("Make that commit? [y/N] ");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        if !matches!(line.trim(), "y" | "Y" | "yes") {
+            println!("nothing changed");
+            return Ok(());
+        }
+    }
+    match lore::exchange::adopt(&store, &ctx.lock_options("adopt"))? {
+        Some(commit) => println!("adopted: commit {}", &commit[..12]),
+        None => println!("nothing to adopt"),
+    }
+    Ok(())
+}
+
+pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()> {
+    let store = ctx.store()?;
+    let report = lore::exchange::import(&store, paths, &ctx.lock_options("import"))?;
+    if json {
+        print_json(&report);
+        return Ok(());
+    }
+    for (from, to) in &report.imported {
+        println!("imported {} as {}", display_line(from), display_line(to));
+    }
+    for d in &report.duplicates {
+        println!("skipped {} (already in the store)", display_line(d));
+    }
+    for (path, problems) in &report.flagged {
+        println!(
+            "flagged {}: {}",
+            display_line(path),
+            display_line(&problems.join("; "))
+        );
+    }
+    println!(
+        "{} imported, {} duplicate(s) skipped{}",
+        report.imported.len(),
+        report.duplicates.len(),
+        report
+            .commit
+            .as_ref()
+            .map(|c| format!(" (commit {})", &c[..12]))
+            .unwrap_or_default()
+    );
+    Ok(())
+}

@@ -57,6 +57,13 @@ struct Global {
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum ExportFormat {
+    Json,
+    Markdown,
+    Csv,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
 enum StrategyArg {
     Flock,
     Mkdir,
@@ -82,6 +89,27 @@ enum Command {
         fix: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Stop tracking memory/index.db in git (one commit; for stores made by the old script)
+    Adopt {
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Import markdown learnings from files or folders, in one commit (exact duplicates skipped)
+    Import {
+        /// Markdown files, or folders to search for *.md
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export learnings (all, or those matching the filters) as JSON, markdown or CSV
+    Export {
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: query::FilterArgs,
     },
     /// Fetch, integrate and push learnings through a git remote, then index what arrived
     Sync {
@@ -198,6 +226,9 @@ pub fn main() -> i32 {
         Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
         Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
         Some(Command::Sync { remote, json }) => maintain::sync(&ctx, &remote, json),
+        Some(Command::Adopt { yes }) => maintain::adopt(&ctx, yes),
+        Some(Command::Import { paths, json }) => maintain::import(&ctx, &paths, json),
+        Some(Command::Export { format, filter }) => query::export(&ctx, format, &filter),
     };
     match result {
         Ok(()) if ctx.interrupted.load(Ordering::Relaxed) => exit::INTERRUPTED,

@@ -30,6 +30,62 @@ pub struct ListArgs {
     json: bool,
 }
 
+/// The filters `export` takes (the same as `list`'s).
+#[derive(Args, Debug, Default)]
+pub struct FilterArgs {
+    /// Only this domain (case-insensitive)
+    #[arg(long)]
+    domain: Option<String>,
+    /// Only this type (failure, success, …)
+    #[arg(long = "type", value_name = "TYPE")]
+    kind: Option<String>,
+    /// Only this severity (1–5 or a word)
+    #[arg(long)]
+    severity: Option<String>,
+    /// Only learnings created on or after this day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> Result<Filter> {
+        ListArgs {
+            domain: self.domain.clone(),
+            kind: self.kind.clone(),
+            severity: self.severity.clone(),
+            since: self.since.clone(),
+            ..ListArgs::default()
+        }
+        .filter()
+    }
+}
+
+pub fn export(ctx: &Ctx, format: super::ExportFormat, args: &FilterArgs) -> Result<()> {
+    use lore::exchange::Format;
+    use std::io::IsTerminal;
+    let filter = args.filter()?;
+    let (_store, index) = open(ctx)?;
+    let format = match format {
+        super::ExportFormat::Json => Format::Json,
+        super::ExportFormat::Markdown => Format::Markdown,
+        super::ExportFormat::Csv => Format::Csv,
+    };
+    // Exact text into files and pipes; nothing a terminal would interpret onto a terminal.
+    let terminal = std::io::stdout().is_terminal();
+    let escape = |s: &str| -> String {
+        match (terminal, format) {
+            (false, _) => s.to_string(),
+            (true, Format::Json) => lore::sanitize::json_safe(s),
+            (true, Format::Markdown) => display_block(s),
+            (true, Format::Csv) => display_line(s),
+        }
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    lore::exchange::export(&index, &filter, format, &mut out, &escape)?;
+    std::io::Write::flush(&mut out).map_err(|e| Error::io("standard output", e))?;
+    Ok(())
+}
+
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     /// A learning's id, or its file path relative to the store
