@@ -388,3 +388,29 @@ fn a_killed_browser_loses_nothing_typed() {
     t.keys("\u{3}");
     t.wait_exit();
 }
+
+#[test]
+fn capital_s_syncs_with_the_remote_and_shows_what_arrived() {
+    let s = seeded();
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    assert!(
+        std::process::Command::new("git")
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&remote)
+            .status()
+            .unwrap()
+            .success()
+    );
+    s.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    t.keys("S");
+    t.wait_for("synced with origin/main");
+    assert_eq!(
+        git(&remote, &["rev-parse", "main"]),
+        s.git(&["rev-parse", "HEAD"])
+    );
+    t.keys("q");
+    assert!(t.wait_exit().success());
+}

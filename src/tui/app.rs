@@ -47,6 +47,7 @@ pub enum Effect {
     Save(Box<Learning>),
     CancelSave,
     Edit { id: i64, path: String },
+    Sync,
 }
 
 /// The state of the current (or last) save, for the status line and the gauge.
@@ -332,6 +333,11 @@ impl App {
             }
             Msg::Error(e) => self.notify(format!("error: {e}")),
             Msg::Input(_) | Msg::InputFailed(_) => {}
+            Msg::Notice(text) => self.notify(text),
+            Msg::Synced => {
+                self.reload();
+                self.request(Request::Domains);
+            }
         }
     }
 
@@ -597,6 +603,10 @@ impl App {
                 }
             }
             KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Char('S') => {
+                self.notify("sync: starting…");
+                self.effects.push_back(Effect::Sync);
+            }
             KeyCode::Char('L') => {
                 self.mode = Mode::Inspector;
                 self.request(Request::LockStats);

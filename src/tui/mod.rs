@@ -119,6 +119,7 @@ fn event_loop(
                         c.store(true, Ordering::Relaxed);
                     }
                 }
+                Effect::Sync => worker::spawn_sync(store.clone(), lock.clone(), tx.clone()),
                 Effect::Edit { id, path } => {
                     // The editor owns the terminal meanwhile: stop reading it.
                     input.pause();

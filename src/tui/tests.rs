@@ -422,6 +422,24 @@ fn the_mouse_wheel_scrolls_and_a_click_selects() {
 }
 
 #[test]
+fn capital_s_syncs_and_a_finished_sync_reloads() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('S')));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::Sync)));
+    app.effects.clear();
+    app.on_msg(Msg::Notice("sync: fetching…".into()));
+    assert_eq!(app.notice.as_ref().unwrap().0, "sync: fetching…");
+    let generation = app.generation;
+    app.on_msg(Msg::Synced);
+    assert!(app.generation > generation, "the list reloads");
+    assert!(
+        requests(&mut app)
+            .iter()
+            .any(|r| matches!(r, Request::Page { .. }))
+    );
+}
+
+#[test]
 fn quit_and_ctrl_c() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('q')));

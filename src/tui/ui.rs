@@ -421,7 +421,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let hints = match app.mode {
         Mode::Search => "type to search · Enter list · Esc clear",
         Mode::Compose => "Tab next · Ctrl-S save · Esc close",
-        _ => "/ search · n new · e edit · f filter · L lock · ? help · q quit",
+        _ => "/ search · n new · e edit · f filter · S sync · L lock · ? help · q quit",
     };
     let line = Line::from(vec![
         Span::styled(
@@ -459,6 +459,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("n", "new learning (restores a kept draft)"),
     ("e", "edit the selected learning in $VISUAL / $EDITOR"),
     ("L", "lock inspector"),
+    ("S", "sync with the remote `origin` (fetch, merge, push)"),
     ("Esc", "cancel a save that waits for the lock"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit"),

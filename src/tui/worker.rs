@@ -106,6 +106,10 @@ pub enum Msg {
     /// A terminal event, from the input thread.
     Input(crossterm::event::Event),
     InputFailed(String),
+    /// A line of news for the status bar (sync progress and results).
+    Notice(String),
+    /// A sync finished: reload what is shown.
+    Synced,
     /// The outcome of `e` (edit in an external editor).
     Edited {
         id: i64,
@@ -245,5 +249,50 @@ pub fn spawn_save(
                     message: e.to_string(),
                 }),
             }
+        });
+}
+
+/// Runs `lore sync` with the default remote in its own thread, reporting as it goes.
+pub fn spawn_sync(store: Store, mut opts: LockOptions, tx: Sender<Msg>) {
+    opts.operation = "sync".into();
+    let _ = std::thread::Builder::new()
+        .name("lore-sync".into())
+        .spawn(move || {
+            let progress_tx = tx.clone();
+            let result = lore::sync::sync(&store, "origin", &opts, &mut |p| {
+                let what = match p {
+                    lore::sync::Progress::Fetching => "fetching",
+                    lore::sync::Progress::Integrating => "integrating",
+                    lore::sync::Progress::Pushing => "pushing",
+                    lore::sync::Progress::Indexing => "indexing",
+                };
+                let _ = progress_tx.send(Msg::Notice(format!("sync: {what}…")));
+            });
+            let msg = match result {
+                Ok(r) => {
+                    let _ = tx.send(Msg::Synced);
+                    let mut text = format!(
+                        "synced with {}/{}: {}, {} arrived, {}",
+                        r.remote,
+                        r.branch,
+                        r.integration,
+                        r.arrived.len(),
+                        if r.pushed {
+                            "pushed"
+                        } else {
+                            "nothing to push"
+                        }
+                    );
+                    if !r.kept_both.is_empty() || !r.conflicts.is_empty() {
+                        text.push_str(&format!(
+                            "; {} collision(s) kept both versions (see `lore sync` output)",
+                            r.kept_both.len() + r.conflicts.len()
+                        ));
+                    }
+                    text
+                }
+                Err(e) => format!("sync failed: {e}"),
+            };
+            let _ = tx.send(Msg::Notice(msg));
         });
 }
