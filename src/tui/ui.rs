@@ -453,7 +453,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("Enter Tab → l", "focus the detail pane; Esc or ← back"),
     (
         "/",
-        "search as you type (every word, as a prefix); Esc clears",
+        "search as you type (words match as prefixes); Esc clears",
     ),
     ("f", "filter by type, severity or domain"),
     ("n", "new learning (restores a kept draft)"),
