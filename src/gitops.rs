@@ -72,10 +72,26 @@ pub fn branch_tip(repo: &Repository, branch: &str) -> Result<Option<Oid>> {
     }
 }
 
-/// The identity from git config, or `lore <user@host>` when none is set.
+static FALLBACK_IDENTITY: std::sync::OnceLock<(Option<String>, Option<String>)> =
+    std::sync::OnceLock::new();
+
+/// The identity for commits when git has none (the configuration's `[author]`).
+pub fn set_fallback_identity(name: Option<String>, email: Option<String>) {
+    let _ = FALLBACK_IDENTITY.set((name, email));
+}
+
+/// The identity from git config, else the configured `[author]`, else `user <user@host>`.
 pub fn signature(repo: &Repository) -> Result<Signature<'static>> {
     match repo.signature() {
         Ok(s) => Ok(s.to_owned()),
+        Err(_) if FALLBACK_IDENTITY.get().is_some_and(|(n, _)| n.is_some()) => {
+            let (name, email) = FALLBACK_IDENTITY.get().expect("checked");
+            let name = name.clone().unwrap_or_default();
+            let email = email
+                .clone()
+                .unwrap_or_else(|| format!("{name}@{}", crate::lock::hostname()));
+            Ok(Signature::now(&name, &email)?)
+        }
         Err(_) => {
             let user = std::env::var("USER")
                 .or_else(|_| std::env::var("LOGNAME"))

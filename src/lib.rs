@@ -6,6 +6,7 @@
 //! the command line and the TUI are thin layers over it.
 
 pub mod clock;
+pub mod config;
 pub mod doctor;
 pub mod draft;
 pub mod error;

@@ -34,6 +34,7 @@ impl Tui {
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        cmd.env("LORE_CONFIG", "/nonexistent/lore/config.toml");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -407,6 +408,38 @@ fn capital_s_syncs_with_the_remote_and_shows_what_arrived() {
     t.wait_for("Deploy ran twice");
     t.keys("S");
     t.wait_for("synced with origin/main");
+    assert_eq!(
+        git(&remote, &["rev-parse", "main"]),
+        s.git(&["rev-parse", "HEAD"])
+    );
+    t.keys("q");
+    assert!(t.wait_exit().success());
+}
+
+#[test]
+fn the_configured_auto_sync_interval_syncs_by_itself() {
+    let s = seeded();
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    assert!(
+        std::process::Command::new("git")
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&remote)
+            .status()
+            .unwrap()
+            .success()
+    );
+    s.git(&["remote", "add", "team", remote.to_str().unwrap()]);
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[sync]\nremote = \"team\"\nauto_interval = \"1s\"\n[ui]\ncolor = false\n",
+    )
+    .unwrap();
+    let mut t = Tui::start(&s, &[], &[("LORE_CONFIG", config.to_str().unwrap())]);
+    t.wait_for("Deploy ran twice");
+    // Nobody presses anything: within a few seconds the store is on the remote.
+    t.wait_for("synced with team/main");
     assert_eq!(
         git(&remote, &["rev-parse", "main"]),
         s.git(&["rev-parse", "HEAD"])

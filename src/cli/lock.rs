@@ -37,27 +37,7 @@ pub enum LockCommand {
     },
 }
 
-pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration; use e.g. 10s, 500ms, 2m"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("`{s}` has an unknown unit; use ms, s, m or h")),
-    };
-    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
-        return Err(format!("`{s}` is out of range (0 to 24h)"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
+pub use lore::config::parse_duration;
 
 pub fn run(ctx: &Ctx, cmd: LockCommand) -> Result<()> {
     let store = ctx.store()?;

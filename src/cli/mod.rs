@@ -48,12 +48,20 @@ struct Global {
     /// The store to use (a git work tree); default: the platform data directory
     #[arg(long, global = true, env = "LORE_STORE", value_name = "DIR")]
     store: Option<PathBuf>,
-    /// How long to wait for the store lock: seconds (2.5) or a duration (500ms, 2m)
-    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = lock::parse_duration, allow_hyphen_values = true)]
-    lock_timeout: Duration,
-    /// How to lock: flock on <git-dir>/claude-lock, or the lock directory claude-lock.dir
-    #[arg(long, global = true, value_enum, default_value_t = StrategyArg::Flock)]
-    lock_strategy: StrategyArg,
+    /// How long to wait for the store lock: seconds (2.5) or a duration (500ms, 2m) [default: 30]
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = lore::config::parse_duration, allow_hyphen_values = true)]
+    lock_timeout: Option<Duration>,
+    /// How to lock: flock on <git-dir>/claude-lock, or the lock directory claude-lock.dir [default: flock]
+    #[arg(long, global = true, value_enum)]
+    lock_strategy: Option<StrategyArg>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Print the configuration file's path
+    Path,
+    /// Print the configuration in effect (TOML)
+    Show,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -124,6 +132,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where the configuration file is, and what it says
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Create a store in DIR (git repository, index, .gitignore, first commit)
     Init {
         /// Where to create it
@@ -133,6 +144,7 @@ enum Command {
 
 /// What every command needs: the parsed global options and the Ctrl-C flag.
 pub struct Ctx {
+    pub config: lore::config::Config,
     store: Option<PathBuf>,
     lock_timeout: Duration,
     lock_strategy: Strategy,
@@ -193,14 +205,29 @@ pub fn main() -> i32 {
             };
         }
     };
+    // Flags win over the configuration file, which wins over the built-in defaults.
+    let config = match lore::config::Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lore: {}", lore::sanitize::display_line(&e.to_string()));
+            return e.exit_code();
+        }
+    };
+    lore::gitops::set_fallback_identity(config.author.name.clone(), config.author.email.clone());
     let ctx = Ctx {
-        store: cli.global.store.clone(),
-        lock_timeout: cli.global.lock_timeout,
+        store: cli.global.store.clone().or_else(|| config.store.clone()),
+        lock_timeout: cli
+            .global
+            .lock_timeout
+            .or_else(|| config.lock_timeout())
+            .unwrap_or(lore::lock::DEFAULT_TIMEOUT),
         lock_strategy: match cli.global.lock_strategy {
-            StrategyArg::Flock => Strategy::Flock,
-            StrategyArg::Mkdir => Strategy::Mkdir,
+            Some(StrategyArg::Flock) => Strategy::Flock,
+            Some(StrategyArg::Mkdir) => Strategy::Mkdir,
+            None => config.lock_strategy().unwrap_or_default(),
         },
         interrupted: install_signal_flag(),
+        config,
     };
     // The cheap start-up check: says so when a crashed save needs `lore doctor`.
     let checked = matches!(
@@ -226,6 +253,17 @@ pub fn main() -> i32 {
         Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
         Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
         Some(Command::Sync { remote, json }) => maintain::sync(&ctx, &remote, json),
+        Some(Command::Config(ConfigCommand::Path)) => {
+            match lore::config::Config::path() {
+                Some(p) => println!("{}", p.display()),
+                None => println!("(no configuration directory on this system)"),
+            }
+            Ok(())
+        }
+        Some(Command::Config(ConfigCommand::Show)) => {
+            print!("{}", toml::to_string(&ctx.config).unwrap_or_default());
+            Ok(())
+        }
         Some(Command::Adopt { yes }) => maintain::adopt(&ctx, yes),
         Some(Command::Import { paths, json }) => maintain::import(&ctx, &paths, json),
         Some(Command::Export { format, filter }) => query::export(&ctx, format, &filter),
@@ -255,6 +293,7 @@ fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
         ctx.lock_options("record"),
         ctx.interrupted.clone(),
         note,
+        ctx.config.clone(),
     )
 }
 

@@ -64,6 +64,7 @@ pub fn run(
     lock: LockOptions,
     interrupted: Arc<AtomicBool>,
     note: Option<String>,
+    config: lore::config::Config,
 ) -> Result<()> {
     // Restore the terminal before any panic message is printed.
     let previous = std::panic::take_hook();
@@ -73,7 +74,7 @@ pub fn run(
     }));
     let mut terminal =
         setup().map_err(|e| Error::Lock(format!("cannot use this terminal: {e}")))?;
-    let result = event_loop(&mut terminal, store, lock, interrupted, note);
+    let result = event_loop(&mut terminal, store, lock, interrupted, note, config);
     restore();
     result
 }
@@ -84,11 +85,15 @@ fn event_loop(
     lock: LockOptions,
     interrupted: Arc<AtomicBool>,
     note: Option<String>,
+    config: lore::config::Config,
 ) -> Result<()> {
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
     let reader = worker::spawn_reader(store.clone(), tx.clone())?;
     let draft = DraftFile::for_store(&store).load();
-    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color =
+        std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && config.ui.color != Some(false);
+    let auto_sync = config.auto_sync();
+    let mut last_sync = Instant::now();
     let mut app = App::new(store.root().display().to_string(), draft, color);
     let input = input::spawn(tx.clone());
     if let Some(n) = note {
@@ -119,11 +124,24 @@ fn event_loop(
                         c.store(true, Ordering::Relaxed);
                     }
                 }
-                Effect::Sync => worker::spawn_sync(store.clone(), lock.clone(), tx.clone()),
+                Effect::Sync => {
+                    last_sync = Instant::now();
+                    worker::spawn_sync(
+                        store.clone(),
+                        lock.clone(),
+                        config.sync_remote(),
+                        tx.clone(),
+                    )
+                }
                 Effect::Edit { id, path } => {
                     // The editor owns the terminal meanwhile: stop reading it.
                     input.pause();
-                    edit(terminal, &store, &lock, &mut app, id, &path, tx.clone());
+                    let target = EditTarget {
+                        id,
+                        rel: &path,
+                        editor: config.editor.as_deref(),
+                    };
+                    edit(terminal, &store, &lock, &mut app, target, tx.clone());
                     input.resume();
                     dirty = true;
                 }
@@ -178,6 +196,17 @@ fn event_loop(
             dirty = true;
         }
         app.flush_draft(DRAFT_DEBOUNCE);
+        if let Some(every) = auto_sync
+            && last_sync.elapsed() >= every
+        {
+            last_sync = Instant::now();
+            worker::spawn_sync(
+                store.clone(),
+                lock.clone(),
+                config.sync_remote(),
+                tx.clone(),
+            );
+        }
     }
     // Whatever is typed and unsaved goes to disk before leaving.
     if let Some(form) = &app.compose
@@ -189,15 +218,26 @@ fn event_loop(
 }
 
 /// `e`: suspend, open the file in the user's editor, come back, and commit a change.
+/// What `e` opens: a learning's file, and the configured editor if any.
+struct EditTarget<'a> {
+    id: i64,
+    rel: &'a str,
+    editor: Option<&'a str>,
+}
+
 fn edit(
     terminal: &mut Term,
     store: &Store,
     lock: &LockOptions,
     app: &mut App,
-    id: i64,
-    rel: &str,
+    target: EditTarget<'_>,
     tx: Sender<Msg>,
 ) {
+    let EditTarget {
+        id,
+        rel,
+        editor: configured,
+    } = target;
     let Some(abs) = lore::index::resolve_inside(store.root(), rel) else {
         app.notify("this entry's path leads outside the store; not opening it");
         return;
@@ -209,7 +249,10 @@ fn edit(
         ));
         return;
     }
-    let editor = std::env::var("VISUAL")
+    let editor = configured
+        .map(str::to_string)
+        .ok_or(())
+        .or_else(|_| std::env::var("VISUAL"))
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".into());
     restore();

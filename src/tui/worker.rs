@@ -252,14 +252,14 @@ pub fn spawn_save(
         });
 }
 
-/// Runs `lore sync` with the default remote in its own thread, reporting as it goes.
-pub fn spawn_sync(store: Store, mut opts: LockOptions, tx: Sender<Msg>) {
+/// Runs `lore sync` with `remote` in its own thread, reporting as it goes.
+pub fn spawn_sync(store: Store, mut opts: LockOptions, remote: String, tx: Sender<Msg>) {
     opts.operation = "sync".into();
     let _ = std::thread::Builder::new()
         .name("lore-sync".into())
         .spawn(move || {
             let progress_tx = tx.clone();
-            let result = lore::sync::sync(&store, "origin", &opts, &mut |p| {
+            let result = lore::sync::sync(&store, &remote, &opts, &mut |p| {
                 let what = match p {
                     lore::sync::Progress::Fetching => "fetching",
                     lore::sync::Progress::Integrating => "integrating",

@@ -44,6 +44,8 @@ impl TestStore {
         let mut c = Command::new(LORE);
         c.arg("--store").arg(self.root());
         c.env_remove("LORE_STORE");
+        // Never the developer's own configuration.
+        c.env("LORE_CONFIG", "/nonexistent/lore/config.toml");
         for v in [
             "FAILURE_TITLE",
             "FAILURE_DOMAIN",
