@@ -305,3 +305,76 @@ fn a_malformed_file_from_the_remote_is_indexed_and_flagged() {
     let shown = ok(&t.a, &["show", "memory/failures/bad.md"]);
     assert!(!shown.contains('\u{1b}'), "{shown}");
 }
+
+#[test]
+fn the_same_file_edited_on_both_sides_keeps_both_versions_and_says_so() {
+    let t = team();
+    ok(&t.a, &["record", "--title", "Shared", "--domain", "d"]);
+    ok(&t.a, &["sync"]);
+    ok(&t.b, &["sync"]);
+    let name = files(&t.b).into_iter().next().unwrap();
+    let rel = format!("memory/failures/{name}");
+    for (store, text) in [(&t.a, "edited on a"), (&t.b, "edited on b")] {
+        let path = store.join(&rel);
+        let mut md = std::fs::read_to_string(&path).unwrap();
+        md.push_str(&format!("\n{text}\n"));
+        std::fs::write(&path, md).unwrap();
+        git(
+            store,
+            &[
+                "-c",
+                "user.name=u",
+                "-c",
+                "user.email=u@u",
+                "commit",
+                "-q",
+                "-am",
+                text,
+            ],
+        );
+    }
+    ok(&t.a, &["sync"]);
+    let out = lore(&t.b, &["sync", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["conflicts"].as_array().unwrap().len(), 1, "{report}");
+    ok(&t.a, &["sync"]);
+    for store in [&t.a, &t.b] {
+        let texts: String = files(store)
+            .iter()
+            .map(|f| std::fs::read_to_string(store.join("memory/failures").join(f)).unwrap())
+            .collect();
+        assert!(
+            texts.contains("edited on a") && texts.contains("edited on b"),
+            "{}: a version was dropped",
+            store.display()
+        );
+    }
+}
+
+#[test]
+fn without_git_sync_says_so_and_recording_still_works() {
+    let t = team();
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(LORE)
+        .arg("--store")
+        .arg(&t.a)
+        .arg("sync")
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("needs the `git` command"),
+        "{}",
+        stderr(&out)
+    );
+    let out = Command::new(LORE)
+        .arg("--store")
+        .arg(&t.a)
+        .args(["record", "--title", "offline", "--domain", "d"])
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -121,9 +121,9 @@ enum Command {
     },
     /// Fetch, integrate and push learnings through a git remote, then index what arrived
     Sync {
-        /// The remote to sync with
-        #[arg(long, default_value = "origin")]
-        remote: String,
+        /// The remote to sync with [default: the configured one, else origin]
+        #[arg(long)]
+        remote: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -252,7 +252,10 @@ pub fn main() -> i32 {
         Some(Command::Init { dir }) => init(&dir),
         Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
         Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
-        Some(Command::Sync { remote, json }) => maintain::sync(&ctx, &remote, json),
+        Some(Command::Sync { remote, json }) => {
+            let remote = remote.unwrap_or_else(|| ctx.config.sync_remote());
+            maintain::sync(&ctx, &remote, json)
+        }
         Some(Command::Config(ConfigCommand::Path)) => {
             match lore::config::Config::path() {
                 Some(p) => println!("{}", p.display()),
