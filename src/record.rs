@@ -47,10 +47,6 @@ pub struct Recorded {
     pub commit: String,
     #[serde(skip)]
     pub waited: Duration,
-    /// Set when the commit landed but git's index could not be updated for the new file
-    /// (`git status` then shows it until the next `git add`); the save itself is complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
 }
 
 /// Saves `learning` into `store`. On error nothing of it remains and the lock is free.
@@ -199,7 +195,6 @@ fn critical(
         path: rel,
         commit,
         waited: Duration::ZERO,
-        warning: None,
     })
 }
 

@@ -31,7 +31,7 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(
     name = "lore",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LORE_COMMIT"), ")"),
     about = "Record failures and the lessons learned from them, in a git-backed store",
     after_help = EXAMPLES,
     propagate_version = true
@@ -132,6 +132,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff)
+    Man,
     /// Where the configuration file is, and what it says
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -255,6 +259,17 @@ pub fn main() -> i32 {
         Some(Command::Sync { remote, json }) => {
             let remote = remote.unwrap_or_else(|| ctx.config.sync_remote());
             maintain::sync(&ctx, &remote, json)
+        }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "lore", &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Error::io("standard output", e))
         }
         Some(Command::Config(ConfigCommand::Path)) => {
             match lore::config::Config::path() {

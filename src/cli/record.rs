@@ -134,9 +134,6 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
             reporter.on_event(&e)
         }
     })?;
-    if let Some(w) = &recorded.warning {
-        eprintln!("lore: warning: {w}");
-    }
     if args.json {
         print_json(&recorded);
     } else {

@@ -1,0 +1,94 @@
+//! The command line's own surface: version, help, completions, manual page.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(LORE)
+        .args(args)
+        .env("LORE_CONFIG", "/nonexistent/lore/config.toml")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn version_names_lore_its_version_and_commit() {
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    let v = stdout(&out);
+    assert!(
+        v.starts_with(&format!("lore {} (", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    let commit = v.trim().rsplit('(').next().unwrap().trim_end_matches(')');
+    assert!(
+        commit == "unknown commit"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{v}"
+    );
+}
+
+#[test]
+fn help_shows_examples_and_every_command() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let h = stdout(&out);
+    assert!(
+        h.contains("Examples:") && h.contains("lore record --title"),
+        "{h}"
+    );
+    for cmd in [
+        "record",
+        "list",
+        "show",
+        "search",
+        "lock",
+        "doctor",
+        "reindex",
+        "sync",
+        "adopt",
+        "import",
+        "export",
+        "config",
+        "init",
+        "completions",
+        "man",
+    ] {
+        assert!(h.contains(&format!("  {cmd} ")), "--help lacks {cmd}");
+    }
+}
+
+#[test]
+fn completions_and_the_manual_page_generate() {
+    for (shell, marker) in [
+        ("bash", "_lore()"),
+        ("zsh", "#compdef lore"),
+        ("fish", "complete -c lore"),
+    ] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains(marker) && text.contains("record"),
+            "{shell} completion: {}",
+            &text[..text.len().min(300)]
+        );
+    }
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let man = stdout(&out);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH lore"),
+        "{}",
+        &man[..man.len().min(200)]
+    );
+    assert!(
+        man.contains("record") && man.contains("lock\\-timeout"),
+        "the manual covers the commands and options"
+    );
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
