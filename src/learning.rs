@@ -151,6 +151,7 @@ impl FromStr for Severity {
 /// What the user typed, unchecked. Every field is optional here so the CLI, the environment
 /// variables and the TUI form can all fill it; [`Draft::validate`] decides.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Draft {
     pub kind: Option<String>,
     pub title: String,

@@ -92,3 +92,36 @@ fn completions_and_the_manual_page_generate() {
     let out = run(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn init_demo_makes_a_store_to_play_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let out = run(&["init", "--demo", root.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Command::new(LORE)
+        .arg("--store")
+        .arg(&root)
+        .args(["list", "--json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 8);
+    assert!(
+        Command::new(LORE)
+            .arg("--store")
+            .arg(&root)
+            .arg("doctor")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = Command::new(LORE)
+        .arg("--store")
+        .arg(&root)
+        .args(["search", "certificate expiry", "--json"])
+        .output()
+        .unwrap();
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits[0]["domain"], "security");
+}

@@ -143,6 +143,9 @@ enum Command {
     Init {
         /// Where to create it
         dir: PathBuf,
+        /// Fill it with a few example learnings to explore
+        #[arg(long)]
+        demo: bool,
     },
 }
 
@@ -253,7 +256,7 @@ pub fn main() -> i32 {
         Some(Command::Show(args)) => query::show(&ctx, &args),
         Some(Command::Search(args)) => query::search(&ctx, &args),
         Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
-        Some(Command::Init { dir }) => init(&dir),
+        Some(Command::Init { dir, demo }) => init(&ctx, &dir, demo),
         Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
         Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
         Some(Command::Sync { remote, json }) => {
@@ -315,9 +318,32 @@ fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
     )
 }
 
-fn init(dir: &std::path::Path) -> Result<()> {
+/// The demo data set (`assets/demo/learnings.json`), also used for the screenshots.
+const DEMO: &str = include_str!("../../assets/demo/learnings.json");
+
+fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
     let store = Store::init(dir)?;
     println!("initialised a lore store in {}", store.root().display());
+    if demo {
+        let drafts: Vec<lore::learning::Draft> =
+            serde_json::from_str(DEMO).expect("the demo data set parses");
+        let mut index = lore::index::Index::open(&store)?;
+        for d in &drafts {
+            let learning = d.validate()?;
+            lore::record::record(
+                &store,
+                &mut index,
+                &learning,
+                &ctx.lock_options("record"),
+                &mut |_| {},
+            )?;
+        }
+        println!(
+            "added {} example learnings: try `lore --store {}`",
+            drafts.len(),
+            store.root().display()
+        );
+    }
     Ok(())
 }
 
