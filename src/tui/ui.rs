@@ -237,7 +237,7 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
                         .unwrap_or_else(|| "-".into()),
                 )
                 .style(severity_style(app, r.severity)),
-                Cell::from(display_line(&kind)).style(fg(app, Color::DarkGray)),
+                Cell::from(display_line(&kind)).style(fg(app, Color::Gray)),
                 Cell::from(display_line(r.domain.as_deref().unwrap_or("")))
                     .style(fg(app, Color::Green)),
                 Cell::from(display_line(&r.title)),
@@ -338,14 +338,28 @@ fn draw_save(f: &mut Frame, app: &App, area: Rect) {
                     .map(short_holder)
                     .unwrap_or_else(|| "another process".into()),
             );
+            // A short bar (how much of the timeout is used), then the words beside it, so
+            // the text never sits on the bar's colour.
+            let parts = Layout::default()
+                .direction(Direction::Horizontal)
+                .constraints([
+                    Constraint::Length(18),
+                    Constraint::Length(1),
+                    Constraint::Min(10),
+                ])
+                .split(area);
             let gauge = Gauge::default()
                 .gauge_style(fg(app, Color::Yellow))
                 .ratio(ratio)
-                .label(Span::styled(
+                .label(format!("{:.0}%", ratio * 100.0));
+            f.render_widget(gauge, parts[0]);
+            f.render_widget(
+                Paragraph::new(Span::styled(
                     label,
                     Style::default().add_modifier(Modifier::BOLD),
-                ));
-            f.render_widget(gauge, area);
+                )),
+                parts[2],
+            );
         }
         SaveState::Starting => {
             f.render_widget(Paragraph::new("saving: taking the store lock…"), area)
@@ -680,7 +694,7 @@ fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
         .direction(Direction::Horizontal)
         .spacing(2)
         .constraints([
-            Constraint::Min(52),
+            Constraint::Min(60),
             Constraint::Percentage(22),
             Constraint::Percentage(26),
         ])
@@ -691,7 +705,7 @@ fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
         .take(cols[0].height.saturating_sub(1) as usize)
         .map(|e| {
             Line::from(format!(
-                "{} pid {:<7} {:<6} waited {:>5} ms held {:>5} {}",
+                "{} {:<7} {:<6} wait {:>5} ms hold {:>8} {}",
                 e.at.get(11..19).unwrap_or(&e.at),
                 e.pid,
                 display_line(&e.operation),
@@ -743,7 +757,7 @@ fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
         .iter()
         .map(|e| {
             Line::from(format!(
-                "{:>6} ms {} pid {}",
+                "{:>6} ms {} {}",
                 e.held_ms.unwrap_or(0),
                 display_line(&e.operation),
                 e.pid
