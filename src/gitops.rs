@@ -255,15 +255,13 @@ pub fn undo_commit(repo: &Repository, c: &Committed) -> Result<()> {
     Ok(())
 }
 
-/// Records `rel` in git's index as the blob `id` with the stat data of `abs`, leaving every
-/// other entry alone, so `git status` is clean for the file lore just committed. (The blob is
-/// already written; letting libgit2 re-read and re-hash the file would cost a second object
-/// write.)
-pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<()> {
+/// The git index entry for file `abs` at `rel` holding blob `id`, with the file's stat data
+/// (so `git status` sees it clean without re-hashing it).
+fn index_entry(rel: &str, id: Oid, abs: &Path) -> Result<git2::IndexEntry> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(abs).map_err(|e| Error::io(abs, e))?;
     let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
-    let entry = git2::IndexEntry {
+    Ok(git2::IndexEntry {
         ctime: time(meta.ctime(), meta.ctime_nsec()),
         mtime: time(meta.mtime(), meta.mtime_nsec()),
         dev: meta.dev() as u32,
@@ -276,7 +274,15 @@ pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<(
         flags: rel.len().min(0xfff) as u16,
         flags_extended: 0,
         path: rel.as_bytes().to_vec(),
-    };
+    })
+}
+
+/// Records `rel` in git's index as the blob `id` with the stat data of `abs`, leaving every
+/// other entry alone, so `git status` is clean for the file lore just committed. (The blob is
+/// already written; letting libgit2 re-read and re-hash the file would cost a second object
+/// write.)
+pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<()> {
+    let entry = index_entry(rel, id, abs)?;
     edit_index(repo, |index| Ok(index.add(&entry)?))
 }
 
@@ -530,28 +536,10 @@ pub fn stage_tree_paths(
     root: &Path,
     paths: &[(String, Option<Oid>)],
 ) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let mut entries = Vec::new();
-    for (rel, id) in paths {
-        let Some(id) = id else { continue };
-        let abs = root.join(rel);
-        let meta = std::fs::metadata(&abs).map_err(|e| Error::io(&abs, e))?;
-        let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
-        entries.push(git2::IndexEntry {
-            ctime: time(meta.ctime(), meta.ctime_nsec()),
-            mtime: time(meta.mtime(), meta.mtime_nsec()),
-            dev: meta.dev() as u32,
-            ino: meta.ino() as u32,
-            mode: 0o100644,
-            uid: meta.uid(),
-            gid: meta.gid(),
-            file_size: meta.size() as u32,
-            id: *id,
-            flags: rel.len().min(0xfff) as u16,
-            flags_extended: 0,
-            path: rel.as_bytes().to_vec(),
-        });
-    }
+    let entries = paths
+        .iter()
+        .filter_map(|(rel, id)| id.map(|id| index_entry(rel, id, &root.join(rel))))
+        .collect::<Result<Vec<_>>>()?;
     edit_index(repo, |index| {
         for (rel, id) in paths {
             if id.is_none() {

@@ -10,18 +10,8 @@ use super::{Ctx, print_json};
 
 #[derive(Args, Debug, Default)]
 pub struct ListArgs {
-    /// Only this domain (case-insensitive)
-    #[arg(long)]
-    domain: Option<String>,
-    /// Only this type (failure, success, …)
-    #[arg(long = "type", value_name = "TYPE")]
-    kind: Option<String>,
-    /// Only this severity (1–5 or a word)
-    #[arg(long)]
-    severity: Option<String>,
-    /// Only learnings created on or after this day (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    since: Option<String>,
+    #[command(flatten)]
+    filter: FilterArgs,
     /// At most this many
     #[arg(long, default_value_t = 50)]
     limit: usize,
@@ -30,7 +20,7 @@ pub struct ListArgs {
     json: bool,
 }
 
-/// The filters `export` takes (the same as `list`'s).
+/// The filters of `list` and `export`.
 #[derive(Args, Debug, Default)]
 pub struct FilterArgs {
     /// Only this domain (case-insensitive)
@@ -49,14 +39,30 @@ pub struct FilterArgs {
 
 impl FilterArgs {
     fn filter(&self) -> Result<Filter> {
-        ListArgs {
-            domain: self.domain.clone(),
-            kind: self.kind.clone(),
-            severity: self.severity.clone(),
-            since: self.since.clone(),
-            ..ListArgs::default()
+        let severity = self
+            .severity
+            .as_deref()
+            .map(str::parse::<lore::learning::Severity>)
+            .transpose()?;
+        let kind = self
+            .kind
+            .as_deref()
+            .map(str::parse::<lore::learning::Kind>)
+            .transpose()?;
+        if let Some(since) = &self.since
+            && since.parse::<jiff::civil::Date>().is_err()
+        {
+            return Err(Error::invalid(
+                "since",
+                format!("`{}` is not a date; use YYYY-MM-DD", display_line(since)),
+            ));
         }
-        .filter()
+        Ok(Filter {
+            kind: kind.map(|k| k.as_str().to_string()),
+            domain: self.domain.clone(),
+            severity: severity.map(|s| s.get()),
+            since: self.since.clone(),
+        })
     }
 }
 
@@ -104,35 +110,6 @@ pub struct SearchArgs {
     json: bool,
 }
 
-impl ListArgs {
-    fn filter(&self) -> Result<Filter> {
-        let severity = self
-            .severity
-            .as_deref()
-            .map(str::parse::<lore::learning::Severity>)
-            .transpose()?;
-        let kind = self
-            .kind
-            .as_deref()
-            .map(str::parse::<lore::learning::Kind>)
-            .transpose()?;
-        if let Some(since) = &self.since
-            && since.parse::<jiff::civil::Date>().is_err()
-        {
-            return Err(Error::invalid(
-                "since",
-                format!("`{}` is not a date; use YYYY-MM-DD", display_line(since)),
-            ));
-        }
-        Ok(Filter {
-            kind: kind.map(|k| k.as_str().to_string()),
-            domain: self.domain.clone(),
-            severity: severity.map(|s| s.get()),
-            since: self.since.clone(),
-        })
-    }
-}
-
 fn open(ctx: &Ctx) -> Result<(Store, Index)> {
     let store = ctx.store()?;
     let index = Index::open(&store)?;
@@ -140,7 +117,7 @@ fn open(ctx: &Ctx) -> Result<(Store, Index)> {
 }
 
 pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
-    let filter = args.filter()?;
+    let filter = args.filter.filter()?;
     let (store, index) = open(ctx)?;
     let rows = index.list(&filter, if args.limit == 0 { 50 } else { args.limit }, 0)?;
     if args.json {

@@ -430,38 +430,19 @@ fn flock_holder(paths: &LockPaths) -> Option<Holder> {
 /// The in-place holder record: read and written, never through a link of any kind (a hard
 /// link would make lore write into whatever file it points at).
 fn open_owner_file(path: &Path) -> Result<File> {
-    use std::os::unix::fs::MetadataExt;
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-                Error::Symlink {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                Error::io(path, e)
-            }
-        })?;
-    let meta = f.metadata().map_err(|e| Error::io(path, e))?;
-    if meta.nlink() != 1 || !meta.is_file() {
-        return Err(Error::Lock(format!(
-            "refusing to write the holder record {}: it has {} hard links (lore never writes through a link); remove it",
-            path.display(),
-            meta.nlink()
-        )));
-    }
-    Ok(f)
+    open_private(path, true, "write the holder record")
 }
 
+/// The flock file: a hard link would lock (and let the script truncate) some other file.
 fn open_lock_file(path: &Path) -> Result<File> {
+    open_private(path, false, "use the lock file")
+}
+
+/// Opens (creating, 0600) a file of the lock, refusing a symbolic link or a hard link.
+fn open_private(path: &Path, read: bool, purpose: &str) -> Result<File> {
     use std::os::unix::fs::MetadataExt;
     let f = OpenOptions::new()
+        .read(read)
         .write(true)
         .create(true)
         .truncate(false)
@@ -477,11 +458,10 @@ fn open_lock_file(path: &Path) -> Result<File> {
                 Error::io(path, e)
             }
         })?;
-    // A hard link would lock (and let the script truncate) some other file.
     let meta = f.metadata().map_err(|e| Error::io(path, e))?;
     if meta.nlink() != 1 || !meta.is_file() {
         return Err(Error::Lock(format!(
-            "refusing to use the lock file {}: it has {} hard links; remove it (lore recreates it)",
+            "refusing to {purpose} {}: it has {} hard links (lore never writes through a link); remove it and lore recreates it",
             path.display(),
             meta.nlink()
         )));
