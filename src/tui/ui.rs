@@ -330,7 +330,7 @@ fn draw_save(f: &mut Frame, app: &App, area: Rect) {
         } => {
             let ratio = (waited.as_secs_f64() / timeout.as_secs_f64().max(0.001)).clamp(0.0, 1.0);
             let label = format!(
-                "waited {} of {} for the lock, held by {} · Esc cancels",
+                "Esc cancels · waited {} of {} for the lock, held by {}",
                 fmt_duration(*waited),
                 fmt_duration(*timeout),
                 holder
