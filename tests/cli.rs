@@ -125,3 +125,60 @@ fn init_demo_makes_a_store_to_play_with() {
     let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(hits[0]["domain"], "security");
 }
+
+/// The CLI reference (docs/CLI.md) is the `--help` of every command, so it cannot drift.
+/// After changing the command line: `LORE_BLESS=1 cargo test --test cli` rewrites it.
+#[test]
+fn the_cli_reference_matches_the_help() {
+    let mut doc = String::from(
+        "# lore command-line reference\n\nGenerated from `lore --help` and the help of every command; a test keeps it in step\n(`LORE_BLESS=1 cargo test --test cli` rewrites it).\n",
+    );
+    let mut commands: Vec<Vec<&str>> = vec![vec![]];
+    for c in [
+        "record",
+        "list",
+        "show",
+        "search",
+        "doctor",
+        "reindex",
+        "sync",
+        "adopt",
+        "import",
+        "export",
+        "init",
+        "completions",
+        "man",
+    ] {
+        commands.push(vec![c]);
+    }
+    for c in [
+        ["lock", "status"],
+        ["lock", "hold"],
+        ["lock", "break"],
+        ["config", "path"],
+        ["config", "show"],
+    ] {
+        commands.push(c.to_vec());
+    }
+    for c in &commands {
+        let mut args = c.clone();
+        args.push("--help");
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}");
+        doc.push_str(&format!(
+            "\n## lore {}\n\n```text\n{}```\n",
+            c.join(" "),
+            stdout(&out)
+        ));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/CLI.md");
+    if std::env::var_os("LORE_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &doc).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == doc,
+        "docs/CLI.md is out of date: run `LORE_BLESS=1 cargo test --test cli`"
+    );
+}
