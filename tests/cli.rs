@@ -10,6 +10,8 @@ fn run(args: &[&str]) -> std::process::Output {
     Command::new(LORE)
         .args(args)
         .env("LORE_CONFIG", "/nonexistent/lore/config.toml")
+        // Help is wrapped to the terminal's width: fix it, so the reference is the same everywhere.
+        .env("COLUMNS", "100")
         .output()
         .unwrap()
 }
