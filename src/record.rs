@@ -79,6 +79,12 @@ pub fn record(
         }
     };
     fault::critical_section("start");
+    log::debug!(
+        "lock taken for {} after {:?} ({})",
+        opts.operation,
+        guard.waited,
+        guard.strategy
+    );
     let mut undo = Undo::default();
     let result = fault::point("after-lock")
         .map_err(|e| e.at(Step::Lock))
@@ -88,8 +94,12 @@ pub fn record(
                 .map(|()| r)
                 .map_err(|e| e.at(Step::Release))
         });
-    if result.is_err() {
-        undo.run(&repo, index);
+    match &result {
+        Ok(r) => log::info!("recorded #{} {} commit {}", r.id, r.path, r.commit),
+        Err(e) => {
+            log::warn!("save failed, rolling back: {e}");
+            undo.run(&repo, index);
+        }
     }
     let _ = index.log_lock_event(&LockEventRow {
         operation: &opts.operation,

@@ -135,6 +135,10 @@ pub fn sync(
         let ours = gitops::branch_tip(&repo, &branch_ref)?;
         let (kind, paths) = integrate(&repo, root, &branch_ref, remote, ours, theirs, &mut report)?;
         report.integration = kind.to_string();
+        log::info!(
+            "sync attempt {attempt}: {kind}, {} path(s) changed",
+            paths.len()
+        );
         changed.extend(paths);
         progress(Progress::Pushing);
         let tip = gitops::branch_tip(&repo, &branch_ref)?;

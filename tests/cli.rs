@@ -184,3 +184,44 @@ fn the_cli_reference_matches_the_help() {
         "docs/CLI.md is out of date: run `LORE_BLESS=1 cargo test --test cli`"
     );
 }
+
+#[test]
+fn verbose_logs_to_a_file_and_never_to_the_terminal() {
+    let s = TestStore::new();
+    let state = tempfile::tempdir().unwrap();
+    let out = s
+        .cmd()
+        .args(["-vv", "record", "--title", "logged", "--domain", "d"])
+        .env("XDG_STATE_HOME", state.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).is_empty(),
+        "log lines on the terminal: {}",
+        stderr(&out)
+    );
+    let log = std::fs::read_to_string(state.path().join("lore/lore.log")).unwrap();
+    assert!(log.contains("INFO") && log.contains("recorded #1"), "{log}");
+    assert!(log.contains("DEBUG") && log.contains("acquired"), "{log}");
+    // Quiet by default; RUST_LOG turns it on too.
+    let quiet = tempfile::tempdir().unwrap();
+    s.cmd()
+        .args(["list"])
+        .env("XDG_STATE_HOME", quiet.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(!quiet.path().join("lore/lore.log").exists());
+    s.cmd()
+        .args(["list"])
+        .env("XDG_STATE_HOME", quiet.path())
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(
+        std::fs::read_to_string(quiet.path().join("lore/lore.log"))
+            .unwrap()
+            .contains("started")
+    );
+}

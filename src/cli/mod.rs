@@ -4,6 +4,7 @@
 //! with a documented status (see [`lore::error::exit`]).
 
 mod lock;
+mod logging;
 mod maintain;
 mod query;
 mod record;
@@ -51,6 +52,9 @@ struct Global {
     /// How long to wait for the store lock: seconds (2.5) or a duration (500ms, 2m) [default: 30]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = lore::config::parse_duration, allow_hyphen_values = true)]
     lock_timeout: Option<Duration>,
+    /// Log to the state directory's lore.log (-v info, -vv debug, -vvv trace; or RUST_LOG)
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// How to lock: flock on <git-dir>/claude-lock, or the lock directory claude-lock.dir [default: flock]
     #[arg(long, global = true, value_enum)]
     lock_strategy: Option<StrategyArg>,
@@ -212,6 +216,12 @@ pub fn main() -> i32 {
             };
         }
     };
+    logging::init(cli.global.verbose);
+    log::info!(
+        "lore {} started: {:?}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::args().skip(1).collect::<Vec<_>>()
+    );
     // Flags win over the configuration file, which wins over the built-in defaults.
     let config = match lore::config::Config::load() {
         Ok(c) => c,

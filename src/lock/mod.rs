@@ -266,6 +266,12 @@ pub fn acquire(
         match attempt {
             Attempt::Got(mut guard) => {
                 guard.waited = start.elapsed();
+                log::debug!(
+                    "acquired {} ({}) after {:?}",
+                    paths.file.display(),
+                    guard.strategy,
+                    guard.waited
+                );
                 on_event(LockEvent::Acquired {
                     waited: guard.waited,
                 });
@@ -287,6 +293,11 @@ pub fn acquire(
             holder_seen = flock_holder(paths);
         }
         if now >= deadline {
+            log::warn!(
+                "timed out after {:?} waiting for {}",
+                start.elapsed(),
+                paths.file.display()
+            );
             return Err(Error::LockTimeout {
                 path: paths.file.clone(),
                 waited: start.elapsed(),
