@@ -28,7 +28,38 @@ pub struct Config {
     pub author: AuthorConfig,
     #[serde(default)]
     pub ui: UiConfig,
+    #[serde(default)]
+    pub keys: KeysConfig,
 }
+
+/// The browser's keys for its actions (one character each; navigation keys are fixed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    pub search: Option<String>,
+    pub new: Option<String>,
+    pub edit: Option<String>,
+    pub filter: Option<String>,
+    pub sync: Option<String>,
+    pub lock: Option<String>,
+    pub help: Option<String>,
+    pub quit: Option<String>,
+}
+
+/// The actions whose keys can be changed, with their default keys.
+pub const KEY_ACTIONS: [(&str, char); 8] = [
+    ("search", '/'),
+    ("new", 'n'),
+    ("edit", 'e'),
+    ("filter", 'f'),
+    ("sync", 'S'),
+    ("lock", 'L'),
+    ("help", '?'),
+    ("quit", 'q'),
+];
+
+/// Keys the browser uses for moving about, which no action may take.
+const NAVIGATION_KEYS: &str = "jkhlgG ";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +83,36 @@ pub struct AuthorConfig {
 pub struct UiConfig {
     /// `false` turns colours off (as `NO_COLOR` does).
     pub color: Option<bool>,
+    /// The accent colour (focused borders, the title): a name (`cyan`, `light-blue`…), an
+    /// xterm index (`33`) or `#rrggbb`.
+    pub accent: Option<String>,
+}
+
+/// Whether `s` names a colour the browser can draw: a basic name, an xterm index or #rrggbb.
+pub fn valid_color(s: &str) -> bool {
+    const NAMES: [&str; 17] = [
+        "black",
+        "red",
+        "green",
+        "yellow",
+        "blue",
+        "magenta",
+        "cyan",
+        "gray",
+        "dark-gray",
+        "light-red",
+        "light-green",
+        "light-yellow",
+        "light-blue",
+        "light-magenta",
+        "light-cyan",
+        "white",
+        "reset",
+    ];
+    let t = s.trim().to_ascii_lowercase();
+    NAMES.contains(&t.as_str())
+        || t.parse::<u8>().is_ok()
+        || (t.len() == 7 && t.starts_with('#') && t[1..].chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Parses a duration: `30`, `2.5` (seconds) or with a unit, `500ms`, `10s`, `2m`, `1h`.
@@ -136,11 +197,73 @@ impl Config {
                 )
             })?;
         }
+        if let Some(a) = &config.ui.accent
+            && !valid_color(a)
+        {
+            return Err(format!(
+                "{}ui.accent: `{a}` is not a colour; use a name such as cyan, an index 0–255 or #rrggbb",
+                line_of("accent")
+            ));
+        }
+        let mut taken: Vec<(char, &str)> = Vec::new();
+        for (action, _) in KEY_ACTIONS {
+            let key = config.key_for(action);
+            let given = config.key_value(action);
+            if let Some(v) = given
+                && (v.chars().count() != 1 || NAVIGATION_KEYS.contains(key))
+            {
+                return Err(format!(
+                    "{}keys.{action}: `{v}` must be one character, not one of the navigation keys j k h l g G or space",
+                    line_of(action)
+                ));
+            }
+            if let Some((_, other)) = taken.iter().find(|(k, _)| *k == key) {
+                // Name the action whose key was configured (the other kept its default).
+                let (named, clash) = if given.is_some() {
+                    (action, *other)
+                } else {
+                    (*other, action)
+                };
+                return Err(format!(
+                    "{}keys.{named}: `{key}` is already the key for {clash}",
+                    line_of(named)
+                ));
+            }
+            taken.push((key, action));
+        }
         if let Some(i) = &config.sync.auto_interval {
             parse_duration(i)
                 .map_err(|m| format!("{}sync.auto_interval: {m}", line_of("auto_interval")))?;
         }
         Ok(config)
+    }
+
+    fn key_value(&self, action: &str) -> Option<&String> {
+        let k = &self.keys;
+        match action {
+            "search" => k.search.as_ref(),
+            "new" => k.new.as_ref(),
+            "edit" => k.edit.as_ref(),
+            "filter" => k.filter.as_ref(),
+            "sync" => k.sync.as_ref(),
+            "lock" => k.lock.as_ref(),
+            "help" => k.help.as_ref(),
+            "quit" => k.quit.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The key for one of [`KEY_ACTIONS`]: the configured one, else the default.
+    pub fn key_for(&self, action: &str) -> char {
+        self.key_value(action)
+            .and_then(|v| v.chars().next())
+            .or_else(|| {
+                KEY_ACTIONS
+                    .iter()
+                    .find(|(a, _)| *a == action)
+                    .map(|(_, k)| *k)
+            })
+            .unwrap_or('\0')
     }
 
     pub fn lock_timeout(&self) -> Option<Duration> {
@@ -196,6 +319,7 @@ mod tests {
         assert!(
             full.author.name.is_some() && full.author.email.is_some() && full.ui.color.is_some()
         );
+        assert!(full.ui.accent.is_some() && full.keys.search.is_some() && full.keys.quit.is_some());
     }
 
     #[test]
@@ -210,6 +334,27 @@ mod tests {
         assert_eq!(c.auto_sync(), Some(Duration::from_secs(600)));
         assert_eq!(c.ui.color, Some(false));
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn keys_and_colours() {
+        let c = Config::parse("[keys]\nsearch = \"s\"\nquit = \"x\"\n[ui]\naccent = \"#ff8800\"\n")
+            .unwrap();
+        assert_eq!(c.key_for("search"), 's');
+        assert_eq!(c.key_for("quit"), 'x');
+        assert_eq!(c.key_for("new"), 'n');
+        let e = Config::parse("[keys]\nsearch = \"n\"\n").unwrap_err();
+        assert!(
+            e.contains("line 2") && e.contains("already the key for"),
+            "{e}"
+        );
+        let e = Config::parse("[keys]\n\nnew = \"j\"\n").unwrap_err();
+        assert!(e.contains("line 3") && e.contains("keys.new"), "{e}");
+        let e = Config::parse("[keys]\nhelp = \"F1\"\n").unwrap_err();
+        assert!(e.contains("one character"), "{e}");
+        let e = Config::parse("[ui]\naccent = \"chartreuse-ish\"\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("ui.accent"), "{e}");
+        assert!(valid_color("light-blue") && valid_color("33") && !valid_color("#12"));
     }
 
     #[test]

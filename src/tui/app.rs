@@ -50,6 +50,40 @@ pub enum Effect {
     Sync,
 }
 
+/// The keys of the browser's actions (`[keys]` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keys {
+    pub search: char,
+    pub new: char,
+    pub edit: char,
+    pub filter: char,
+    pub sync: char,
+    pub lock: char,
+    pub help: char,
+    pub quit: char,
+}
+
+impl Keys {
+    pub fn from_config(c: &lore::config::Config) -> Keys {
+        Keys {
+            search: c.key_for("search"),
+            new: c.key_for("new"),
+            edit: c.key_for("edit"),
+            filter: c.key_for("filter"),
+            sync: c.key_for("sync"),
+            lock: c.key_for("lock"),
+            help: c.key_for("help"),
+            quit: c.key_for("quit"),
+        }
+    }
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys::from_config(&lore::config::Config::default())
+    }
+}
+
 /// The state of the current (or last) save, for the status line and the gauge.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveState {
@@ -121,6 +155,9 @@ pub struct App {
     pub filter_cursor: usize,
     pub quit: bool,
     pub color: bool,
+    pub keys: Keys,
+    /// The accent colour (focused borders, the title).
+    pub accent: ratatui::style::Color,
     /// The draft changed and is not on disk yet (the loop debounces the write).
     pub draft_dirty: Option<Instant>,
     pub effects: VecDeque<Effect>,
@@ -152,6 +189,8 @@ impl App {
             filter_cursor: 0,
             quit: false,
             color,
+            keys: Keys::default(),
+            accent: ratatui::style::Color::Cyan,
             draft_dirty: None,
             effects: VecDeque::new(),
         };
@@ -509,10 +548,13 @@ impl App {
             Mode::Search => self.search_key(key),
             Mode::Compose => self.compose_key(key),
             Mode::Help | Mode::Inspector => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('L')
-                ) {
+                let k = self.keys;
+                let close = match key.code {
+                    KeyCode::Esc => true,
+                    KeyCode::Char(c) => c == k.quit || c == k.help || c == k.lock,
+                    _ => false,
+                };
+                if close {
                     self.mode = Mode::Browse;
                 }
             }
@@ -589,29 +631,30 @@ impl App {
     }
 
     fn common_key(&mut self, key: KeyEvent) {
+        let k = self.keys;
         match key.code {
-            KeyCode::Char('q') => self.quit = true,
-            KeyCode::Char('/') => {
+            KeyCode::Char(c) if c == k.quit => self.quit = true,
+            KeyCode::Char(c) if c == k.search => {
                 self.mode = Mode::Search;
                 self.focus = Focus::List;
             }
-            KeyCode::Char('n') => self.new_learning(),
-            KeyCode::Char('e') => {
+            KeyCode::Char(c) if c == k.new => self.new_learning(),
+            KeyCode::Char(c) if c == k.edit => {
                 if let Some(r) = self.list.selected_row() {
                     let (id, path) = (r.id, r.filepath.clone());
                     self.effects.push_back(Effect::Edit { id, path });
                 }
             }
-            KeyCode::Char('?') => self.mode = Mode::Help,
-            KeyCode::Char('S') => {
+            KeyCode::Char(c) if c == k.help => self.mode = Mode::Help,
+            KeyCode::Char(c) if c == k.sync => {
                 self.notify("sync: starting…");
                 self.effects.push_back(Effect::Sync);
             }
-            KeyCode::Char('L') => {
+            KeyCode::Char(c) if c == k.lock => {
                 self.mode = Mode::Inspector;
                 self.request(Request::LockStats);
             }
-            KeyCode::Char('f') => {
+            KeyCode::Char(c) if c == k.filter => {
                 self.mode = Mode::Filter;
                 self.filter_cursor = 0;
                 self.request(Request::Domains);
@@ -688,7 +731,10 @@ impl App {
     fn filter_key(&mut self, key: KeyEvent) {
         let n = self.filter_entries().len();
         match key.code {
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('f') => self.mode = Mode::Browse,
+            KeyCode::Esc => self.mode = Mode::Browse,
+            KeyCode::Char(c) if c == self.keys.quit || c == self.keys.filter => {
+                self.mode = Mode::Browse
+            }
             KeyCode::Down | KeyCode::Char('j') => {
                 self.filter_cursor = (self.filter_cursor + 1).min(n - 1)
             }

@@ -95,6 +95,10 @@ fn event_loop(
     let auto_sync = config.auto_sync();
     let mut last_sync = Instant::now();
     let mut app = App::new(store.root().display().to_string(), draft, color);
+    app.keys = app::Keys::from_config(&config);
+    if let Some(accent) = config.ui.accent.as_deref().and_then(|a| a.parse().ok()) {
+        app.accent = accent;
+    }
     let input = input::spawn(tx.clone());
     if let Some(n) = note {
         let draft = if app.pending_draft.is_some() {

@@ -440,6 +440,33 @@ fn capital_s_syncs_and_a_finished_sync_reloads() {
 }
 
 #[test]
+fn configured_keys_replace_the_defaults_everywhere() {
+    let config =
+        lore::config::Config::parse("[keys]\nsearch = \"s\"\nquit = \"x\"\nhelp = \"H\"\n")
+            .unwrap();
+    let mut app = sample();
+    app.keys = super::app::Keys::from_config(&config);
+    app.on_key(key(KeyCode::Char('q')));
+    assert!(!app.quit, "q is no longer quit");
+    app.on_key(key(KeyCode::Char('s')));
+    assert_eq!(app.mode, Mode::Search);
+    app.on_key(key(KeyCode::Esc));
+    let screen = render(&mut app, 120, 24);
+    assert!(
+        screen.contains("press s to search") && screen.contains("s search · n new"),
+        "{screen}"
+    );
+    app.on_key(key(KeyCode::Char('H')));
+    assert_eq!(app.mode, Mode::Help);
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("x  Ctrl-C  quit"), "{screen}");
+    app.on_key(key(KeyCode::Char('x')));
+    assert_eq!(app.mode, Mode::Browse);
+    app.on_key(key(KeyCode::Char('x')));
+    assert!(app.quit);
+}
+
+#[test]
 fn quit_and_ctrl_c() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('q')));

@@ -97,7 +97,7 @@ fn draw_search(f: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![Span::styled(
         " lore ",
         fg(app, Color::Black)
-            .bg(if app.color { Color::Cyan } else { Color::Reset })
+            .bg(if app.color { app.accent } else { Color::Reset })
             .add_modifier(Modifier::BOLD),
     )];
     if app.mode == Mode::Search || !app.query.is_empty() {
@@ -107,7 +107,10 @@ fn draw_search(f: &mut Frame, app: &App, area: Rect) {
             spans.push(Span::styled("█", fg(app, Color::Yellow)));
         }
     } else {
-        spans.push(Span::styled(" press / to search", fg(app, Color::DarkGray)));
+        spans.push(Span::styled(
+            format!(" press {} to search", app.keys.search),
+            fg(app, Color::DarkGray),
+        ));
     }
     let fl = &app.filter;
     let mut filters = Vec::new();
@@ -149,7 +152,7 @@ fn draw_main(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
 
 fn border_style(app: &App, focused: bool) -> Style {
     if focused {
-        fg(app, Color::Cyan)
+        fg(app, app.accent)
     } else {
         fg(app, Color::DarkGray)
     }
@@ -182,7 +185,7 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
                 Line::from("Press n to record your first failure, or from a script:"),
                 Line::from(Span::styled(
                     "  lore record --title 'What failed' --domain area --summary 'What you learned'",
-                    fg(app, Color::Cyan),
+                    fg(app, app.accent),
                 )),
             ]
         } else {
@@ -416,7 +419,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         && at.elapsed().as_secs() < 5
     {
         f.render_widget(
-            Paragraph::new(Span::styled(display_line(text), fg(app, Color::Cyan))),
+            Paragraph::new(Span::styled(display_line(text), fg(app, app.accent))),
             area,
         );
         return;
@@ -432,10 +435,15 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         format!("{}/{total}", app.list.position() + 1)
     };
     let (lock, lock_style) = lock_text(app);
+    let k = app.keys;
+    let hints = format!(
+        "{} search · {} new · {} edit · {} filter · {} sync · {} lock · {} help · {} quit",
+        k.search, k.new, k.edit, k.filter, k.sync, k.lock, k.help, k.quit
+    );
     let hints = match app.mode {
         Mode::Search => "type to search · Enter list · Esc clear",
         Mode::Compose => "Tab next · Ctrl-S save · Esc close",
-        _ => "/ search · n new · e edit · f filter · S sync · L lock · ? help · q quit",
+        _ => hints.as_str(),
     };
     let line = Line::from(vec![
         Span::styled(
@@ -487,11 +495,30 @@ pub const BINDINGS: &[(&str, &str)] = &[
 fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     let r = centered(area, 78, BINDINGS.len() as u16 + 4);
     f.render_widget(Clear, r);
+    let keys = app.keys;
+    // The action keys as configured; the rest of the table as written.
+    let label = |k: &str| -> String {
+        let mapped = match k {
+            "/" => Some(keys.search),
+            "n" => Some(keys.new),
+            "e" => Some(keys.edit),
+            "f" => Some(keys.filter),
+            "S" => Some(keys.sync),
+            "L" => Some(keys.lock),
+            "?" => Some(keys.help),
+            _ => None,
+        };
+        match (mapped, k) {
+            (Some(c), _) => c.to_string(),
+            (None, "q  Ctrl-C") => format!("{}  Ctrl-C", keys.quit),
+            (None, k) => k.to_string(),
+        }
+    };
     let lines: Vec<Line> = BINDINGS
         .iter()
         .map(|(k, v)| {
             Line::from(vec![
-                Span::styled(format!("{k:>22}  "), fg(app, Color::Cyan)),
+                Span::styled(format!("{:>22}  ", label(k)), fg(app, app.accent)),
                 Span::raw(*v),
             ])
         })
@@ -538,6 +565,7 @@ fn draw_filter(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
     let color = app.color;
+    let accent = app.accent;
     let Some(form) = &mut app.compose else { return };
     f.render_widget(Clear, area);
     let heights: Vec<Constraint> = Field::ALL
@@ -588,7 +616,7 @@ fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
         }
         let border = match (focused, error.is_some(), color) {
             (_, true, true) => Style::default().fg(Color::Red),
-            (true, _, true) => Style::default().fg(Color::Cyan),
+            (true, _, true) => Style::default().fg(accent),
             (true, _, false) => Style::default().add_modifier(Modifier::BOLD),
             _ => Style::default().add_modifier(Modifier::DIM),
         };
