@@ -564,6 +564,9 @@ impl App {
                     self.draft_dirty = None;
                     self.request(Request::ClearDraft);
                     self.mode = Mode::Browse;
+                    if matches!(self.save, SaveState::Failed(_)) {
+                        self.save = SaveState::Idle;
+                    }
                     self.notify("draft discarded");
                 }
                 _ => self.mode = Mode::Compose,

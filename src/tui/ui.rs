@@ -493,7 +493,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
 ];
 
 fn draw_help(f: &mut Frame, app: &App, area: Rect) {
-    let r = centered(area, 78, BINDINGS.len() as u16 + 4);
+    let r = centered(area, 86, BINDINGS.len() as u16 + 4);
     f.render_widget(Clear, r);
     let keys = app.keys;
     // The action keys as configured; the rest of the table as written.
