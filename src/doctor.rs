@@ -353,32 +353,9 @@ pub fn fix(store: &Store, findings: &[Finding], opts: &LockOptions) -> Result<Ve
     }
     // Every committed learning gets a row.
     let mut index = Index::open(store)?;
-    let head = head_markdown(&repo)?;
-    let have: BTreeSet<String> = {
-        let mut stmt = index
-            .connection()
-            .prepare("SELECT filepath FROM learnings")?;
-        stmt.query_map([], |r| r.get::<_, Option<String>>(0))?
-            .filter_map(|r| r.ok().flatten())
-            .collect()
-    };
-    let tx = index.begin()?;
-    for (path, bytes) in &head {
-        if have.contains(path) {
-            continue;
-        }
-        let text = String::from_utf8_lossy(bytes);
-        let parsed = parse::parse(&text, path);
-        let created = parsed
-            .date
-            .as_ref()
-            .map(|d| format!("{d} 00:00:00"))
-            .unwrap_or_else(crate::index::now_timestamp);
-        let id = Index::insert_parsed(&tx, None, path, &parsed, &created, &text)?;
-        done.push(format!("indexed {path} as #{id}"));
+    for path in index.import_head(store)? {
+        done.push(format!("indexed {path}"));
     }
-    Index::mark_indexed(&tx)?;
-    tx.commit()?;
     drop(guard);
     Ok(done)
 }

@@ -170,11 +170,7 @@ pub fn import(store: &Store, sources: &[PathBuf], opts: &LockOptions) -> Result<
             .collect();
         let tx = index.begin()?;
         for (rel, bytes, parsed) in &written {
-            let created = parsed
-                .date
-                .as_ref()
-                .map(|d| format!("{d} 00:00:00"))
-                .unwrap_or_else(crate::index::now_timestamp);
+            let created = parsed.created_at();
             Index::insert_parsed(
                 &tx,
                 None,

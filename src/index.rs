@@ -309,11 +309,7 @@ impl Index {
             }
             let text = String::from_utf8_lossy(&bytes);
             let parsed = crate::parse::parse(&text, &path);
-            let created = parsed
-                .date
-                .as_ref()
-                .map(|d| format!("{d} 00:00:00"))
-                .unwrap_or_else(now_timestamp);
+            let created = parsed.created_at();
             Index::insert_parsed(&tx, None, &path, &parsed, &created, &text)?;
             added.push(path);
         }

@@ -23,6 +23,14 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    /// The row's `created_at` for a file read back from git: its Date at midnight, else now.
+    pub fn created_at(&self) -> String {
+        self.date
+            .as_ref()
+            .map(|d| format!("{d} 00:00:00"))
+            .unwrap_or_else(crate::index::now_timestamp)
+    }
+
     /// The row's `summary`: the first line, as the script stores it.
     pub fn summary_line(&self) -> Option<String> {
         self.summary

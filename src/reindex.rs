@@ -165,9 +165,7 @@ fn build(
             Some((id, created)) => (Some(*id), created.clone()),
             None => (None, None),
         };
-        let created = created
-            .or_else(|| parsed.date.as_ref().map(|d| format!("{d} 00:00:00")))
-            .unwrap_or_else(crate::index::now_timestamp);
+        let created = created.unwrap_or_else(|| parsed.created_at());
         if !parsed.problems.is_empty() {
             report.flagged.push((path.clone(), parsed.problems.clone()));
         }

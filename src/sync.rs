@@ -410,11 +410,7 @@ fn index_arrivals(
         match existing {
             Some(row) => Index::refresh_parsed(&tx, row, &parsed, &text)?,
             None => {
-                let created = parsed
-                    .date
-                    .as_ref()
-                    .map(|d| format!("{d} 00:00:00"))
-                    .unwrap_or_else(crate::index::now_timestamp);
+                let created = parsed.created_at();
                 Index::insert_parsed(&tx, None, path, &parsed, &created, &text)?;
                 report.arrived.push(path.clone());
             }

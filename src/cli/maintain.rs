@@ -55,13 +55,7 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
         print_json(&report);
         return Ok(());
     }
-    for (path, problems) in &report.flagged {
-        println!(
-            "flagged {}: {}",
-            display_line(path),
-            display_line(&problems.join("; "))
-        );
-    }
+    print_flagged(&report.flagged);
     for w in &report.warnings {
         println!("warning: {}", display_line(w));
     }
@@ -111,13 +105,7 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
     for c in &report.conflicts {
         println!("conflict: {}", display_line(c));
     }
-    for (path, problems) in &report.flagged {
-        println!(
-            "flagged {}: {}",
-            display_line(path),
-            display_line(&problems.join("; "))
-        );
-    }
+    print_flagged(&report.flagged);
     println!(
         "synced with {}/{}: {}, {} learning(s) arrived, {}",
         display_line(&report.remote),
@@ -181,13 +169,7 @@ pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()>
     for d in &report.duplicates {
         println!("skipped {} (already in the store)", display_line(d));
     }
-    for (path, problems) in &report.flagged {
-        println!(
-            "flagged {}: {}",
-            display_line(path),
-            display_line(&problems.join("; "))
-        );
-    }
+    print_flagged(&report.flagged);
     println!(
         "{} imported, {} duplicate(s) skipped{}",
         report.imported.len(),
@@ -199,4 +181,15 @@ pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()>
             .unwrap_or_default()
     );
     Ok(())
+}
+
+/// Files read with what could be read, one line each.
+fn print_flagged(flagged: &[(String, Vec<String>)]) {
+    for (path, problems) in flagged {
+        println!(
+            "flagged {}: {}",
+            display_line(path),
+            display_line(&problems.join("; "))
+        );
+    }
 }
