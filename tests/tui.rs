@@ -390,19 +390,23 @@ fn a_killed_browser_loses_nothing_typed() {
     t.wait_exit();
 }
 
+/// An empty bare repository (branch `main`) to sync with, in its own temporary folder.
+fn bare_remote() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    let made = std::process::Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&remote)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    (dir, remote)
+}
+
 #[test]
 fn capital_s_syncs_with_the_remote_and_shows_what_arrived() {
     let s = seeded();
-    let dir = tempfile::tempdir().unwrap();
-    let remote = dir.path().join("remote.git");
-    assert!(
-        std::process::Command::new("git")
-            .args(["init", "-q", "--bare", "-b", "main"])
-            .arg(&remote)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let (_dir, remote) = bare_remote();
     s.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     let mut t = Tui::start(&s, &[], &[]);
     t.wait_for("Deploy ran twice");
@@ -419,16 +423,7 @@ fn capital_s_syncs_with_the_remote_and_shows_what_arrived() {
 #[test]
 fn the_configured_auto_sync_interval_syncs_by_itself() {
     let s = seeded();
-    let dir = tempfile::tempdir().unwrap();
-    let remote = dir.path().join("remote.git");
-    assert!(
-        std::process::Command::new("git")
-            .args(["init", "-q", "--bare", "-b", "main"])
-            .arg(&remote)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let (dir, remote) = bare_remote();
     s.git(&["remote", "add", "team", remote.to_str().unwrap()]);
     let config = dir.path().join("config.toml");
     std::fs::write(
