@@ -94,37 +94,38 @@ impl Finding {
     }
 }
 
-fn is_learning_path(rel: &str) -> bool {
-    let mut parts = rel.split('/');
-    matches!(
-        (parts.next(), parts.next(), parts.next(), parts.next()),
-        (Some("memory"), Some(dir), Some(name), None)
-            if Kind::ALL.iter().any(|k| k.dir() == dir) && name.ends_with(".md") && !name.starts_with('.')
-    )
-}
+use crate::store::is_learning_path;
 
-/// Learning files (`memory/<type folder>/*.md`) and lore's temporary files on disk.
+/// Learning files (`memory/<type folder>/*.md`, flat or in daily folders) and lore's temporary
+/// files on disk.
 fn on_disk(root: &Path) -> (BTreeSet<String>, Vec<String>) {
     let mut files = BTreeSet::new();
     let mut temps = Vec::new();
-    for kind in Kind::ALL {
-        let dir = root.join("memory").join(kind.dir());
-        let Ok(entries) = fs::read_dir(&dir) else {
+    let mut dirs: Vec<String> = Kind::ALL
+        .iter()
+        .map(|k| format!("memory/{}", k.dir()))
+        .collect();
+    while let Some(rel_dir) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(root.join(&rel_dir)) else {
             continue;
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let rel = format!("memory/{}/{name}", kind.dir());
-            if !e.file_type().is_ok_and(|t| t.is_file()) {
+            let rel = format!("{rel_dir}/{name}");
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() && !name.starts_with('.') && rel.split('/').count() < 5 {
+                // At most two levels of shard folders (YYYY-MM/DD).
+                dirs.push(rel);
+            } else if !kind.is_file() {
                 continue;
-            }
-            if name.starts_with(".lore-") && name.ends_with(".tmp") {
+            } else if name.starts_with(".lore-") && name.ends_with(".tmp") {
                 temps.push(rel);
             } else if is_learning_path(&rel) {
                 files.insert(rel);
             }
         }
     }
+    temps.sort();
     (files, temps)
 }
 
@@ -222,10 +223,9 @@ pub fn quick_check(store: &Store) -> Option<String> {
         let h = crate::lock::Holder::parse(&fs::read_to_string(&paths.owner).ok()?)?;
         (h.liveness() == crate::lock::Liveness::Dead).then_some(h)
     });
-    let dead = dead.or_else(|| {
-        let st = lock::status(&paths);
-        (st.state == "stale").then_some(st.holder).flatten()
-    });
+    // A flock is never stale (the kernel frees it), so only a lock directory needs a look;
+    // reading the kernel's lock table here cost up to 18 ms on a cold start.
+    let dead = dead.or_else(|| lock::stale_dir_holder(&paths));
     dead.filter(|h| h.operation != "hold").map(|h| {
         format!(
             "{} died holding the store lock; its save may be half done: run `lore doctor` (and `lore doctor --fix`)",

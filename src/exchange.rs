@@ -127,17 +127,17 @@ pub fn import(store: &Store, sources: &[PathBuf], opts: &LockOptions) -> Result<
                     .push((file.display().to_string(), parsed.problems.clone()));
             }
             let kind = parsed.kind.unwrap_or(crate::learning::Kind::Failure);
-            let dir = store.ensure_dir(kind.dir())?;
             let date = parsed
                 .date
                 .as_ref()
                 .map(|d| d.replace('-', ""))
                 .unwrap_or_else(|| today.clone());
+            let (rel_dir, dir) = store.learning_dir(kind, &date)?;
             let slug = crate::slug::slug(&parsed.title);
             let (rel, abs) = (1..)
                 .map(|n| {
                     let name = crate::slug::candidate(&date, &slug, n);
-                    (format!("memory/{}/{name}", kind.dir()), dir.join(&name))
+                    (format!("{rel_dir}/{name}"), dir.join(&name))
                 })
                 .find(|(rel, abs)| {
                     std::fs::symlink_metadata(abs).is_err()

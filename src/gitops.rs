@@ -12,6 +12,7 @@ use git2::{ErrorCode, FileMode, Oid, Repository, Signature};
 
 use crate::error::{Error, Result};
 use crate::fault;
+use crate::gitindex;
 
 /// How often a commit is retried when another git client moved the branch meanwhile.
 const MAX_RETRIES: usize = 16;
@@ -257,61 +258,40 @@ pub fn undo_commit(repo: &Repository, c: &Committed) -> Result<()> {
 
 /// The git index entry for file `abs` at `rel` holding blob `id`, with the file's stat data
 /// (so `git status` sees it clean without re-hashing it).
-fn index_entry(rel: &str, id: Oid, abs: &Path) -> Result<git2::IndexEntry> {
-    use std::os::unix::fs::MetadataExt;
+fn index_entry(rel: &str, id: Oid, abs: &Path) -> Result<gitindex::Entry> {
     let meta = std::fs::metadata(abs).map_err(|e| Error::io(abs, e))?;
-    let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
-    Ok(git2::IndexEntry {
-        ctime: time(meta.ctime(), meta.ctime_nsec()),
-        mtime: time(meta.mtime(), meta.mtime_nsec()),
-        dev: meta.dev() as u32,
-        ino: meta.ino() as u32,
-        mode: 0o100644,
-        uid: meta.uid(),
-        gid: meta.gid(),
-        file_size: meta.size() as u32,
-        id,
-        flags: rel.len().min(0xfff) as u16,
-        flags_extended: 0,
-        path: rel.as_bytes().to_vec(),
-    })
+    let oid: [u8; 20] = id
+        .as_bytes()
+        .try_into()
+        .map_err(|_| Error::Git("lore supports SHA-1 repositories only".into()))?;
+    Ok(gitindex::Entry::for_file(rel, oid, &meta))
 }
 
 /// Records `rel` in git's index as the blob `id` with the stat data of `abs`, leaving every
 /// other entry alone, so `git status` is clean for the file lore just committed. (The blob is
-/// already written; letting libgit2 re-read and re-hash the file would cost a second object
-/// write.)
+/// already written; re-reading and re-hashing the file would cost a second object write.)
 pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<()> {
     let entry = index_entry(rel, id, abs)?;
-    edit_index(repo, |index| Ok(index.add(&entry)?))
+    edit_index(repo, &[gitindex::Change::Upsert(entry)])
 }
 
 /// Changes git's index the way git itself does: take `index.lock` first, *then* read the
 /// index, change it, and rename the result over it. (libgit2's own read–modify–write reads
 /// before it locks, so a `git add` landing in between would be silently undone, and the next
-/// `git commit` would then delete that file from HEAD.)
-fn edit_index(
-    repo: &Repository,
-    change: impl FnOnce(&mut git2::Index) -> Result<()>,
-) -> Result<()> {
-    use std::fs;
+/// `git commit` would then delete that file from HEAD.) The edit itself is a splice of the
+/// file's bytes ([`gitindex`]): one read and one write however large the index is.
+fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
     let git_dir = repo.path();
     let index_path = git_dir.join("index");
     let lock = OwnedLock::take(git_dir, "index")?;
-    let work = git_dir.join(format!("index.lore-{}", std::process::id()));
-    let result = (|| {
-        match fs::copy(&index_path, &work) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(&index_path, e)),
-        }
-        let mut index = git2::Index::open(&work)?;
-        change(&mut index)?;
-        index.write()?;
-        fs::read(&work).map_err(|e| Error::io(&work, e))
-    })();
-    let _ = fs::remove_file(&work);
-    lock.commit(&result?)
+    let current = match std::fs::read(&index_path) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&index_path, e)),
+    };
+    let updated = gitindex::apply(current.as_deref(), changes)
+        .map_err(|e| Error::Git(format!("{e} ({})", index_path.display())))?;
+    lock.commit(&updated)
 }
 
 /// A git lock file (`<name>.lock`) taken the way git takes it, plus a record of who took it
@@ -331,6 +311,15 @@ struct OwnedLock {
 struct LockMarker {
     holder: crate::lock::Holder,
     inode: u64,
+}
+
+/// Empties a lock's record once the lock is gone. The file itself stays, so the next save
+/// rewrites it in place instead of allocating an inode (which costs ext4 more than the write);
+/// an empty record proves nothing, so it can never make a lock look stale.
+fn clear_marker(marker: &Path) {
+    if let Ok(f) = std::fs::OpenOptions::new().write(true).open(marker) {
+        let _ = f.set_len(0);
+    }
 }
 
 fn marker_path(git_dir: &Path, name: &str) -> PathBuf {
@@ -385,7 +374,7 @@ impl OwnedLock {
                 done: false,
             }),
             Err(e) => {
-                let _ = fs::remove_file(&marker);
+                clear_marker(&marker);
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
                     Err(Error::GitLocked { path: lock_path })
                 } else {
@@ -401,7 +390,7 @@ impl OwnedLock {
             .map_err(|e| Error::io(&self.lock_path, e))?;
         std::fs::rename(&self.lock_path, &self.target).map_err(|e| Error::io(&self.target, e))?;
         self.done = true;
-        let _ = std::fs::remove_file(&self.marker);
+        clear_marker(&self.marker);
         Ok(())
     }
 }
@@ -410,7 +399,7 @@ impl Drop for OwnedLock {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_file(&self.lock_path);
-            let _ = std::fs::remove_file(&self.marker);
+            clear_marker(&self.marker);
         }
     }
 }
@@ -436,7 +425,7 @@ pub fn break_stale_git_lock(git_dir: &Path, name: &str) -> bool {
         return false;
     }
     let removed = std::fs::remove_file(git_dir.join(format!("{name}.lock"))).is_ok();
-    let _ = std::fs::remove_file(marker_path(git_dir, name));
+    clear_marker(&marker_path(git_dir, name));
     removed
 }
 
@@ -536,21 +525,18 @@ pub fn stage_tree_paths(
     root: &Path,
     paths: &[(String, Option<Oid>)],
 ) -> Result<()> {
-    let entries = paths
+    let changes = paths
         .iter()
-        .filter_map(|(rel, id)| id.map(|id| index_entry(rel, id, &root.join(rel))))
+        .map(|(rel, id)| match id {
+            Some(id) => Ok(gitindex::Change::Upsert(index_entry(
+                rel,
+                *id,
+                &root.join(rel),
+            )?)),
+            None => Ok(gitindex::Change::Remove(rel.as_bytes().to_vec())),
+        })
         .collect::<Result<Vec<_>>>()?;
-    edit_index(repo, |index| {
-        for (rel, id) in paths {
-            if id.is_none() {
-                let _ = index.remove_path(Path::new(rel));
-            }
-        }
-        for e in &entries {
-            index.add(e)?;
-        }
-        Ok(())
-    })
+    edit_index(repo, &changes)
 }
 
 /// Moves `branch` from `expected` to `new` (compare-and-swap under the branch's lock file).
@@ -583,7 +569,7 @@ pub fn move_branch_to(
 
 /// Takes `rel` out of git's index again (undoing [`stage_path`] for a rolled-back save).
 pub fn unstage_path(repo: &Repository, rel: &str) -> Result<()> {
-    edit_index(repo, |index| Ok(index.remove_path(Path::new(rel))?))
+    edit_index(repo, &[gitindex::Change::Remove(rel.as_bytes().to_vec())])
 }
 
 /// Whether `rel` exists in `tree` (the tree of the branch tip).

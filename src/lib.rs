@@ -12,6 +12,7 @@ pub mod draft;
 pub mod error;
 pub mod exchange;
 pub mod fault;
+pub mod gitindex;
 pub mod gitops;
 pub mod index;
 pub mod learning;

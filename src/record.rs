@@ -153,8 +153,9 @@ fn critical(
     let branch = gitops::head_branch(repo).map_err(|e| e.at(Step::Commit))?;
     gitops::wait_for_git_locks(repo, &branch, Duration::from_secs(2))
         .map_err(|e| e.at(Step::Commit))?;
-    let dir = store
-        .ensure_dir(learning.kind.dir())
+    let date = today.strftime("%Y%m%d").to_string();
+    let (rel_dir, dir) = store
+        .learning_dir(learning.kind, &date)
         .map_err(|e| e.at(Step::WriteFile))?;
     let content = template::render(learning, &today.strftime("%Y-%m-%d").to_string());
 
@@ -164,8 +165,7 @@ fn critical(
             || gitops::in_head(head_tree.as_ref(), rel)
             || index.path_in_use(rel)?)
     };
-    let date = today.strftime("%Y%m%d").to_string();
-    let (rel, abs) = write_unique(&dir, learning, &date, &content, taken)?;
+    let (rel, abs) = write_unique(&rel_dir, &dir, learning, &date, &content, taken)?;
     drop(head_tree);
     undo.file = Some(abs);
     progress(Progress::Writing { path: rel.clone() });
@@ -212,13 +212,13 @@ fn critical(
 /// a file: the text goes to a temporary file first, which is then hard-linked to the chosen name
 /// (a link fails if the name exists, even if another program created it a moment ago).
 fn write_unique(
+    rel_dir: &str,
     dir: &Path,
     learning: &Learning,
     date: &str,
     content: &str,
     taken: impl Fn(&str, &Path) -> Result<bool>,
 ) -> Result<(String, PathBuf)> {
-    let kind_dir = learning.kind.dir();
     let tmp = dir.join(format!(
         ".lore-{}-{}.tmp",
         std::process::id(),
@@ -229,7 +229,7 @@ fn write_unique(
     let result = (|| {
         for n in 1..=MAX_SUFFIX {
             let name = slug::candidate(date, &slug, n);
-            let rel = format!("memory/{kind_dir}/{name}");
+            let rel = format!("{rel_dir}/{name}");
             let abs = dir.join(&name);
             if taken(&rel, &abs).map_err(|e| e.at(Step::ChoosePath))? {
                 continue;

@@ -1,4 +1,5 @@
-//! A store: a git work tree holding `memory/failures/*.md` and the index `memory/index.db`.
+//! A store: a git work tree holding `memory/failures/*.md` (flat, as record-failure.sh writes,
+//! or in daily folders in stores lore creates) and the index `memory/index.db`.
 
 use std::fs::{self, DirBuilder};
 use std::io::ErrorKind;
@@ -26,10 +27,90 @@ memory/**/.lore-*.tmp
 logs/
 ";
 
+/// The store's settings file, tracked in git so every clone agrees on them.
+pub const SETTINGS: &str = "memory/lore.toml";
+
+/// What a new store's settings file says.
+const SETTINGS_TEXT: &str = "\
+# lore store settings, tracked in git so that every clone agrees on them.
+#
+# layout: where lore writes new learnings.
+#   \"daily\" = memory/<type>/YYYY-MM/DD/YYYYMMDD_slug.md: a save rewrites a few small git trees
+#             however large the store grows (a flat folder of a million files makes every
+#             commit rewrite one huge tree).
+#   \"flat\"  = memory/<type>/YYYYMMDD_slug.md, as record-failure.sh writes (the default for a
+#             store without this file).
+# lore reads both shapes in any store, so files the script adds to a daily store are found.
+layout = \"daily\"
+";
+
+/// Where a store puts new learning files. Both shapes are read in every store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `memory/<type>/YYYYMMDD_slug.md`: record-failure.sh's layout, kept in its stores.
+    Flat,
+    /// `memory/<type>/YYYY-MM/DD/YYYYMMDD_slug.md`: stores lore creates.
+    Daily,
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
     git_dir: PathBuf,
+    layout: Layout,
+}
+
+/// Reads the layout from the settings file; a store without one is flat.
+fn read_layout(root: &Path) -> Layout {
+    let Ok(text) = fs::read_to_string(root.join(SETTINGS)) else {
+        return Layout::Flat;
+    };
+    match toml::from_str::<toml::Table>(&text)
+        .ok()
+        .and_then(|t| t.get("layout").and_then(|v| v.as_str().map(str::to_owned)))
+        .as_deref()
+    {
+        Some("daily") => Layout::Daily,
+        Some("flat") | None => Layout::Flat,
+        Some(other) => {
+            log::warn!("{SETTINGS}: unknown layout {other:?}; writing flat files");
+            Layout::Flat
+        }
+    }
+}
+
+/// Whether `rel` (relative to the work tree) names a learning file in either layout:
+/// `memory/<type>/NAME.md` or `memory/<type>/YYYY-MM/DD/NAME.md`.
+pub fn is_learning_path(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let name_ok = |n: &str| n.ends_with(".md") && !n.starts_with('.');
+    let kind_ok = |d: &str| crate::learning::Kind::ALL.iter().any(|k| k.dir() == d);
+    match parts.as_slice() {
+        ["memory", kind, name] => kind_ok(kind) && name_ok(name),
+        ["memory", kind, month, day, name] => {
+            kind_ok(kind) && is_month_dir(month) && is_day_dir(day) && name_ok(name)
+        }
+        _ => false,
+    }
+}
+
+fn is_month_dir(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7 && b[4] == b'-' && b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit)
+}
+
+fn is_day_dir(s: &str) -> bool {
+    s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The shard folders (`YYYY-MM`, `DD`) for a file date `YYYYMMDD`; `None` for anything else.
+fn shard(date: &str) -> Option<(String, String)> {
+    (date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit())).then(|| {
+        (
+            format!("{}-{}", &date[..4], &date[4..6]),
+            date[6..].to_string(),
+        )
+    })
 }
 
 impl Store {
@@ -53,9 +134,11 @@ impl Store {
         let Some(workdir) = repo.workdir() else {
             return Err(not_a_store("a bare repository has no work tree".into()));
         };
+        let root = canonical(workdir);
         Ok(Store {
-            root: canonical(workdir),
+            layout: read_layout(&root),
             git_dir: canonical(repo.path()),
+            root,
         })
     }
 
@@ -75,10 +158,26 @@ impl Store {
                 Repository::init_opts(root, &opts)?
             }
         };
+        let fresh =
+            crate::gitops::branch_tip(&repo, &crate::gitops::head_branch(&repo)?)?.is_none();
+        let settings = root.join(SETTINGS);
+        if fresh && !settings.exists() {
+            // Only a new repository gets the daily layout: one that already has history may
+            // be record-failure.sh's, whose files stay where the script puts them.
+            DirBuilder::new()
+                .mode(0o700)
+                .create(root.join("memory"))
+                .or_else(|e| match e.kind() {
+                    ErrorKind::AlreadyExists => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(|e| Error::io(root.join("memory"), e))?;
+            fs::write(&settings, SETTINGS_TEXT).map_err(|e| Error::io(&settings, e))?;
+        }
         let store = Store::open(root)?;
         store.ensure_dirs()?;
         crate::index::Index::open(&store)?;
-        if crate::gitops::branch_tip(&repo, &crate::gitops::head_branch(&repo)?)?.is_none() {
+        if fresh {
             let gitignore = store.root.join(".gitignore");
             let mut text = fs::read_to_string(&gitignore).unwrap_or_default();
             if !text.contains("memory/index.db") {
@@ -88,9 +187,20 @@ impl Store {
                 text.push_str(GITIGNORE);
                 fs::write(&gitignore, &text).map_err(|e| Error::io(&gitignore, e))?;
             }
-            crate::gitops::commit_file(&repo, ".gitignore", text.as_bytes(), "lore: new store")?;
-            let blob = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
-            crate::gitops::stage_path(&repo, ".gitignore", blob, &gitignore)?;
+            let mut files: Vec<(&str, Vec<u8>)> = vec![(".gitignore", text.into_bytes())];
+            if let Ok(b) = fs::read(&settings) {
+                files.push((SETTINGS, b));
+            }
+            let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+            crate::gitops::commit_files(&repo, &refs, "lore: new store")?;
+            let mut staged = Vec::new();
+            for (rel, bytes) in &files {
+                staged.push((
+                    rel.to_string(),
+                    Some(git2::Oid::hash_object(git2::ObjectType::Blob, bytes)?),
+                ));
+            }
+            crate::gitops::stage_tree_paths(&repo, &store.root, &staged)?;
         }
         Ok(store)
     }
@@ -132,12 +242,43 @@ impl Store {
         crate::gitops::open(&self.root)
     }
 
+    /// Where this store writes new learnings.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The folder for a new learning of `kind` dated `date` (`YYYYMMDD`), created as needed:
+    /// (path relative to the work tree, absolute path).
+    pub fn learning_dir(
+        &self,
+        kind: crate::learning::Kind,
+        date: &str,
+    ) -> Result<(String, PathBuf)> {
+        let mut parts = vec![kind.dir().to_string()];
+        if self.layout == Layout::Daily
+            && let Some((month, day)) = shard(date)
+        {
+            parts.push(month);
+            parts.push(day);
+        }
+        let abs = self.ensure_dirs_under_memory(&parts)?;
+        Ok((format!("memory/{}", parts.join("/")), abs))
+    }
+
     /// Creates `memory/` and `memory/<sub>/` as needed (mode 0700), refusing symbolic links:
     /// a link there could make lore write outside the store.
     pub fn ensure_dir(&self, sub: &str) -> Result<PathBuf> {
-        let memory = self.root.join("memory");
-        let dir = memory.join(sub);
-        for d in [&memory, &dir] {
+        self.ensure_dirs_under_memory(&[sub.to_string()])
+    }
+
+    /// [`Store::ensure_dir`] for a path of several folders under `memory/`.
+    fn ensure_dirs_under_memory(&self, parts: &[String]) -> Result<PathBuf> {
+        let mut dirs = vec![self.root.join("memory")];
+        for p in parts {
+            let next = dirs.last().expect("memory").join(p);
+            dirs.push(next);
+        }
+        for d in &dirs {
             match fs::symlink_metadata(d) {
                 Ok(m) if m.file_type().is_symlink() => {
                     return Err(Error::Symlink { path: d.clone() });
@@ -162,7 +303,7 @@ impl Store {
                 Err(e) => return Err(Error::io(d, e)),
             }
         }
-        Ok(dir)
+        Ok(dirs.pop().expect("memory"))
     }
 
     fn ensure_dirs(&self) -> Result<()> {

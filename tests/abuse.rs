@@ -258,12 +258,7 @@ fn writers_killed_at_random_moments_lose_no_acknowledged_record() {
     for t in &acknowledged {
         assert!(titles.contains(t), "{t} was acknowledged but is missing");
     }
-    let disk: Vec<String> = s
-        .files_on_disk("failures")
-        .into_iter()
-        .filter(|f| !f.starts_with('.'))
-        .map(|f| format!("memory/failures/{f}"))
-        .collect();
+    let disk: Vec<String> = s.learnings_on_disk();
     assert_eq!(disk, s.files_in_head());
     assert_eq!(s.row_count() as usize, s.files_in_head().len());
     let check: String = s

@@ -136,12 +136,7 @@ fn a_crash_at_any_step_never_blocks_the_next_save_and_doctor_makes_it_whole() {
                 stdout(&out),
                 stderr(&out)
             );
-            let disk: Vec<String> = s
-                .files_on_disk("failures")
-                .into_iter()
-                .filter(|f| !f.starts_with('.'))
-                .map(|f| format!("memory/failures/{f}"))
-                .collect();
+            let disk: Vec<String> = s.learnings_on_disk();
             let head = s.files_in_head();
             assert_eq!(disk, head, "{strategy}/{point}: disk and HEAD differ");
             let rows: Vec<String> = {

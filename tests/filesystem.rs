@@ -33,14 +33,12 @@ fn a_link_planted_at_the_next_file_name_is_never_written_through() {
     let victim = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(victim.path(), "precious").unwrap();
     let today = jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string();
-    symlink(
-        victim.path(),
-        s.root().join(format!("memory/failures/{today}_planted.md")),
-    )
-    .unwrap();
+    let planted = s.root().join(daily(&format!("{today}_planted.md")));
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    symlink(victim.path(), &planted).unwrap();
     let out = s.ok(&["record", "--title", "planted", "--domain", "d", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["path"], format!("memory/failures/{today}_planted-2.md"));
+    assert_eq!(v["path"], daily(&format!("{today}_planted-2.md")));
     assert_eq!(std::fs::read_to_string(victim.path()).unwrap(), "precious");
 }
 

@@ -29,7 +29,7 @@ fn writes_the_scripts_template_a_row_and_one_commit() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let path = v["path"].as_str().unwrap();
     let today = jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string();
-    assert_eq!(path, format!("memory/failures/{today}_deploy-ran-twice.md"));
+    assert_eq!(path, daily(&format!("{today}_deploy-ran-twice.md")));
 
     let md = std::fs::read_to_string(s.root().join(path)).unwrap();
     let lines: Vec<&str> = md.lines().collect();
@@ -166,8 +166,7 @@ fn same_title_same_day_never_overwrites() {
         ("same-title-3", "third"),
     ] {
         let md =
-            std::fs::read_to_string(s.root().join(format!("memory/failures/{today}_{name}.md")))
-                .unwrap();
+            std::fs::read_to_string(s.root().join(daily(&format!("{today}_{name}.md")))).unwrap();
         assert!(md.contains(&format!("{text} text")), "{name} holds {md}");
     }
     let distinct: i64 = s

@@ -56,11 +56,7 @@ fn sixty_four_writers_with_readers_and_a_busy_holder() {
     });
     let n = WRITERS * EACH;
     let head: BTreeSet<String> = s.files_in_head().into_iter().collect();
-    let disk: BTreeSet<String> = s
-        .files_on_disk("failures")
-        .into_iter()
-        .map(|f| format!("memory/failures/{f}"))
-        .collect();
+    let disk: BTreeSet<String> = s.learnings_on_disk().into_iter().collect();
     let rows: Vec<(String, String)> = {
         let db = s.db();
         let mut st = db.prepare("SELECT title, filepath FROM learnings").unwrap();

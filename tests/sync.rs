@@ -81,17 +81,28 @@ fn rows(store: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Files under memory/failures (daily folders included), relative to it.
 fn files(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir.join("memory/failures"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect()
+    fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &format!("{name}/"), out);
+            } else {
+                out.insert(name);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&dir.join("memory/failures"), "", &mut out);
+    out
 }
 
+/// Markdown files under memory/ in HEAD.
 fn head_files(repo: &Path) -> BTreeSet<String> {
     git(repo, &["ls-tree", "-r", "--name-only", "HEAD", "memory/"])
         .lines()
+        .filter(|l| l.ends_with(".md"))
         .map(str::to_string)
         .collect()
 }
@@ -146,6 +157,7 @@ fn two_clones_with_concurrent_writers_end_up_identical() {
         &["ls-tree", "-r", "--name-only", "main", "memory/"],
     )
     .lines()
+    .filter(|l| l.ends_with(".md"))
     .map(str::to_string)
     .collect();
     assert_eq!(remote_files.len(), n, "remote holds every learning");

@@ -196,6 +196,13 @@ fn check_vintage(name: &str, schema: &str) {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The script's store keeps the script's flat layout.
+    let today = jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string();
+    assert_eq!(
+        v["path"],
+        format!("memory/failures/{today}_new-on-old.md"),
+        "{name}"
+    );
     let sev: String = s
         .db()
         .query_row(

@@ -538,6 +538,15 @@ pub struct Status {
     pub path: PathBuf,
 }
 
+/// The holder of a lock directory that is provably stale (its holder on this host is dead),
+/// without looking at the flock: cheap enough for every start-up.
+pub fn stale_dir_holder(paths: &LockPaths) -> Option<Holder> {
+    match dir::inspect(&paths.dir) {
+        dir::DirState::Stale(h) => Some(h),
+        _ => None,
+    }
+}
+
 /// Looks at the lock without taking it (on Linux, through `/proc/locks`; elsewhere a
 /// non-blocking try that is released at once).
 pub fn status(paths: &LockPaths) -> Status {

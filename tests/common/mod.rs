@@ -100,23 +100,46 @@ impl TestStore {
             .unwrap()
     }
 
-    /// Files under memory/failures on disk (names only, sorted).
+    /// Files under `memory/<sub>` on disk, in daily folders or not: paths relative to
+    /// `memory/<sub>/` (`2026-11/28/x.md`, or `x.md` in a flat store), sorted.
     pub fn files_on_disk(&self, sub: &str) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.root().join("memory").join(sub))
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    walk(&e.path(), &format!("{name}/"), out);
+                } else {
+                    out.push(name);
+                }
+            }
+        }
+        let mut v = Vec::new();
+        walk(&self.root().join("memory").join(sub), "", &mut v);
         v.sort();
         v
     }
 
-    /// Paths under memory/ in HEAD (sorted).
+    /// Learning files on disk (`memory/failures/…/*.md`, not lore's temporary files), as paths
+    /// relative to the work tree, sorted.
+    pub fn learnings_on_disk(&self) -> Vec<String> {
+        self.files_on_disk("failures")
+            .into_iter()
+            .filter(|f| !f.rsplit('/').next().unwrap_or("").starts_with('.'))
+            .map(|f| format!("memory/failures/{f}"))
+            .collect()
+    }
+
+    /// Markdown files under memory/ in HEAD (sorted).
     pub fn files_in_head(&self) -> Vec<String> {
         let out = self.git(&["ls-tree", "-r", "--name-only", "HEAD", "memory/"]);
-        let mut v: Vec<String> = out.lines().map(str::to_string).collect();
+        let mut v: Vec<String> = out
+            .lines()
+            .filter(|l| l.ends_with(".md"))
+            .map(str::to_string)
+            .collect();
         v.sort();
         v
     }
@@ -181,4 +204,15 @@ pub fn stderr(out: &Output) -> String {
 
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Where lore puts a learning named `name` (`YYYYMMDD_slug.md`) in a store it created: the
+/// daily folder of the date the name starts with.
+pub fn daily(name: &str) -> String {
+    format!(
+        "memory/failures/{}-{}/{}/{name}",
+        &name[..4],
+        &name[4..6],
+        &name[6..8]
+    )
 }

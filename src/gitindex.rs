@@ -1,0 +1,541 @@
+//! git's index file (`.git/index`), edited in its bytes for the few entries a save changes.
+//!
+//! A save adds one entry. libgit2 loads the whole index into memory, re-hashes it with
+//! collision-detecting SHA-1, and writes it back through temporary files; at 1,000 learnings
+//! that was a third of a save, and it grows with the store. Here the file is walked once, the
+//! new entry spliced in, the cache of tree hashes invalidated along its path (as git does),
+//! and the result hashed once: one read, one write.
+//!
+//! Formats: index versions 2, 3 and 4 (path compression), SHA-1 repositories. An index using a
+//! mandatory extension lore does not write (`link`: split index; `sdir`: sparse index) is
+//! refused with [`IndexError::Unsupported`] rather than rewritten wrongly. Optional extensions
+//! that would go stale (untracked cache, fsmonitor token, offset tables) are dropped; git
+//! rebuilds them when it needs them.
+
+use sha1::{Digest, Sha1};
+
+/// Stat data and identity of one staged file, as git records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: Vec<u8>,
+    pub oid: [u8; 20],
+    pub ctime: (u32, u32),
+    pub mtime: (u32, u32),
+    pub dev: u32,
+    pub ino: u32,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u32,
+}
+
+impl Entry {
+    /// The entry for file `abs`, staged at `rel` as blob `oid`, with the file's stat data so
+    /// `git status` sees it clean without reading it again.
+    pub fn for_file(rel: &str, oid: [u8; 20], meta: &std::fs::Metadata) -> Entry {
+        use std::os::unix::fs::MetadataExt;
+        Entry {
+            path: rel.as_bytes().to_vec(),
+            oid,
+            ctime: (meta.ctime() as u32, meta.ctime_nsec() as u32),
+            mtime: (meta.mtime() as u32, meta.mtime_nsec() as u32),
+            dev: meta.dev() as u32,
+            ino: meta.ino() as u32,
+            mode: 0o100644,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            size: meta.size() as u32,
+        }
+    }
+
+    fn fixed_part(&self, out: &mut Vec<u8>) {
+        for v in [
+            self.ctime.0,
+            self.ctime.1,
+            self.mtime.0,
+            self.mtime.1,
+            self.dev,
+            self.ino,
+            self.mode,
+            self.uid,
+            self.gid,
+            self.size,
+        ] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out.extend_from_slice(&self.oid);
+        let flags = self.path.len().min(0xfff) as u16;
+        out.extend_from_slice(&flags.to_be_bytes());
+    }
+}
+
+/// One change to the index.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Adds the entry, replacing any entry (and any conflict stages) at its path.
+    Upsert(Entry),
+    /// Removes every entry at the path.
+    Remove(Vec<u8>),
+}
+
+impl Change {
+    fn path(&self) -> &[u8] {
+        match self {
+            Change::Upsert(e) => &e.path,
+            Change::Remove(p) => p,
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum IndexError {
+    #[error("git's index is damaged: {0}")]
+    Corrupt(&'static str),
+    #[error("git's index uses {0}, which lore does not edit")]
+    Unsupported(String),
+}
+
+const HEADER: usize = 12;
+const HASH: usize = 20;
+/// ctime, mtime (2 × 8), dev, ino, mode, uid, gid, size (6 × 4), oid (20), flags (2).
+const FIXED: usize = 62;
+const EXTENDED_FLAG: u16 = 0x4000;
+
+fn be32(b: &[u8], at: usize) -> Result<u32, IndexError> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or(IndexError::Corrupt("truncated"))
+}
+
+/// Applies `changes` to the index file `bytes` (`None`: no index yet) and returns the new file.
+pub fn apply(bytes: Option<&[u8]>, changes: &[Change]) -> Result<Vec<u8>, IndexError> {
+    let empty = empty_index();
+    let bytes = bytes.unwrap_or(&empty);
+    if bytes.len() < HEADER + HASH || &bytes[..4] != b"DIRC" {
+        return Err(IndexError::Corrupt("no index signature"));
+    }
+    let version = be32(bytes, 4)?;
+    if !(2..=4).contains(&version) {
+        return Err(IndexError::Unsupported(format!("index version {version}")));
+    }
+    let body_end = bytes.len() - HASH;
+    let stored = &bytes[body_end..];
+    // `index.skipHash` writes a zero checksum; anything else must match.
+    if stored.iter().any(|&b| b != 0) && Sha1::digest(&bytes[..body_end]).as_slice() != stored {
+        return Err(IndexError::Corrupt("checksum mismatch"));
+    }
+    let mut changes: Vec<&Change> = changes.iter().collect();
+    changes.sort_by(|a, b| a.path().cmp(b.path()));
+    changes.dedup_by(|later, earlier| later.path() == earlier.path());
+    let mut next = 0;
+
+    let mut out = Vec::with_capacity(bytes.len() + 256 * changes.len());
+    out.extend_from_slice(&bytes[..HEADER]);
+    let mut written = 0u32;
+    let mut last_path: Vec<u8> = Vec::new();
+    let mut walk = Walk::new(bytes)?;
+    while let Some(e) = walk.next_entry()? {
+        // Changes sorting before this entry go in first.
+        while let Some(c) = changes.get(next)
+            && c.path() < e.path
+        {
+            emit_change(c, version, &mut out, &mut last_path, &mut written);
+            next += 1;
+        }
+        if let Some(c) = changes.get(next)
+            && c.path() == e.path
+        {
+            // Every stage of this path is replaced; the change goes in once, after them.
+            continue;
+        }
+        if version == 4 {
+            out.extend_from_slice(&e.raw[..e.fixed]);
+            emit_name(e.path, e.fixed, version, &mut out, &mut last_path);
+        } else {
+            out.extend_from_slice(e.raw);
+        }
+        written += 1;
+    }
+    let mut pos = walk.pos;
+    // Changes that matched entries were held back until past them.
+    for c in &changes[next..] {
+        emit_change(c, version, &mut out, &mut last_path, &mut written);
+    }
+    out[8..12].copy_from_slice(&written.to_be_bytes());
+
+    // Extensions.
+    let mut touched: Vec<&[u8]> = changes.iter().map(|c| c.path()).collect();
+    touched.dedup();
+    while pos < body_end {
+        let sig = bytes
+            .get(pos..pos + 4)
+            .ok_or(IndexError::Corrupt("truncated extension"))?;
+        let size = be32(bytes, pos + 4)? as usize;
+        let data = bytes
+            .get(pos + 8..pos + 8 + size)
+            .ok_or(IndexError::Corrupt("truncated extension"))?;
+        pos += 8 + size;
+        match sig {
+            b"TREE" => {
+                let tree = invalidate_tree(data, &touched)?;
+                out.extend_from_slice(b"TREE");
+                out.extend_from_slice(&(tree.len() as u32).to_be_bytes());
+                out.extend_from_slice(&tree);
+            }
+            b"REUC" => {
+                out.extend_from_slice(&bytes[pos - 8 - size..pos]);
+            }
+            s if s[0].is_ascii_uppercase() => {} // optional and now stale: dropped
+            s => {
+                return Err(IndexError::Unsupported(format!(
+                    "the '{}' extension ({})",
+                    String::from_utf8_lossy(s),
+                    match s {
+                        b"link" => "split index: `git update-index --no-split-index` turns it off",
+                        b"sdir" => "sparse index",
+                        _ => "unknown",
+                    }
+                )));
+            }
+        }
+    }
+    let digest = Sha1::digest(&out);
+    out.extend_from_slice(&digest);
+    Ok(out)
+}
+
+/// The paths staged in an index file, stage 0 only, in index order.
+pub fn paths(bytes: &[u8]) -> Result<Vec<Vec<u8>>, IndexError> {
+    let mut walk = Walk::new(bytes)?;
+    let mut out = Vec::new();
+    while let Some(e) = walk.next_entry()? {
+        if (e.flags >> 12) & 3 == 0 {
+            out.push(e.path.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// One entry as stored: its bytes, the length of its fixed part, its flags and full path.
+struct RawEntry<'a> {
+    raw: &'a [u8],
+    fixed: usize,
+    flags: u16,
+    path: &'a [u8],
+}
+
+/// Walks the entries of an index file in order, decoding v4's compressed paths.
+struct Walk<'a> {
+    bytes: &'a [u8],
+    version: u32,
+    left: usize,
+    pos: usize,
+    body_end: usize,
+    path: Vec<u8>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Walk<'a>, IndexError> {
+        if bytes.len() < HEADER + HASH || &bytes[..4] != b"DIRC" {
+            return Err(IndexError::Corrupt("no index signature"));
+        }
+        Ok(Walk {
+            bytes,
+            version: be32(bytes, 4)?,
+            left: be32(bytes, 8)? as usize,
+            pos: HEADER,
+            body_end: bytes.len() - HASH,
+            path: Vec::new(),
+        })
+    }
+
+    fn next_entry(&mut self) -> Result<Option<RawEntry<'_>>, IndexError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        let (bytes, start) = (self.bytes, self.pos);
+        let flags = u16::from_be_bytes([
+            *bytes
+                .get(start + 60)
+                .ok_or(IndexError::Corrupt("truncated entry"))?,
+            *bytes
+                .get(start + 61)
+                .ok_or(IndexError::Corrupt("truncated entry"))?,
+        ]);
+        let fixed = if flags & EXTENDED_FLAG != 0 && self.version >= 3 {
+            FIXED + 2
+        } else {
+            FIXED
+        };
+        let name_at = start + fixed;
+        let end = if self.version == 4 {
+            let (strip, used) = varint(bytes, name_at)?;
+            let nul = find_nul(bytes, name_at + used, self.body_end)?;
+            let keep = self
+                .path
+                .len()
+                .checked_sub(strip)
+                .ok_or(IndexError::Corrupt("bad path prefix"))?;
+            self.path.truncate(keep);
+            self.path.extend_from_slice(&bytes[name_at + used..nul]);
+            nul + 1
+        } else {
+            let len = (flags & 0xfff) as usize;
+            let nul = if len < 0xfff {
+                name_at + len
+            } else {
+                find_nul(bytes, name_at, self.body_end)?
+            };
+            self.path.clear();
+            self.path.extend_from_slice(
+                bytes
+                    .get(name_at..nul)
+                    .ok_or(IndexError::Corrupt("truncated entry"))?,
+            );
+            start + ((fixed + (nul - name_at) + 8) & !7)
+        };
+        if end > self.body_end {
+            return Err(IndexError::Corrupt("entry past the end"));
+        }
+        self.pos = end;
+        Ok(Some(RawEntry {
+            raw: &bytes[start..end],
+            fixed,
+            flags,
+            path: &self.path,
+        }))
+    }
+}
+
+fn empty_index() -> Vec<u8> {
+    let mut b = Vec::with_capacity(HEADER + HASH);
+    b.extend_from_slice(b"DIRC");
+    b.extend_from_slice(&2u32.to_be_bytes());
+    b.extend_from_slice(&0u32.to_be_bytes());
+    let digest = Sha1::digest(&b);
+    b.extend_from_slice(&digest);
+    b
+}
+
+fn find_nul(bytes: &[u8], from: usize, end: usize) -> Result<usize, IndexError> {
+    bytes
+        .get(from..end)
+        .and_then(|s| s.iter().position(|&b| b == 0))
+        .map(|i| from + i)
+        .ok_or(IndexError::Corrupt("unterminated path"))
+}
+
+/// git's offset varint (index v4): big-endian base-128 where each continuation adds one.
+fn varint(bytes: &[u8], at: usize) -> Result<(usize, usize), IndexError> {
+    let mut i = at;
+    let mut c = *bytes.get(i).ok_or(IndexError::Corrupt("truncated"))?;
+    i += 1;
+    let mut value = (c & 127) as usize;
+    while c & 128 != 0 {
+        c = *bytes.get(i).ok_or(IndexError::Corrupt("truncated"))?;
+        i += 1;
+        value = value
+            .checked_add(1)
+            .and_then(|v| v.checked_mul(128))
+            .ok_or(IndexError::Corrupt("bad varint"))?
+            + (c & 127) as usize;
+    }
+    Ok((value, i - at))
+}
+
+fn put_varint(mut value: usize, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 16];
+    let mut pos = buf.len() - 1;
+    buf[pos] = (value & 127) as u8;
+    value >>= 7;
+    while value != 0 {
+        value -= 1;
+        pos -= 1;
+        buf[pos] = 128 | (value & 127) as u8;
+        value >>= 7;
+    }
+    out.extend_from_slice(&buf[pos..]);
+}
+
+/// Writes the name part of an entry: padded in v2/v3, prefix-compressed against the previous
+/// entry's path in v4.
+fn emit_name(path: &[u8], fixed: usize, version: u32, out: &mut Vec<u8>, last: &mut Vec<u8>) {
+    if version == 4 {
+        let common = last.iter().zip(path).take_while(|(a, b)| a == b).count();
+        put_varint(last.len() - common, out);
+        out.extend_from_slice(&path[common..]);
+        out.push(0);
+        last.clear();
+        last.extend_from_slice(path);
+    } else {
+        out.extend_from_slice(path);
+        let padded = (fixed + path.len() + 8) & !7;
+        out.resize(out.len() + padded - fixed - path.len(), 0);
+    }
+}
+
+fn emit_change(c: &Change, version: u32, out: &mut Vec<u8>, last: &mut Vec<u8>, n: &mut u32) {
+    if let Change::Upsert(e) = c {
+        e.fixed_part(out);
+        emit_name(&e.path, FIXED, version, out, last);
+        *n += 1;
+    }
+}
+
+/// One directory of the cache tree (`TREE` extension).
+struct TreeNode<'a> {
+    name: &'a [u8],
+    entries: i64,
+    oid: Option<&'a [u8]>,
+    children: Vec<TreeNode<'a>>,
+}
+
+fn parse_tree<'a>(data: &'a [u8], pos: &mut usize) -> Result<TreeNode<'a>, IndexError> {
+    let bad = IndexError::Corrupt("bad cache tree");
+    let nul = find_nul(data, *pos, data.len()).map_err(|_| bad.clone())?;
+    let name = &data[*pos..nul];
+    *pos = nul + 1;
+    let entries: i64 = number_until(data, pos, b' ').ok_or(bad.clone())?;
+    let subtrees: usize = number_until(data, pos, b'\n').ok_or(bad.clone())?;
+    let oid = if entries >= 0 {
+        let o = data.get(*pos..*pos + HASH).ok_or(bad)?;
+        *pos += HASH;
+        Some(o)
+    } else {
+        None
+    };
+    let mut children = Vec::with_capacity(subtrees);
+    for _ in 0..subtrees {
+        children.push(parse_tree(data, pos)?);
+    }
+    Ok(TreeNode {
+        name,
+        entries,
+        oid,
+        children,
+    })
+}
+
+/// An ASCII number at `pos` ending with `end`; moves `pos` past the terminator.
+fn number_until<T: std::str::FromStr>(data: &[u8], pos: &mut usize, end: u8) -> Option<T> {
+    let len = data.get(*pos..)?.iter().position(|&b| b == end)?;
+    let n = std::str::from_utf8(&data[*pos..*pos + len])
+        .ok()?
+        .parse()
+        .ok()?;
+    *pos += len + 1;
+    Some(n)
+}
+
+fn write_tree(node: &TreeNode, out: &mut Vec<u8>) {
+    out.extend_from_slice(node.name);
+    out.push(0);
+    out.extend_from_slice(format!("{} {}\n", node.entries, node.children.len()).as_bytes());
+    if node.entries >= 0
+        && let Some(oid) = node.oid
+    {
+        out.extend_from_slice(oid);
+    }
+    for c in &node.children {
+        write_tree(c, out);
+    }
+}
+
+/// Marks every cached tree on the way to each touched path as invalid (git's
+/// `cache_tree_invalidate_path`), leaving the rest of the cache for git to reuse.
+fn invalidate_tree(data: &[u8], touched: &[&[u8]]) -> Result<Vec<u8>, IndexError> {
+    if data.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pos = 0;
+    let mut root = parse_tree(data, &mut pos)?;
+    for path in touched {
+        let mut node = &mut root;
+        let mut rest: &[u8] = path;
+        loop {
+            node.entries = -1;
+            node.oid = None;
+            let Some(slash) = rest.iter().position(|&b| b == b'/') else {
+                break;
+            };
+            let (dir, tail) = (&rest[..slash], &rest[slash + 1..]);
+            match node.children.iter_mut().position(|c| c.name == dir) {
+                Some(i) => node = &mut node.children[i],
+                None => break,
+            }
+            rest = tail;
+        }
+    }
+    let mut out = Vec::with_capacity(data.len());
+    write_tree(&root, &mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, n: u8) -> Entry {
+        Entry {
+            path: path.as_bytes().to_vec(),
+            oid: [n; 20],
+            ctime: (1, 2),
+            mtime: (3, 4),
+            dev: 5,
+            ino: 6,
+            mode: 0o100644,
+            uid: 7,
+            gid: 8,
+            size: 9,
+        }
+    }
+
+    fn with_version(v: u32) -> Vec<u8> {
+        let mut b = empty_index();
+        b[4..8].copy_from_slice(&v.to_be_bytes());
+        let n = b.len() - HASH;
+        let d = Sha1::digest(&b[..n]);
+        b[n..].copy_from_slice(&d);
+        b
+    }
+
+    #[test]
+    fn entries_stay_sorted_and_replace_in_every_version() {
+        for v in [2, 3, 4] {
+            let mut idx = with_version(v);
+            for (p, n) in [("b/x.md", 1), ("a.md", 2), ("b/a.md", 3), ("c", 4)] {
+                idx = apply(Some(&idx), &[Change::Upsert(entry(p, n))]).unwrap();
+            }
+            idx = apply(Some(&idx), &[Change::Upsert(entry("b/a.md", 9))]).unwrap();
+            idx = apply(Some(&idx), &[Change::Remove(b"c".to_vec())]).unwrap();
+            let got: Vec<String> = paths(&idx)
+                .unwrap()
+                .into_iter()
+                .map(|p| String::from_utf8(p).unwrap())
+                .collect();
+            assert_eq!(got, ["a.md", "b/a.md", "b/x.md"], "version {v}");
+            assert_eq!(be32(&idx, 4).unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn a_damaged_index_is_refused() {
+        let mut idx = apply(None, &[Change::Upsert(entry("a", 1))]).unwrap();
+        let n = idx.len();
+        idx[n - 30] ^= 1;
+        assert_eq!(
+            apply(Some(&idx), &[]),
+            Err(IndexError::Corrupt("checksum mismatch"))
+        );
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        for v in [0usize, 1, 127, 128, 255, 16_383, 16_384, 1 << 30] {
+            let mut b = Vec::new();
+            put_varint(v, &mut b);
+            assert_eq!(varint(&b, 0).unwrap(), (v, b.len()), "{v}");
+        }
+    }
+}

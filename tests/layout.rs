@@ -1,0 +1,121 @@
+//! Where learning files go: daily folders in stores lore creates, the script's flat folder in
+//! the script's stores, and both shapes read everywhere.
+
+mod common;
+
+use common::*;
+
+fn today() -> String {
+    jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string()
+}
+
+#[test]
+fn a_new_store_writes_daily_folders_and_keeps_the_choice_in_git() {
+    let s = TestStore::new();
+    // The layout travels with the repository, so every clone writes the same shape.
+    let settings = s.git(&["show", "HEAD:memory/lore.toml"]);
+    assert!(settings.contains("layout = \"daily\""), "{settings}");
+
+    let out = s.ok(&[
+        "record",
+        "--title",
+        "Sharded save",
+        "--domain",
+        "d",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let path = v["path"].as_str().unwrap().to_string();
+    let t = today();
+    assert_eq!(
+        path,
+        format!(
+            "memory/failures/{}-{}/{}/{t}_sharded-save.md",
+            &t[..4],
+            &t[4..6],
+            &t[6..]
+        )
+    );
+    // The commit holds exactly that file; the work tree is clean.
+    assert_eq!(
+        s.git(&["show", "--name-only", "--format=", "HEAD"]).trim(),
+        path
+    );
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    // Everything that reads files finds it.
+    assert!(s.ok(&["show", &path]).contains("Sharded save"));
+    assert!(s.ok(&["search", "sharded"]).contains("Sharded save"));
+    let doctor = s.run(&["doctor"]);
+    assert_eq!(doctor.status.code(), Some(0), "{}", stdout(&doctor));
+    let before = s.ok(&["list", "--json"]);
+    s.ok(&["reindex"]);
+    assert_eq!(s.ok(&["list", "--json"]), before);
+}
+
+#[test]
+fn a_flat_file_added_by_the_script_to_a_daily_store_is_read_like_any_other() {
+    let s = TestStore::new();
+    s.record("Lore's own", "d");
+    // What record-failure.sh does: a flat file, `git add`, `git commit`.
+    let flat = format!("memory/failures/{}_from-the-script.md", today());
+    std::fs::write(
+        s.root().join(&flat),
+        "# From the script\n\n**Domain**: sh\n**Severity**: 3\n**Tags**: \n**Date**: 2026-01-02\n\n## Summary\nWritten by record-failure.sh\n",
+    )
+    .unwrap();
+    s.git(&["add", &flat]);
+    s.git(&[
+        "-c",
+        "user.name=s",
+        "-c",
+        "user.email=s@s",
+        "commit",
+        "-q",
+        "-m",
+        "failure: From the script",
+    ]);
+    // doctor names it and --fix indexes it; afterwards the three views agree.
+    let out = s.run(&["doctor", "--fix"]);
+    assert!(stdout(&out).contains(&flat), "{}", stdout(&out));
+    let out = s.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let list = s.ok(&["list"]);
+    assert!(
+        list.contains("From the script") && list.contains("Lore's own"),
+        "{list}"
+    );
+    // A fresh index built from git finds both shapes.
+    std::fs::remove_file(s.root().join("memory/index.db")).unwrap();
+    let list = s.ok(&["list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{list}");
+}
+
+#[test]
+fn a_store_made_in_a_repository_with_history_stays_flat() {
+    let s = TestStore::empty();
+    git(s.root(), &["init", "-q", "-b", "main"]);
+    std::fs::write(s.root().join("README"), "hi\n").unwrap();
+    git(s.root(), &["add", "README"]);
+    git(
+        s.root(),
+        &[
+            "-c",
+            "user.name=u",
+            "-c",
+            "user.email=u@u",
+            "commit",
+            "-q",
+            "-m",
+            "start",
+        ],
+    );
+    s.ok(&["init", s.root().to_str().unwrap()]);
+    assert!(!s.root().join("memory/lore.toml").exists());
+    let out = s.ok(&["record", "--title", "Flat here", "--domain", "d", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["path"],
+        format!("memory/failures/{}_flat-here.md", today())
+    );
+}
