@@ -190,7 +190,11 @@ fn another_git_client_committing_in_a_loop_loses_nothing() {
         .lines()
         .filter(|l| l.starts_with("failure: during git"))
         .count();
-    assert!(own >= 25, "only {own} of 30 records have their own commit");
+    // A record staged just before the other client's `git commit` rides in that commit (lore
+    // then sees HEAD already holding its file and makes none): nothing is lost, but most saves
+    // should still be their own commit. How many ride along depends on timing (23 of 30 once,
+    // under load), so the bound is loose.
+    assert!(own >= 15, "only {own} of 30 records have their own commit");
     let status = Command::new("git")
         .arg("-C")
         .arg(&root)
