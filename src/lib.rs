@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod fault;
 pub mod gitindex;
 pub mod gitops;
+pub mod housekeeping;
 pub mod index;
 pub mod learning;
 pub mod lock;

@@ -110,6 +110,9 @@ pub fn record(
     fault::critical_section("end");
     let waited = guard.waited;
     drop(guard);
+    if result.is_ok() {
+        crate::housekeeping::pack_if_due(&repo);
+    }
     result.map(|r| Recorded { waited, ..r })
 }
 

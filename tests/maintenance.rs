@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
 
 fn rows(s: &TestStore) -> Vec<(i64, String, String, String, i64)> {
     let db = s.db();
@@ -281,4 +282,58 @@ fn doctor_restores_missing_files_breaks_stale_locks_and_leaves_git_locks() {
     assert_eq!(out.status.code(), Some(1));
     std::fs::remove_file(s.root().join(".git/index.lock")).unwrap();
     s.ok(&["doctor"]);
+}
+
+#[test]
+fn loose_objects_are_packed_in_the_background_as_saves_pile_up() {
+    let s = TestStore::new();
+    // A low threshold (git's rule: more than ceil(256 / 256) = 1 loose object in objects/17),
+    // so a few dozen saves are enough.
+    s.git(&["config", "gc.auto", "256"]);
+    let packs = || {
+        std::fs::read_dir(s.root().join(".git/objects/pack"))
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(packs(), 0);
+    let mut saved = 0;
+    while packs() == 0 && saved < 300 {
+        s.record(&format!("Piling up {saved}"), "d");
+        saved += 1;
+        // git gc detaches; give it a moment when it has started.
+        if s.root().join(".git/gc.pid").exists() {
+            wait_until("git gc to finish", Duration::from_secs(60), || {
+                !s.root().join(".git/gc.pid").exists()
+            });
+        }
+    }
+    assert!(packs() > 0, "no pack after {saved} saves");
+    wait_until("git gc to finish", Duration::from_secs(60), || {
+        !s.root().join(".git/gc.pid").exists()
+    });
+    let counts = s.git(&["count-objects", "-v"]);
+    let field = |name: &str| -> usize {
+        counts
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(field("in-pack:") > 0, "{counts}");
+    assert!(
+        field("count:") < saved * 7,
+        "loose objects were not packed away: {counts}"
+    );
+    // Nothing lost, nothing damaged, and saves go on.
+    s.record("After packing", "d");
+    assert_eq!(s.files_in_head().len(), saved + 1);
+    assert_eq!(s.row_count() as usize, saved + 1);
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    s.git(&["fsck", "--strict"]);
 }
