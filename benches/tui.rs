@@ -16,58 +16,15 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)]
+mod support;
+
 use lore::index::{Anchor, Filter, Index};
 use lore::store::Store;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::text;
 
 const LORE: &str = env!("CARGO_BIN_EXE_lore");
-
-const WORDS: &[&str] = &[
-    "deploy",
-    "cache",
-    "timeout",
-    "lock",
-    "retry",
-    "database",
-    "migration",
-    "flaky",
-    "test",
-    "disk",
-    "memory",
-    "leak",
-    "network",
-    "partition",
-    "index",
-    "query",
-    "latency",
-    "build",
-    "artifact",
-    "config",
-    "secret",
-    "rotation",
-    "certificate",
-    "expiry",
-    "queue",
-    "backlog",
-    "worker",
-    "crash",
-];
-
-fn text(seed: &mut u64, words: usize) -> String {
-    let mut out: Vec<String> = Vec::with_capacity(words);
-    for _ in 0..words {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        // A third common words, the rest from a long tail, as in real notes.
-        if (*seed).is_multiple_of(3) {
-            out.push(WORDS[((*seed >> 8) % WORDS.len() as u64) as usize].to_string());
-        } else {
-            out.push(format!("term{}", (*seed >> 8) % 5_000));
-        }
-    }
-    out.join(" ")
-}
 
 fn generate(n: usize) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
