@@ -164,7 +164,7 @@ fn writers(counts: &[usize]) {
             .map(|k| {
                 Command::new("bash")
                     .arg("-c")
-                    .arg(r#"for i in $(seq "$4"); do "$1" --store "$2" record --title "writer $3 record $i of $4" --domain contention >/dev/null || exit 1; done"#)
+                    .arg(r#"for i in $(seq "$4"); do "$1" --store "$2" record --title "writer $3 record $i of $4" --domain contention >/dev/null 2>/dev/null || exit 1; done"#)
                     .arg("bash")
                     .arg(LORE)
                     .arg(&root)

@@ -158,9 +158,9 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
             }
         }
     }
-    let git_index = repo.index()?;
+    let staged = gitops::staged_paths(&repo)?;
     for path in head.keys() {
-        if git_index.get_path(Path::new(path), 0).is_none() {
+        if !staged.contains(path) {
             out.push(Finding::Unstaged { path: path.clone() });
         }
         if is_learning_path(path) && !root.join(path).exists() {

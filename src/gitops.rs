@@ -279,7 +279,11 @@ pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<(
 /// index, change it, and rename the result over it. (libgit2's own read–modify–write reads
 /// before it locks, so a `git add` landing in between would be silently undone, and the next
 /// `git commit` would then delete that file from HEAD.) The edit itself is a splice of the
-/// file's bytes ([`gitindex`]): one read and one write however large the index is.
+/// file's bytes ([`gitindex`]).
+///
+/// Past [`SPLIT_AT`] entries the index is split (see [`gitindex`]), so that a save rewrites a
+/// small file however large the store grows; git's `core.splitIndex` decides instead when set
+/// (true: always split; false: never, and a split index is made whole again).
 fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
     let git_dir = repo.path();
     let index_path = git_dir.join("index");
@@ -289,9 +293,110 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(&index_path, e)),
     };
-    let updated = gitindex::apply(current.as_deref(), changes)
-        .map_err(|e| Error::Git(format!("{e} ({})", index_path.display())))?;
-    lock.commit(&updated)
+    let bad = |e: gitindex::IndexError| Error::Git(format!("{e} ({})", index_path.display()));
+    let applied = match gitindex::apply(current.as_deref(), changes) {
+        Err(gitindex::IndexError::NeedsShared(base)) => {
+            let whole = gitindex::unsplit(
+                current.as_deref().unwrap_or_default(),
+                &read_shared(git_dir, &base)?,
+            )
+            .map_err(bad)?;
+            gitindex::apply(Some(&whole), changes).map_err(bad)?
+        }
+        other => other.map_err(bad)?,
+    };
+    let policy = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_bool("core.splitIndex").ok());
+    let bytes = match applied.shared {
+        None if policy.unwrap_or(applied.entries > SPLIT_AT) => {
+            write_split(git_dir, &applied.bytes).map_err(bad)?
+        }
+        None => applied.bytes,
+        Some(base) => {
+            let shared = read_shared(git_dir, &base)?;
+            let shared_entries = gitindex::entry_count(&shared).map_err(bad)?;
+            let percent = repo
+                .config()
+                .ok()
+                .and_then(|c| c.get_i64("splitIndex.maxPercentChange").ok())
+                .unwrap_or(20)
+                .clamp(0, 100) as u64;
+            let small = applied.entries as u64;
+            if policy == Some(false) {
+                gitindex::unsplit(&applied.bytes, &shared).map_err(bad)?
+            } else if small > FOLD_AT || small * 100 > percent * shared_entries as u64 {
+                // Fold the small part into a new shared index, as git does past
+                // `splitIndex.maxPercentChange` (lore also caps the small part's size).
+                let whole = gitindex::unsplit(&applied.bytes, &shared).map_err(bad)?;
+                write_split(git_dir, &whole).map_err(bad)?
+            } else {
+                applied.bytes
+            }
+        }
+    };
+    lock.commit(&bytes)
+}
+
+/// Entries in a whole index past which lore splits it (~1.5 MB rewritten by every save).
+const SPLIT_AT: u32 = 10_000;
+/// Entries in a split index's small part past which it is folded into a new shared index.
+const FOLD_AT: u64 = 1_000;
+
+/// The shared part of a split index, `sharedindex.<hash>` beside the index.
+fn read_shared(git_dir: &Path, base: &[u8; 20]) -> Result<Vec<u8>> {
+    let path = git_dir.join(format!("sharedindex.{}", hex(base)));
+    std::fs::read(&path).map_err(|e| Error::io(&path, e))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Splits a whole index: writes its shared part (under its hash, through a temporary file,
+/// as git does) and returns the small index that links to it.
+fn write_split(git_dir: &Path, whole: &[u8]) -> std::result::Result<Vec<u8>, gitindex::IndexError> {
+    let gitindex::Split {
+        shared,
+        base,
+        small,
+    } = gitindex::split(whole)?;
+    let path = git_dir.join(format!("sharedindex.{}", hex(&base)));
+    if !path.exists() {
+        let tmp = git_dir.join(format!("sharedindex.lore-{}", std::process::id()));
+        let written = std::fs::write(&tmp, &shared).and_then(|()| std::fs::rename(&tmp, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(gitindex::IndexError::Unsupported(format!(
+                "a shared index that could not be written ({})",
+                path.display()
+            )));
+        }
+    }
+    Ok(small)
+}
+
+/// The paths (stage 0) in git's index, whole or split.
+pub fn staged_paths(repo: &Repository) -> Result<std::collections::HashSet<String>> {
+    let git_dir = repo.path();
+    let index_path = git_dir.join("index");
+    let bytes = match std::fs::read(&index_path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(e) => return Err(Error::io(&index_path, e)),
+    };
+    let bad = |e: gitindex::IndexError| Error::Git(format!("{e} ({})", index_path.display()));
+    // An empty change set says whether the index is split (and checks it).
+    let whole = match gitindex::apply(Some(&bytes), &[]).map_err(bad)?.shared {
+        Some(base) => gitindex::unsplit(&bytes, &read_shared(git_dir, &base)?).map_err(bad)?,
+        None => bytes,
+    };
+    Ok(gitindex::paths(&whole)
+        .map_err(bad)?
+        .into_iter()
+        .map(|p| String::from_utf8_lossy(&p).into_owned())
+        .collect())
 }
 
 /// A git lock file (`<name>.lock`) taken the way git takes it, plus a record of who took it

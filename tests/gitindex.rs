@@ -56,22 +56,120 @@ fn git_accepts_the_index_lore_writes_in_every_version() {
     }
 }
 
+fn shared_indexes(s: &TestStore) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(s.root().join(".git"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("sharedindex."))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The index is split: its small part links to a shared index (git's `link` extension).
+fn is_split(s: &TestStore) -> bool {
+    let bytes = std::fs::read(s.root().join(".git/index")).unwrap();
+    bytes.windows(4).any(|w| w == b"link")
+}
+
+/// git agrees that the index holds exactly HEAD plus `extra` (git's `ls-files` order).
+fn index_is_head_plus(s: &TestStore, extra: &[&str]) {
+    let mut want: Vec<String> = s
+        .git(&["ls-tree", "-r", "--name-only", "HEAD"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    want.extend(extra.iter().map(|e| e.to_string()));
+    want.sort();
+    let mut got: Vec<String> = s.git(&["ls-files"]).lines().map(str::to_string).collect();
+    got.sort();
+    assert_eq!(got, want);
+}
+
 #[test]
-fn an_index_lore_cannot_edit_is_refused_and_nothing_is_written() {
+fn a_split_index_stays_split_small_and_readable_by_git() {
+    let s = TestStore::new();
+    s.record("Before splitting", "d");
+    // core.splitIndex = true: lore splits at its next save, as git would at its next write.
+    s.git(&["config", "core.splitIndex", "true"]);
+    s.record("Splits the index", "d");
+    assert!(is_split(&s), "lore split the index");
+    assert!(!shared_indexes(&s).is_empty());
+    for i in 0..5 {
+        s.record(&format!("Into the small part {i}"), "d");
+    }
+    assert!(is_split(&s));
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    assert_eq!(s.git(&["write-tree"]), s.git(&["rev-parse", "HEAD^{tree}"]));
+    index_is_head_plus(&s, &[]);
+
+    // git's own writes in between: a new file staged, a committed file changed and staged
+    // (which git stores as a replacement of a shared entry), then more saves.
+    std::fs::write(s.root().join("new.txt"), "new\n").unwrap();
+    s.git(&["add", "new.txt"]);
+    s.git(&[
+        "-c",
+        "user.name=u",
+        "-c",
+        "user.email=u@u",
+        "commit",
+        "-q",
+        "-m",
+        "new",
+    ]);
+    std::fs::write(s.root().join("new.txt"), "changed\n").unwrap();
+    s.git(&["add", "new.txt"]);
+    s.record("After git wrote the index", "d");
+    assert_eq!(s.git(&["status", "--porcelain"]), "M  new.txt\n");
+    index_is_head_plus(&s, &[]);
+
+    // A save that fails after staging takes its entry back out (a removal, which may touch
+    // the shared part): the index is merged, changed and split again.
+    let before = s.snapshot();
+    let out = s
+        .cmd()
+        .env("LORE_FAULT", "after-commit:error")
+        .args(["record", "--title", "Rolled back", "--domain", "d"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(s.snapshot(), before);
+    assert_eq!(s.git(&["status", "--porcelain"]), "M  new.txt\n");
+    assert!(is_split(&s));
+    let doctor = s.run(&["doctor"]);
+    assert_eq!(doctor.status.code(), Some(0), "{}", stdout(&doctor));
+    s.git(&["fsck", "--no-dangling"]);
+}
+
+#[test]
+fn the_small_part_is_folded_into_a_new_shared_index_as_it_grows() {
+    let s = TestStore::new();
+    s.git(&["config", "core.splitIndex", "true"]);
+    // git's rule: fold when the small part passes this share of the shared one; 0 = always.
+    s.git(&["config", "splitIndex.maxPercentChange", "0"]);
+    s.record("First", "d");
+    let first = shared_indexes(&s);
+    s.record("Second", "d");
+    let second = shared_indexes(&s);
+    assert!(
+        second.len() > first.len(),
+        "a new shared index: {first:?} then {second:?}"
+    );
+    assert!(is_split(&s));
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    index_is_head_plus(&s, &[]);
+}
+
+#[test]
+fn core_split_index_false_makes_the_index_whole_again() {
     let s = TestStore::new();
     s.record("Before", "d");
     s.git(&["update-index", "--split-index"]);
-    let before = s.snapshot();
-    let out = s.run(&["record", "--title", "Split", "--domain", "d"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("split index") && err.contains("--no-split-index"),
-        "{err}"
-    );
-    assert_eq!(s.snapshot(), before);
-    // Following the advice makes saves work again.
-    s.git(&["update-index", "--no-split-index"]);
+    assert!(is_split(&s));
+    s.git(&["config", "core.splitIndex", "false"]);
     s.record("After", "d");
+    assert!(!is_split(&s));
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    index_is_head_plus(&s, &[]);
 }
