@@ -315,8 +315,7 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
         }
         None => applied.bytes,
         Some(base) => {
-            let shared = read_shared(git_dir, &base)?;
-            let shared_entries = gitindex::entry_count(&shared).map_err(bad)?;
+            let shared_entries = shared_entry_count(git_dir, &base)?;
             let percent = repo
                 .config()
                 .ok()
@@ -325,11 +324,12 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
                 .clamp(0, 100) as u64;
             let small = applied.entries as u64;
             if policy == Some(false) {
-                gitindex::unsplit(&applied.bytes, &shared).map_err(bad)?
+                gitindex::unsplit(&applied.bytes, &read_shared(git_dir, &base)?).map_err(bad)?
             } else if small > FOLD_AT || small * 100 > percent * shared_entries as u64 {
                 // Fold the small part into a new shared index, as git does past
                 // `splitIndex.maxPercentChange` (lore also caps the small part's size).
-                let whole = gitindex::unsplit(&applied.bytes, &shared).map_err(bad)?;
+                let whole = gitindex::unsplit(&applied.bytes, &read_shared(git_dir, &base)?)
+                    .map_err(bad)?;
                 write_split(git_dir, &whole).map_err(bad)?
             } else {
                 applied.bytes
@@ -348,6 +348,17 @@ const FOLD_AT: u64 = 1_000;
 fn read_shared(git_dir: &Path, base: &[u8; 20]) -> Result<Vec<u8>> {
     let path = git_dir.join(format!("sharedindex.{}", hex(base)));
     std::fs::read(&path).map_err(|e| Error::io(&path, e))
+}
+
+/// The entry count of a shared index, from its header alone.
+fn shared_entry_count(git_dir: &Path, base: &[u8; 20]) -> Result<u32> {
+    use std::io::Read;
+    let path = git_dir.join(format!("sharedindex.{}", hex(base)));
+    let mut header = [0u8; 12];
+    std::fs::File::open(&path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map_err(|e| Error::io(&path, e))?;
+    gitindex::entry_count(&header).map_err(|e| Error::Git(format!("{e} ({})", path.display())))
 }
 
 fn hex(bytes: &[u8]) -> String {
