@@ -113,8 +113,8 @@ fn on_disk(root: &Path) -> (BTreeSet<String>, Vec<String>) {
             let name = e.file_name().to_string_lossy().into_owned();
             let rel = format!("{rel_dir}/{name}");
             let Ok(kind) = e.file_type() else { continue };
-            if kind.is_dir() && !name.starts_with('.') && rel.split('/').count() < 5 {
-                // At most two levels of shard folders (YYYY-MM/DD).
+            if kind.is_dir() && !name.starts_with('.') && rel.split('/').count() < 6 {
+                // At most three levels of shard folders (YYYY-MM/DD/N).
                 dirs.push(rel);
             } else if !kind.is_file() {
                 continue;

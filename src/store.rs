@@ -35,9 +35,9 @@ const SETTINGS_TEXT: &str = "\
 # lore store settings, tracked in git so that every clone agrees on them.
 #
 # layout: where lore writes new learnings.
-#   \"daily\" = memory/<type>/YYYY-MM/DD/YYYYMMDD_slug.md: a save rewrites a few small git trees
-#             however large the store grows (a flat folder of a million files makes every
-#             commit rewrite one huge tree).
+#   \"daily\" = memory/<type>/YYYY-MM/DD/YYYYMMDD_slug.md (past 500 files in a day, in DD/2/,
+#             DD/3/, ...): a save rewrites a few small git trees however large the store
+#             grows (a flat folder of a million files makes every commit rewrite one huge tree).
 #   \"flat\"  = memory/<type>/YYYYMMDD_slug.md, as record-failure.sh writes (the default for a
 #             store without this file).
 # lore reads both shapes in any store, so files the script adds to a daily store are found.
@@ -80,7 +80,8 @@ fn read_layout(root: &Path) -> Layout {
 }
 
 /// Whether `rel` (relative to the work tree) names a learning file in either layout:
-/// `memory/<type>/NAME.md` or `memory/<type>/YYYY-MM/DD/NAME.md`.
+/// `memory/<type>/NAME.md`, `memory/<type>/YYYY-MM/DD/NAME.md` or, past a day's first
+/// [`FOLDER_CAP`] files, `memory/<type>/YYYY-MM/DD/N/NAME.md`.
 pub fn is_learning_path(rel: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
     let name_ok = |n: &str| n.ends_with(".md") && !n.starts_with('.');
@@ -89,6 +90,13 @@ pub fn is_learning_path(rel: &str) -> bool {
         ["memory", kind, name] => kind_ok(kind) && name_ok(name),
         ["memory", kind, month, day, name] => {
             kind_ok(kind) && is_month_dir(month) && is_day_dir(day) && name_ok(name)
+        }
+        ["memory", kind, month, day, more, name] => {
+            kind_ok(kind)
+                && is_month_dir(month)
+                && is_day_dir(day)
+                && overflow_number(more).is_some()
+                && name_ok(name)
         }
         _ => false,
     }
@@ -101,6 +109,34 @@ fn is_month_dir(s: &str) -> bool {
 
 fn is_day_dir(s: &str) -> bool {
     s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Files a day's folder (and each of its overflow folders) takes before the next one opens.
+/// A folder is one git tree, rewritten by every save into it: capped, a save's cost stays the
+/// same however many learnings one day brings (20,000 in a day made 1.5 MB trees uncapped).
+pub const FOLDER_CAP: usize = 500;
+
+/// An overflow folder's number: `2`, `3`, … (the day's folder itself is the first).
+fn overflow_number(s: &str) -> Option<u32> {
+    (!s.starts_with('0') && s.len() <= 6)
+        .then(|| s.parse().ok())
+        .flatten()
+        .filter(|&n| n >= 2)
+}
+
+/// How many learning files `dir` holds, and the highest overflow folder in it.
+fn folder_census(dir: &Path) -> (usize, Option<u32>) {
+    let (mut files, mut last) = (0, None);
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".md") && !name.starts_with('.') {
+            files += 1;
+        } else if let Some(n) = overflow_number(&name) {
+            last = last.max(Some(n));
+        }
+    }
+    (files, last)
 }
 
 /// The shard folders (`YYYY-MM`, `DD`) for a file date `YYYYMMDD`; `None` for anything else.
@@ -260,6 +296,17 @@ impl Store {
         {
             parts.push(month);
             parts.push(day);
+            // A full day's folder overflows into `DD/2/`, then `DD/3/`… (decided under the
+            // store lock, from the files on disk).
+            let day_dir = self.root.join("memory").join(parts.join("/"));
+            let (files, last) = folder_census(&day_dir);
+            if files >= FOLDER_CAP || last.is_some() {
+                let mut n = last.unwrap_or(2);
+                if folder_census(&day_dir.join(n.to_string())).0 >= FOLDER_CAP {
+                    n += 1;
+                }
+                parts.push(n.to_string());
+            }
         }
         let abs = self.ensure_dirs_under_memory(&parts)?;
         Ok((format!("memory/{}", parts.join("/")), abs))
@@ -313,4 +360,34 @@ impl Store {
 
 fn canonical(p: &Path) -> PathBuf {
     fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_learning_path;
+
+    #[test]
+    fn learning_paths_in_every_shape() {
+        for ok in [
+            "memory/failures/20261128_x.md",
+            "memory/failures/2026-11/28/20261128_x.md",
+            "memory/successes/2026-11/28/2/20261128_x.md",
+            "memory/failures/2026-11/28/17/20261128_x.md",
+        ] {
+            assert!(is_learning_path(ok), "{ok}");
+        }
+        for bad in [
+            "memory/index.db",
+            "memory/lore.toml",
+            "memory/failures/.lore-1-2.tmp",
+            "memory/failures/2026-11/28/1/x.md",
+            "memory/failures/2026-11/28/02/x.md",
+            "memory/failures/2026-11/x.md",
+            "memory/failures/26-11/28/x.md",
+            "memory/other/20261128_x.md",
+            "elsewhere/failures/20261128_x.md",
+        ] {
+            assert!(!is_learning_path(bad), "{bad}");
+        }
+    }
 }

@@ -119,3 +119,46 @@ fn a_store_made_in_a_repository_with_history_stays_flat() {
         format!("memory/failures/{}_flat-here.md", today())
     );
 }
+
+#[test]
+fn a_full_day_overflows_into_numbered_folders() {
+    let s = TestStore::new();
+    let t = today();
+    let day = s
+        .root()
+        .join(daily(&format!("{t}_x.md")))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    std::fs::create_dir_all(&day).unwrap();
+    // A day's folder takes 500 files (these are planted, not saved, to keep the test quick).
+    for i in 0..500 {
+        std::fs::write(day.join(format!("{t}_planted-{i}.md")), "# planted\n").unwrap();
+    }
+    let out = s.ok(&["record", "--title", "Overflow", "--domain", "d", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let path = v["path"].as_str().unwrap().to_string();
+    let expected = daily(&format!("{t}_overflow.md"))
+        .replace(&format!("/{t}_overflow.md"), &format!("/2/{t}_overflow.md"));
+    assert_eq!(path, expected);
+    // Read like any other learning, by every command and by a rebuilt index.
+    assert!(s.ok(&["show", &path]).contains("Overflow"));
+    std::fs::remove_file(s.root().join("memory/index.db")).unwrap();
+    assert!(s.ok(&["list"]).contains("Overflow"));
+    // Saves go on filling folder 2.
+    let out = s.ok(&[
+        "record",
+        "--title",
+        "Overflow again",
+        "--domain",
+        "d",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["path"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/2/{t}_overflow-again.md"))
+    );
+}

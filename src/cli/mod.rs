@@ -157,6 +157,8 @@ enum Command {
 pub struct Ctx {
     pub config: lore::config::Config,
     store: Option<PathBuf>,
+    /// The store once opened (the start-up check and the command share it).
+    opened: std::cell::OnceCell<Store>,
     lock_timeout: Duration,
     lock_strategy: Strategy,
     pub interrupted: Arc<AtomicBool>,
@@ -165,10 +167,14 @@ pub struct Ctx {
 impl Ctx {
     /// Opens the chosen store; the default one is created on first use.
     pub fn store(&self) -> Result<Store> {
-        match &self.store {
+        if let Some(s) = self.opened.get() {
+            return Ok(s.clone());
+        }
+        let store = match &self.store {
             Some(dir) => Store::open(dir),
             None => Store::open_default(),
-        }
+        }?;
+        Ok(self.opened.get_or_init(|| store).clone())
     }
 
     pub fn lock_options(&self, operation: &str) -> LockOptions {
@@ -233,6 +239,7 @@ pub fn main() -> i32 {
     lore::gitops::set_fallback_identity(config.author.name.clone(), config.author.email.clone());
     let ctx = Ctx {
         store: cli.global.store.clone().or_else(|| config.store.clone()),
+        opened: Default::default(),
         lock_timeout: cli
             .global
             .lock_timeout
