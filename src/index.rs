@@ -294,7 +294,7 @@ impl Index {
     /// Indexes every markdown file in HEAD that has no row yet; returns their paths.
     pub fn import_head(&mut self, store: &Store) -> Result<Vec<String>> {
         let repo = store.repo()?;
-        let files = crate::reindex::head_markdown(&repo)?;
+        let files = crate::reindex::head_markdown_ids(&repo)?;
         let have: std::collections::HashSet<String> = {
             let mut stmt = self.conn.prepare("SELECT filepath FROM learnings")?;
             stmt.query_map([], |r| r.get::<_, Option<String>>(0))?
@@ -303,11 +303,13 @@ impl Index {
         };
         let tx = self.begin()?;
         let mut added = Vec::new();
-        for (path, bytes) in files {
+        for (path, id) in files {
             if have.contains(&path) {
                 continue;
             }
-            let text = String::from_utf8_lossy(&bytes);
+            // One file at a time: a large store's files would not fit in memory together.
+            let blob = repo.find_blob(id)?;
+            let text = String::from_utf8_lossy(blob.content());
             let parsed = crate::parse::parse(&text, &path);
             let created = parsed.created_at();
             Index::insert_parsed(&tx, None, &path, &parsed, &created, &text)?;

@@ -36,8 +36,9 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// The markdown files under `memory/` in HEAD: (path, content).
-pub fn head_markdown(repo: &git2::Repository) -> Result<Vec<(String, Vec<u8>)>> {
+/// The markdown files under `memory/` in HEAD: (path, blob id), in tree order. Contents are
+/// read one at a time by whoever needs them: a million files would not fit in memory at once.
+pub fn head_markdown_ids(repo: &git2::Repository) -> Result<Vec<(String, git2::Oid)>> {
     let mut out = Vec::new();
     let Some(tree) = crate::gitops::head_tree(repo)? else {
         return Ok(out);
@@ -46,24 +47,22 @@ pub fn head_markdown(repo: &git2::Repository) -> Result<Vec<(String, Vec<u8>)>> 
         return Ok(out);
     };
     let memory = repo.find_tree(memory.id())?;
-    let mut err = None;
     memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let name = entry.name().unwrap_or("");
         if entry.kind() == Some(git2::ObjectType::Blob) && name.ends_with(".md") {
-            match repo.find_blob(entry.id()) {
-                Ok(blob) => out.push((format!("memory/{dir}{name}"), blob.content().to_vec())),
-                Err(e) => {
-                    err = Some(e);
-                    return git2::TreeWalkResult::Abort;
-                }
-            }
+            out.push((format!("memory/{dir}{name}"), entry.id()));
         }
         git2::TreeWalkResult::Ok
     })?;
-    if let Some(e) = err {
-        return Err(e.into());
-    }
     Ok(out)
+}
+
+/// The markdown files under `memory/` in HEAD: (path, content).
+pub fn head_markdown(repo: &git2::Repository) -> Result<Vec<(String, Vec<u8>)>> {
+    head_markdown_ids(repo)?
+        .into_iter()
+        .map(|(path, id)| Ok((path, repo.find_blob(id)?.content().to_vec())))
+        .collect()
 }
 
 /// The old index, if it can be read, with its WAL folded in.
@@ -97,14 +96,14 @@ pub fn reindex(store: &Store, opts: &LockOptions) -> Result<Report> {
 
 fn rebuild(store: &Store) -> Result<Report> {
     let repo = store.repo()?;
-    let files = head_markdown(&repo)?;
+    let files = head_markdown_ids(&repo)?;
     let index_path = store.index_path();
     let tmp = index_path.with_extension(format!("db.rebuild-{}", std::process::id()));
     let _ = fs::remove_file(&tmp);
     let mut report = Report::default();
     let old = open_old(&index_path);
     report.old_index_read = old.is_some();
-    let result = build(store, &tmp, old.as_ref(), &files, &mut report);
+    let result = build(store, &repo, &tmp, old.as_ref(), &files, &mut report);
     drop(old);
     for suffix in ["-wal", "-shm", "-journal"] {
         let _ = fs::remove_file(format!("{}{suffix}", tmp.display()));
@@ -125,9 +124,10 @@ fn rebuild(store: &Store) -> Result<Report> {
 
 fn build(
     store: &Store,
+    repo: &git2::Repository,
     tmp: &Path,
     old: Option<&Connection>,
-    files: &[(String, Vec<u8>)],
+    files: &[(String, git2::Oid)],
     report: &mut Report,
 ) -> Result<()> {
     let mut known: HashMap<String, (i64, Option<String>)> = HashMap::new();
@@ -156,10 +156,11 @@ fn build(
             rusqlite::params![body, id],
         )?;
     }
-    let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
+    let mut sorted: Vec<&(String, git2::Oid)> = files.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, bytes) in sorted {
-        let text = String::from_utf8_lossy(bytes);
+    for (path, id) in sorted {
+        let blob = repo.find_blob(*id)?;
+        let text = String::from_utf8_lossy(blob.content());
         let parsed: Parsed = parse::parse(&text, path);
         let (id, created) = match known.get(path) {
             Some((id, created)) => (Some(*id), created.clone()),
@@ -184,7 +185,7 @@ fn build(
 fn carry_over(
     conn: &Connection,
     old: &Connection,
-    files: &[(String, Vec<u8>)],
+    files: &[(String, git2::Oid)],
     known: &mut HashMap<String, (i64, Option<String>)>,
     report: &mut Report,
 ) -> Result<()> {
