@@ -7,9 +7,10 @@
 //! store is the performance issue's generator; the browser never reads git.
 //!
 //! Figures, per size: start to first full frame (the real binary in a pseudo-terminal, until
-//! the first row and its detail are on screen), peak RSS (VmHWM) after browsing and
-//! searching, and per-keystroke search latency (the page and the count the browser asks for
-//! on every key), plus list paging (keyset) and jumping to the oldest row.
+//! the first row and its detail are on screen), scrolling (each `j` until the next row's
+//! detail is on screen), peak RSS (VmHWM) after browsing and searching, and per-keystroke
+//! search latency (the page and the count the browser asks for on every key), plus list paging
+//! (keyset) and jumping to the oldest row.
 
 use std::io::{Read, Write};
 use std::process::Command;
@@ -105,7 +106,13 @@ impl Screen {
     }
 }
 
-fn first_frame_and_rss(root: &std::path::Path, newest_title: &str) -> (Duration, u64) {
+/// Start to first frame, peak RSS, and per-keystroke scrolling latency: for each `j`, the time
+/// until the next row's detail (its summary) is on screen.
+fn first_frame_and_rss(
+    root: &std::path::Path,
+    newest_title: &str,
+    summaries: &[String],
+) -> (Duration, u64, Vec<Duration>) {
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 40,
@@ -140,6 +147,21 @@ fn first_frame_and_rss(root: &std::path::Path, newest_title: &str) -> (Duration,
         std::thread::sleep(Duration::from_micros(200));
     }
     let first = start.elapsed();
+    // Scrolling: one `j` at a time, each timed until the newly selected row's detail shows.
+    let mut scroll = Vec::new();
+    for summary in summaries.iter().skip(1) {
+        let want: String = summary.chars().take(40).collect();
+        let t = Instant::now();
+        writer.write_all(b"j").unwrap();
+        writer.flush().unwrap();
+        while !screen.contains(&want) {
+            assert!(t.elapsed() < Duration::from_secs(10), "no frame after j");
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        scroll.push(t.elapsed());
+    }
+    writer.write_all(b"g").unwrap();
+    writer.flush().unwrap();
     // Browse and search a little, then read the peak resident set.
     for keys in ["jjjj", "G", "g", "/", "deploy cache", "\u{1b}"] {
         writer.write_all(keys.as_bytes()).unwrap();
@@ -157,7 +179,7 @@ fn first_frame_and_rss(root: &std::path::Path, newest_title: &str) -> (Duration,
     writer.write_all(b"q").unwrap();
     writer.flush().unwrap();
     let _ = child.wait();
-    (first, hwm)
+    (first, hwm, scroll)
 }
 
 fn ms(d: Duration) -> String {
@@ -188,14 +210,19 @@ fn main() {
         );
         let store = Store::open(dir.path()).unwrap();
         let mut index = Index::open(&store).unwrap();
-        let newest = index.page(&Filter::default(), &Anchor::First, 1).unwrap()[0]
-            .title
-            .clone();
+        let first_rows = index.page(&Filter::default(), &Anchor::First, 61).unwrap();
+        let newest = first_rows[0].title.clone();
+        let summaries: Vec<String> = first_rows
+            .iter()
+            .map(|r| r.summary.clone().unwrap_or_default())
+            .collect();
+        let mut scroll = Vec::new();
 
         let mut frames = Vec::new();
         let mut rss = 0;
         for _ in 0..3 {
-            let (f, r) = first_frame_and_rss(dir.path(), &newest);
+            let (f, r, sc) = first_frame_and_rss(dir.path(), &newest, &summaries);
+            scroll.extend(sc);
             frames.push(f);
             rss = rss.max(r);
         }
@@ -210,6 +237,15 @@ fn main() {
             "{:<40} {:.1} MB",
             "peak RSS (VmHWM) after browse + search",
             rss as f64 / 1024.0
+        );
+        scroll.sort();
+        println!(
+            "{:<40} median {}, p99 {}, max {} ({} keys)",
+            "scrolling: key `j` to the next detail",
+            ms(scroll[scroll.len() / 2]),
+            ms(scroll[(scroll.len() - 1) * 99 / 100]),
+            ms(*scroll.last().unwrap()),
+            scroll.len()
         );
 
         // Per keystroke: the page of results and the count, as the browser asks for them.
