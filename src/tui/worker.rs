@@ -118,20 +118,46 @@ pub enum Msg {
     Error(String),
 }
 
-/// Starts the reader thread; it ends when the request channel closes.
+/// Starts the reader threads; they end when the request channel closes.
+///
+/// Totals and the domain list are scans (~60 ms at a million rows), so they go to a second
+/// thread with its own connection: on one thread they held up the detail of the row the user
+/// had just moved to (scrolling p99 44 ms at a million rows, against 2 ms otherwise).
 pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Sender<Request>> {
     let mut index = Index::open(&store)?;
+    let mut counter = Index::open(&store)?;
     let (req_tx, req_rx) = mpsc::channel::<Request>();
+    let (count_tx, count_rx) = mpsc::channel::<Request>();
+    let failed = |e: std::io::Error| Error::Lock(format!("could not start a reader thread: {e}"));
+    let (count_store, count_msgs) = (store.clone(), tx.clone());
+    std::thread::Builder::new()
+        .name("lore-counter".into())
+        .spawn(move || serve(&count_store, &mut counter, &count_rx, &count_msgs, None))
+        .map_err(failed)?;
     std::thread::Builder::new()
         .name("lore-reader".into())
-        .spawn(move || serve(&store, &mut index, &req_rx, &tx))
-        .map_err(|e| Error::Lock(format!("could not start the reader thread: {e}")))?;
+        .spawn(move || serve(&store, &mut index, &req_rx, &tx, Some(count_tx)))
+        .map_err(failed)?;
     Ok(req_tx)
 }
 
-fn serve(store: &Store, index: &mut Index, rx: &Receiver<Request>, tx: &Sender<Msg>) {
+/// Answers requests in order; with `slow`, hands the scans to that thread instead.
+fn serve(
+    store: &Store,
+    index: &mut Index,
+    rx: &Receiver<Request>,
+    tx: &Sender<Msg>,
+    slow: Option<Sender<Request>>,
+) {
     let drafts = DraftFile::for_store(store);
     while let Ok(req) = rx.recv() {
+        let req = match (&slow, req) {
+            (Some(counter), r @ (Request::Count { .. } | Request::Domains)) => {
+                let _ = counter.send(r);
+                continue;
+            }
+            (_, r) => r,
+        };
         let msg = match answer(store, index, &drafts, req) {
             Ok(Some(m)) => m,
             Ok(None) => continue,
