@@ -305,20 +305,19 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
         }
         other => other.map_err(bad)?,
     };
-    let policy = repo
-        .config()
-        .ok()
+    let config = repo.config().ok();
+    let policy = config
+        .as_ref()
         .and_then(|c| c.get_bool("core.splitIndex").ok());
     let bytes = match applied.shared {
         None if policy.unwrap_or(applied.entries > SPLIT_AT) => {
-            write_split(git_dir, &applied.bytes).map_err(bad)?
+            write_split(git_dir, &applied.bytes)?
         }
         None => applied.bytes,
         Some(base) => {
             let shared_entries = shared_entry_count(git_dir, &base)?;
-            let percent = repo
-                .config()
-                .ok()
+            let percent = config
+                .as_ref()
                 .and_then(|c| c.get_i64("splitIndex.maxPercentChange").ok())
                 .unwrap_or(20)
                 .clamp(0, 100) as u64;
@@ -330,7 +329,7 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
                 // `splitIndex.maxPercentChange` (lore also caps the small part's size).
                 let whole = gitindex::unsplit(&applied.bytes, &read_shared(git_dir, &base)?)
                     .map_err(bad)?;
-                write_split(git_dir, &whole).map_err(bad)?
+                write_split(git_dir, &whole)?
             } else {
                 applied.bytes
             }
@@ -344,16 +343,22 @@ const SPLIT_AT: u32 = 10_000;
 /// Entries in a split index's small part past which it is folded into a new shared index.
 const FOLD_AT: u64 = 1_000;
 
-/// The shared part of a split index, `sharedindex.<hash>` beside the index.
+/// Where the shared part of a split index lives: `sharedindex.<hash>` beside the index.
+fn shared_path(git_dir: &Path, base: &[u8; 20]) -> PathBuf {
+    let hex: String = base.iter().map(|b| format!("{b:02x}")).collect();
+    git_dir.join(format!("sharedindex.{hex}"))
+}
+
+/// The shared part of a split index.
 fn read_shared(git_dir: &Path, base: &[u8; 20]) -> Result<Vec<u8>> {
-    let path = git_dir.join(format!("sharedindex.{}", hex(base)));
+    let path = shared_path(git_dir, base);
     std::fs::read(&path).map_err(|e| Error::io(&path, e))
 }
 
 /// The entry count of a shared index, from its header alone.
 fn shared_entry_count(git_dir: &Path, base: &[u8; 20]) -> Result<u32> {
     use std::io::Read;
-    let path = git_dir.join(format!("sharedindex.{}", hex(base)));
+    let path = shared_path(git_dir, base);
     let mut header = [0u8; 12];
     std::fs::File::open(&path)
         .and_then(|mut f| f.read_exact(&mut header))
@@ -361,28 +366,20 @@ fn shared_entry_count(git_dir: &Path, base: &[u8; 20]) -> Result<u32> {
     gitindex::entry_count(&header).map_err(|e| Error::Git(format!("{e} ({})", path.display())))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Splits a whole index: writes its shared part (under its hash, through a temporary file,
 /// as git does) and returns the small index that links to it.
-fn write_split(git_dir: &Path, whole: &[u8]) -> std::result::Result<Vec<u8>, gitindex::IndexError> {
+fn write_split(git_dir: &Path, whole: &[u8]) -> Result<Vec<u8>> {
     let gitindex::Split {
         shared,
         base,
         small,
-    } = gitindex::split(whole)?;
-    let path = git_dir.join(format!("sharedindex.{}", hex(&base)));
+    } = gitindex::split(whole).map_err(|e| Error::Git(e.to_string()))?;
+    let path = shared_path(git_dir, &base);
     if !path.exists() {
         let tmp = git_dir.join(format!("sharedindex.lore-{}", std::process::id()));
-        let written = std::fs::write(&tmp, &shared).and_then(|()| std::fs::rename(&tmp, &path));
-        if written.is_err() {
+        if let Err(e) = std::fs::write(&tmp, &shared).and_then(|()| std::fs::rename(&tmp, &path)) {
             let _ = std::fs::remove_file(&tmp);
-            return Err(gitindex::IndexError::Unsupported(format!(
-                "a shared index that could not be written ({})",
-                path.display()
-            )));
+            return Err(Error::io(&path, e));
         }
     }
     Ok(small)
