@@ -1,5 +1,6 @@
 //! Browser benchmark: prints figures, never fails on time. `cargo bench --bench tui`
-//! (set `LORE_BENCH_SIZES=1000,100000` to choose sizes; default 1000,100000,1000000).
+//! (set `LORE_BENCH_SIZES=1000,100000` to choose sizes; default 1000,100000,1000000;
+//! `LORE_BENCH_KEEP=DIR` keeps a copy of the generated store).
 //!
 //! Stores are generated straight into SQLite (rows, search index and realistic markdown
 //! bodies of ~600 bytes), with markdown files written for the newest 200 rows only: the
@@ -200,6 +201,10 @@ fn main() {
     for n in sizes {
         let t = Instant::now();
         let dir = generate(n);
+        if let Some(keep) = std::env::var_os("LORE_BENCH_KEEP") {
+            // For looking further by hand: a copy of the generated store survives the run.
+            let _ = Command::new("cp").arg("-a").arg(dir.path()).arg(&keep).status();
+        }
         let size = std::fs::metadata(dir.path().join("memory/index.db"))
             .map(|m| m.len())
             .unwrap_or(0);
