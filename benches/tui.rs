@@ -203,7 +203,11 @@ fn main() {
         let dir = generate(n);
         if let Some(keep) = std::env::var_os("LORE_BENCH_KEEP") {
             // For looking further by hand: a copy of the generated store survives the run.
-            let _ = Command::new("cp").arg("-a").arg(dir.path()).arg(&keep).status();
+            let _ = Command::new("cp")
+                .arg("-a")
+                .arg(dir.path())
+                .arg(&keep)
+                .status();
         }
         let size = std::fs::metadata(dir.path().join("memory/index.db"))
             .map(|m| m.len())
