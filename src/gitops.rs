@@ -309,6 +309,9 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
     let policy = config
         .as_ref()
         .and_then(|c| c.get_bool("core.splitIndex").ok());
+    // Set when this edit replaces the shared index: the old one is then garbage, once no reader
+    // can still be on its way to it.
+    let mut superseded = None;
     let bytes = match applied.shared {
         None if policy.unwrap_or(applied.entries > SPLIT_AT) => {
             write_split(git_dir, &applied.bytes)?
@@ -323,8 +326,10 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
                 .clamp(0, 100) as u64;
             let small = applied.entries as u64;
             if policy == Some(false) {
+                superseded = Some(base);
                 gitindex::unsplit(&applied.bytes, &read_shared(git_dir, &base)?).map_err(bad)?
             } else if small > FOLD_AT || small * 100 > percent * shared_entries as u64 {
+                superseded = Some(base);
                 // Fold the small part into a new shared index, as git does past
                 // `splitIndex.maxPercentChange` (lore also caps the small part's size).
                 let whole = gitindex::unsplit(&applied.bytes, &read_shared(git_dir, &base)?)
@@ -335,7 +340,71 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
             }
         }
     };
-    lock.commit(&bytes)
+    lock.commit(&bytes)?;
+    if let Some(previous) = superseded {
+        let expiry = config
+            .as_ref()
+            .and_then(|c| c.get_string("splitIndex.sharedIndexExpire").ok());
+        expire_shared_indexes(git_dir, &bytes, &previous, expiry.as_deref());
+    }
+    Ok(())
+}
+
+/// Deletes shared indexes that no index links to any more. lore folds far more often than git
+/// (every 1,000 saves, not at 20 % of the store), so leaving them to git's two-week expiry
+/// would pile up a copy of the whole index per 1,000 saves. Kept: the one the index now links
+/// to, the one it linked to until now (a reader may have read the old index a moment ago), and
+/// any younger than `splitIndex.sharedIndexExpire` (git's setting: `now`, `never`, or `N.units.ago`;
+/// ten minutes when unset or not understood).
+fn expire_shared_indexes(git_dir: &Path, index: &[u8], previous: &[u8; 20], expiry: Option<&str>) {
+    let max_age = match expiry.map(str::trim) {
+        Some("never") => return,
+        Some("now") => Duration::ZERO,
+        Some(spec) => approx_age(spec).unwrap_or(Duration::from_secs(600)),
+        None => Duration::from_secs(600),
+    };
+    let current = gitindex::apply(Some(index), &[])
+        .ok()
+        .and_then(|a| a.shared);
+    let keep: Vec<PathBuf> = [current, Some(*previous)]
+        .iter()
+        .flatten()
+        .map(|b| shared_path(git_dir, b))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(git_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_shared = name
+            .strip_prefix("sharedindex.")
+            .is_some_and(|h| h.len() == 40 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= max_age);
+        if is_shared && old && !keep.contains(&e.path()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// `N.unit.ago` (seconds, minutes, hours, days, weeks) as a duration.
+fn approx_age(spec: &str) -> Option<Duration> {
+    let mut parts = spec.split('.');
+    let n: u64 = parts.next()?.parse().ok()?;
+    let unit = parts.next()?.trim_end_matches('s');
+    let secs = match unit {
+        "second" => 1,
+        "minute" => 60,
+        "hour" => 3_600,
+        "day" => 86_400,
+        "week" => 604_800,
+        _ => return None,
+    };
+    (parts.next() == Some("ago")).then(|| Duration::from_secs(n * secs))
 }
 
 /// Entries in a whole index past which lore splits it (~1.5 MB rewritten by every save).
@@ -696,5 +765,26 @@ pub fn head_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>> {
     match branch_tip(repo, &branch)? {
         Some(oid) => Ok(Some(repo.find_commit(oid)?.tree()?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::approx_age;
+    use std::time::Duration;
+
+    #[test]
+    fn git_style_ages() {
+        assert_eq!(
+            approx_age("2.weeks.ago"),
+            Some(Duration::from_secs(1_209_600))
+        );
+        assert_eq!(approx_age("1.day.ago"), Some(Duration::from_secs(86_400)));
+        assert_eq!(
+            approx_age("30.minutes.ago"),
+            Some(Duration::from_secs(1_800))
+        );
+        assert_eq!(approx_age("yesterday"), None);
+        assert_eq!(approx_age("2.fortnights.ago"), None);
     }
 }

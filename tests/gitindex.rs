@@ -159,6 +159,18 @@ fn the_small_part_is_folded_into_a_new_shared_index_as_it_grows() {
     assert!(is_split(&s));
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
     index_is_head_plus(&s, &[]);
+
+    // Superseded shared indexes are deleted (here at once, as git's `now` says), keeping the
+    // current one and the one before it: folding often must not pile up copies of the index.
+    s.git(&["config", "splitIndex.sharedIndexExpire", "now"]);
+    for i in 0..4 {
+        s.record(&format!("Folded again {i}"), "d");
+    }
+    let left = shared_indexes(&s);
+    assert!(left.len() <= 2, "{left:?}");
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    index_is_head_plus(&s, &[]);
+    s.git(&["fsck", "--no-dangling"]);
 }
 
 #[test]
