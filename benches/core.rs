@@ -9,18 +9,17 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)]
+mod support;
+
 use lore::index::Index;
 use lore::learning::Draft;
 use lore::lock::{self, LockOptions};
 use lore::record;
 use lore::store::Store;
+use support::{lore_record, percentile};
 
 const LORE: &str = env!("CARGO_BIN_EXE_lore");
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
 
 fn summary(name: &str, mut v: Vec<Duration>, unit: &str) {
     v.sort();
@@ -123,27 +122,11 @@ fn main() {
 
     let mut whole = Vec::new();
     for i in 0..200 {
-        let t = Instant::now();
-        let out = Command::new(LORE)
-            .arg("--store")
-            .arg(&root)
-            .args([
-                "record",
-                "--title",
-                &format!("Whole process record {i}"),
-                "--domain",
-                "bench",
-                "--summary",
-                "A short summary.",
-            ])
-            .output()
-            .unwrap();
-        whole.push(t.elapsed());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        whole.push(lore_record(
+            LORE,
+            &root,
+            &format!("Whole process record {i}"),
+        ));
     }
     summary("record, whole process (1,400 entries)", whole, "ms");
 

@@ -48,31 +48,6 @@ fn row(name: &str, v: Vec<Duration>) -> Duration {
     p50
 }
 
-fn lore_record(root: &Path, title: &str) -> Duration {
-    let t = Instant::now();
-    let out = Command::new(LORE)
-        .arg("--store")
-        .arg(root)
-        .args([
-            "record",
-            "--title",
-            title,
-            "--domain",
-            "bench",
-            "--summary",
-            "A short summary.",
-        ])
-        .output()
-        .unwrap();
-    let d = t.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    d
-}
-
 fn record_latency(store: &Store, n: usize, label: &str) -> (Duration, Duration) {
     let mut index = Index::open(store).unwrap();
     let mut seed = 42;
@@ -86,7 +61,7 @@ fn record_latency(store: &Store, n: usize, label: &str) -> (Duration, Duration) 
         .collect();
     let inproc = row(&format!("record, in-process{label}"), inproc);
     let whole: Vec<Duration> = (0..100)
-        .map(|i| lore_record(store.root(), &format!("Whole process {n} {i}")))
+        .map(|i| lore_record(LORE, store.root(), &format!("Whole process {n} {i}")))
         .collect();
     let whole = row(&format!("record, whole process{label}"), whole);
     (inproc, whole)

@@ -108,16 +108,7 @@ fn a_split_index_stays_split_small_and_readable_by_git() {
     // (which git stores as a replacement of a shared entry), then more saves.
     std::fs::write(s.root().join("new.txt"), "new\n").unwrap();
     s.git(&["add", "new.txt"]);
-    s.git(&[
-        "-c",
-        "user.name=u",
-        "-c",
-        "user.email=u@u",
-        "commit",
-        "-q",
-        "-m",
-        "new",
-    ]);
+    git_commit(s.root(), &["-m", "new"]);
     std::fs::write(s.root().join("new.txt"), "changed\n").unwrap();
     s.git(&["add", "new.txt"]);
     s.record("After git wrote the index", "d");

@@ -64,16 +64,7 @@ fn a_flat_file_added_by_the_script_to_a_daily_store_is_read_like_any_other() {
     )
     .unwrap();
     s.git(&["add", &flat]);
-    s.git(&[
-        "-c",
-        "user.name=s",
-        "-c",
-        "user.email=s@s",
-        "commit",
-        "-q",
-        "-m",
-        "failure: From the script",
-    ]);
+    git_commit(s.root(), &["-m", "failure: From the script"]);
     // doctor names it and --fix indexes it; afterwards the three views agree.
     let out = s.run(&["doctor", "--fix"]);
     assert!(stdout(&out).contains(&flat), "{}", stdout(&out));
@@ -97,19 +88,7 @@ fn a_store_made_in_a_repository_with_history_stays_flat() {
     git(s.root(), &["init", "-q", "-b", "main"]);
     std::fs::write(s.root().join("README"), "hi\n").unwrap();
     git(s.root(), &["add", "README"]);
-    git(
-        s.root(),
-        &[
-            "-c",
-            "user.name=u",
-            "-c",
-            "user.email=u@u",
-            "commit",
-            "-q",
-            "-m",
-            "start",
-        ],
-    );
+    git_commit(s.root(), &["-m", "start"]);
     s.ok(&["init", s.root().to_str().unwrap()]);
     assert!(!s.root().join("memory/lore.toml").exists());
     let out = s.ok(&["record", "--title", "Flat here", "--domain", "d", "--json"]);

@@ -288,19 +288,7 @@ fn a_malformed_file_from_the_remote_is_indexed_and_flagged() {
     )
     .unwrap();
     git(&other, &["add", "memory/failures/bad.md"]);
-    git(
-        &other,
-        &[
-            "-c",
-            "user.name=o",
-            "-c",
-            "user.email=o@o",
-            "commit",
-            "-q",
-            "-m",
-            "hand-written",
-        ],
-    );
+    git_commit(&other, &["-m", "hand-written"]);
     git(&other, &["push", "-q", "origin", "main"]);
     let out = lore(&t.a, &["sync", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -331,19 +319,7 @@ fn the_same_file_edited_on_both_sides_keeps_both_versions_and_says_so() {
         let mut md = std::fs::read_to_string(&path).unwrap();
         md.push_str(&format!("\n{text}\n"));
         std::fs::write(&path, md).unwrap();
-        git(
-            store,
-            &[
-                "-c",
-                "user.name=u",
-                "-c",
-                "user.email=u@u",
-                "commit",
-                "-q",
-                "-am",
-                text,
-            ],
-        );
+        git_commit(store, &["-am", text]);
     }
     ok(&t.a, &["sync"]);
     let out = lore(&t.b, &["sync", "--json"]);

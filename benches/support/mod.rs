@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lore::learning::Draft;
 use lore::store::Store;
@@ -198,4 +198,30 @@ pub fn du(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+/// One `lore record` as a whole process (the binary `lore`), timed from spawn to exit.
+pub fn lore_record(lore: &str, root: &Path, title: &str) -> Duration {
+    let t = Instant::now();
+    let out = Command::new(lore)
+        .arg("--store")
+        .arg(root)
+        .args([
+            "record",
+            "--title",
+            title,
+            "--domain",
+            "bench",
+            "--summary",
+            "A short summary.",
+        ])
+        .output()
+        .unwrap();
+    let d = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
 }

@@ -158,6 +158,20 @@ impl TestStore {
     }
 }
 
+/// `git commit -q ARGS` in `dir` as a test identity (another git client's commit).
+pub fn git_commit(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec![
+        "-c",
+        "user.name=Another client",
+        "-c",
+        "user.email=client@example.com",
+        "commit",
+        "-q",
+    ];
+    all.extend_from_slice(args);
+    git(dir, &all)
+}
+
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
