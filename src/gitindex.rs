@@ -227,7 +227,7 @@ pub fn apply(bytes: Option<&[u8]>, changes: &[Change]) -> Result<Applied, IndexE
                     "the '{}' extension ({})",
                     String::from_utf8_lossy(s),
                     match s {
-                        b"sdir" => "sparse index",
+                        b"sdir" => "sparse index: `git sparse-checkout disable` makes it whole",
                         _ => "unknown",
                     }
                 )));

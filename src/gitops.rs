@@ -309,12 +309,12 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
     let policy = config
         .as_ref()
         .and_then(|c| c.get_bool("core.splitIndex").ok());
-    // Set when this edit replaces the shared index: the old one is then garbage, once no reader
-    // can still be on its way to it.
+    // Set when this edit replaces the shared index: (the old one, the new one if any). The old
+    // one is then garbage, once no reader can still be on its way to it.
     let mut superseded = None;
     let bytes = match applied.shared {
         None if policy.unwrap_or(applied.entries > SPLIT_AT) => {
-            write_split(git_dir, &applied.bytes)?
+            write_split(git_dir, &applied.bytes)?.0
         }
         None => applied.bytes,
         Some(base) => {
@@ -326,26 +326,28 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
                 .clamp(0, 100) as u64;
             let small = applied.entries as u64;
             if policy == Some(false) {
-                superseded = Some(base);
+                superseded = Some((base, None));
                 gitindex::unsplit(&applied.bytes, &read_shared(git_dir, &base)?).map_err(bad)?
             } else if small > FOLD_AT || small * 100 > percent * shared_entries as u64 {
-                superseded = Some(base);
                 // Fold the small part into a new shared index, as git does past
                 // `splitIndex.maxPercentChange` (lore also caps the small part's size).
                 let whole = gitindex::unsplit(&applied.bytes, &read_shared(git_dir, &base)?)
                     .map_err(bad)?;
-                write_split(git_dir, &whole)?
+                let (small, new_base) = write_split(git_dir, &whole)?;
+                superseded = Some((base, Some(new_base)));
+                small
             } else {
                 applied.bytes
             }
         }
     };
     lock.commit(&bytes)?;
-    if let Some(previous) = superseded {
+    if let Some((previous, current)) = superseded {
         let expiry = config
             .as_ref()
             .and_then(|c| c.get_string("splitIndex.sharedIndexExpire").ok());
-        expire_shared_indexes(git_dir, &bytes, &previous, expiry.as_deref());
+        let keep: Vec<[u8; 20]> = [Some(previous), current].into_iter().flatten().collect();
+        expire_shared_indexes(git_dir, &keep, expiry.as_deref());
     }
     Ok(())
 }
@@ -356,21 +358,14 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
 /// to, the one it linked to until now (a reader may have read the old index a moment ago), and
 /// any younger than `splitIndex.sharedIndexExpire` (git's setting: `now`, `never`, or `N.units.ago`;
 /// ten minutes when unset or not understood).
-fn expire_shared_indexes(git_dir: &Path, index: &[u8], previous: &[u8; 20], expiry: Option<&str>) {
+fn expire_shared_indexes(git_dir: &Path, keep: &[[u8; 20]], expiry: Option<&str>) {
     let max_age = match expiry.map(str::trim) {
         Some("never") => return,
         Some("now") => Duration::ZERO,
         Some(spec) => approx_age(spec).unwrap_or(Duration::from_secs(600)),
         None => Duration::from_secs(600),
     };
-    let current = gitindex::apply(Some(index), &[])
-        .ok()
-        .and_then(|a| a.shared);
-    let keep: Vec<PathBuf> = [current, Some(*previous)]
-        .iter()
-        .flatten()
-        .map(|b| shared_path(git_dir, b))
-        .collect();
+    let keep: Vec<PathBuf> = keep.iter().map(|b| shared_path(git_dir, b)).collect();
     let Ok(entries) = std::fs::read_dir(git_dir) else {
         return;
     };
@@ -436,8 +431,8 @@ fn shared_entry_count(git_dir: &Path, base: &[u8; 20]) -> Result<u32> {
 }
 
 /// Splits a whole index: writes its shared part (under its hash, through a temporary file,
-/// as git does) and returns the small index that links to it.
-fn write_split(git_dir: &Path, whole: &[u8]) -> Result<Vec<u8>> {
+/// as git does) and returns the small index that links to it, and the shared index's hash.
+fn write_split(git_dir: &Path, whole: &[u8]) -> Result<(Vec<u8>, [u8; 20])> {
     let gitindex::Split {
         shared,
         base,
@@ -451,7 +446,7 @@ fn write_split(git_dir: &Path, whole: &[u8]) -> Result<Vec<u8>> {
             return Err(Error::io(&path, e));
         }
     }
-    Ok(small)
+    Ok((small, base))
 }
 
 /// The paths (stage 0) in git's index, whole or split.
