@@ -273,7 +273,7 @@ fn main() {
             .collect();
         let (p50, p99, _) = spread(times);
         println!(
-            "lock acquire + release (flock, uncontended): p50 {:.2} µs, p99 {:.2} µs",
+            "lock acquire + release (flock, uncontended, kept descriptors): p50 {:.2} µs, p99 {:.2} µs",
             p50.as_secs_f64() * 1e6,
             p99.as_secs_f64() * 1e6
         );

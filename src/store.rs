@@ -5,11 +5,12 @@ use std::fs::{self, DirBuilder};
 use std::io::ErrorKind;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::Repository;
 
 use crate::error::{Error, Result};
-use crate::lock::LockPaths;
+use crate::lock::{LockPaths, OpenLockFiles};
 
 pub const INDEX_DB: &str = "memory/index.db";
 
@@ -58,6 +59,8 @@ pub struct Store {
     root: PathBuf,
     git_dir: PathBuf,
     layout: Layout,
+    /// The lock's descriptors, kept open between this handle's saves.
+    lock_files: Arc<OpenLockFiles>,
 }
 
 /// Reads the layout from the settings file; a store without one is flat.
@@ -175,6 +178,7 @@ impl Store {
             layout: read_layout(&root),
             git_dir: canonical(repo.path()),
             root,
+            lock_files: Arc::default(),
         })
     }
 
@@ -271,7 +275,7 @@ impl Store {
     }
 
     pub fn lock_paths(&self) -> LockPaths {
-        LockPaths::new(&self.git_dir)
+        LockPaths::new(&self.git_dir).keeping_files_open(Arc::clone(&self.lock_files))
     }
 
     pub fn repo(&self) -> Result<Repository> {

@@ -319,3 +319,105 @@ fn ctrl_c_gives_up_waiting_cleanly() {
     holder.kill().unwrap();
     holder.wait().unwrap();
 }
+
+// A store handle keeps the lock's descriptors open between acquisitions (so re-taking it is a
+// flock and a pwrite). These tests hold that shortcut to the lock's promises.
+
+fn quick(timeout_ms: u64) -> lore::lock::LockOptions {
+    lore::lock::LockOptions {
+        timeout: Duration::from_millis(timeout_ms),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_store_handle_that_released_the_lock_leaves_it_free_for_other_processes() {
+    let s = TestStore::new();
+    let store = lore::store::Store::open(s.root()).unwrap();
+    let paths = store.lock_paths();
+    for _ in 0..3 {
+        drop(lore::lock::acquire(&paths, &quick(1000), &mut |_| {}).unwrap());
+        assert_eq!(status_json(&s)["state"], "free");
+        s.ok(&[
+            "--lock-timeout",
+            "2",
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+        ]);
+    }
+    assert_eq!(s.row_count(), 3);
+}
+
+#[test]
+fn two_acquisitions_through_one_store_handle_still_exclude_each_other() {
+    let s = TestStore::new();
+    let store = lore::store::Store::open(s.root()).unwrap();
+    // Released once, so the handle has descriptors to reuse.
+    drop(lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap());
+    let held = lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap();
+    let other = store.clone();
+    let second = std::thread::spawn(move || {
+        lore::lock::acquire(&other.lock_paths(), &quick(300), &mut |_| {}).map(drop)
+    })
+    .join()
+    .unwrap();
+    assert!(
+        matches!(second, Err(lore::Error::LockTimeout { .. })),
+        "a second acquisition got the lock while the first held it: {second:?}"
+    );
+    drop(held);
+    drop(lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap());
+}
+
+#[test]
+fn a_lock_file_replaced_between_acquisitions_is_the_one_locked() {
+    let s = TestStore::new();
+    let store = lore::store::Store::open(s.root()).unwrap();
+    drop(lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap());
+    // Someone removes the lock file (and a script recreates it): the kept descriptor now names
+    // a file nobody else can see, and locking it would exclude nobody.
+    std::fs::remove_file(s.lock_file()).unwrap();
+    let held = lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap();
+    assert_eq!(status_json(&s)["state"], "held");
+    let out = s.run(&[
+        "--lock-timeout",
+        "0.3",
+        "record",
+        "--title",
+        "t",
+        "--domain",
+        "d",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    drop(held);
+    assert_eq!(status_json(&s)["state"], "free");
+}
+
+#[test]
+fn a_handle_that_timed_out_does_not_keep_the_lock_once_its_holder_goes() {
+    let s = TestStore::new();
+    let store = lore::store::Store::open(s.root()).unwrap();
+    drop(lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap());
+    let mut holder = hold(&s, 1, &[]);
+    let timed_out = lore::lock::acquire(&store.lock_paths(), &quick(200), &mut |_| {});
+    assert!(matches!(timed_out, Err(lore::Error::LockTimeout { .. })));
+    holder.wait().unwrap();
+    // The helper thread that was still waiting on the abandoned descriptor may get the lock
+    // as the holder leaves; it must let go of it at once, not keep it for the handle.
+    s.ok(&[
+        "--lock-timeout",
+        "3",
+        "record",
+        "--title",
+        "t",
+        "--domain",
+        "d",
+    ]);
+    wait_until("the lock to be free", Duration::from_secs(3), || {
+        status_json(&s)["state"] == "free"
+    });
+    drop(lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap());
+}

@@ -108,6 +108,7 @@ pub(super) fn try_mkdir(
         file: locked_file,
         dir: Some(paths.dir.clone()),
         owner: Some(OwnerRecord::InDir(owner)),
+        keep: None,
         strategy: Strategy::Mkdir,
         waited: Duration::ZERO,
         acquired_at: Instant::now(),

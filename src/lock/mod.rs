@@ -19,7 +19,7 @@ use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 pub use holder::{Holder, Liveness, hostname, local_clock, now_ms};
@@ -120,6 +120,8 @@ pub struct LockGuard {
     file: Option<File>,
     dir: Option<PathBuf>,
     owner: Option<OwnerRecord>,
+    /// Where the descriptors go back on release, when they came from a store handle's cache.
+    keep: Option<Arc<OpenLockFiles>>,
     pub strategy: Strategy,
     pub waited: Duration,
     pub acquired_at: Instant,
@@ -137,10 +139,15 @@ impl LockGuard {
     }
 
     fn release_inner(&mut self) -> Result<()> {
+        let mut owner_file = None;
         match self.owner.take() {
-            Some(OwnerRecord::InPlace(f)) => {
-                let _ = f.write_all_at(&holder::record_block(None), 0);
+            // A record that could not be blanked is not kept: the next holder reopens it.
+            Some(OwnerRecord::InPlace(f))
+                if f.write_all_at(&holder::record_block(None), 0).is_ok() =>
+            {
+                owner_file = Some(f);
             }
+            Some(OwnerRecord::InPlace(_)) => {}
             Some(OwnerRecord::InDir(p)) => {
                 let _ = fs::remove_file(p);
             }
@@ -150,8 +157,15 @@ impl LockGuard {
             Some(dir) => fs::remove_dir(&dir).map_err(|e| Error::io(dir, e)),
             None => Ok(()),
         };
-        // Closing the descriptor releases the flock.
-        self.file.take();
+        let file = self.file.take();
+        if let (Some(keep), Some(file), Some(owner)) = (self.keep.take(), file, owner_file) {
+            // Kept open for the next acquisition, so unlocked explicitly; a descriptor that
+            // cannot be unlocked is closed instead, which releases the flock too.
+            if file.unlock().is_ok() {
+                keep.put(file, owner);
+            }
+        }
+        // Otherwise closing the descriptor (dropped above) released the flock.
         res
     }
 }
@@ -171,6 +185,38 @@ pub struct LockPaths {
     /// Written when a holder is found to have died holding the lock (its work may be half
     /// done); `lore doctor` removes it once the store is consistent.
     pub interrupted: PathBuf,
+    /// The lock file and holder record kept open between acquisitions, when these paths
+    /// belong to a long-lived store handle (see [`LockPaths::keeping_files_open`]).
+    open: Option<Arc<OpenLockFiles>>,
+}
+
+/// The flock file and the holder record, left open by a released lock for the next
+/// acquisition through the same store handle: re-taking the lock is then a `flock` and a
+/// `pwrite` instead of two opens with their link checks (about half the cost uncontended).
+///
+/// Only one acquisition at a time can use them: a second `flock` through the same open file
+/// would succeed while the first still holds it, so a concurrent acquisition in this process
+/// opens descriptors of its own. Descriptors are kept only after a clean release: after a
+/// timeout, a helper thread may still be blocked in `flock` on them, and what it gets must be
+/// released by closing them.
+#[derive(Debug, Default)]
+pub struct OpenLockFiles(Mutex<Option<(File, File)>>);
+
+impl OpenLockFiles {
+    /// The kept descriptors, unless another acquisition has them or the files they name were
+    /// removed or replaced since (a lock on an unlinked file would exclude nobody).
+    fn take(&self) -> Option<(File, File)> {
+        use std::os::unix::fs::MetadataExt;
+        let (file, owner) = self.0.lock().ok()?.take()?;
+        let linked = |f: &File| f.metadata().is_ok_and(|m| m.nlink() == 1);
+        (linked(&file) && linked(&owner)).then_some((file, owner))
+    }
+
+    fn put(&self, file: File, owner: File) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((file, owner));
+        }
+    }
 }
 
 impl LockPaths {
@@ -180,7 +226,15 @@ impl LockPaths {
             owner: git_dir.join(OWNER_FILE),
             dir: git_dir.join(LOCK_DIR),
             interrupted: git_dir.join("lore-interrupted"),
+            open: None,
         }
+    }
+
+    /// These paths with the lock's descriptors kept open between acquisitions in `open`
+    /// (shared by every copy of a store handle).
+    pub fn keeping_files_open(mut self, open: Arc<OpenLockFiles>) -> LockPaths {
+        self.open = Some(open);
+        self
     }
 
     /// The holder that died holding the lock, if one did since `lore doctor` last ran.
@@ -225,12 +279,22 @@ pub fn acquire(
     opts: &LockOptions,
     on_event: &mut dyn FnMut(LockEvent),
 ) -> Result<LockGuard> {
-    refuse_symlink(&paths.file)?;
-    refuse_symlink(&paths.dir)?;
     let start = Instant::now();
+    let kept = match opts.strategy {
+        Strategy::Flock => paths.open.as_ref().and_then(|o| o.take()),
+        Strategy::Mkdir => None,
+    };
+    let (mut file, mut owner) = match kept {
+        Some((file, owner)) => (Some(file), Some(owner)),
+        None => {
+            // Kept descriptors were checked when opened; after_flock re-checks the directory.
+            refuse_symlink(&paths.file)?;
+            refuse_symlink(&paths.dir)?;
+            (None, None)
+        }
+    };
     let deadline = start + opts.timeout;
     let mut strategy = opts.strategy;
-    let mut file: Option<File> = None;
     let mut waiter: Option<mpsc::Receiver<io::Result<()>>> = None;
     let mut from_waiter: Option<io::Result<()>> = None;
     let mut backoff = Backoff::new();
@@ -244,11 +308,11 @@ pub fn acquire(
                 }
                 let f = file.as_ref().expect("opened above");
                 match from_waiter.take() {
-                    Some(Ok(())) => after_flock(paths, f, opts, on_event)?,
+                    Some(Ok(())) => after_flock(paths, f, &mut owner, opts, on_event)?,
                     Some(Err(e)) => flock_failed(paths, e)?,
                     None if waiter.is_some() => Attempt::BusyFlock,
                     None => match f.try_lock() {
-                        Ok(()) => after_flock(paths, f, opts, on_event)?,
+                        Ok(()) => after_flock(paths, f, &mut owner, opts, on_event)?,
                         Err(fs::TryLockError::WouldBlock) => Attempt::BusyFlock,
                         Err(fs::TryLockError::Error(e)) => flock_failed(paths, e)?,
                     },
@@ -265,6 +329,11 @@ pub fn acquire(
         let flock_busy = matches!(attempt, Attempt::BusyFlock);
         match attempt {
             Attempt::Got(mut guard) => {
+                if guard.strategy == Strategy::Flock {
+                    // Any helper thread has delivered its result: the descriptors are ours alone.
+                    guard.file = file.take();
+                    guard.keep = paths.open.clone();
+                }
                 guard.waited = start.elapsed();
                 log::debug!(
                     "acquired {} ({}) after {:?}",
@@ -368,10 +437,18 @@ fn flock_failed(paths: &LockPaths, e: io::Error) -> Result<Attempt> {
 fn after_flock(
     paths: &LockPaths,
     file: &File,
+    kept_owner: &mut Option<File>,
     opts: &LockOptions,
     on_event: &mut dyn FnMut(LockEvent),
 ) -> Result<Attempt> {
-    if fs::symlink_metadata(&paths.dir).is_ok() {
+    let dir = fs::symlink_metadata(&paths.dir);
+    if dir.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+        let _ = file.unlock();
+        return Err(Error::Symlink {
+            path: paths.dir.clone(),
+        });
+    }
+    if dir.is_ok() {
         match dir::inspect(&paths.dir) {
             dir::DirState::Stale(h) => {
                 if dir::break_stale(paths, &h)? {
@@ -390,7 +467,11 @@ fn after_flock(
         }
     }
     let holder = Holder::current(&opts.operation);
-    let written = open_owner_file(&paths.owner).and_then(|owner| {
+    let owner = match kept_owner.take() {
+        Some(owner) => Ok(owner),
+        None => open_owner_file(&paths.owner),
+    };
+    let written = owner.and_then(|owner| {
         // A record still there means its holder died holding the lock (a release blanks it).
         // One byte tells: a blank record starts with a space, a holder's with `{`.
         let mut first = [0u8; 1];
@@ -417,9 +498,11 @@ fn after_flock(
         }
     };
     Ok(Attempt::Got(LockGuard {
-        file: Some(file.try_clone().map_err(|e| Error::io(&paths.file, e))?),
+        // The caller moves its descriptor in.
+        file: None,
         dir: None,
         owner: Some(OwnerRecord::InPlace(owner)),
+        keep: None,
         strategy: Strategy::Flock,
         waited: Duration::ZERO,
         acquired_at: Instant::now(),
