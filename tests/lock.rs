@@ -8,6 +8,19 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// `lore record` of a throwaway learning, giving up on the lock after `secs` seconds.
+fn record_within(s: &TestStore, secs: &str) -> std::process::Output {
+    s.run(&[
+        "--lock-timeout",
+        secs,
+        "record",
+        "--title",
+        "t",
+        "--domain",
+        "d",
+    ])
+}
+
 fn status_json(s: &TestStore) -> serde_json::Value {
     serde_json::from_str(&s.ok(&["lock", "status", "--json"])).unwrap()
 }
@@ -175,15 +188,7 @@ fn the_scripts_flock_is_honoured_and_its_holder_shown() {
     assert_eq!(st["state"], "held", "{st}");
     // flock(1) itself has exited; the holder is the process that keeps the descriptor open.
     assert_eq!(st["holder"]["pid"], script.id(), "{st}");
-    let out = s.run(&[
-        "--lock-timeout",
-        "0.5",
-        "record",
-        "--title",
-        "t",
-        "--domain",
-        "d",
-    ]);
+    let out = record_within(&s, "0.5");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!("pid {}", script.id())),
@@ -382,15 +387,7 @@ fn a_lock_file_replaced_between_acquisitions_is_the_one_locked() {
     std::fs::remove_file(s.lock_file()).unwrap();
     let held = lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap();
     assert_eq!(status_json(&s)["state"], "held");
-    let out = s.run(&[
-        "--lock-timeout",
-        "0.3",
-        "record",
-        "--title",
-        "t",
-        "--domain",
-        "d",
-    ]);
+    let out = record_within(&s, "0.3");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     drop(held);
     assert_eq!(status_json(&s)["state"], "free");
