@@ -104,6 +104,9 @@ pub enum Error {
     #[error("index: {0}")]
     Sqlite(#[from] rusqlite::Error),
 
+    #[error("index: {0}")]
+    Index(String),
+
     #[error("git: {0}")]
     Git(String),
 

@@ -22,7 +22,7 @@ use crate::learning::{Learning, Severity};
 use crate::store::Store;
 
 /// Bumped when lore adds something to the schema.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// How long a statement waits for another writer before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -401,14 +401,15 @@ impl Index {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(bad)?;
-        let has_learnings = tx
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'learnings'",
-                [],
+        let has_table = |name: &str| -> rusqlite::Result<bool> {
+            tx.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                [name],
                 |r| r.get::<_, i64>(0),
             )
-            .map_err(bad)?
-            > 0;
+            .map(|n| n > 0)
+        };
+        let has_learnings = has_table("learnings").map_err(bad)?;
         // An existing table belongs to the tools that made it: add to it, never re-create it or
         // give it indexes under names those tools may use.
         if !has_learnings {
@@ -426,7 +427,13 @@ impl Index {
             tx.execute_batch("ALTER TABLE learnings ADD COLUMN updated_at DATETIME")
                 .map_err(bad)?;
         }
+        let had_terms = has_table("lore_terms").map_err(bad)?;
         tx.execute_batch(LORE_SCHEMA).map_err(bad)?;
+        tx.execute_batch(crate::terms::SCHEMA).map_err(bad)?;
+        if !had_terms {
+            // An index from before the word list: list the words it already holds (once).
+            crate::terms::fill_from_index(&tx)?;
+        }
         tx.execute(
             "INSERT OR REPLACE INTO lore_meta (key, value) VALUES ('schema_version', ?)",
             [SCHEMA_VERSION.to_string()],
@@ -495,6 +502,29 @@ impl Index {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         Self::catch_up_in(&tx, &self.root)?;
         Ok(tx)
+    }
+
+    /// Puts row `id` (already in `learnings`) into the search index, with markdown `body`.
+    pub(crate) fn index_row_text(tx: &Transaction<'_>, id: i64, body: &str) -> Result<()> {
+        let (title, summary, tags, domain): (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = tx.query_row(
+            "SELECT ifnull(title, ''), summary, tags, domain FROM learnings WHERE id = ?",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        fts_insert(
+            tx,
+            id,
+            &title,
+            summary.as_deref(),
+            tags.as_deref(),
+            domain.as_deref(),
+            body,
+        )
     }
 
     /// Inserts the row for a learning saved at `filepath` with markdown `body`.
@@ -788,8 +818,7 @@ impl Index {
     /// of every matching word up front (100 ms at a million learnings); an OR of a few words is
     /// merged lazily, so a capped count or a first page stops early (a few ms).
     fn match_expr(&self, input: &str) -> Result<Option<String>> {
-        // Looking words up in the vocabulary costs more than the search itself (it counts
-        // documents), and the browser asks for a page and a count of the same query.
+        // The browser asks for a page and a count of the same query: expand it once.
         let key = (input.to_string(), self.data_version()?, self.writes.get());
         if let Some((k, expr)) = &*self.last_expr.borrow()
             && *k == key
@@ -826,14 +855,7 @@ impl Index {
             let mut upper = lower.clone().into_bytes();
             *upper.last_mut().expect("four characters") += 1;
             let upper = String::from_utf8(upper).expect("ASCII stays ASCII");
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT term FROM lore_fts_vocab WHERE term >= ? AND term < ? ORDER BY term LIMIT ?",
-            )?;
-            let found: Vec<String> = stmt
-                .query_map(params![lower, upper, MAX_EXPANSION as i64 + 1], |r| {
-                    r.get(0)
-                })?
-                .collect::<rusqlite::Result<_>>()?;
+            let found = crate::terms::in_range(&self.conn, &lower, &upper, MAX_EXPANSION + 1)?;
             parts.push(match found.len() {
                 // No indexed word starts so: an exact term that cannot match, answered at once.
                 0 => format!("\"{}\"", lower.replace('"', "")),
@@ -968,7 +990,14 @@ fn fts_insert(
         "INSERT INTO lore_fts (rowid, title, summary, tags, domain, body) VALUES (?, ?, ?, ?, ?, ?)",
         params![id, title, summary, tags, domain, body],
     )?;
-    Ok(())
+    let texts = [
+        title,
+        summary.unwrap_or(""),
+        tags.unwrap_or(""),
+        domain.unwrap_or(""),
+        body,
+    ];
+    crate::terms::add(tx, &texts)
 }
 
 /// `filepath` resolved inside the store, or `None` when it would lead outside it (the column is

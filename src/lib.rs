@@ -26,5 +26,6 @@ pub mod slug;
 pub mod store;
 pub mod sync;
 pub mod template;
+pub mod terms;
 
 pub use error::{Error, Result};

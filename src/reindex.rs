@@ -150,11 +150,7 @@ fn build(
     };
     for (id, path) in &kept {
         let body = read_body(&root, path).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO lore_fts (rowid, title, summary, tags, domain, body)
-             SELECT id, title, summary, tags, domain, ? FROM learnings WHERE id = ?",
-            rusqlite::params![body, id],
-        )?;
+        Index::index_row_text(&tx, *id, &body)?;
     }
     let mut sorted: Vec<&(String, git2::Oid)> = files.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));

@@ -122,3 +122,57 @@ fn narrow_searches_rank_and_broad_ones_list_newest_first() {
     assert_eq!(found.len(), 1200);
     assert!(found.windows(2).all(|w| w[0] > w[1]), "newest first");
 }
+
+/// Prefix search expands a word to the indexed words it starts (lore's own word list, filled
+/// from FTS5's tokenizer): every path that indexes text must add to that list.
+#[test]
+fn prefixes_find_rows_whichever_way_they_were_indexed() {
+    let s = TestStore::new();
+    s.ok(&[
+        "record",
+        "--title",
+        "Zeppelin hangar flooded",
+        "--domain",
+        "ops",
+        "--root-cause",
+        "Drainage pumps unplugged",
+    ]);
+    // A row the script wrote straight into the index (no file): indexed on lore's next read.
+    s.db()
+        .execute(
+            "INSERT INTO learnings (type, filepath, title, summary, domain, severity)
+             VALUES ('failure', 'memory/failures/20250101_x.md', 'Quokka escaped', 'Kangaroo pen', 'zoo', 3)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(ids(&s, "zeppel"), [1]);
+    assert_eq!(ids(&s, "draina"), [1], "words of the body are listed");
+    assert_eq!(ids(&s, "quokk"), [2], "rows of other tools are listed");
+    assert_eq!(ids(&s, "kanga"), [2]);
+    // Accents and case fold as FTS5 folds them.
+    s.ok(&[
+        "record",
+        "--title",
+        "Échafaudage effondré",
+        "--domain",
+        "ops",
+    ]);
+    assert_eq!(ids(&s, "ECHAF"), [3]);
+    assert_eq!(ids(&s, "effon"), [3]);
+
+    // An index made before the word list existed: listed from the search index when opened.
+    let db = s.db();
+    db.execute_batch(
+        "DROP TABLE lore_terms; UPDATE lore_meta SET value = '3' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(db);
+    assert_eq!(ids(&s, "zeppel"), [1]);
+    assert_eq!(ids(&s, "quokk"), [2]);
+
+    // Rebuilt from the markdown (the script's row, with no file, is kept and stays findable).
+    s.ok(&["reindex"]);
+    assert_eq!(ids(&s, "draina"), [1]);
+    assert_eq!(ids(&s, "quokk"), [2]);
+    assert_eq!(ids(&s, "echaf"), [3]);
+}
