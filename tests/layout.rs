@@ -110,8 +110,8 @@ fn a_full_day_overflows_into_numbered_folders() {
         .unwrap()
         .to_path_buf();
     std::fs::create_dir_all(&day).unwrap();
-    // A day's folder takes 500 files (these are planted, not saved, to keep the test quick).
-    for i in 0..500 {
+    // A day's folder takes FOLDER_CAP files (planted, not saved, to keep the test quick).
+    for i in 0..lore::store::FOLDER_CAP {
         std::fs::write(day.join(format!("{t}_planted-{i}.md")), "# planted\n").unwrap();
     }
     let out = s.ok(&["record", "--title", "Overflow", "--domain", "d", "--json"]);
@@ -140,4 +140,19 @@ fn a_full_day_overflows_into_numbered_folders() {
             .unwrap()
             .contains(&format!("/2/{t}_overflow-again.md"))
     );
+    // A full overflow folder opens the next one; a folder filled past the cap (an earlier lore
+    // took 500 a folder) is just full.
+    for i in 0..500 {
+        std::fs::write(day.join(format!("2/{t}_planted-{i}.md")), "# planted\n").unwrap();
+    }
+    let out = s.ok(&["record", "--title", "Third", "--domain", "d", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/3/{t}_third.md")),
+        "{v}"
+    );
+    assert!(s.ok(&["list"]).contains("Third"));
 }
