@@ -1,5 +1,5 @@
 //! Browser benchmark: prints figures, never fails on time. `cargo bench --bench tui`
-//! (set `LORE_BENCH_SIZES=1000,100000` to choose sizes; default 1000,100000,1000000;
+//! (set `LORE_BENCH_SIZES=1000,100000` to choose sizes; default 1000,10000,100000,1000000;
 //! `LORE_BENCH_KEEP=DIR` keeps a copy of the generated store).
 //!
 //! Stores are generated straight into SQLite (rows, search index and realistic markdown
@@ -199,7 +199,7 @@ fn main() {
     let sizes: Vec<usize> = std::env::var("LORE_BENCH_SIZES")
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1_000, 100_000, 1_000_000]);
+        .unwrap_or_else(|| vec![1_000, 10_000, 100_000, 1_000_000]);
     println!(
         "lore browser benchmark — {} cores",
         std::thread::available_parallelism()

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gitops;
-use crate::index::{Anchor, Filter, Index, Row, read_body};
+use crate::index::{Anchor, Filter, Index, Row, WordList, read_body};
 use crate::lock::{self, LockOptions};
 use crate::parse;
 use crate::store::{GITIGNORE, INDEX_DB, Store};
@@ -178,6 +178,7 @@ pub fn import(store: &Store, sources: &[PathBuf], opts: &LockOptions) -> Result<
                 parsed,
                 &created,
                 &String::from_utf8_lossy(bytes),
+                WordList::Now,
             )?;
         }
         let committed = gitops::commit_files(

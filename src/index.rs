@@ -74,6 +74,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lore_fts USING fts5(
 CREATE VIRTUAL TABLE IF NOT EXISTS lore_fts_vocab USING fts5vocab(lore_fts, 'row');
 ";
 
+/// When an indexed row's words reach the word list behind prefix search (see [`crate::terms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordList {
+    /// With the row: a save, a sync, an import.
+    Now,
+    /// Once for the whole transaction, read back from the search index by
+    /// [`Index::list_indexed_words`] before it commits: for a rebuild of every row, where
+    /// tokenizing each one a second time would cost more than the rest of the row.
+    AtTheEnd,
+}
+
 /// One row of `learnings`, as `lore list --json` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Row {
@@ -312,9 +323,18 @@ impl Index {
             let text = String::from_utf8_lossy(blob.content());
             let parsed = crate::parse::parse(&text, &path);
             let created = parsed.created_at();
-            Index::insert_parsed(&tx, None, &path, &parsed, &created, &text)?;
+            Index::insert_parsed(
+                &tx,
+                None,
+                &path,
+                &parsed,
+                &created,
+                &text,
+                WordList::AtTheEnd,
+            )?;
             added.push(path);
         }
+        Index::list_indexed_words(&tx)?;
         Index::mark_indexed(&tx)?;
         tx.commit()?;
         Ok(added)
@@ -476,6 +496,7 @@ impl Index {
                 row.tags.as_deref(),
                 row.domain.as_deref(),
                 &body,
+                WordList::Now,
             )?;
             max = max.max(row.id);
         }
@@ -508,7 +529,12 @@ impl Index {
     }
 
     /// Puts row `id` (already in `learnings`) into the search index, with markdown `body`.
-    pub(crate) fn index_row_text(tx: &Transaction<'_>, id: i64, body: &str) -> Result<()> {
+    pub(crate) fn index_row_text(
+        tx: &Transaction<'_>,
+        id: i64,
+        body: &str,
+        words: WordList,
+    ) -> Result<()> {
         let (title, summary, tags, domain): (
             String,
             Option<String>,
@@ -527,7 +553,14 @@ impl Index {
             tags.as_deref(),
             domain.as_deref(),
             body,
+            words,
         )
+    }
+
+    /// Adds to the word list every word the search index holds: the end of a transaction
+    /// whose rows were indexed with [`WordList::AtTheEnd`].
+    pub fn list_indexed_words(tx: &Transaction<'_>) -> Result<()> {
+        crate::terms::fill_from_index(tx)
     }
 
     /// Inserts the row for a learning saved at `filepath` with markdown `body`.
@@ -548,6 +581,7 @@ impl Index {
             Some(&tags),
             Some(&l.domain),
             body,
+            WordList::Now,
         )?;
         set_meta(tx, "fts_last_id", &id.to_string())?;
         Ok(id)
@@ -562,6 +596,7 @@ impl Index {
         p: &crate::parse::Parsed,
         created_at: &str,
         body: &str,
+        words: WordList,
     ) -> Result<i64> {
         let kind = p.kind.unwrap_or(crate::learning::Kind::Failure);
         let tags = p.tags.join(",");
@@ -583,6 +618,7 @@ impl Index {
             Some(&tags),
             p.domain.as_deref(),
             body,
+            words,
         )?;
         Ok(id)
     }
@@ -612,6 +648,7 @@ impl Index {
             Some(&tags),
             p.domain.as_deref(),
             body,
+            WordList::Now,
         )?;
         Ok(())
     }
@@ -667,6 +704,7 @@ impl Index {
             row.tags.as_deref(),
             row.domain.as_deref(),
             body,
+            WordList::Now,
         )?;
         tx.commit()?;
         Ok(())
@@ -980,6 +1018,7 @@ fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fts_insert(
     tx: &Transaction<'_>,
     id: i64,
@@ -988,11 +1027,15 @@ fn fts_insert(
     tags: Option<&str>,
     domain: Option<&str>,
     body: &str,
+    words: WordList,
 ) -> Result<()> {
     tx.execute(
         "INSERT INTO lore_fts (rowid, title, summary, tags, domain, body) VALUES (?, ?, ?, ?, ?, ?)",
         params![id, title, summary, tags, domain, body],
     )?;
+    if words == WordList::AtTheEnd {
+        return Ok(());
+    }
     let texts = [
         title,
         summary.unwrap_or(""),

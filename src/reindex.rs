@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::index::{Index, read_body};
+use crate::index::{Index, WordList, read_body};
 use crate::lock::{self, LockOptions};
 use crate::parse::{self, Parsed};
 use crate::store::Store;
@@ -150,7 +150,7 @@ fn build(
     };
     for (id, path) in &kept {
         let body = read_body(&root, path).unwrap_or_default();
-        Index::index_row_text(&tx, *id, &body)?;
+        Index::index_row_text(&tx, *id, &body, WordList::AtTheEnd)?;
     }
     let mut sorted: Vec<&(String, git2::Oid)> = files.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
@@ -166,9 +166,11 @@ fn build(
         if !parsed.problems.is_empty() {
             report.flagged.push((path.clone(), parsed.problems.clone()));
         }
-        Index::insert_parsed(&tx, id, path, &parsed, &created, &text)?;
+        Index::insert_parsed(&tx, id, path, &parsed, &created, &text, WordList::AtTheEnd)?;
         report.files += 1;
     }
+    // Listed once from the search index: cheaper than tokenizing every file a second time.
+    Index::list_indexed_words(&tx)?;
     Index::mark_indexed(&tx)?;
     tx.commit()?;
     // Everything into the one file that is renamed into place: no WAL left beside it.

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gitops;
-use crate::index::Index;
+use crate::index::{Index, WordList};
 use crate::lock::{self, LockOptions};
 use crate::parse;
 use crate::store::Store;
@@ -411,7 +411,7 @@ fn index_arrivals(
             Some(row) => Index::refresh_parsed(&tx, row, &parsed, &text)?,
             None => {
                 let created = parsed.created_at();
-                Index::insert_parsed(&tx, None, path, &parsed, &created, &text)?;
+                Index::insert_parsed(&tx, None, path, &parsed, &created, &text, WordList::Now)?;
                 report.arrived.push(path.clone());
             }
         }

@@ -175,4 +175,9 @@ fn prefixes_find_rows_whichever_way_they_were_indexed() {
     assert_eq!(ids(&s, "draina"), [1]);
     assert_eq!(ids(&s, "quokk"), [2]);
     assert_eq!(ids(&s, "echaf"), [3]);
+
+    // An index made from scratch from HEAD (a fresh clone has none): words listed too.
+    std::fs::remove_file(s.root().join("memory/index.db")).unwrap();
+    assert_eq!(ids(&s, "zeppel").len(), 1);
+    assert_eq!(ids(&s, "effon").len(), 1);
 }
