@@ -893,9 +893,10 @@ impl Index {
                 parts.push(term(word));
                 continue;
             }
-            let mut upper = lower.clone().into_bytes();
-            *upper.last_mut().expect("four characters") += 1;
-            let upper = String::from_utf8(upper).expect("ASCII stays ASCII");
+            let Some(upper) = prefix_end(&lower) else {
+                parts.push(term(word));
+                continue;
+            };
             let found = crate::terms::in_range(&self.conn, &lower, &upper, MAX_EXPANSION + 1)?;
             parts.push(match found.len() {
                 // No indexed word starts so: an exact term that cannot match, answered at once.
@@ -1087,12 +1088,26 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// The words of a query: split at white space and ASCII punctuation (`_` stays inside words,
-/// as the tokenizer keeps it).
+/// The words of a query: split at white space, control characters and ASCII punctuation (`_`
+/// stays inside words, as the tokenizer keeps it).
 fn words(input: &str) -> impl Iterator<Item = &str> {
     input
-        .split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '_'))
+        .split(|c: char| {
+            c.is_whitespace() || c.is_control() || (c.is_ascii_punctuation() && c != '_')
+        })
         .filter(|w| !w.is_empty())
+}
+
+/// The first string after every string that starts with the ASCII `prefix` (its last byte
+/// plus one), or `None` when there is no such ASCII string.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut bytes = prefix.as_bytes().to_vec();
+    let last = bytes.last_mut()?;
+    if !prefix.is_ascii() || *last >= 0x7f {
+        return None;
+    }
+    *last += 1;
+    String::from_utf8(bytes).ok()
 }
 
 /// One word as a quoted FTS5 term: a prefix, or a whole word for a single character.
@@ -1117,6 +1132,19 @@ mod tests {
             Some("\"ab\"* \"cd\"* \"OR\"* \"ef\"*")
         );
         assert_eq!(fts_query("  ** "), None);
+    }
+
+    #[test]
+    fn prefix_ends_bound_exactly_the_words_they_start() {
+        assert_eq!(prefix_end("depl").as_deref(), Some("depm"));
+        assert_eq!(prefix_end("abc~").as_deref(), Some("abc\u{7f}"));
+        assert_eq!(prefix_end("abc\u{7f}"), None);
+        assert_eq!(prefix_end("café"), None);
+        assert_eq!(prefix_end(""), None);
+        assert_eq!(
+            words("ab\u{7f}cd\u{1}ef gh").collect::<Vec<_>>(),
+            ["ab", "cd", "ef", "gh"]
+        );
     }
 
     #[test]

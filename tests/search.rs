@@ -181,3 +181,33 @@ fn prefixes_find_rows_whichever_way_they_were_indexed() {
     assert_eq!(ids(&s, "zeppel").len(), 1);
     assert_eq!(ids(&s, "effon").len(), 1);
 }
+
+/// No query makes search fail: every ASCII control character, before, inside and after words
+/// of every length the search treats differently (one letter, prefixes of 2–3, expanded ones).
+#[test]
+fn control_characters_in_a_query_never_break_it() {
+    let s = TestStore::new();
+    s.ok(&[
+        "record",
+        "--title",
+        "abcd pipeline stalled",
+        "--domain",
+        "ci",
+    ]);
+    for c in (0u8..0x20).chain([0x7f]).map(char::from) {
+        if c == '\0' {
+            continue; // cannot be passed in an argument
+        }
+        for q in [
+            format!("abcd{c}"),
+            format!("{c}abcd"),
+            format!("ab{c}cd pipe"),
+            format!("a{c}"),
+            format!("pipeline {c}{c}"),
+        ] {
+            let out = s.run(&["search", &q, "--json"]);
+            assert_eq!(out.status.code(), Some(0), "{q:?}: {}", stderr(&out));
+        }
+    }
+    assert_eq!(ids(&s, "abcd\u{7f}"), [1]);
+}
