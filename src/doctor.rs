@@ -219,9 +219,14 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
 pub fn quick_check(store: &Store) -> Option<String> {
     let paths = store.lock_paths();
     let dead = paths.interrupted().or_else(|| {
-        // Died holding the flock, and nobody has taken the lock since.
-        let h = crate::lock::Holder::parse(&fs::read_to_string(&paths.owner).ok()?)?;
-        (h.liveness() == crate::lock::Liveness::Dead).then_some(h)
+        // Died holding the flock, and nobody has taken the lock since. A holder that finishes
+        // normally blanks its record before it exits, so a dead holder whose record is still
+        // there *after* the liveness check died holding the lock; one read before it could be
+        // a holder that released and exited in between (seen with four writers at once).
+        let read = || crate::lock::Holder::parse(&fs::read_to_string(&paths.owner).ok()?);
+        let h = read()?;
+        (h.liveness() == crate::lock::Liveness::Dead && read().is_some_and(|again| again == h))
+            .then_some(h)
     });
     // A flock is never stale (the kernel frees it), so only a lock directory needs a look;
     // reading the kernel's lock table here cost up to 18 ms on a cold start.

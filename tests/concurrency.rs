@@ -35,6 +35,12 @@ fn sixteen_processes_times_twenty_five_records() {
                         "writer {w} record {i}: {}",
                         stderr(&out)
                     );
+                    // Nobody crashed: no writer may be told that one did.
+                    assert!(
+                        !stderr(&out).contains("died holding"),
+                        "writer {w} record {i}: {}",
+                        stderr(&out)
+                    );
                 }
             });
         }
