@@ -157,7 +157,6 @@ pub fn commit_changes(
 ) -> Result<Committed> {
     let branch = head_branch(repo)?;
     let sig = signature(repo)?;
-    let objects = PackedObjects::attach(repo)?;
     let blobs = files
         .iter()
         .map(|(rel, content)| Ok((*rel, repo.blob(content)?)))
@@ -195,16 +194,6 @@ pub fn commit_changes(
         };
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
         let commit = repo.commit(None, &sig, &sig, message, &tree, &parent_refs)?;
-        if let Some(objects) = &objects {
-            let paths = blobs
-                .iter()
-                .map(|(rel, _)| *rel)
-                .chain(removed.iter().copied());
-            let mut ids = vec![commit, tree.id()];
-            ids.extend(blobs.iter().map(|(_, blob)| *blob));
-            ids.extend(trees_on_paths(&tree, paths));
-            objects.write(&ids)?;
-        }
         fault::point("after-objects")?;
         fault::point("before-ref")?;
         let log = format!("commit: {}", message.lines().next().unwrap_or(""));
@@ -240,106 +229,6 @@ pub fn commit_changes(
             Err(Moved::Failed(e)) => return Err(e),
         }
     }
-}
-
-/// The new objects of a commit, written as one small pack instead of a loose file each.
-///
-/// A save makes seven objects (the blob, five trees down to the day's folder, the commit).
-/// Loose, each is a new file (a temporary file, a link, an unlink); on a file system that is
-/// slow to make files that is most of a save (ext4 without a journal, after deletions: ~0.5 ms
-/// a file). Here the repository's object database is swapped, for the length of the commit,
-/// for one that keeps new objects in memory and reads everything else from disk; the objects
-/// the commit made are then written as one pack (`.pack` and `.idx`, two files) before the
-/// branch moves to them. [`crate::housekeeping`] rolls the small packs up. The caller's own
-/// object database is back in place when this is dropped, so nothing else it writes is held in
-/// memory.
-struct PackedObjects<'r> {
-    repo: &'r Repository,
-    disk: git2::Odb<'r>,
-    memory: git2::Odb<'r>,
-}
-
-impl<'r> PackedObjects<'r> {
-    /// `None` for a repository that borrows objects from others (`objects/info/alternates`):
-    /// its commits are written loose, as libgit2 does by default.
-    fn attach(repo: &'r Repository) -> Result<Option<PackedObjects<'r>>> {
-        let objects = repo.path().join("objects");
-        if objects.join("info/alternates").exists() {
-            return Ok(None);
-        }
-        let disk = repo.odb()?;
-        let memory = git2::Odb::new()?;
-        // Writes go to the backend of highest priority that takes them (never an alternate).
-        let _ = memory.add_new_mempack_backend(1000)?;
-        memory.add_disk_alternate(&objects.to_string_lossy())?;
-        repo.set_odb(&memory)?;
-        Ok(Some(PackedObjects { repo, disk, memory }))
-    }
-
-    /// Writes objects `ids` (new ones from memory, others read from disk) as one pack.
-    fn write(&self, ids: &[Oid]) -> Result<()> {
-        use sha1::Digest;
-        let mut ids = ids.to_vec();
-        ids.sort();
-        ids.dedup();
-        let mut pack = Vec::with_capacity(8192);
-        pack.extend_from_slice(b"PACK");
-        pack.extend_from_slice(&2u32.to_be_bytes());
-        pack.extend_from_slice(&(ids.len() as u32).to_be_bytes());
-        for id in &ids {
-            let object = self.memory.read(*id)?;
-            let kind: u8 = match object.kind() {
-                git2::ObjectType::Commit => 1,
-                git2::ObjectType::Tree => 2,
-                git2::ObjectType::Blob => 3,
-                git2::ObjectType::Tag => 4,
-                other => return Err(Error::Git(format!("cannot pack a {other} object"))),
-            };
-            let data = object.data();
-            // Entry header: type and size, seven bits a byte after the first four.
-            let mut size = data.len();
-            let mut byte = (kind << 4) | (size & 0x0f) as u8;
-            size >>= 4;
-            while size > 0 {
-                pack.push(byte | 0x80);
-                byte = (size & 0x7f) as u8;
-                size >>= 7;
-            }
-            pack.push(byte);
-            // Level 1, git's own default for loose objects; `git gc` recompresses when it packs.
-            pack.extend_from_slice(&miniz_oxide::deflate::compress_to_vec_zlib(data, 1));
-        }
-        let sum = sha1::Sha1::digest(&pack);
-        pack.extend_from_slice(&sum);
-        // libgit2's indexer checks the pack and writes it with its `.idx` under objects/pack.
-        let mut writer = self.disk.packwriter()?;
-        std::io::Write::write_all(&mut writer, &pack)
-            .map_err(|e| Error::io(self.repo.path().join("objects/pack"), e))?;
-        writer.commit()?;
-        Ok(())
-    }
-}
-
-impl Drop for PackedObjects<'_> {
-    fn drop(&mut self) {
-        let _ = self.repo.set_odb(&self.disk);
-    }
-}
-
-/// The trees of `root` on the way to each of `paths` (the ones a commit of those paths had to
-/// write), as far as they exist.
-fn trees_on_paths<'a>(root: &git2::Tree<'_>, paths: impl Iterator<Item = &'a str>) -> Vec<Oid> {
-    let mut ids = Vec::new();
-    for rel in paths {
-        let mut dir = Path::new(rel).parent();
-        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(entry) = root.get_path(d) {
-                ids.push(entry.id());
-            }
-            dir = d.parent();
-        }
-    }
-    ids
 }
 
 /// Moves the branch back to where it was, if it still points at our commit.

@@ -111,7 +111,6 @@ pub fn record(
     let waited = guard.waited;
     drop(guard);
     if result.is_ok() {
-        crate::housekeeping::roll_up_if_due(&repo);
         crate::housekeeping::pack_if_due(&repo);
     }
     result.map(|r| Recorded { waited, ..r })

@@ -195,7 +195,6 @@ fn another_git_client_committing_in_a_loop_loses_nothing() {
     // should still be their own commit. How many ride along depends on timing (23 of 30 once,
     // under load), so the bound is loose.
     assert!(own >= 15, "only {own} of 30 records have their own commit");
-    wait_for_background_packing(&root);
     let status = Command::new("git")
         .arg("-C")
         .arg(&root)

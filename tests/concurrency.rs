@@ -88,7 +88,6 @@ fn sixteen_processes_times_twenty_five_records() {
         s.git(&["rev-list", "--merges", "--count", "HEAD"]).trim(),
         "0"
     );
-    wait_for_background_packing(s.root());
     let out = Command::new("git")
         .arg("-C")
         .arg(s.root())

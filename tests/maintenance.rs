@@ -284,126 +284,56 @@ fn doctor_restores_missing_files_breaks_stale_locks_and_leaves_git_locks() {
     s.ok(&["doctor"]);
 }
 
-fn pack_count(s: &TestStore) -> usize {
-    std::fs::read_dir(s.root().join(".git/objects/pack"))
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-fn count_objects(s: &TestStore, name: &str) -> usize {
-    s.git(&["count-objects", "-v"])
-        .lines()
-        .find_map(|l| l.strip_prefix(name))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[test]
-fn loose_objects_of_other_git_clients_are_packed_in_the_background() {
+fn loose_objects_are_packed_in_the_background_as_saves_pile_up() {
     let s = TestStore::new();
-    // A low threshold (git's rule: more than ceil(256 / 256) = 1 loose object in objects/17).
+    // A low threshold (git's rule: more than ceil(256 / 256) = 1 loose object in objects/17),
+    // so a few dozen saves are enough.
     s.git(&["config", "gc.auto", "256"]);
-    // Another git client commits 4,000 files: 4,000 loose blobs (about 16 in objects/17).
-    let notes = s.root().join("notes");
-    std::fs::create_dir_all(&notes).unwrap();
-    for i in 0..4000 {
-        std::fs::write(
-            notes.join(format!("n{i}.txt")),
-            format!("note number {i}\n"),
-        )
-        .unwrap();
+    let packs = || {
+        std::fs::read_dir(s.root().join(".git/objects/pack"))
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(packs(), 0);
+    let mut saved = 0;
+    while packs() == 0 && saved < 300 {
+        s.record(&format!("Piling up {saved}"), "d");
+        saved += 1;
+        // git gc detaches; give it a moment when it has started.
+        if s.root().join(".git/gc.pid").exists() {
+            wait_until("git gc to finish", Duration::from_secs(60), || {
+                !s.root().join(".git/gc.pid").exists()
+            });
+        }
     }
-    s.git(&["add", "notes"]);
-    // (git's own `commit` would start `git gc --auto` itself: not this time.)
-    s.git(&[
-        "-c",
-        "user.name=Another client",
-        "-c",
-        "user.email=client@example.com",
-        "-c",
-        "gc.auto=0",
-        "-c",
-        "maintenance.auto=false",
-        "commit",
-        "-q",
-        "-m",
-        "notes",
-    ]);
-    assert!(count_objects(&s, "count:") >= 4000);
-    // The next save notices and starts `git gc --auto`, which packs them.
-    s.record("After another client", "d");
-    wait_until(
-        "git gc to pack the loose objects",
-        Duration::from_secs(60),
-        || !s.root().join(".git/gc.pid").exists() && count_objects(&s, "count:") < 100,
+    assert!(packs() > 0, "no pack after {saved} saves");
+    wait_until("git gc to finish", Duration::from_secs(60), || {
+        !s.root().join(".git/gc.pid").exists()
+    });
+    let counts = s.git(&["count-objects", "-v"]);
+    let field = |name: &str| -> usize {
+        counts
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(field("in-pack:") > 0, "{counts}");
+    assert!(
+        field("count:") < saved * 7,
+        "loose objects were not packed away: {counts}"
     );
-    assert!(count_objects(&s, "in-pack:") >= 4000);
     // Nothing lost, nothing damaged, and saves go on.
     s.record("After packing", "d");
-    assert_eq!(s.files_in_head().len(), 2);
-    assert_eq!(s.row_count(), 2);
+    assert_eq!(s.files_in_head().len(), saved + 1);
+    assert_eq!(s.row_count() as usize, saved + 1);
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
-    s.git(&["fsck", "--strict"]);
-}
-
-#[test]
-fn each_save_writes_one_small_pack_and_small_packs_are_rolled_up() {
-    let s = TestStore::new();
-    let before = pack_count(&s);
-    s.record("First", "d");
-    assert_eq!(pack_count(&s), before + 1, "a save writes one pack");
-    assert_eq!(count_objects(&s, "count:"), 0, "and no loose object");
-    let saves = lore::housekeeping::ROLL_UP_AT + 6;
-    for i in 1..saves {
-        s.record(&format!("Save {i}"), "d");
-    }
-    // Past ROLL_UP_AT packs a save starts a geometric repack, which merges the small ones.
-    wait_until(
-        "the small packs to be rolled up",
-        Duration::from_secs(60),
-        || {
-            !s.root().join(".git/lore-repack").exists()
-                && pack_count(&s) < lore::housekeeping::ROLL_UP_AT
-        },
-    );
-    // Everything readable by git: every file of HEAD, the history, a clean status.
-    let files = s.files_in_head();
-    assert_eq!(files.len(), saves);
-    for f in &files {
-        assert!(
-            s.git(&["show", &format!("HEAD:{f}")]).starts_with("# "),
-            "{f}"
-        );
-    }
-    assert_eq!(
-        s.git(&["rev-list", "--count", "HEAD"]).trim(),
-        (saves + 1).to_string()
-    );
-    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
-    s.git(&["fsck", "--strict", "--no-dangling"]);
-}
-
-#[test]
-fn a_repository_borrowing_objects_gets_loose_objects_as_before() {
-    let s = TestStore::new();
-    // `git clone --shared` and `--reference` make objects/info/alternates; lore then leaves
-    // the object database as libgit2 sets it up.
-    let other = tempfile::tempdir().unwrap();
-    git(other.path(), &["init", "-q"]);
-    std::fs::write(
-        s.root().join(".git/objects/info/alternates"),
-        format!("{}\n", other.path().join(".git/objects").display()),
-    )
-    .unwrap();
-    let packs = pack_count(&s);
-    s.record("Borrowing", "d");
-    assert_eq!(pack_count(&s), packs);
-    assert!(count_objects(&s, "count:") >= 7);
     s.git(&["fsck", "--strict"]);
 }

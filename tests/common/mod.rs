@@ -173,9 +173,6 @@ pub fn git_commit(dir: &Path, args: &[&str]) -> String {
 }
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    if args.first() == Some(&"fsck") {
-        wait_for_background_packing(dir);
-    }
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -232,15 +229,4 @@ pub fn daily(name: &str) -> String {
         &name[4..6],
         &name[6..8]
     )
-}
-
-/// Waits for the packing lore starts in the background after saves (a roll-up of small packs,
-/// `git gc --auto`) to end. `git fsck` lists the packs and then opens them: run while a repack
-/// removes the ones it merged, it reports them missing (as beside git's own background gc).
-pub fn wait_for_background_packing(dir: &Path) {
-    wait_until(
-        "background packing to finish",
-        Duration::from_secs(120),
-        || !dir.join(".git/lore-repack").exists() && !dir.join(".git/gc.pid").exists(),
-    );
 }
