@@ -80,7 +80,7 @@ pub enum WordList {
     /// With the row: a save, a sync, an import.
     Now,
     /// Once for the whole transaction, read back from the search index by
-    /// [`Index::list_indexed_words`] before it commits: for a rebuild of every row, where
+    /// [`crate::terms::fill_from_index`] before it commits: for a rebuild of every row, where
     /// tokenizing each one a second time would cost more than the rest of the row.
     AtTheEnd,
 }
@@ -334,7 +334,7 @@ impl Index {
             )?;
             added.push(path);
         }
-        Index::list_indexed_words(&tx)?;
+        crate::terms::fill_from_index(&tx)?;
         Index::mark_indexed(&tx)?;
         tx.commit()?;
         Ok(added)
@@ -555,12 +555,6 @@ impl Index {
             body,
             words,
         )
-    }
-
-    /// Adds to the word list every word the search index holds: the end of a transaction
-    /// whose rows were indexed with [`WordList::AtTheEnd`].
-    pub fn list_indexed_words(tx: &Transaction<'_>) -> Result<()> {
-        crate::terms::fill_from_index(tx)
     }
 
     /// Inserts the row for a learning saved at `filepath` with markdown `body`.

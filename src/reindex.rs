@@ -170,7 +170,7 @@ fn build(
         report.files += 1;
     }
     // Listed once from the search index: cheaper than tokenizing every file a second time.
-    Index::list_indexed_words(&tx)?;
+    crate::terms::fill_from_index(&tx)?;
     Index::mark_indexed(&tx)?;
     tx.commit()?;
     // Everything into the one file that is renamed into place: no WAL left beside it.

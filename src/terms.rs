@@ -85,7 +85,12 @@ struct Tokenizer<'c> {
 
 impl<'c> Tokenizer<'c> {
     fn new(conn: &'c Connection) -> Result<Tokenizer<'c>> {
-        let unavailable = |what: &str| Error::Index(format!("FTS5 tokenizer unavailable: {what}"));
+        // Only a lore linked against an SQLite without FTS5 gets here (the bundled one has it).
+        let unavailable = |what: &str| {
+            Error::Index(format!(
+                "SQLite's FTS5 tokenizer is unavailable ({what}); build lore with its bundled SQLite (the default `cargo build --release`)"
+            ))
+        };
         // SQLite hands out its FTS5 interface through a pointer bound to `SELECT fts5(?)`.
         let mut fts5: *mut ffi::fts5_api = std::ptr::null_mut();
         let slot = ToSqlOutput::Pointer((
