@@ -281,7 +281,10 @@ fn main() {
     for n in list("LORE_BENCH_SIZES", &[1_000, 10_000, 100_000]) {
         sizes(n);
     }
-    let w = list("LORE_BENCH_WRITERS", &[1, 4, 16, 64]);
+    let w: Vec<usize> = list("LORE_BENCH_WRITERS", &[1, 4, 16, 64])
+        .into_iter()
+        .filter(|&n| n > 0)
+        .collect();
     if !w.is_empty() {
         writers(&w);
     }
