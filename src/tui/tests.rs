@@ -504,6 +504,29 @@ fn snapshot_at_80_by_24_without_colour_and_with_wide_characters() {
 }
 
 #[test]
+fn a_narrow_list_drops_type_and_domain_before_squeezing_the_date() {
+    let mut app = sample();
+    // 40 columns: the list takes the whole width, too little for six columns.
+    let screen = render(&mut app, 40, 14);
+    let header = screen.lines().find(|l| l.contains("TITLE")).unwrap();
+    assert!(header.contains("DATE"), "{screen}");
+    assert!(
+        !header.contains("TYPE") && !header.contains("DOMAIN"),
+        "{screen}"
+    );
+    // Whole dates and the start of each title.
+    let line = screen.lines().find(|l| l.contains("Disk full")).unwrap();
+    assert!(line.contains("11-04"), "{screen}");
+    // With a little more room every column is back.
+    let screen = render(&mut app, 100, 14);
+    let header = screen.lines().find(|l| l.contains("TITLE")).unwrap();
+    assert!(
+        header.contains("TYPE") && header.contains("DOMAIN"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn snapshot_form_with_validation_errors() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('n')));

@@ -208,14 +208,30 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
         .unwrap_or(2)
         .max(2) as u16;
     let narrow = inner.width < 70;
-    let widths = [
+    // Below this the type and domain go, rather than every column being squeezed (a date cut
+    // to "11-" says nothing); the title keeps at least ten cells.
+    let tiny = inner.width < 48;
+    // Which of ID, DATE, SEV, TYPE, DOMAIN, TITLE are shown.
+    let shown = |column: usize| !(tiny && (column == 3 || column == 4));
+    let keep = |cells: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
+        cells
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| shown(i).then_some(c))
+            .collect()
+    };
+    let widths: Vec<Constraint> = [
         Constraint::Length(id_w),
         Constraint::Length(if narrow { 5 } else { 10 }),
         Constraint::Length(3),
         Constraint::Length(if narrow { 4 } else { 11 }),
         Constraint::Length(if narrow { 10 } else { 14 }),
         Constraint::Min(10),
-    ];
+    ]
+    .into_iter()
+    .enumerate()
+    .filter_map(|(i, w)| shown(i).then_some(w))
+    .collect();
     let rows: Vec<Row> = app
         .list
         .rows
@@ -231,7 +247,7 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
             } else {
                 r.kind.clone()
             };
-            Row::new(vec![
+            Row::new(keep(vec![
                 Cell::from(format!("{:>w$}", r.id, w = id_w as usize)),
                 Cell::from(display_line(&date)),
                 Cell::from(
@@ -244,11 +260,16 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
                 Cell::from(display_line(r.domain.as_deref().unwrap_or("")))
                     .style(fg(app, Color::Green)),
                 Cell::from(display_line(&r.title)),
-            ])
+            ]))
         })
         .collect();
-    let header = Row::new(vec!["ID", "DATE", "SEV", "TYPE", "DOMAIN", "TITLE"])
-        .style(Style::default().add_modifier(Modifier::BOLD));
+    let header = Row::new(keep(
+        ["ID", "DATE", "SEV", "TYPE", "DOMAIN", "TITLE"]
+            .into_iter()
+            .map(Cell::from)
+            .collect(),
+    ))
+    .style(Style::default().add_modifier(Modifier::BOLD));
     let highlight = if app.color {
         Style::default()
             .bg(Color::DarkGray)
