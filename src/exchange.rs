@@ -93,6 +93,28 @@ fn markdown_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// A file to import, read up to the largest learning lore accepts (four bytes a character):
+/// a device or a runaway file is refused instead of filling memory.
+fn read_capped(file: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let max = 4 * crate::learning::limits::BODY as u64;
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::io(file, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::invalid(
+            "import",
+            format!(
+                "{} is larger than a learning can be ({} characters)",
+                file.display(),
+                crate::learning::limits::BODY
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Imports markdown learnings (files, or folders searched for `*.md`) in one commit, skipping
 /// files whose exact text the store already holds.
 pub fn import(store: &Store, sources: &[PathBuf], opts: &LockOptions) -> Result<Imported> {
@@ -113,7 +135,7 @@ pub fn import(store: &Store, sources: &[PathBuf], opts: &LockOptions) -> Result<
     let today = crate::clock::now().date().strftime("%Y%m%d").to_string();
     let result = (|| -> Result<()> {
         for file in &files {
-            let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+            let bytes = read_capped(file)?;
             let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
             if !known.insert(oid) {
                 report.duplicates.push(file.display().to_string());

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use std::process::Command;
 
 fn rejects(s: &TestStore, args: &[&str], field: &str) -> String {
     let before = s.snapshot();
@@ -173,6 +174,40 @@ fn invalid_utf8_and_oversized_files() {
         "body-file",
     );
     assert_eq!(s.snapshot().1, before.1);
+}
+
+#[test]
+fn endless_input_is_refused_at_the_limit_not_read_to_the_end() {
+    let s = TestStore::new();
+    let before = s.snapshot();
+    // Under a 2 GB address-space limit, so that reading without a bound fails here (as "out of
+    // memory", without the limit named) instead of taking the machine's memory.
+    let refused = |args: &str| -> String {
+        let lore = s.cmd().get_program().to_owned();
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 2000000; exec \"$0\" --store \"$1\" record --title t --domain d {args}"
+            ))
+            .arg(lore)
+            .arg(s.root())
+            .env("LORE_CONFIG", "/nonexistent/lore/config.toml")
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args}: {err}");
+        err
+    };
+    for (args, names) in [
+        ("--summary - </dev/zero", ["summary", "50000"]),
+        ("--body-file /dev/zero", ["body-file", "1000000"]),
+        ("--body-file - </dev/zero", ["body-file", "1000000"]),
+        ("--body-file /", ["body-file", "directory"]),
+    ] {
+        let err = refused(args);
+        assert!(names.iter().all(|n| err.contains(n)), "{args}: {err}");
+    }
+    assert_eq!(s.snapshot(), before);
 }
 
 #[test]

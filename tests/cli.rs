@@ -225,3 +225,44 @@ fn verbose_logs_to_a_file_and_never_to_the_terminal() {
             .contains("started")
     );
 }
+
+#[test]
+fn output_to_a_reader_that_went_away_ends_quietly() {
+    let s = TestStore::new();
+    // More than a pipe holds (64 KiB), so the writes outlast the reader.
+    let summary = "a long summary ".repeat(2_500);
+    for i in 0..4 {
+        s.ok(&[
+            "record",
+            "--title",
+            &format!("Long {i}"),
+            "--domain",
+            "d",
+            "--summary",
+            &summary,
+        ]);
+    }
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["search", "summary"],
+        &["show", "1"],
+        &["export", "--format", "csv"],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        let mut child = s
+            .cmd()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader reads nothing and goes away (`lore list | head -0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?} printed: {err}");
+    }
+}

@@ -325,6 +325,54 @@ fn ctrl_c_gives_up_waiting_cleanly() {
     holder.wait().unwrap();
 }
 
+#[test]
+fn an_interrupt_outside_the_lock_ends_the_process_at_once() {
+    let s = TestStore::new();
+    // Blocked before the lock: opening a FIFO nobody writes to, and reading a pipe that stays
+    // open. One SIGTERM (as `timeout` sends) or Ctrl-C must end it; nothing is half done.
+    let fifo = s.root().join("body.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let fifo = fifo.to_str().unwrap();
+    let cases: [(&[&str], rustix::process::Signal); 2] = [
+        (&["--body-file", fifo], rustix::process::Signal::TERM),
+        (&["--summary", "-"], rustix::process::Signal::INT),
+    ];
+    for (extra, signal) in cases {
+        let mut child = s
+            .cmd()
+            .args(["record", "--title", "t", "--domain", "d"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _stdin_stays_open = child.stdin.take();
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
+        let t = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert_eq!(status.code(), Some(130), "{extra:?}");
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(5) {
+                let _ = child.kill();
+                panic!("{extra:?}: one {signal:?} did not end it");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert_eq!(s.row_count(), 0);
+    assert_eq!(s.commit_count(), 1);
+}
+
 // A store handle keeps the lock's descriptors open between acquisitions (so re-taking it is a
 // flock and a pwrite). These tests hold that shortcut to the lock's promises.
 

@@ -1,5 +1,6 @@
 //! `lore lock status|hold|break`.
 
+use super::out::{out, outln};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -48,7 +49,7 @@ pub fn run(ctx: &Ctx, cmd: LockCommand) -> Result<()> {
             if json {
                 print_json(&st);
             } else {
-                println!("{}", describe_status(&st));
+                outln!("{}", describe_status(&st));
             }
             Ok(())
         }
@@ -56,21 +57,21 @@ pub fn run(ctx: &Ctx, cmd: LockCommand) -> Result<()> {
         LockCommand::Break { yes, force } => {
             let st = lock::status(&paths);
             if st.state == "free" {
-                println!("the store lock is free; nothing to break");
+                outln!("the store lock is free; nothing to break");
                 return Ok(());
             }
-            println!("{}", describe_status(&st));
+            outln!("{}", describe_status(&st));
             if !yes && !confirm("Break it?")? {
                 return Err(Error::Lock("not broken".into()));
             }
             match lock::break_lock(&paths, force)? {
-                BreakOutcome::Broken(h) => println!(
+                BreakOutcome::Broken(h) => outln!(
                     "broke the lock{}",
                     h.map(|h| format!(" held by {}", h.describe()))
                         .unwrap_or_default()
                 ),
                 BreakOutcome::NothingToBreak => {
-                    println!("the store lock is free; nothing to break")
+                    outln!("the store lock is free; nothing to break")
                 }
             }
             Ok(())
@@ -115,7 +116,7 @@ fn confirm(question: &str) -> Result<bool> {
             "standard input is not a terminal; pass --yes to confirm",
         ));
     }
-    print!("{question} [y/N] ");
+    out!("{question} [y/N] ");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     std::io::stdin()
@@ -130,7 +131,7 @@ fn hold(ctx: &Ctx, store: &lore::store::Store, duration: Duration) -> Result<()>
     let opts = ctx.lock_options("hold");
     let mut reporter = WaitReporter::default();
     let guard = lock::acquire(&store.lock_paths(), &opts, &mut |e| reporter.on_event(&e))?;
-    println!(
+    outln!(
         "holding the store lock {} for {} (pid {}); Ctrl-C releases it",
         store.lock_paths().file.display(),
         fmt_duration(duration),

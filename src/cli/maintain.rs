@@ -1,5 +1,6 @@
 //! `lore doctor` and `lore reindex`.
 
+use super::out::{out, outln};
 use lore::doctor::{self, Finding};
 use lore::sanitize::display_line;
 use lore::{Error, Result};
@@ -18,13 +19,13 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
         print_json(&serde_json::json!({ "fixed": done, "findings": findings }));
     } else {
         for d in &done {
-            println!("fixed: {}", display_line(d));
+            outln!("fixed: {}", display_line(d));
         }
         for f in &findings {
-            println!("{}", display_line(&f.describe()));
+            outln!("{}", display_line(&f.describe()));
         }
         if findings.is_empty() {
-            println!("ok: files on disk, files in HEAD and the index agree");
+            outln!("ok: files on disk, files in HEAD and the index agree");
         }
     }
     if findings.is_empty() {
@@ -57,9 +58,9 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
     }
     print_flagged(&report.flagged);
     for w in &report.warnings {
-        println!("warning: {}", display_line(w));
+        outln!("warning: {}", display_line(w));
     }
-    println!(
+    outln!(
         "reindexed {} file(s) from HEAD; kept {} other row(s){}{}",
         report.files,
         report.kept_rows,
@@ -96,17 +97,17 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
         return Ok(());
     }
     for (theirs, kept) in &report.kept_both {
-        println!(
+        outln!(
             "kept both: {} (the remote's copy is {})",
             display_line(theirs),
             display_line(kept)
         );
     }
     for c in &report.conflicts {
-        println!("conflict: {}", display_line(c));
+        outln!("conflict: {}", display_line(c));
     }
     print_flagged(&report.flagged);
-    println!(
+    outln!(
         "synced with {}/{}: {}, {} learning(s) arrived, {}",
         display_line(&report.remote),
         display_line(&report.branch),
@@ -126,10 +127,10 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
     let store = ctx.store()?;
     let tracked = lore::exchange::tracks_index(&store)?;
     if tracked.is_empty() {
-        println!("nothing to adopt: memory/index.db is not tracked in git");
+        outln!("nothing to adopt: memory/index.db is not tracked in git");
         return Ok(());
     }
-    println!(
+    outln!(
         "This store tracks {} in git. lore will make one commit that stops tracking it (the file stays on disk) and adds it to .gitignore.",
         tracked.join(", ")
     );
@@ -140,18 +141,18 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
                 "standard input is not a terminal; pass --yes to confirm",
             ));
         }
-        print!("Make that commit? [y/N] ");
+        out!("Make that commit? [y/N] ");
         let _ = std::io::stdout().flush();
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
         if !matches!(line.trim(), "y" | "Y" | "yes") {
-            println!("nothing changed");
+            outln!("nothing changed");
             return Ok(());
         }
     }
     match lore::exchange::adopt(&store, &ctx.lock_options("adopt"))? {
-        Some(commit) => println!("adopted: commit {}", &commit[..12]),
-        None => println!("nothing to adopt"),
+        Some(commit) => outln!("adopted: commit {}", &commit[..12]),
+        None => outln!("nothing to adopt"),
     }
     Ok(())
 }
@@ -164,13 +165,13 @@ pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()>
         return Ok(());
     }
     for (from, to) in &report.imported {
-        println!("imported {} as {}", display_line(from), display_line(to));
+        outln!("imported {} as {}", display_line(from), display_line(to));
     }
     for d in &report.duplicates {
-        println!("skipped {} (already in the store)", display_line(d));
+        outln!("skipped {} (already in the store)", display_line(d));
     }
     print_flagged(&report.flagged);
-    println!(
+    outln!(
         "{} imported, {} duplicate(s) skipped{}",
         report.imported.len(),
         report.duplicates.len(),
@@ -186,7 +187,7 @@ pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()>
 /// Files read with what could be read, one line each.
 fn print_flagged(flagged: &[(String, Vec<String>)]) {
     for (path, problems) in flagged {
-        println!(
+        outln!(
             "flagged {}: {}",
             display_line(path),
             display_line(&problems.join("; "))

@@ -6,9 +6,11 @@
 mod lock;
 mod logging;
 mod maintain;
+mod out;
 mod query;
 mod record;
 
+use out::{out, outln};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -190,19 +192,33 @@ impl Ctx {
 /// Prints JSON with every terminal-interpreted character escaped.
 pub fn print_json<T: serde::Serialize>(value: &T) {
     let text = serde_json::to_string_pretty(value).expect("serialisable");
-    println!("{}", lore::sanitize::json_safe(&text));
+    outln!("{}", lore::sanitize::json_safe(&text));
 }
 
-/// Ctrl-C and SIGTERM set a flag that lock waits poll, so an interrupted wait gives up cleanly
-/// and a save already inside its critical section finishes or rolls back. A second Ctrl-C
-/// exits at once.
+/// Set while the browser runs: it restores the terminal and keeps the draft before it exits,
+/// so an interrupt is always left to it.
+static COOPERATIVE: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C and SIGTERM end the process at once (status 130), except where ending it abruptly
+/// would leave work half done: while it waits for or holds the store lock (a wait gives up
+/// cleanly, a save finishes or rolls back) and in the browser. There the signal sets the flag
+/// they poll, and a second one exits at once.
 fn install_signal_flag() -> Arc<AtomicBool> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    use signal_hook::flag;
     let interrupted = Arc::new(AtomicBool::new(false));
     for sig in [SIGINT, SIGTERM] {
-        let _ = flag::register_conditional_shutdown(sig, exit::INTERRUPTED, interrupted.clone());
-        let _ = flag::register(sig, interrupted.clone());
+        let flag = interrupted.clone();
+        // SAFETY: the handler only loads and stores atomics and calls `_exit`, which are
+        // async-signal-safe.
+        let _ = unsafe {
+            signal_hook::low_level::register(sig, move || {
+                let cooperative = COOPERATIVE.load(Ordering::SeqCst) || lore::lock::in_use();
+                if flag.load(Ordering::SeqCst) || !cooperative {
+                    signal_hook::low_level::exit(exit::INTERRUPTED);
+                }
+                flag.store(true, Ordering::SeqCst);
+            })
+        };
     }
     interrupted
 }
@@ -282,7 +298,9 @@ pub fn main() -> i32 {
         }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "lore", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "lore", &mut script);
+            out::write_bytes(&script);
             Ok(())
         }
         Some(Command::Man) => {
@@ -293,13 +311,13 @@ pub fn main() -> i32 {
         }
         Some(Command::Config(ConfigCommand::Path)) => {
             match lore::config::Config::path() {
-                Some(p) => println!("{}", p.display()),
-                None => println!("(no configuration directory on this system)"),
+                Some(p) => outln!("{}", p.display()),
+                None => outln!("(no configuration directory on this system)"),
             }
             Ok(())
         }
         Some(Command::Config(ConfigCommand::Show)) => {
-            print!("{}", toml::to_string(&ctx.config).unwrap_or_default());
+            out!("{}", toml::to_string(&ctx.config).unwrap_or_default());
             Ok(())
         }
         Some(Command::Adopt { yes }) => maintain::adopt(&ctx, yes),
@@ -309,6 +327,8 @@ pub fn main() -> i32 {
     match result {
         Ok(()) if ctx.interrupted.load(Ordering::Relaxed) => exit::INTERRUPTED,
         Ok(()) => exit::OK,
+        // The reader of the output went away (`lore export | head`): it had enough.
+        Err(e) if out::is_closed_pipe(&e) => exit::OK,
         Err(e) => {
             eprintln!("lore: {}", lore::sanitize::display_line(&e.to_string()));
             e.exit_code()
@@ -326,6 +346,7 @@ fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
         return query::list(ctx, &query::ListArgs::default());
     }
     let store = ctx.store()?;
+    COOPERATIVE.store(true, Ordering::SeqCst);
     crate::tui::run(
         store,
         ctx.lock_options("record"),
@@ -340,7 +361,7 @@ const DEMO: &str = include_str!("../../assets/demo/learnings.json");
 
 fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
     let store = Store::init(dir)?;
-    println!("initialised a lore store in {}", store.root().display());
+    outln!("initialised a lore store in {}", store.root().display());
     if demo {
         let drafts: Vec<lore::learning::Draft> =
             serde_json::from_str(DEMO).expect("the demo data set parses");
@@ -355,7 +376,7 @@ fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
                 &mut |_| {},
             )?;
         }
-        println!(
+        outln!(
             "added {} example learnings: try `lore --store {}`",
             drafts.len(),
             store.root().display()
@@ -365,11 +386,31 @@ fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
 }
 
 /// Reads all of standard input as text (for `--summary -` and `--body-file -`).
-pub fn read_stdin(field: &'static str) -> Result<String> {
+pub fn read_stdin(field: &'static str, limit: usize) -> Result<String> {
+    read_limited(std::io::stdin().lock(), field, "standard input", limit)
+}
+
+/// Reads text of at most `limit` characters (four bytes each at most) from `input`, and stops
+/// there: an endless or runaway input (`/dev/zero`, a pipe that never ends) is refused as over
+/// the limit instead of filling memory.
+pub fn read_limited(
+    input: impl std::io::Read,
+    field: &'static str,
+    what: &str,
+    limit: usize,
+) -> Result<String> {
     use std::io::Read;
+    let max = 4 * limit as u64;
     let mut buf = Vec::new();
-    std::io::stdin()
+    input
+        .take(max + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::invalid(field, format!("could not read standard input: {e}")))?;
-    String::from_utf8(buf).map_err(|_| Error::invalid(field, "standard input is not valid UTF-8"))
+        .map_err(|e| Error::invalid(field, format!("could not read {what}: {e}")))?;
+    if buf.len() as u64 > max {
+        return Err(Error::invalid(
+            field,
+            format!("{what} is longer than the limit of {limit} characters"),
+        ));
+    }
+    String::from_utf8(buf).map_err(|_| Error::invalid(field, format!("{what} is not valid UTF-8")))
 }

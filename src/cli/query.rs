@@ -1,5 +1,6 @@
 //! `lore list`, `lore show`, `lore search`: reading the index and the markdown.
 
+use super::out::{out, outln};
 use clap::Args;
 use lore::index::{Filter, Index, Row, read_body};
 use lore::sanitize::{display_block, display_line};
@@ -123,7 +124,7 @@ pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     if args.json {
         print_json(&rows);
     } else if rows.is_empty() && index.count(&Filter::default())? == 0 {
-        println!(
+        outln!(
             "No learnings yet in {}.\nRecord the first one:\n  lore record --title 'What failed' --domain area --summary 'What you learned'",
             store.root().display()
         );
@@ -139,7 +140,7 @@ pub fn search(ctx: &Ctx, args: &SearchArgs) -> Result<()> {
     if args.json {
         print_json(&rows);
     } else if rows.is_empty() {
-        println!("no learning matches `{}`", display_line(&args.query));
+        outln!("no learning matches `{}`", display_line(&args.query));
     } else {
         print_table(&rows);
     }
@@ -153,16 +154,20 @@ fn print_table(rows: &[Row]) {
         .max()
         .unwrap_or(2)
         .max(2);
-    println!(
+    outln!(
         "{:>id_width$}  {:<10}  {:<3}  {:<11}  {:<16}  TITLE",
-        "ID", "DATE", "SEV", "TYPE", "DOMAIN"
+        "ID",
+        "DATE",
+        "SEV",
+        "TYPE",
+        "DOMAIN"
     );
     for r in rows {
         let sev = r
             .severity
             .map(|s| s.to_string())
             .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "{:>id_width$}  {:<10}  {:<3}  {:<11}  {:<16}  {}",
             r.id,
             display_line(r.date()),
@@ -209,8 +214,8 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         print_json(&Shown { row: &row, body });
         return Ok(());
     }
-    println!("#{} {}", row.id, display_line(&row.title));
-    println!(
+    outln!("#{} {}", row.id, display_line(&row.title));
+    outln!(
         "type: {}  domain: {}  severity: {}  created: {}",
         display_line(&row.kind),
         display_line(row.domain.as_deref().unwrap_or("")),
@@ -219,11 +224,11 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
             .unwrap_or_else(|| "-".into()),
         display_line(row.created_at.as_deref().unwrap_or(""))
     );
-    println!("file: {}", display_line(&row.filepath));
-    println!();
+    outln!("file: {}", display_line(&row.filepath));
+    outln!();
     match body {
-        Some(text) => print!("{}", display_block(&text)),
-        None => println!(
+        Some(text) => out!("{}", display_block(&text)),
+        None => outln!(
             "(the file {} is missing; `lore doctor` reports such rows)",
             display_line(&row.filepath)
         ),

@@ -1,5 +1,6 @@
 //! `lore record`: the non-interactive save, for scripts, hooks and agents.
 
+use super::out::outln;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -70,11 +71,20 @@ pub struct RecordArgs {
 
 fn read_body(path: &PathBuf) -> Result<String> {
     if path.as_os_str() == "-" {
-        return read_stdin("body-file");
+        return read_stdin("body-file", limits::BODY);
     }
     let shown = path.display();
-    let meta = std::fs::metadata(path)
+    let file = std::fs::File::open(path)
         .map_err(|e| Error::invalid("body-file", format!("{shown}: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::invalid("body-file", format!("{shown}: {e}")))?;
+    if meta.is_dir() {
+        return Err(Error::invalid(
+            "body-file",
+            format!("{shown} is a directory, not a file"),
+        ));
+    }
     // Four bytes a character at most: anything larger is over the limit whatever it holds.
     if meta.len() > 4 * limits::BODY as u64 {
         return Err(Error::invalid(
@@ -86,10 +96,8 @@ fn read_body(path: &PathBuf) -> Result<String> {
             ),
         ));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::invalid("body-file", format!("{shown}: {e}")))?;
-    String::from_utf8(bytes)
-        .map_err(|_| Error::invalid("body-file", format!("{shown} is not valid UTF-8")))
+    // A device or a pipe reports no length: the read itself stops at the limit.
+    super::read_limited(file, "body-file", &shown.to_string(), limits::BODY)
 }
 
 pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
@@ -105,7 +113,7 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
         ));
     }
     let summary = match args.summary.as_deref() {
-        Some("-") => read_stdin("summary")?,
+        Some("-") => read_stdin("summary", limits::SUMMARY)?,
         Some(s) => s.to_string(),
         None => String::new(),
     };
@@ -137,7 +145,7 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
     if args.json {
         print_json(&recorded);
     } else {
-        println!(
+        outln!(
             "recorded #{} {} (commit {})",
             recorded.id,
             recorded.path,

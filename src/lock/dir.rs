@@ -105,6 +105,7 @@ pub(super) fn try_mkdir(
         return Err(Error::io(owner, e));
     }
     Ok(Attempt::Got(LockGuard {
+        in_use: None,
         file: locked_file,
         dir: Some(paths.dir.clone()),
         owner: Some(OwnerRecord::InDir(owner)),

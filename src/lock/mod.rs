@@ -18,7 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -114,9 +114,39 @@ enum OwnerRecord {
     InDir(PathBuf),
 }
 
+/// How many acquisitions of a store lock this process is in, waiting or holding.
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether this process is waiting for or holding a store lock. A signal handler may ask (it
+/// is one atomic load): lore's command line lets an interrupt end the process at once unless it
+/// is here, where a wait must give up cleanly and a save must finish or roll back.
+pub fn in_use() -> bool {
+    IN_USE.load(Ordering::SeqCst) > 0
+}
+
+/// Counts one acquisition in [`in_use`] for as long as it lives (a wait, then the guard).
+#[derive(Debug)]
+struct InUse;
+
+impl InUse {
+    fn start() -> InUse {
+        IN_USE.fetch_add(1, Ordering::SeqCst);
+        InUse
+    }
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        IN_USE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The lock, held until dropped. Dropping clears the holder record, then unlocks.
 #[derive(Debug)]
 pub struct LockGuard {
+    /// Dropped with the fields, after `Drop::drop` has released the lock: the process counts
+    /// as in the lock until it is released.
+    in_use: Option<InUse>,
     file: Option<File>,
     dir: Option<PathBuf>,
     owner: Option<OwnerRecord>,
@@ -280,6 +310,7 @@ pub fn acquire(
     on_event: &mut dyn FnMut(LockEvent),
 ) -> Result<LockGuard> {
     let start = Instant::now();
+    let in_use = InUse::start();
     let kept = match opts.strategy {
         Strategy::Flock => paths.open.as_ref().and_then(|o| o.take()),
         Strategy::Mkdir => None,
@@ -329,6 +360,7 @@ pub fn acquire(
         let flock_busy = matches!(attempt, Attempt::BusyFlock);
         match attempt {
             Attempt::Got(mut guard) => {
+                guard.in_use = Some(in_use);
                 if guard.strategy == Strategy::Flock {
                     // Any helper thread has delivered its result: the descriptors are ours alone.
                     guard.file = file.take();
@@ -498,6 +530,7 @@ fn after_flock(
         }
     };
     Ok(Attempt::Got(LockGuard {
+        in_use: None,
         // The caller moves its descriptor in.
         file: None,
         dir: None,
