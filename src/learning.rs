@@ -266,10 +266,12 @@ impl Draft {
         };
         let tags_line = clean_line(&self.tags);
         check_len("tags", &tags_line, limits::TAGS)?;
+        // A tag given twice (in any case) is kept once, where it first appeared.
+        let mut seen = std::collections::HashSet::new();
         let tags = tags_line
             .split(',')
             .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
             .map(str::to_string)
             .collect();
         let summary = clean_block(&self.summary).trim().to_string();
@@ -366,6 +368,8 @@ mod tests {
         d.tags = " a, ,b ,".into();
         let l = d.validate().unwrap();
         assert_eq!(l.tags, ["a", "b"]);
+        d.tags = "a b,a b,c,C,c, b".into();
+        assert_eq!(d.validate().unwrap().tags, ["a b", "c", "b"]);
         assert_eq!(l.kind, Kind::Failure);
         assert_eq!(l.severity, Severity::DEFAULT);
         assert_eq!(l.summary, NO_SUMMARY);

@@ -36,7 +36,7 @@ const SETTINGS_TEXT: &str = "\
 # lore store settings, tracked in git so that every clone agrees on them.
 #
 # layout: where lore writes new learnings.
-#   \"daily\" = memory/<type>/YYYY-MM/DD/YYYYMMDD_slug.md (past 500 files in a day, in DD/2/,
+#   \"daily\" = memory/<type>/YYYY-MM/DD/YYYYMMDD_slug.md (past 64 files in a day, in DD/2/,
 #             DD/3/, ...): a save rewrites a few small git trees however large the store
 #             grows (a flat folder of a million files makes every commit rewrite one huge tree).
 #   \"flat\"  = memory/<type>/YYYYMMDD_slug.md, as record-failure.sh writes (the default for a
@@ -373,6 +373,16 @@ fn canonical(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::is_learning_path;
+
+    #[test]
+    fn the_settings_file_states_the_folder_cap_in_force() {
+        let said = format!("past {} files in a day", super::FOLDER_CAP);
+        assert!(
+            super::SETTINGS_TEXT.contains(&said),
+            "{}",
+            super::SETTINGS_TEXT
+        );
+    }
 
     #[test]
     fn learning_paths_in_every_shape() {

@@ -211,3 +211,44 @@ fn control_characters_in_a_query_never_break_it() {
     }
     assert_eq!(ids(&s, "abcd\u{7f}"), [1]);
 }
+
+#[test]
+fn list_since_a_day_whichever_way_the_day_is_written() {
+    let s = TestStore::new();
+    for (title, created) in [
+        ("Old one", "2026-10-30 23:59:59"),
+        ("On the day", "2026-11-01 00:00:00"),
+        ("Later", "2026-11-20 08:00:00"),
+    ] {
+        s.record(title, "d");
+        s.db()
+            .execute(
+                "UPDATE learnings SET created_at = ? WHERE title = ?",
+                [created, title],
+            )
+            .unwrap();
+    }
+    let titles = |since: &str| -> Vec<String> {
+        let rows: serde_json::Value =
+            serde_json::from_str(&s.ok(&["list", "--since", since, "--json"])).unwrap();
+        let mut t: Vec<String> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap().to_string())
+            .collect();
+        t.sort();
+        t
+    };
+    let expected = vec!["Later".to_string(), "On the day".to_string()];
+    for since in [
+        "2026-11-01",
+        "20261101",
+        "2026-11-01T00:00",
+        "2026-11-01T13:30:00",
+    ] {
+        assert_eq!(titles(since), expected, "--since {since}");
+    }
+    assert_eq!(titles("2099-12-31"), Vec::<String>::new());
+    assert_eq!(titles("20991231"), Vec::<String>::new());
+}

@@ -50,19 +50,28 @@ impl FilterArgs {
             .as_deref()
             .map(str::parse::<lore::learning::Kind>)
             .transpose()?;
-        if let Some(since) = &self.since
-            && since.parse::<jiff::civil::Date>().is_err()
-        {
-            return Err(Error::invalid(
-                "since",
-                format!("`{}` is not a date; use YYYY-MM-DD", display_line(since)),
-            ));
-        }
+        // The index compares dates as text (`YYYY-MM-DD HH:MM:SS`), so the day is written the
+        // same way whatever form of it was given (20261128, 2026-11-28T09:00).
+        let since = self
+            .since
+            .as_deref()
+            .map(|since| {
+                since
+                    .parse::<jiff::civil::Date>()
+                    .map(|d| d.strftime("%Y-%m-%d").to_string())
+                    .map_err(|_| {
+                        Error::invalid(
+                            "since",
+                            format!("`{}` is not a date; use YYYY-MM-DD", display_line(since)),
+                        )
+                    })
+            })
+            .transpose()?;
         Ok(Filter {
             kind: kind.map(|k| k.as_str().to_string()),
             domain: self.domain.clone(),
             severity: severity.map(|s| s.get()),
-            since: self.since.clone(),
+            since,
         })
     }
 }
