@@ -296,6 +296,9 @@ impl Index {
         let fresh = !store.index_path().exists();
         let mut index = Index::open_at(store.index_path(), store.root())?;
         if fresh {
+            if let Err(e) = store.keep_index_out_of_git() {
+                log::warn!("could not keep the index out of git: {e}");
+            }
             // A fresh `git clone` of a store is a store: index what it holds.
             index.import_head(store)?;
         }

@@ -16,17 +16,28 @@ pub const INDEX_DB: &str = "memory/index.db";
 
 /// Lines lore keeps in a new store's `.gitignore`: the index is derived data, and a binary file
 /// that many writers change must never be committed (that is what broke the script).
-pub const GITIGNORE: &str = "\
-# lore: the index is rebuilt from the markdown; never commit it
+pub const GITIGNORE: &str = concat!(
+    lore_ignores!(),
+    "# record-failure.sh's logs
+logs/
+"
+);
+
+/// What lore itself needs ignored; also what it adds to `.git/info/exclude` in a repository
+/// that is someone else's (where a `logs/` folder may well be theirs to commit).
+macro_rules! lore_ignores {
+    () => {
+        "# lore: the index is rebuilt from the markdown; never commit it
 memory/index.db
 memory/index.db-wal
 memory/index.db-shm
 memory/index.db-journal
 # lore's temporary files while a save is in flight
 memory/**/.lore-*.tmp
-# record-failure.sh's logs
-logs/
-";
+"
+    };
+}
+use lore_ignores;
 
 /// The store's settings file, tracked in git so every clone agrees on them.
 pub const SETTINGS: &str = "memory/lore.toml";
@@ -220,17 +231,19 @@ impl Store {
         }
         let store = Store::open(root)?;
         store.ensure_dirs()?;
+        // A new repository's .gitignore keeps the index out of git (written before the index is
+        // made, which otherwise keeps it out through .git/info/exclude).
+        let gitignore = store.root.join(".gitignore");
+        let mut text = fs::read_to_string(&gitignore).unwrap_or_default();
+        if fresh && !text.contains("memory/index.db") {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(GITIGNORE);
+            fs::write(&gitignore, &text).map_err(|e| Error::io(&gitignore, e))?;
+        }
         crate::index::Index::open(&store)?;
         if fresh {
-            let gitignore = store.root.join(".gitignore");
-            let mut text = fs::read_to_string(&gitignore).unwrap_or_default();
-            if !text.contains("memory/index.db") {
-                if !text.is_empty() && !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                text.push_str(GITIGNORE);
-                fs::write(&gitignore, &text).map_err(|e| Error::io(&gitignore, e))?;
-            }
             let mut files: Vec<(&str, Vec<u8>)> = vec![(".gitignore", text.into_bytes())];
             if let Ok(b) = fs::read(&settings) {
                 files.push((SETTINGS, b));
@@ -247,6 +260,30 @@ impl Store {
             crate::gitops::stage_tree_paths(&repo, &store.root, &staged)?;
         }
         Ok(store)
+    }
+
+    /// Keeps the index files out of git in a repository that neither ignores nor tracks them
+    /// (lore opened on a repository it did not create, or on a clone of one): a `git add -A`
+    /// there would otherwise commit the binary index, the script's old defect. The patterns go
+    /// to `.git/info/exclude`, this clone's own ignore file, so no tracked file changes. An
+    /// index that is tracked is left to `lore adopt`.
+    pub fn keep_index_out_of_git(&self) -> Result<()> {
+        let repo = self.repo()?;
+        let rel = Path::new(INDEX_DB);
+        if repo.status_should_ignore(rel)? || repo.index()?.get_path(rel, 0).is_some() {
+            return Ok(());
+        }
+        let info = self.git_dir.join("info");
+        fs::create_dir_all(&info).map_err(|e| Error::io(&info, e))?;
+        let exclude = info.join("exclude");
+        let mut text = fs::read_to_string(&exclude).unwrap_or_default();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(lore_ignores!());
+        fs::write(&exclude, text).map_err(|e| Error::io(&exclude, e))?;
+        log::info!("{INDEX_DB} was not ignored: added to {}", exclude.display());
+        Ok(())
     }
 
     /// The platform data directory (`~/.local/share/lore` on Linux).

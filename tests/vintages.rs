@@ -276,6 +276,33 @@ fn a_plain_git_repository_without_an_index_becomes_a_store() {
 }
 
 #[test]
+fn a_repository_lore_did_not_create_keeps_the_index_out_of_git() {
+    // Someone's project, with history and a logs/ folder of its own.
+    let s = TestStore::empty();
+    git(s.root(), &["init", "-q"]);
+    std::fs::create_dir(s.root().join("logs")).unwrap();
+    std::fs::write(s.root().join("logs/build.log"), "theirs\n").unwrap();
+    std::fs::write(s.root().join("README"), "a project\n").unwrap();
+    git(s.root(), &["add", "-A"]);
+    git_commit(s.root(), &["-m", "project"]);
+    s.ok(&["init", s.root().to_str().unwrap()]);
+    s.record("Kept out of git", "d");
+    assert!(s.root().join("memory/index.db").exists());
+    // Nothing of the index shows up or would be swept in by `git add -A`; their files would.
+    assert_eq!(
+        s.git(&["status", "--porcelain", "--untracked-files=all"])
+            .trim(),
+        ""
+    );
+    std::fs::write(s.root().join("logs/new.log"), "theirs too\n").unwrap();
+    git(s.root(), &["add", "-A"]);
+    let staged = s.git(&["diff", "--cached", "--name-only"]);
+    assert_eq!(staged.trim(), "logs/new.log");
+    // Through this clone's own exclude file: no tracked file was changed for it.
+    assert!(!s.root().join(".gitignore").exists());
+}
+
+#[test]
 fn a_directory_that_is_not_a_store_is_a_clear_error() {
     let s = TestStore::empty();
     let out = s.run(&["list"]);
