@@ -107,30 +107,32 @@ pub fn sync(
         .strip_prefix("refs/heads/")
         .unwrap_or(&branch_ref)
         .to_string();
+    let root = store.root();
+    // The remote's branch: this branch's upstream on that remote where one is set (git's
+    // `branch.<name>.merge`), else the branch of the same name.
+    let mut their_branch = upstream(&repo, &branch, remote).unwrap_or_else(|| branch.clone());
     let mut report = Report {
         remote: remote.to_string(),
-        branch: branch.clone(),
+        branch: their_branch.clone(),
         ..Report::default()
     };
-    let root = store.root();
     let mut changed: Vec<Changed> = Vec::new();
     for attempt in 1..=MAX_ATTEMPTS {
         report.attempts = attempt;
         progress(Progress::Fetching);
-        let out = git(root, &["fetch", "--quiet", "--no-tags", remote, &branch])?;
-        let theirs = if out.status.success() {
-            Some(fetch_head(&repo)?)
-        } else {
-            let err = String::from_utf8_lossy(&out.stderr);
-            if err.contains("couldn't find remote ref") {
-                None // An empty remote: nothing to integrate, just push.
-            } else {
-                return Err(Error::Remote(format!(
-                    "could not fetch from `{remote}`: {}. Nothing changed locally; recording keeps working offline",
-                    last_line(&out.stderr)
-                )));
+        let mut theirs = fetch(root, &repo, remote, &their_branch)?;
+        if theirs.is_none() && attempt == 1 {
+            // No such branch there. An empty remote gets ours; a remote that holds the store
+            // under another branch name (a bare repository made with `master` for a store on
+            // `main`, or an empty clone of it) is joined, never given an unrelated branch.
+            if let Some(other) = store_branch_elsewhere(root, &repo, remote, &branch)? {
+                their_branch = other;
+                theirs = fetch(root, &repo, remote, &their_branch)?;
+                set_upstream(&repo, &branch, remote, &their_branch)?;
+                report.branch = their_branch.clone();
+                log::info!("{remote} holds the store on `{their_branch}`: syncing with it");
             }
-        };
+        }
         progress(Progress::Integrating);
         let ours = gitops::branch_tip(&repo, &branch_ref)?;
         let (kind, paths) = integrate(&repo, root, &branch_ref, remote, ours, theirs, &mut report)?;
@@ -152,7 +154,7 @@ pub fn sync(
                 "push",
                 "--quiet",
                 remote,
-                &format!("HEAD:refs/heads/{branch}"),
+                &format!("HEAD:refs/heads/{their_branch}"),
             ],
         )?;
         if out.status.success() {
@@ -174,6 +176,96 @@ pub fn sync(
     index_arrivals(store, &changed, &mut report)?;
     drop(guard);
     Ok(report)
+}
+
+/// Fetches `branch` from `remote`: its tip, or `None` if the remote has no such branch.
+fn fetch(root: &Path, repo: &Repository, remote: &str, branch: &str) -> Result<Option<Oid>> {
+    let out = git(root, &["fetch", "--quiet", "--no-tags", remote, branch])?;
+    if out.status.success() {
+        return Ok(Some(fetch_head(repo)?));
+    }
+    if String::from_utf8_lossy(&out.stderr).contains("couldn't find remote ref") {
+        return Ok(None);
+    }
+    Err(Error::Remote(format!(
+        "could not fetch from `{remote}`: {}. Nothing changed locally; recording keeps working offline",
+        last_line(&out.stderr)
+    )))
+}
+
+/// The branch of `remote` that `branch` tracks, when git's configuration names one.
+fn upstream(repo: &Repository, branch: &str, remote: &str) -> Option<String> {
+    let config = repo.config().ok()?;
+    let tracked_remote = config.get_string(&format!("branch.{branch}.remote")).ok()?;
+    let merge = config.get_string(&format!("branch.{branch}.merge")).ok()?;
+    (tracked_remote == remote)
+        .then(|| merge.strip_prefix("refs/heads/").map(str::to_string))
+        .flatten()
+}
+
+/// Records that `branch` syncs with `remote`'s `their_branch`, as `git branch -u` would, so
+/// later syncs (and plain git) use it.
+fn set_upstream(repo: &Repository, branch: &str, remote: &str, their_branch: &str) -> Result<()> {
+    let mut config = repo.config()?;
+    config.set_str(&format!("branch.{branch}.remote"), remote)?;
+    config.set_str(
+        &format!("branch.{branch}.merge"),
+        &format!("refs/heads/{their_branch}"),
+    )?;
+    Ok(())
+}
+
+/// The remote's branch that holds the store when it has none named `branch`: `None` for an
+/// empty remote. An error when the remote has branches but none (or more than one) is a store,
+/// since pushing would then start an unrelated history beside them.
+fn store_branch_elsewhere(
+    root: &Path,
+    repo: &Repository,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<String>> {
+    let out = git(root, &["ls-remote", "--heads", remote])?;
+    if !out.status.success() {
+        return Err(Error::Remote(format!(
+            "could not list the branches of `{remote}`: {}",
+            last_line(&out.stderr)
+        )));
+    }
+    let heads: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter_map(|r| r.strip_prefix("refs/heads/"))
+        .map(str::to_string)
+        .collect();
+    if heads.is_empty() {
+        return Ok(None);
+    }
+    let mut stores = Vec::new();
+    for head in &heads {
+        if let Some(tip) = fetch(root, repo, remote, head)?
+            && repo.find_commit(tip)?.tree()?.get_name("memory").is_some()
+        {
+            stores.push(head.clone());
+        }
+    }
+    let shown = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("`{}`", crate::sanitize::display_line(n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match stores.as_slice() {
+        [one] => Ok(Some(one.clone())),
+        [] => Err(Error::Remote(format!(
+            "`{remote}` has no branch `{branch}`, and its branches ({}) hold no lore store; pushing would add an unrelated branch. Check the remote, or push this store's branch yourself with `git push {remote} {branch}`",
+            shown(&heads)
+        ))),
+        many => Err(Error::Remote(format!(
+            "`{remote}` has no branch `{branch}` but holds a store on {}; choose one with `git branch --set-upstream-to={remote}/<branch>` and run `lore sync` again",
+            shown(many)
+        ))),
+    }
 }
 
 fn fetch_head(repo: &Repository) -> Result<Oid> {

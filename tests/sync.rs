@@ -366,3 +366,66 @@ fn without_git_sync_says_so_and_recording_still_works() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_remote_that_holds_the_store_under_another_branch_name_is_joined() {
+    // A bare remote made with `master` as its HEAD, for a store on `main`: a clone of it is
+    // empty (its HEAD names a branch that does not exist) and starts on `master`.
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", "-b", "master", "remote.git"],
+    );
+    ok(Path::new("/"), &["init", a.to_str().unwrap()]);
+    git(&a, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    ok(&a, &["record", "--title", "From A", "--domain", "d"]);
+    ok(&a, &["sync"]);
+    git(dir.path(), &["clone", "-q", remote.to_str().unwrap(), "b"]);
+    ok(&b, &["record", "--title", "From B", "--domain", "d"]);
+    let out = ok(&b, &["sync"]);
+    assert!(out.contains("main"), "{out}");
+    // One branch on the remote, holding both; B now tracks it, and both stores agree.
+    let heads = git(
+        &remote,
+        &["for-each-ref", "--format=%(refname)", "refs/heads"],
+    );
+    assert_eq!(heads.trim(), "refs/heads/main");
+    assert_eq!(
+        git(&b, &["config", "branch.master.merge"]).trim(),
+        "refs/heads/main"
+    );
+    ok(&a, &["sync"]);
+    let titles = |s: &Path| -> BTreeSet<String> { rows(s).into_iter().map(|(_, t)| t).collect() };
+    let both: BTreeSet<String> = ["From A", "From B"].map(String::from).into();
+    assert!(titles(&a).is_superset(&both), "{:?}", titles(&a));
+    assert!(titles(&b).is_superset(&both), "{:?}", titles(&b));
+    assert_eq!(head_files(&a), head_files(&b));
+    // A remote whose branches hold no store is never given an unrelated one.
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", "-b", "trunk", "code.git"],
+    );
+    let code = dir.path().join("code.git");
+    let work = dir.path().join("work");
+    git(dir.path(), &["clone", "-q", code.to_str().unwrap(), "work"]);
+    std::fs::write(work.join("main.rs"), "fn main() {}\n").unwrap();
+    git(&work, &["add", "main.rs"]);
+    git_commit(&work, &["-m", "code"]);
+    git(&work, &["push", "-q", "origin", "HEAD:trunk"]);
+    ok(Path::new("/"), &["init", c.to_str().unwrap()]);
+    git(&c, &["remote", "add", "origin", code.to_str().unwrap()]);
+    let out = lore(&c, &["sync"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no lore store"), "{}", stderr(&out));
+    let heads = git(
+        &code,
+        &["for-each-ref", "--format=%(refname)", "refs/heads"],
+    );
+    assert_eq!(heads.trim(), "refs/heads/trunk");
+}
