@@ -755,6 +755,16 @@ pub fn in_head(tree: Option<&git2::Tree>, rel: &str) -> bool {
 }
 
 /// The tree of the commit HEAD's branch points at, if any.
+/// The commit HEAD's branch points at; `None` for a branch without commits (or a detached
+/// HEAD, which lore never writes to).
+pub fn head_commit(repo: &Repository) -> Result<Option<Oid>> {
+    match head_branch(repo) {
+        Ok(branch) => branch_tip(repo, &branch),
+        Err(Error::DetachedHead { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn head_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>> {
     let branch = head_branch(repo)?;
     match branch_tip(repo, &branch)? {

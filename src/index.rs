@@ -289,6 +289,50 @@ pub fn now_timestamp() -> String {
         .to_string()
 }
 
+/// A markdown file that commits added or changed (with its new blob) or removed (`None`).
+pub type Changed = (String, Option<git2::Oid>);
+
+/// What [`Index::follow_head`] or [`Index::apply_changes`] did: paths added, refreshed and
+/// removed, and files indexed with problems.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Followed {
+    pub added: Vec<String>,
+    pub refreshed: Vec<String>,
+    pub removed: Vec<String>,
+    pub flagged: Vec<(String, Vec<String>)>,
+}
+
+impl Followed {
+    pub fn changed(&self) -> bool {
+        !(self.added.is_empty() && self.refreshed.is_empty() && self.removed.is_empty())
+    }
+}
+
+/// The markdown files under `memory/` that differ between two trees (a missing `from` is an
+/// empty tree): each with its new blob, or `None` where it was removed.
+pub fn markdown_changes(
+    repo: &git2::Repository,
+    from: Option<&git2::Tree<'_>>,
+    to: &git2::Tree<'_>,
+) -> Result<Vec<Changed>> {
+    let mut opts = git2::DiffOptions::new();
+    opts.pathspec("memory/");
+    let diff = repo.diff_tree_to_tree(from, Some(to), Some(&mut opts))?;
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let (file, gone) = match delta.status() {
+            git2::Delta::Deleted => (delta.old_file(), true),
+            _ => (delta.new_file(), false),
+        };
+        let Some(path) = file.path() else { continue };
+        let path = path.to_string_lossy().into_owned();
+        if path.ends_with(".md") {
+            out.push((path, (!gone).then(|| file.id())));
+        }
+    }
+    Ok(out)
+}
+
 impl Index {
     /// Opens (creating if needed) the store's index and brings its schema up to date.
     pub fn open(store: &Store) -> Result<Index> {
@@ -339,8 +383,149 @@ impl Index {
         }
         crate::terms::fill_from_index(&tx)?;
         Index::mark_indexed(&tx)?;
+        if let Some(head) = crate::gitops::head_commit(&repo)? {
+            Index::set_followed(&tx, head)?;
+        }
         tx.commit()?;
         Ok(added)
+    }
+
+    /// The commit whose markdown the rows were last brought in line with (see
+    /// [`Index::follow_head`]); `None` for an index from before lore kept it.
+    fn followed(conn: &Connection) -> Option<git2::Oid> {
+        conn.query_row("SELECT value FROM lore_meta WHERE key = 'head'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()
+        .and_then(|v| git2::Oid::from_str(&v).ok())
+    }
+
+    /// Records that the rows match the markdown of commit `head`.
+    pub fn set_followed(tx: &Transaction<'_>, head: git2::Oid) -> Result<()> {
+        set_meta(tx, "head", &head.to_string())
+    }
+
+    /// After lore itself moved the branch from `parent` to `commit` and indexed what it
+    /// changed: the rows now follow `commit`, if they followed `parent`. (If they did not, a
+    /// commit of someone else's came first, and [`Index::follow_head`] takes in both.)
+    pub fn advance_followed(
+        tx: &Transaction<'_>,
+        parent: Option<git2::Oid>,
+        commit: git2::Oid,
+    ) -> Result<()> {
+        if parent.is_some() && Index::followed(tx) == parent {
+            Index::set_followed(tx, commit)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the rows in line with commits lore did not make: a `git pull`, a learning edited
+    /// or deleted and committed by hand, another tool's commit. The markdown files that
+    /// changed between the commit the rows last followed and HEAD are indexed again, added
+    /// ones get a row and removed ones lose theirs (their text stays in git's history). Cheap
+    /// when nothing moved: HEAD against one stored id. Returns what changed.
+    pub fn follow_head(&mut self, store: &Store) -> Result<Followed> {
+        let repo = store.repo()?;
+        let Some(head) = crate::gitops::head_commit(&repo)? else {
+            return Ok(Followed::default());
+        };
+        if Index::followed(&self.conn) == Some(head) {
+            return Ok(Followed::default());
+        }
+        self.writes.set(self.writes.get() + 1);
+        // Under the write lock, and HEAD read again: a save holds it from before its commit
+        // to after its row, so no save is half done while this looks.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Rows other tools inserted get their search text first, so that marking everything
+        // indexed below is true.
+        Self::catch_up_in(&tx, &self.root)?;
+        let mut followed = Followed::default();
+        let Some(head) = crate::gitops::head_commit(&repo)? else {
+            return Ok(followed);
+        };
+        match Index::followed(&tx) {
+            Some(old) if old == head => return Ok(followed),
+            // HEAD is behind what the rows follow (history reset): leave the rows; doctor
+            // reports those whose files are gone.
+            Some(old) if repo.graph_descendant_of(old, head).unwrap_or(false) => {}
+            Some(old) => {
+                let from = repo.find_commit(old).and_then(|c| c.tree()).ok();
+                let to = repo.find_commit(head)?.tree()?;
+                let changed = markdown_changes(&repo, from.as_ref(), &to)?;
+                Index::apply_changes(&tx, &repo, &changed, &mut followed)?;
+            }
+            // An index from before lore kept the commit: it starts following from here.
+            None => {}
+        }
+        Index::set_followed(&tx, head)?;
+        Index::mark_indexed(&tx)?;
+        tx.commit()?;
+        if followed.changed() {
+            log::info!(
+                "followed HEAD: {} added, {} refreshed, {} removed",
+                followed.added.len(),
+                followed.refreshed.len(),
+                followed.removed.len()
+            );
+        }
+        Ok(followed)
+    }
+
+    /// Indexes the markdown files that commits added or changed (`Some(blob)`), and drops the
+    /// rows of those they removed (`None`).
+    pub fn apply_changes(
+        tx: &Transaction<'_>,
+        repo: &git2::Repository,
+        changed: &[Changed],
+        out: &mut Followed,
+    ) -> Result<()> {
+        for (path, blob) in changed {
+            if !path.starts_with("memory/") || !path.ends_with(".md") {
+                continue;
+            }
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM learnings WHERE filepath = ? ORDER BY id LIMIT 1",
+                    [path],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(blob) = blob else {
+                if existing.is_some() {
+                    let ids: Vec<i64> = {
+                        let mut stmt = tx.prepare("SELECT id FROM learnings WHERE filepath = ?")?;
+                        stmt.query_map([path], |r| r.get(0))?
+                            .collect::<rusqlite::Result<_>>()?
+                    };
+                    for id in ids {
+                        tx.execute("DELETE FROM learnings WHERE id = ?", [id])?;
+                        tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
+                    }
+                    out.removed.push(path.clone());
+                }
+                continue;
+            };
+            let blob = repo.find_blob(*blob)?;
+            let text = String::from_utf8_lossy(blob.content()).into_owned();
+            let parsed = crate::parse::parse(&text, path);
+            if !parsed.problems.is_empty() {
+                out.flagged.push((path.clone(), parsed.problems.clone()));
+            }
+            match existing {
+                Some(row) => {
+                    Index::refresh_parsed(tx, row, &parsed, &text)?;
+                    out.refreshed.push(path.clone());
+                }
+                None => {
+                    let created = parsed.created_at();
+                    Index::insert_parsed(tx, None, path, &parsed, &created, &text, WordList::Now)?;
+                    out.added.push(path.clone());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Opens (creating if needed) the index file at `path` for the store at `root`.

@@ -198,6 +198,8 @@ fn critical(
     let committed = gitops::commit_file(repo, &rel, content.as_bytes(), &message)
         .map_err(|e| e.at(Step::Commit))?;
     let commit = committed.commit.to_string();
+    Index::advance_followed(&tx, committed.parent, committed.commit)
+        .map_err(|e| e.at(Step::InsertRow))?;
     undo.commit = Some(committed);
     fault::point("after-commit").map_err(|e| e.at(Step::Commit))?;
     tx.commit()

@@ -96,6 +96,8 @@ pub fn reindex(store: &Store, opts: &LockOptions) -> Result<Report> {
 
 fn rebuild(store: &Store) -> Result<Report> {
     let repo = store.repo()?;
+    // Read before the files: should HEAD move meanwhile, the next read takes in the change.
+    let head = crate::gitops::head_commit(&repo)?;
     let files = head_markdown_ids(&repo)?;
     let index_path = store.index_path();
     let tmp = index_path.with_extension(format!("db.rebuild-{}", std::process::id()));
@@ -103,7 +105,14 @@ fn rebuild(store: &Store) -> Result<Report> {
     let mut report = Report::default();
     let old = open_old(&index_path);
     report.old_index_read = old.is_some();
-    let result = build(store, &repo, &tmp, old.as_ref(), &files, &mut report);
+    let result = build(
+        store,
+        &repo,
+        &tmp,
+        old.as_ref(),
+        (&files, head),
+        &mut report,
+    );
     drop(old);
     for suffix in ["-wal", "-shm", "-journal"] {
         let _ = fs::remove_file(format!("{}{suffix}", tmp.display()));
@@ -127,7 +136,7 @@ fn build(
     repo: &git2::Repository,
     tmp: &Path,
     old: Option<&Connection>,
-    files: &[(String, git2::Oid)],
+    (files, head): (&[(String, git2::Oid)], Option<git2::Oid>),
     report: &mut Report,
 ) -> Result<()> {
     let mut known: HashMap<String, (i64, Option<String>)> = HashMap::new();
@@ -172,6 +181,9 @@ fn build(
     // Listed once from the search index: cheaper than tokenizing every file a second time.
     crate::terms::fill_from_index(&tx)?;
     Index::mark_indexed(&tx)?;
+    if let Some(head) = head {
+        Index::set_followed(&tx, head)?;
+    }
     tx.commit()?;
     // Everything into the one file that is renamed into place: no WAL left beside it.
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;

@@ -259,6 +259,9 @@ impl Store {
             }
             crate::gitops::stage_tree_paths(&repo, &store.root, &staged)?;
         }
+        // The rows follow HEAD from here on: a learning edited and committed by hand later is
+        // taken in by the next read.
+        crate::index::Index::open(&store)?.follow_head(&store)?;
         Ok(store)
     }
 

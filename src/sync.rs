@@ -16,9 +16,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gitops;
-use crate::index::{Index, WordList};
+use crate::index::Index;
 use crate::lock::{self, LockOptions};
-use crate::parse;
 use crate::store::Store;
 
 /// How often a rejected push is retried (each time after fetching again).
@@ -117,6 +116,7 @@ pub fn sync(
         ..Report::default()
     };
     let mut changed: Vec<Changed> = Vec::new();
+    let start_tip = gitops::branch_tip(&repo, &branch_ref)?;
     for attempt in 1..=MAX_ATTEMPTS {
         report.attempts = attempt;
         progress(Progress::Fetching);
@@ -173,7 +173,8 @@ pub fn sync(
         }
     }
     progress(Progress::Indexing);
-    index_arrivals(store, &changed, &mut report)?;
+    let end_tip = gitops::branch_tip(&repo, &branch_ref)?;
+    index_arrivals(store, &changed, (start_tip, end_tip), &mut report)?;
     drop(guard);
     Ok(report)
 }
@@ -280,8 +281,7 @@ fn fetch_head(repo: &Repository) -> Result<Oid> {
     })
 }
 
-/// A path the integration changed in the work tree: its new blob, or `None` when removed.
-type Changed = (String, Option<Oid>);
+use crate::index::Changed;
 
 /// Integrates `theirs` into the branch; returns what happened and the paths that changed in
 /// the work tree (with their new blob, or `None` when removed).
@@ -475,38 +475,19 @@ impl IndexEntryExt {
 /// Indexes the learnings that arrived: new files get rows, changed ones are refreshed.
 fn index_arrivals(
     store: &Store,
-    changed: &[(String, Option<Oid>)],
+    changed: &[Changed],
+    (from, to): (Option<Oid>, Option<Oid>),
     report: &mut Report,
 ) -> Result<()> {
     let repo = store.repo()?;
     let mut index = Index::open(store)?;
     let tx = index.begin()?;
-    for (path, id) in changed {
-        let Some(id) = id else { continue };
-        if !path.starts_with("memory/") || !path.ends_with(".md") {
-            continue;
-        }
-        let blob = repo.find_blob(*id)?;
-        let text = String::from_utf8_lossy(blob.content()).into_owned();
-        let parsed = parse::parse(&text, path);
-        if !parsed.problems.is_empty() {
-            report.flagged.push((path.clone(), parsed.problems.clone()));
-        }
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM learnings WHERE filepath = ? ORDER BY id LIMIT 1",
-                [path],
-                |r| r.get(0),
-            )
-            .ok();
-        match existing {
-            Some(row) => Index::refresh_parsed(&tx, row, &parsed, &text)?,
-            None => {
-                let created = parsed.created_at();
-                Index::insert_parsed(&tx, None, path, &parsed, &created, &text, WordList::Now)?;
-                report.arrived.push(path.clone());
-            }
-        }
+    let mut done = crate::index::Followed::default();
+    Index::apply_changes(&tx, &repo, changed, &mut done)?;
+    report.arrived = done.added;
+    report.flagged = done.flagged;
+    if let Some(to) = to {
+        Index::advance_followed(&tx, from, to)?;
     }
     Index::mark_indexed(&tx)?;
     tx.commit()?;

@@ -120,9 +120,15 @@ pub struct SearchArgs {
     json: bool,
 }
 
+/// The store and its index, brought in line with commits lore did not make (a `git pull`, a
+/// learning edited or removed and committed by hand). A failure there only leaves the rows as
+/// they were: reading goes on.
 fn open(ctx: &Ctx) -> Result<(Store, Index)> {
     let store = ctx.store()?;
-    let index = Index::open(&store)?;
+    let mut index = Index::open(&store)?;
+    if let Err(e) = index.follow_head(&store) {
+        log::warn!("could not bring the index up to date with HEAD: {e}");
+    }
     Ok((store, index))
 }
 

@@ -136,7 +136,14 @@ pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Sender<Request>> {
         .map_err(failed)?;
     std::thread::Builder::new()
         .name("lore-reader".into())
-        .spawn(move || serve(&store, &mut index, &req_rx, &tx, Some(count_tx)))
+        .spawn(move || {
+            // Commits made outside lore since the index last looked (a `git pull`, an edit
+            // committed by hand): taken in before the first page is read.
+            if let Err(e) = index.follow_head(&store) {
+                log::warn!("could not bring the index up to date with HEAD: {e}");
+            }
+            serve(&store, &mut index, &req_rx, &tx, Some(count_tx))
+        })
         .map_err(failed)?;
     Ok(req_tx)
 }
