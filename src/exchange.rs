@@ -293,7 +293,16 @@ pub fn export(
                         .map_err(io)?;
                 }
                 Format::Csv => {
-                    let cell = |v: &str| format!("\"{}\"", escape(v).replace('"', "\"\""));
+                    let cell = |v: &str| {
+                        // A spreadsheet runs a cell that starts like a formula (`=HYPERLINK(…)`
+                        // in a title from a pulled remote): a leading quote keeps it text.
+                        let guard = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                            "'"
+                        } else {
+                            ""
+                        };
+                        format!("\"{guard}{}\"", escape(v).replace('"', "\"\""))
+                    };
                     let opt = |v: &Option<String>| cell(v.as_deref().unwrap_or(""));
                     writeln!(
                         out,

@@ -266,3 +266,39 @@ fn output_to_a_reader_that_went_away_ends_quietly() {
         assert!(err.is_empty(), "{args:?} printed: {err}");
     }
 }
+
+#[test]
+fn show_takes_a_path_however_the_shell_gives_it() {
+    let s = TestStore::new();
+    let rel = stdout(&s.run(&[
+        "record",
+        "--title",
+        "Found by path",
+        "--domain",
+        "d",
+        "--json",
+    ]));
+    let rel: serde_json::Value = serde_json::from_str(&rel).unwrap();
+    let rel = rel["path"].as_str().unwrap().to_string();
+    let abs = s.root().join(&rel);
+    let from = |dir: &std::path::Path, target: &str| {
+        let out = s
+            .cmd()
+            .current_dir(dir)
+            .args(["show", target])
+            .output()
+            .unwrap();
+        assert!(
+            stdout(&out).contains("Found by path"),
+            "show {target} from {}: {}",
+            dir.display(),
+            stderr(&out)
+        );
+    };
+    from(s.root(), &rel);
+    from(s.root(), &format!("./{rel}"));
+    from(s.root(), abs.to_str().unwrap());
+    let memory = s.root().join("memory");
+    from(&memory, &format!("../{rel}"));
+    from(&memory, &rel);
+}

@@ -89,11 +89,23 @@ fn export_writes_every_learning_in_each_format() {
         "first",
     ]);
     s.ok(&["record", "--title", "Second", "--domain", "db"]);
+    s.ok(&[
+        "record",
+        "--title",
+        "=HYPERLINK(\"http://x.example\",\"click\")",
+        "--domain",
+        "@sum",
+    ]);
     let json: serde_json::Value = serde_json::from_str(&s.ok(&["export"])).unwrap();
     let rows = json.as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
+    // JSON keeps the text exactly.
+    assert_eq!(
+        rows[0]["title"],
+        "=HYPERLINK(\"http://x.example\",\"click\")"
+    );
     assert!(
-        rows[1]["body"]
+        rows[2]["body"]
             .as_str()
             .unwrap()
             .starts_with("# Comma, \"quote\"")
@@ -104,8 +116,14 @@ fn export_writes_every_learning_in_each_format() {
         lines[0],
         "id,type,title,summary,tags,domain,severity,filepath,created_at,updated_at"
     );
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     assert!(csv.contains("\"Comma, \"\"quote\"\"\""), "{csv}");
+    // A spreadsheet would run a cell that starts like a formula: it stays text.
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://x.example\"\",\"\"click\"\")\"")
+            && csv.contains("\"'@sum\""),
+        "{csv}"
+    );
     let md = s.ok(&["export", "--format", "markdown", "--domain", "db"]);
     assert!(md.contains("# Second") && !md.contains("# Comma"), "{md}");
 }

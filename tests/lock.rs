@@ -80,6 +80,13 @@ fn a_record_under_a_held_lock_times_out_naming_the_holder() {
         );
         assert!(err.contains("timed out after 1"), "{err}");
         assert!(err.contains("lore lock status"), "{err}");
+        // It names the lock that was held: the file, or the script's lock directory.
+        let held = if strategy == "mkdir" {
+            "claude-lock.dir"
+        } else {
+            "claude-lock "
+        };
+        assert!(err.contains(held), "{strategy}: {err}");
         assert!(
             err.contains("waiting for the store lock"),
             "the wait is announced: {err}"

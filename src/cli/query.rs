@@ -9,12 +9,20 @@ use lore::{Error, Result};
 
 use super::{Ctx, print_json};
 
+/// `--limit`: a count of rows, 1 or more (0 used to mean 50 for list and 1 for search).
+fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of rows; use 1 or more")),
+    }
+}
+
 #[derive(Args, Debug, Default)]
 pub struct ListArgs {
     #[command(flatten)]
     filter: FilterArgs,
     /// At most this many
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     limit: usize,
     /// Print a JSON array of rows
     #[arg(long)]
@@ -114,7 +122,7 @@ pub struct ShowArgs {
 pub struct SearchArgs {
     /// Words to find; each matches as a prefix, all must match
     query: String,
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     limit: usize,
     #[arg(long)]
     json: bool,
@@ -151,7 +159,7 @@ pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
 
 pub fn search(ctx: &Ctx, args: &SearchArgs) -> Result<()> {
     let (_store, mut index) = open(ctx)?;
-    let rows = index.search(&args.query, &Filter::default(), args.limit.max(1))?;
+    let rows = index.search(&args.query, &Filter::default(), args.limit)?;
     if args.json {
         print_json(&rows);
     } else if rows.is_empty() {
@@ -218,8 +226,15 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let row = match target.parse::<i64>() {
         Ok(id) => index.get(id)?,
         Err(_) => {
-            let rel = std::path::Path::new(target);
-            let rel = rel.strip_prefix(store.root()).unwrap_or(rel);
+            // A path as the shell gives it (absolute, `./memory/…`, relative to where the user
+            // stands) when it names a file, else as the store names it (`memory/…`).
+            let given = std::path::Path::new(target);
+            let on_disk = given.canonicalize().ok();
+            let rel = on_disk
+                .as_deref()
+                .and_then(|p| p.strip_prefix(store.root()).ok())
+                .or_else(|| given.strip_prefix(store.root()).ok())
+                .unwrap_or_else(|| given.strip_prefix(".").unwrap_or(given));
             index.get_by_path(&rel.to_string_lossy())?
         }
     }

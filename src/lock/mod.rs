@@ -400,7 +400,11 @@ pub fn acquire(
                 paths.file.display()
             );
             return Err(Error::LockTimeout {
-                path: paths.file.clone(),
+                // The lock that was held: the directory, where that is what was waited on.
+                path: match strategy {
+                    Strategy::Mkdir => paths.dir.clone(),
+                    Strategy::Flock => paths.file.clone(),
+                },
                 waited: start.elapsed(),
                 holder: holder_seen.map(Box::new),
             });
