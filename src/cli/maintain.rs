@@ -31,20 +31,25 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
     if findings.is_empty() {
         Ok(())
     } else {
-        let fixable = findings.iter().any(|f| {
-            !matches!(
-                f,
-                Finding::RowWithoutFile { .. } | Finding::Modified { .. } | Finding::GitLock { .. }
-            )
-        });
+        let fixable = findings
+            .iter()
+            .filter(|f| {
+                !matches!(
+                    f,
+                    Finding::RowWithoutFile { .. }
+                        | Finding::Modified { .. }
+                        | Finding::GitLock { .. }
+                )
+            })
+            .count();
+        let advice = match (fix, fixable) {
+            (true, _) | (false, 0) => String::new(),
+            (false, n) if n == findings.len() => "; `lore doctor --fix` repairs them".into(),
+            (false, n) => format!("; `lore doctor --fix` repairs {n} of them"),
+        };
         Err(Error::Lock(format!(
-            "{} problem(s) found{}",
-            findings.len(),
-            if fixable && !fix {
-                "; `lore doctor --fix` repairs them"
-            } else {
-                ""
-            }
+            "{} problem(s) found{advice}",
+            findings.len()
         )))
     }
 }
