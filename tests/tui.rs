@@ -390,6 +390,23 @@ fn a_killed_browser_loses_nothing_typed() {
     t.wait_exit();
 }
 
+#[test]
+fn a_closed_terminal_keeps_what_was_just_typed() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    t.keys("n");
+    t.wait_for("new learning");
+    t.keys("Typed as the window closed");
+    t.wait_for("Typed as the window closed");
+    // At once, before the draft's delayed write: a closed window or a dropped SSH session.
+    let pid = rustix::process::Pid::from_raw(t.child.process_id().unwrap() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).unwrap();
+    t.wait_exit();
+    let draft = std::fs::read_to_string(s.root().join(".git/lore/draft.json")).unwrap();
+    assert!(draft.contains("Typed as the window closed"), "{draft}");
+}
+
 /// An empty bare repository (branch `main`) to sync with, in its own temporary folder.
 fn bare_remote() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();

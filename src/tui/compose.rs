@@ -181,12 +181,7 @@ impl Compose {
         self.completion = if typed.is_empty() || self.field() != Field::Domain {
             None
         } else {
-            self.domains
-                .iter()
-                .find(|d| {
-                    d.len() > typed.len() && d.to_lowercase().starts_with(&typed.to_lowercase())
-                })
-                .map(|d| d[typed.len()..].to_string())
+            self.domains.iter().find_map(|d| completion_of(d, &typed))
         };
     }
 
@@ -224,5 +219,43 @@ impl Compose {
         let t = &self.fields[self.focus];
         let ratatui_textarea::DataCursor(row, col) = t.cursor();
         t.lines().get(row).is_some_and(|l| col >= l.chars().count())
+    }
+}
+
+/// What completes `typed` to `domain`, when `domain` starts with it ignoring case: the rest of
+/// `domain`, cut at a character boundary of `domain` itself (lowercasing can change a string's
+/// length: `İ` becomes two characters, the Kelvin sign `K` a one-byte `k`).
+fn completion_of(domain: &str, typed: &str) -> Option<String> {
+    let mut rest = domain.char_indices();
+    for t in typed.chars() {
+        let (_, d) = rest.next()?;
+        if !d.to_lowercase().eq(t.to_lowercase()) {
+            return None;
+        }
+    }
+    let at = rest.next().map(|(i, _)| i)?;
+    Some(domain[at..].to_string())
+}
+
+#[cfg(test)]
+mod completion_tests {
+    use super::completion_of;
+
+    #[test]
+    fn completes_ignoring_case_and_never_cuts_a_character() {
+        assert_eq!(completion_of("Infra", "inf").as_deref(), Some("ra"));
+        assert_eq!(completion_of("infra", "infra"), None);
+        assert_eq!(completion_of("db", "x"), None);
+        // Lowercasing changes the length of these: the cut follows the domain's characters.
+        assert_eq!(completion_of("İstanbul-dc", "i"), None);
+        assert_eq!(
+            completion_of("İstanbul-dc", "İ").as_deref(),
+            Some("stanbul-dc")
+        );
+        assert_eq!(
+            completion_of("\u{212A}elvin", "k").as_deref(),
+            Some("elvin")
+        );
+        assert_eq!(completion_of("日本語", "日").as_deref(), Some("本語"));
     }
 }
