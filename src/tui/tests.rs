@@ -527,6 +527,53 @@ fn a_narrow_list_drops_type_and_domain_before_squeezing_the_date() {
 }
 
 #[test]
+fn the_form_shows_every_one_line_field_and_the_focused_one_on_a_small_terminal() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    typed(&mut app, "Short title");
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "infra");
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "high");
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, "cache,disk");
+    // Focus on "Root cause", further down, with text in it.
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Tab));
+    }
+    typed(&mut app, "Nobody pruned it");
+    for (w, h) in [(80, 24), (100, 30), (60, 20)] {
+        let screen = render(&mut app, w, h);
+        // Where the cursor is, always; every one-line field's text from 24 rows up.
+        let texts: &[&str] = if h >= 24 {
+            &[
+                "Short title",
+                "infra",
+                "high",
+                "cache,disk",
+                "Nobody pruned it",
+            ]
+        } else {
+            &["Nobody pruned it"]
+        };
+        for text in texts {
+            assert!(screen.contains(text), "{w}x{h}: {text} hidden\n{screen}");
+        }
+        // And every field's name, to move to it.
+        for label in [
+            "Title",
+            "Domain",
+            "Severity",
+            "Tags",
+            "Summary",
+            "Prevention",
+        ] {
+            assert!(screen.contains(label), "{w}x{h}: {label} hidden\n{screen}");
+        }
+    }
+}
+
+#[test]
 fn snapshot_form_with_validation_errors() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('n')));

@@ -589,26 +589,24 @@ fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
     let accent = app.accent;
     let Some(form) = &mut app.compose else { return };
     f.render_widget(Clear, area);
-    let heights: Vec<Constraint> = Field::ALL
-        .iter()
-        .map(|fl| {
-            if fl.multiline() {
-                Constraint::Min(4)
-            } else {
-                Constraint::Length(3)
-            }
-        })
-        .collect();
     let outer = Block::default()
         .borders(Borders::ALL)
         .title(" new learning — Tab next field · Ctrl-S save · Esc close ");
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    let cells = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints(heights)
-        .split(inner);
+    let mut y = inner.y;
+    let cells: Vec<Rect> = form_heights(inner.height, form.focus)
+        .into_iter()
+        .map(|h| {
+            let r = Rect::new(inner.x, y, inner.width, h);
+            y += h;
+            r
+        })
+        .collect();
     for (i, field) in Field::ALL.iter().enumerate() {
+        if cells[i].height == 0 {
+            continue;
+        }
         let focused = i == form.focus;
         let error = if form.show_errors {
             form.errors[i].clone()
@@ -655,6 +653,54 @@ fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
         });
         f.render_widget(&*ta, cells[i]);
     }
+}
+
+/// Rows for each field of the form in `total` rows. With room, a one-line field gets three
+/// (its border and its text) and the multi-line ones share the rest (four at least). Short of
+/// room (an 80×24 terminal), the field being typed in comes first, then every one-line field's
+/// text, then a line of text for the multi-line ones in order; a field left with one row shows
+/// its title, so the form never hides where the cursor is.
+fn form_heights(total: u16, focus: usize) -> Vec<u16> {
+    let want = |f: &Field| if f.multiline() { 4 } else { 3 };
+    let full: u16 = Field::ALL.iter().map(want).sum();
+    let multi = Field::ALL.iter().filter(|f| f.multiline()).count() as u16;
+    if total >= full {
+        // The multi-line fields share what is left over, the first ones taking any remainder.
+        let (each, mut extra) = ((total - full) / multi, (total - full) % multi);
+        return Field::ALL
+            .iter()
+            .map(|f| {
+                if !f.multiline() {
+                    return 3;
+                }
+                let one = u16::from(extra > 0);
+                extra = extra.saturating_sub(1);
+                4 + each + one
+            })
+            .collect();
+    }
+    let mut heights = vec![0u16; Field::ALL.len()];
+    let mut left = total;
+    let mut grow = |i: usize, to: u16, heights: &mut Vec<u16>| {
+        let more = to.saturating_sub(heights[i]).min(left);
+        heights[i] += more;
+        left -= more;
+    };
+    grow(focus, want(&Field::ALL[focus]), &mut heights);
+    for i in 0..Field::ALL.len() {
+        grow(i, 1, &mut heights);
+    }
+    for (i, f) in Field::ALL.iter().enumerate() {
+        if !f.multiline() {
+            grow(i, 3, &mut heights);
+        }
+    }
+    for (i, f) in Field::ALL.iter().enumerate() {
+        if f.multiline() {
+            grow(i, 3, &mut heights);
+        }
+    }
+    heights
 }
 
 fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
