@@ -1004,8 +1004,9 @@ impl Index {
     /// than that reads as "over 1,000": an exact figure would cost a scan of every match).
     /// A blank query counts every row.
     pub fn search_count(&self, query: &str, filter: &Filter) -> Result<u64> {
+        // No word to look for (`*`, `'`, only punctuation): nothing matches, as the page says.
         let Some(fts) = self.match_expr(query)? else {
-            return self.count(filter);
+            return Ok(0);
         };
         // The browser asks for the page and the count of the same query at once; the answer
         // holds until anything (this connection or another) writes.

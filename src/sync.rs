@@ -99,6 +99,16 @@ pub fn sync(
             ),
         ));
     }
+    // A name git does not know, and no URL or path: say so before git's own wording.
+    let named = !remote.contains(['/', ':', '\\']);
+    if named && store.repo()?.find_remote(remote).is_err() {
+        return Err(Error::Remote(format!(
+            "this store has no remote `{}`; add one with `git -C {} remote add {} URL` (a bare repository everyone can reach), then run `lore sync` again",
+            crate::sanitize::display_line(remote),
+            store.root().display(),
+            crate::sanitize::display_line(remote),
+        )));
+    }
     let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
     let repo = store.repo()?;
     let branch_ref = gitops::head_branch(&repo)?;

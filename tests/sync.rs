@@ -265,6 +265,12 @@ fn an_unreachable_remote_is_a_clear_error_and_changes_nothing() {
     );
     let out = lore(&t.a, &["sync", "--remote", "nosuchremote"]);
     assert_eq!(out.status.code(), Some(4));
+    // A remote that was never added is named as such, with the command that adds one.
+    let err = stderr(&out);
+    assert!(
+        err.contains("no remote `nosuchremote`") && err.contains("remote add nosuchremote"),
+        "{err}"
+    );
 }
 
 #[test]
