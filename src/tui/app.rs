@@ -597,13 +597,15 @@ impl App {
                 KeyCode::Up | KeyCode::Char('k') => {
                     self.detail_scroll = self.detail_scroll.saturating_sub(1)
                 }
-                KeyCode::PageDown => {
+                KeyCode::PageDown | KeyCode::Char(' ') => {
                     self.detail_scroll = self.detail_scroll.saturating_add(page as u16)
                 }
                 KeyCode::PageUp => {
                     self.detail_scroll = self.detail_scroll.saturating_sub(page as u16)
                 }
                 KeyCode::Char('g') | KeyCode::Home => self.detail_scroll = 0,
+                // The end: drawing stops the scroll at the last line.
+                KeyCode::Char('G') | KeyCode::End => self.detail_scroll = u16::MAX,
                 KeyCode::Esc
                 | KeyCode::Tab
                 | KeyCode::Enter

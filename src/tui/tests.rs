@@ -574,6 +574,43 @@ fn the_form_shows_every_one_line_field_and_the_focused_one_on_a_small_terminal()
 }
 
 #[test]
+fn the_detail_pane_scrolls_to_its_end_and_no_further() {
+    let mut app = sample();
+    let row = app.list.selected_row().unwrap().clone();
+    let body: String = (1..=80).map(|i| format!("Body line {i}\n\n")).collect();
+    app.on_msg(Msg::Detail {
+        id: row.id,
+        row: Some(row),
+        body: Some(body),
+    });
+    app.on_key(key(KeyCode::Enter));
+    let screen = render(&mut app, 100, 24);
+    assert!(screen.contains("Body line 1") && !screen.contains("Body line 80"));
+    // G: the end, with the last line at the bottom.
+    app.on_key(key(KeyCode::Char('G')));
+    let screen = render(&mut app, 100, 24);
+    assert!(screen.contains("Body line 80"), "{screen}");
+    // Past the end nothing moves; one step back shows the line before the last at once.
+    for _ in 0..30 {
+        app.on_key(key(KeyCode::Char('j')));
+    }
+    let at_end = render(&mut app, 100, 24);
+    assert!(at_end.contains("Body line 80"), "{at_end}");
+    app.on_key(key(KeyCode::Char('k')));
+    app.on_key(key(KeyCode::Char('k')));
+    let screen = render(&mut app, 100, 24);
+    assert!(
+        !screen.contains("Body line 80") && screen.contains("Body line 79"),
+        "{screen}"
+    );
+    // Space pages down, g goes back to the top.
+    app.on_key(key(KeyCode::Char('g')));
+    let top = render(&mut app, 100, 24);
+    app.on_key(key(KeyCode::Char(' ')));
+    assert_ne!(render(&mut app, 100, 24), top);
+}
+
+#[test]
 fn snapshot_form_with_validation_errors() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('n')));

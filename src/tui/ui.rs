@@ -294,7 +294,7 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
     }
 }
 
-fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
+fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
     let focused = app.focus == Focus::Detail;
     let (title, lines) = match (&app.detail, app.list.selected_row()) {
         (Some((row, body)), Some(sel)) if row.id == sel.id => {
@@ -322,13 +322,14 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
         .borders(Borders::ALL)
         .title(title)
         .border_style(border_style(app, focused));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
-        area,
-    );
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // Scrolling stops where the last line reaches the bottom (`G` asks for the end this way).
+    let wrapped = text.line_count(area.width.saturating_sub(2));
+    let last = u16::try_from(wrapped)
+        .unwrap_or(u16::MAX)
+        .saturating_sub(area.height.saturating_sub(2));
+    app.detail_scroll = app.detail_scroll.min(last);
+    f.render_widget(text.block(block).scroll((app.detail_scroll, 0)), area);
 }
 
 fn holder_text(h: &Holder) -> String {
