@@ -113,6 +113,9 @@ pub struct ListView {
     pub at_end: bool,
     /// A page request in flight (one at a time).
     pub loading: bool,
+    /// Rows still to move once the page in flight arrives (keys pressed past the loaded rows,
+    /// such as PgDn held down), so that no key press is dropped.
+    pub pending_move: i64,
     /// Whether the total was asked for since the source last changed.
     pub counted: bool,
     /// The list's height on screen, for paging and mouse clicks.
@@ -226,6 +229,7 @@ impl App {
     pub fn reload(&mut self) {
         self.generation += 1;
         self.list.rows.clear();
+        self.list.pending_move = 0;
         self.list.selected = 0;
         self.list.scroll = 0;
         self.list.first_pos = 0;
@@ -288,8 +292,19 @@ impl App {
         if self.list.rows.is_empty() {
             return;
         }
+        // Presses made while a page was on its way count too.
+        let delta = delta + std::mem::take(&mut self.list.pending_move);
         let last = self.list.rows.len() - 1;
-        let target = (self.list.selected as i64 + delta).clamp(0, last as i64) as usize;
+        let wanted = self.list.selected as i64 + delta;
+        let target = wanted.clamp(0, last as i64) as usize;
+        // Past the loaded rows, where more exist: the rest waits for the next page.
+        let short = wanted - target as i64;
+        self.list.pending_move =
+            if (short > 0 && !self.list.at_end) || (short < 0 && !self.list.at_start) {
+                short
+            } else {
+                0
+            };
         if target != self.list.selected {
             self.list.selected = target;
             self.selection_changed();
@@ -447,6 +462,10 @@ impl App {
             self.list.counted = true;
             let (generation, source) = (self.generation, self.source());
             self.request(Request::Count { generation, source });
+        }
+        let pending = std::mem::take(&mut self.list.pending_move);
+        if pending != 0 {
+            self.move_by(pending);
         }
     }
 

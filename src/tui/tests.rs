@@ -221,6 +221,47 @@ fn paging_fetches_by_key_and_keeps_a_bounded_window() {
 }
 
 #[test]
+fn page_down_held_past_the_loaded_rows_is_carried_out_when_they_arrive() {
+    let rows = |from: i64| -> Vec<Row> {
+        (from..from + PAGE as i64)
+            .map(|i| row(1_000 - i, "r", "d", 3))
+            .collect()
+    };
+    let mut app = loaded(rows(0));
+    app.list.total = 3 * PAGE as u64;
+    app.list.height = 30;
+    // Twelve pages down at once, faster than the worker answers.
+    for _ in 0..12 {
+        app.on_key(key(KeyCode::PageDown));
+    }
+    // The worker answers each request for the rows after the last loaded one.
+    for _ in 0..6 {
+        let next = requests(&mut app).into_iter().find_map(|r| match r {
+            Request::Page {
+                at: PageAt::Anchor(Anchor::After(k)),
+                ..
+            } => Some(k.id),
+            _ => None,
+        });
+        let Some(after) = next else { break };
+        let from = 1_000 - after + 1;
+        let page: Vec<Row> = rows(from)
+            .into_iter()
+            .filter(|r| r.id > 1_000 - 3 * PAGE as i64)
+            .collect();
+        app.on_msg(Msg::Page {
+            generation: app.generation,
+            at: PageAt::Anchor(Anchor::After(lore::index::Row::key(&row(
+                after, "r", "d", 3,
+            )))),
+            rows: page,
+        });
+    }
+    // 12 × 30 rows is past the end: the last row, not wherever the first page ended.
+    assert_eq!(app.list.position(), 3 * PAGE as u64 - 1);
+}
+
+#[test]
 fn typing_a_search_reloads_and_esc_clears_it() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('/')));
