@@ -213,6 +213,17 @@ impl App {
         self.notice = Some((text.into(), Instant::now()));
     }
 
+    /// Clears the notice if it is the one starting with `start` (it no longer holds).
+    fn forget_notice(&mut self, start: &str) {
+        if self
+            .notice
+            .as_ref()
+            .is_some_and(|(t, _)| t.starts_with(start))
+        {
+            self.notice = None;
+        }
+    }
+
     pub fn source(&self) -> Source {
         if self.query.trim().is_empty() {
             Source::Browse(self.filter.clone())
@@ -592,12 +603,14 @@ impl App {
             },
             Mode::ConfirmRestore => match key.code {
                 KeyCode::Char('n') | KeyCode::Char('N') => {
+                    self.forget_notice("A draft from an earlier session");
                     self.pending_draft = None;
                     self.request(Request::ClearDraft);
                     self.open_compose(Draft::default());
                 }
                 KeyCode::Esc => self.mode = Mode::Browse,
                 _ => {
+                    self.forget_notice("A draft from an earlier session");
                     let d = self.pending_draft.take().unwrap_or_default();
                     self.open_compose(d);
                 }
@@ -826,6 +839,8 @@ impl App {
             FormAction::None => {
                 if form.changed {
                     self.draft_dirty.get_or_insert_with(Instant::now);
+                    // The fields' own labels say what is still wrong, as the user types.
+                    self.forget_notice("cannot save yet");
                 }
             }
             FormAction::Close => {

@@ -298,7 +298,16 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
     app.on_key(ctrl('s'));
     assert!(!app.effects.iter().any(|e| matches!(e, Effect::Save(_))));
     assert!(app.compose.as_ref().unwrap().errors[0].is_some());
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("cannot save yet")
+    );
     typed(&mut app, "Cache stampede");
+    // Typing answers it: the status line stops saying the title is empty.
+    assert!(app.notice.is_none(), "{:?}", app.notice);
     app.on_key(key(KeyCode::Tab));
     typed(&mut app, "infra");
     app.on_key(ctrl('s'));
@@ -394,6 +403,8 @@ fn a_kept_draft_is_offered_and_restored() {
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.mode, Mode::Compose);
     assert_eq!(app.compose.as_ref().unwrap().draft().title, "kept");
+    // The offer is taken: the status line no longer makes it.
+    assert!(app.notice.is_none(), "{:?}", app.notice);
 }
 
 #[test]
@@ -742,6 +753,13 @@ fn snapshot_lock_inspector() {
         timeouts_per_day: vec![("2026-11-27".into(), 3), ("2026-11-26".into(), 1)],
         longest_holds: vec![ev(1, 0, Some(2300), "ok"), ev(2, 10, Some(800), "ok")],
     }));
+    // On a narrow terminal the columns cut the ends of lines, never digits of a duration (an
+    // 8000 ms hold read "800").
+    let narrow = render(&mut app, 80, 30);
+    assert!(
+        narrow.contains("2.3 s") && narrow.contains("800 ms"),
+        "{narrow}"
+    );
     let screen = render(&mut app, 120, 35);
     assert!(
         screen.contains("lock inspector") && screen.contains("timeouts per day"),

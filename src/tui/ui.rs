@@ -704,6 +704,11 @@ fn form_heights(total: u16, focus: usize) -> Vec<u16> {
     heights
 }
 
+/// Milliseconds from `lock_events` as a short duration (`12 ms`, `8 s`).
+fn ms(n: i64) -> String {
+    fmt_duration(std::time::Duration::from_millis(n.max(0) as u64))
+}
+
 fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
     let r = centered(
         area,
@@ -786,30 +791,46 @@ fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
         .style(fg(app, Color::Yellow));
     f.render_widget(spark, parts[1]);
 
-    let cols = Layout::default()
-        .direction(Direction::Horizontal)
-        .spacing(2)
-        .constraints([
-            Constraint::Min(60),
-            Constraint::Percentage(22),
-            Constraint::Percentage(26),
-        ])
-        .split(parts[2]);
+    // Three columns where they fit; on a narrow terminal the two short lists go below the
+    // recent acquisitions, side by side, rather than being squeezed to a few letters.
+    let cols: Vec<Rect> = if parts[2].width >= 100 {
+        Layout::default()
+            .direction(Direction::Horizontal)
+            .spacing(2)
+            .constraints([
+                Constraint::Min(60),
+                Constraint::Percentage(22),
+                Constraint::Percentage(26),
+            ])
+            .split(parts[2])
+            .to_vec()
+    } else {
+        let rows = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Min(3), Constraint::Length(4)])
+            .split(parts[2]);
+        let below = Layout::default()
+            .direction(Direction::Horizontal)
+            .spacing(2)
+            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .split(rows[1]);
+        vec![rows[0], below[0], below[1]]
+    };
     let recent: Vec<Line> = stats
         .recent
         .iter()
         .take(cols[0].height.saturating_sub(1) as usize)
         .map(|e| {
+            // Compact durations, and the outcome before the widths that vary, so a narrow
+            // column cuts nothing that matters.
             Line::from(format!(
-                "{} {:<7} {:<6} wait {:>5} ms hold {:>8} {}",
+                "{} {:<7} {:<9} {:<6} wait {:>6} hold {}",
                 e.at.get(11..19).unwrap_or(&e.at),
                 e.pid,
+                display_line(&e.outcome),
                 display_line(&e.operation),
-                e.waited_ms,
-                e.held_ms
-                    .map(|h| format!("{h} ms"))
-                    .unwrap_or_else(|| "-".into()),
-                display_line(&e.outcome)
+                ms(e.waited_ms),
+                e.held_ms.map(ms).unwrap_or_else(|| "-".into()),
             ))
         })
         .collect();
@@ -852,9 +873,10 @@ fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
         .longest_holds
         .iter()
         .map(|e| {
+            // Left-aligned: a narrow column cuts the end of the line, never digits of the time.
             Line::from(format!(
-                "{:>6} ms {} {}",
-                e.held_ms.unwrap_or(0),
+                "{} {} {}",
+                ms(e.held_ms.unwrap_or(0)),
                 display_line(&e.operation),
                 e.pid
             ))
