@@ -1055,7 +1055,7 @@ impl Index {
     }
 
     /// `PRAGMA data_version`: changes when another connection commits.
-    fn data_version(&self) -> Result<i64> {
+    pub fn data_version(&self) -> Result<i64> {
         Ok(self
             .conn
             .query_row("PRAGMA data_version", [], |r| r.get(0))?)

@@ -358,15 +358,6 @@ fn the_index_follows_commits_lore_did_not_make() {
     for t in ["Alpha learning", "Beta learning", "Gamma learning"] {
         s.record(t, "d");
     }
-    let path_of = |title: &str| -> String {
-        s.db()
-            .query_row(
-                "SELECT filepath FROM learnings WHERE title = ?",
-                [title],
-                |r| r.get(0),
-            )
-            .unwrap()
-    };
     let id_of = |title: &str| -> i64 {
         s.db()
             .query_row("SELECT id FROM learnings WHERE title = ?", [title], |r| {
@@ -376,7 +367,7 @@ fn the_index_follows_commits_lore_did_not_make() {
     };
     let alpha = id_of("Alpha learning");
     // Edited by hand and committed with git: the next read shows the new text, same id.
-    let a = s.root().join(path_of("Alpha learning"));
+    let a = s.root().join(s.path_of("Alpha learning"));
     let text = std::fs::read_to_string(&a).unwrap();
     std::fs::write(
         &a,
@@ -391,7 +382,7 @@ fn the_index_follows_commits_lore_did_not_make() {
     assert_eq!(rows[0]["title"], "Alpha, rewritten by hand");
     assert_eq!(rows[0]["severity"], 5);
     // Removed with git: its row goes too (the text stays in history); doctor agrees.
-    let beta = path_of("Beta learning");
+    let beta = s.path_of("Beta learning");
     s.git(&["rm", "-q", &beta]);
     git_commit(s.root(), &["-m", "remove beta"]);
     assert!(!s.ok(&["list"]).contains("Beta learning"));

@@ -407,6 +407,28 @@ fn a_closed_terminal_keeps_what_was_just_typed() {
     assert!(draft.contains("Typed as the window closed"), "{draft}");
 }
 
+#[test]
+fn what_other_processes_and_git_commit_shows_up_in_an_open_browser() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    // Another process records: the new learning appears without a key being pressed.
+    s.record("Recorded from another shell", "ops");
+    t.wait_for("Recorded from another shell");
+    // A learning edited by hand and committed with git: its new title appears too.
+    let file = s.root().join(s.path_of("Deploy ran twice"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("# Deploy ran twice", "# Deploy ran three times"),
+    )
+    .unwrap();
+    git_commit(s.root(), &["-am", "edited by hand"]);
+    t.wait_for("Deploy ran three times");
+    t.keys("q");
+    t.wait_exit();
+}
+
 /// An empty bare repository (branch `main`) to sync with, in its own temporary folder.
 fn bare_remote() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();

@@ -403,6 +403,7 @@ impl App {
                 self.reload();
                 self.request(Request::Domains);
             }
+            Msg::Changed => self.changed_elsewhere(),
         }
     }
 
@@ -477,6 +478,25 @@ impl App {
         let pending = std::mem::take(&mut self.list.pending_move);
         if pending != 0 {
             self.move_by(pending);
+        }
+    }
+
+    /// Another process changed the store. Near the top of the list (where new learnings
+    /// appear) the list is read again, the selection kept on the same learning and its detail
+    /// re-read (it may be the one edited); deeper down the rows stay where the user is reading
+    /// and only the count moves.
+    fn changed_elsewhere(&mut self) {
+        if self.list.first_pos == 0 && self.list.selected < PAGE / 2 {
+            // A selection already on its way (the entry a save just made) is kept.
+            if self.select_id.is_none() {
+                self.select_id = self.list.selected_row().map(|r| r.id);
+            }
+            self.detail = None;
+            self.reload();
+            self.request(Request::Domains);
+        } else {
+            let (generation, source) = (self.generation, self.source());
+            self.request(Request::Count { generation, source });
         }
     }
 

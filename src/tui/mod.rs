@@ -40,6 +40,9 @@ type Term = Terminal<CrosstermBackend<Stdout>>;
 const DRAFT_DEBOUNCE: Duration = Duration::from_millis(400);
 /// How often the lock state is refreshed (and the inspector's charts while open).
 const LOCK_REFRESH: Duration = Duration::from_millis(250);
+/// How often the browser looks for changes other processes made (another `lore record`, a
+/// commit made with git): a `PRAGMA data_version` and a look at HEAD.
+const OUTSIDE_CHANGES: Duration = Duration::from_secs(1);
 
 fn setup() -> io::Result<Term> {
     enable_raw_mode()?;
@@ -110,6 +113,7 @@ fn event_loop(
     }
     let mut save_cancel: Option<Arc<AtomicBool>> = None;
     let mut last_lock = Instant::now();
+    let mut last_look = Instant::now();
     let mut dirty = true;
     let mut hit = ui::Hit::default();
     loop {
@@ -189,6 +193,10 @@ fn event_loop(
                 other => app.on_msg(other),
             }
             dirty = true;
+        }
+        if last_look.elapsed() >= OUTSIDE_CHANGES {
+            last_look = Instant::now();
+            let _ = reader.send(Request::Refresh);
         }
         if last_lock.elapsed() >= LOCK_REFRESH {
             last_lock = Instant::now();

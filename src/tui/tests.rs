@@ -262,6 +262,40 @@ fn page_down_held_past_the_loaded_rows_is_carried_out_when_they_arrive() {
 }
 
 #[test]
+fn a_change_made_elsewhere_reloads_near_the_top_and_keeps_the_selection() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Down));
+    let selected = app.list.selected_row().unwrap().id;
+    app.effects.clear();
+    app.on_msg(Msg::Changed);
+    let reqs = requests(&mut app);
+    assert!(
+        reqs.iter().any(|r| matches!(r, Request::Page { .. })),
+        "{reqs:?}"
+    );
+    // Another process saved #4: it arrives on top, the selection stays on the same learning.
+    let mut rows = vec![row(4, "Saved elsewhere", "ci", 2)];
+    rows.extend(sample().list.rows);
+    app.on_msg(Msg::Page {
+        generation: app.generation,
+        at: PageAt::Anchor(Anchor::First),
+        rows,
+    });
+    assert_eq!(app.list.selected_row().unwrap().id, selected);
+    assert!(render(&mut app, 120, 24).contains("Saved elsewhere"));
+    // Deep in a long list the rows stay put; only the count is asked for again.
+    app.list.first_pos = 5_000;
+    app.effects.clear();
+    app.on_msg(Msg::Changed);
+    let reqs = requests(&mut app);
+    assert!(
+        !reqs.iter().any(|r| matches!(r, Request::Page { .. }))
+            && reqs.iter().any(|r| matches!(r, Request::Count { .. })),
+        "{reqs:?}"
+    );
+}
+
+#[test]
 fn typing_a_search_reloads_and_esc_clears_it() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('/')));

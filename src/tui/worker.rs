@@ -58,6 +58,9 @@ pub enum Request {
     Domains,
     SaveDraft(Box<Draft>),
     ClearDraft,
+    /// Has anyone else changed the store (a save from another process, a commit made with
+    /// git)? Answered with [`Msg::Changed`] only when they have.
+    Refresh,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +113,8 @@ pub enum Msg {
     Notice(String),
     /// A sync finished: reload what is shown.
     Synced,
+    /// Another process changed the store since the last look.
+    Changed,
     /// The outcome of `e` (edit in an external editor).
     Edited {
         id: i64,
@@ -157,10 +162,20 @@ fn serve(
     slow: Option<Sender<Request>>,
 ) {
     let drafts = DraftFile::for_store(store);
+    // Taken before the first page is read, so a change made meanwhile is a change.
+    let mut seen: Option<i64> = index.data_version().ok();
     while let Ok(req) = rx.recv() {
         let req = match (&slow, req) {
             (Some(counter), r @ (Request::Count { .. } | Request::Domains)) => {
                 let _ = counter.send(r);
+                continue;
+            }
+            (_, Request::Refresh) => {
+                match changed_elsewhere(store, index, &mut seen) {
+                    Ok(true) if tx.send(Msg::Changed).is_err() => return,
+                    Err(e) => log::debug!("could not look for changes: {e}"),
+                    _ => {}
+                }
                 continue;
             }
             (_, r) => r,
@@ -174,6 +189,16 @@ fn serve(
             return;
         }
     }
+}
+
+/// Whether the index changed since the last look: rows written by another connection
+/// (SQLite's `data_version`), or commits made outside lore that the index has just taken in.
+fn changed_elsewhere(store: &Store, index: &mut Index, seen: &mut Option<i64>) -> Result<bool> {
+    let followed = index.follow_head(store)?.changed();
+    let version = index.data_version()?;
+    let moved = seen.is_some_and(|v| v != version);
+    *seen = Some(version);
+    Ok(followed || moved)
 }
 
 fn answer(
@@ -231,6 +256,8 @@ fn answer(
             drafts.clear()?;
             return Ok(None);
         }
+        // Answered by `serve`, which keeps what it saw last.
+        Request::Refresh => return Ok(None),
     }))
 }
 

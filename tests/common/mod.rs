@@ -87,6 +87,17 @@ impl TestStore {
         rusqlite::Connection::open(self.root().join("memory/index.db")).unwrap()
     }
 
+    /// Where the learning titled `title` is, as its row says.
+    pub fn path_of(&self, title: &str) -> String {
+        self.db()
+            .query_row(
+                "SELECT filepath FROM learnings WHERE title = ?",
+                [title],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
     pub fn row_count(&self) -> i64 {
         self.db()
             .query_row("SELECT count(*) FROM learnings", [], |r| r.get(0))
