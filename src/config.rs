@@ -159,7 +159,12 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => return Err(Error::io(path, e)),
+            Err(e) => {
+                return Err(Error::invalid(
+                    "config",
+                    format!("cannot read the configuration file {}: {e}", path.display()),
+                ));
+            }
         };
         Config::parse(&text).map_err(|m| Error::Invalid {
             field: "config",

@@ -100,14 +100,15 @@ fn invalid_values_are_errors_not_silent_defaults() {
     let out = s.run(&["record", "--domain", "d"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--title"));
-    // A limit of no rows is a mistake, not 50 (list) or 1 (search).
-    for args in [
-        &["list", "--limit", "0"][..],
-        &["search", "x", "--limit", "0"],
+    // A limit of no rows is a mistake, not 50 (list) or 1 (search); so is showing nothing.
+    for (args, named) in [
+        (&["list", "--limit", "0"][..], "--limit"),
+        (&["search", "x", "--limit", "0"], "--limit"),
+        (&["show", " "], "target"),
     ] {
         let out = s.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&out).contains("--limit"), "{}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{}", stderr(&out));
     }
     assert_eq!(s.snapshot(), before);
 }

@@ -113,6 +113,29 @@ fn values_apply_and_flags_win() {
         "{}",
         stdout(&out)
     );
+    // The same as JSON, for scripts.
+    let out = s
+        .cmd()
+        .env("LORE_CONFIG", &path)
+        .args(["config", "show", "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["lock_timeout"], "0.5");
+    assert_eq!(json["author"]["name"], "Configured Author");
+    // A configuration file that cannot be read is named as such.
+    let out = s
+        .cmd()
+        .env("LORE_CONFIG", s.root())
+        .args(["list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("config: cannot read the configuration file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -67,7 +67,11 @@ enum ConfigCommand {
     /// Print the configuration file's path
     Path,
     /// Print the configuration in effect (TOML)
-    Show,
+    Show {
+        /// Print it as a JSON object instead
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -318,7 +322,11 @@ pub fn main() -> i32 {
             }
             Ok(())
         }
-        Some(Command::Config(ConfigCommand::Show)) => {
+        Some(Command::Config(ConfigCommand::Show { json: true })) => {
+            print_json(&ctx.config);
+            Ok(())
+        }
+        Some(Command::Config(ConfigCommand::Show { json: false })) => {
             out!("{}", toml::to_string(&ctx.config).unwrap_or_default());
             Ok(())
         }

@@ -223,6 +223,9 @@ struct Shown<'a> {
 pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let (store, index) = open(ctx)?;
     let target = args.target.trim();
+    if target.is_empty() {
+        return Err(Error::invalid("target", "give a learning's id or path"));
+    }
     let row = match target.parse::<i64>() {
         Ok(id) => index.get(id)?,
         Err(_) => {
