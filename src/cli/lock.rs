@@ -117,7 +117,6 @@ fn confirm(question: &str) -> Result<bool> {
         ));
     }
     out!("{question} [y/N] ");
-    let _ = std::io::stdout().flush();
     let mut line = String::new();
     std::io::stdin()
         .lock()

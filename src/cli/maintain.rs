@@ -128,7 +128,7 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
 }
 
 pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
-    use std::io::{BufRead, IsTerminal, Write};
+    use std::io::{BufRead, IsTerminal};
     let store = ctx.store()?;
     let tracked = lore::exchange::tracks_index(&store)?;
     if tracked.is_empty() {
@@ -147,7 +147,6 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
             ));
         }
         out!("Make that commit? [y/N] ");
-        let _ = std::io::stdout().flush();
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
         if !matches!(line.trim(), "y" | "Y" | "yes") {

@@ -203,10 +203,10 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
 /// so an interrupt is always left to it.
 static COOPERATIVE: AtomicBool = AtomicBool::new(false);
 
-/// Ctrl-C, SIGTERM and SIGHUP end the process at once (status 130), except where ending it abruptly
-/// would leave work half done: while it waits for or holds the store lock (a wait gives up
-/// cleanly, a save finishes or rolls back) and in the browser. There the signal sets the flag
-/// they poll, and a second one exits at once.
+/// Ctrl-C, SIGTERM and SIGHUP end the process at once (status 130), except where ending it
+/// abruptly would leave work half done: while it waits for or holds the store lock (a wait
+/// gives up cleanly, a save finishes or rolls back) and in the browser. There the signal sets
+/// the flag they poll, and a second one exits at once.
 fn install_signal_flag() -> Arc<AtomicBool> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let interrupted = Arc::new(AtomicBool::new(false));
