@@ -308,6 +308,51 @@ impl Followed {
     }
 }
 
+/// When the commits after `from` up to `to` added each markdown file (seconds since the
+/// epoch, the commit's time): the time a learning that arrives through git (a sync, a pull)
+/// was recorded, which its file gives only to the day. The newest 10,000 commits at most.
+pub fn added_at(
+    repo: &git2::Repository,
+    from: Option<git2::Oid>,
+    to: git2::Oid,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut times = std::collections::HashMap::new();
+    let mut walk = repo.revwalk()?;
+    walk.push(to)?;
+    if let Some(from) = from {
+        walk.hide(from)?;
+    }
+    for oid in walk.take(10_000) {
+        let commit = repo.find_commit(oid?)?;
+        let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+        let added = markdown_changes(repo, parent.as_ref(), &commit.tree()?)?;
+        // Newest first: an older commit that added the same path wins.
+        for (path, blob) in added {
+            if blob.is_some() {
+                times.insert(path, commit.time().seconds());
+            }
+        }
+    }
+    Ok(times)
+}
+
+/// `created_at` for a learning that arrived through git: the time of the commit that added
+/// it when that falls on the day its file gives (or the file gives none), else that day.
+fn arrival_time(parsed: &crate::parse::Parsed, committed: Option<i64>) -> String {
+    let Some(at) = committed.and_then(|s| jiff::Timestamp::from_second(s).ok()) else {
+        return parsed.created_at();
+    };
+    let day = at
+        .to_zoned_datetime(crate::clock::local_tz().clone())
+        .date()
+        .strftime("%Y-%m-%d")
+        .to_string();
+    match &parsed.date {
+        Some(d) if *d != day => parsed.created_at(),
+        _ => at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}
+
 /// The markdown files under `memory/` that differ between two trees (a missing `from` is an
 /// empty tree): each with its new blob, or `None` where it was removed.
 pub fn markdown_changes(
@@ -454,7 +499,8 @@ impl Index {
                 let from = repo.find_commit(old).and_then(|c| c.tree()).ok();
                 let to = repo.find_commit(head)?.tree()?;
                 let changed = markdown_changes(&repo, from.as_ref(), &to)?;
-                Index::apply_changes(&tx, &repo, &changed, &mut followed)?;
+                let times = added_at(&repo, Some(old), head)?;
+                Index::apply_changes(&tx, &repo, &changed, &times, &mut followed)?;
             }
             // An index from before lore kept the commit: it starts following from here.
             None => {}
@@ -479,6 +525,7 @@ impl Index {
         tx: &Transaction<'_>,
         repo: &git2::Repository,
         changed: &[Changed],
+        added_at: &std::collections::HashMap<String, i64>,
         out: &mut Followed,
     ) -> Result<()> {
         for (path, blob) in changed {
@@ -519,7 +566,7 @@ impl Index {
                     out.refreshed.push(path.clone());
                 }
                 None => {
-                    let created = parsed.created_at();
+                    let created = arrival_time(&parsed, added_at.get(path).copied());
                     Index::insert_parsed(tx, None, path, &parsed, &created, &text, WordList::Now)?;
                     out.added.push(path.clone());
                 }

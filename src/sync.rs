@@ -493,7 +493,11 @@ fn index_arrivals(
     let mut index = Index::open(store)?;
     let tx = index.begin()?;
     let mut done = crate::index::Followed::default();
-    Index::apply_changes(&tx, &repo, changed, &mut done)?;
+    let times = match to {
+        Some(to) => crate::index::added_at(&repo, from, to)?,
+        None => Default::default(),
+    };
+    Index::apply_changes(&tx, &repo, changed, &times, &mut done)?;
     report.arrived = done.added;
     report.flagged = done.flagged;
     if let Some(to) = to {

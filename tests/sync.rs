@@ -435,3 +435,27 @@ fn a_remote_that_holds_the_store_under_another_branch_name_is_joined() {
     );
     assert_eq!(heads.trim(), "refs/heads/trunk");
 }
+
+#[test]
+fn learnings_that_arrive_keep_the_time_they_were_recorded() {
+    let t = team();
+    ok(
+        &t.a,
+        &["record", "--title", "Earlier on A", "--domain", "d"],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    ok(&t.b, &["record", "--title", "Later on B", "--domain", "d"]);
+    ok(&t.b, &["sync"]);
+    ok(&t.a, &["sync"]);
+    // Newest first on A too: B's learning was recorded after A's, not at midnight.
+    let rows: serde_json::Value = serde_json::from_str(&ok(&t.a, &["list", "--json"])).unwrap();
+    let titles: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles[..2], ["Later on B", "Earlier on A"], "{rows}");
+    let arrived = rows[0]["created_at"].as_str().unwrap();
+    assert!(!arrived.ends_with("00:00:00"), "{arrived}");
+}
