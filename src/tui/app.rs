@@ -696,12 +696,16 @@ impl App {
                 self.focus = Focus::List;
             }
             KeyCode::Char(c) if c == k.new => self.new_learning(),
-            KeyCode::Char(c) if c == k.edit => {
-                if let Some(r) = self.list.selected_row() {
+            KeyCode::Char(c) if c == k.edit => match self.list.selected_row() {
+                Some(r) => {
                     let (id, path) = (r.id, r.filepath.clone());
                     self.effects.push_back(Effect::Edit { id, path });
                 }
-            }
+                None => self.notify(format!(
+                    "nothing selected to edit: press {} to write a learning",
+                    k.new
+                )),
+            },
             KeyCode::Char(c) if c == k.help => self.mode = Mode::Help,
             KeyCode::Char(c) if c == k.sync => {
                 self.notify("sync: starting…");

@@ -871,6 +871,15 @@ fn hostile_text_from_the_store_never_reaches_the_terminal() {
 }
 
 #[test]
+fn edit_with_nothing_selected_says_what_to_do() {
+    let mut app = loaded(Vec::new());
+    app.on_key(key(KeyCode::Char('e')));
+    assert!(!app.effects.iter().any(|e| matches!(e, Effect::Edit { .. })));
+    let notice = &app.notice.as_ref().unwrap().0;
+    assert!(notice.contains("press n"), "{notice}");
+}
+
+#[test]
 fn snapshot_empty_store() {
     let mut app = loaded(vec![]);
     insta::assert_snapshot!(render(&mut app, 100, 20));
