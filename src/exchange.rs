@@ -93,26 +93,23 @@ fn markdown_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// A file to import, read up to the largest learning lore accepts (four bytes a character):
-/// a device or a runaway file is refused instead of filling memory.
+/// A file to import, read up to the largest learning lore accepts: a device or a runaway file
+/// is refused instead of filling memory.
 fn read_capped(file: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let max = 4 * crate::learning::limits::BODY as u64;
-    let mut bytes = Vec::new();
+    use crate::learning::limits;
     std::fs::File::open(file)
-        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
-        .map_err(|e| Error::io(file, e))?;
-    if bytes.len() as u64 > max {
-        return Err(Error::invalid(
-            "import",
-            format!(
-                "{} is larger than a learning can be ({} characters)",
-                file.display(),
-                crate::learning::limits::BODY
-            ),
-        ));
-    }
-    Ok(bytes)
+        .and_then(|f| limits::read_within(f, limits::BODY))
+        .map_err(|e| Error::io(file, e))?
+        .ok_or_else(|| {
+            Error::invalid(
+                "import",
+                format!(
+                    "{} is larger than a learning can be ({} characters)",
+                    file.display(),
+                    limits::BODY
+                ),
+            )
+        })
 }
 
 /// Imports markdown learnings (files, or folders searched for `*.md`) in one commit, skipping

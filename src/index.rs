@@ -541,15 +541,11 @@ impl Index {
                 .optional()?;
             let Some(blob) = blob else {
                 if existing.is_some() {
-                    let ids: Vec<i64> = {
-                        let mut stmt = tx.prepare("SELECT id FROM learnings WHERE filepath = ?")?;
-                        stmt.query_map([path], |r| r.get(0))?
-                            .collect::<rusqlite::Result<_>>()?
-                    };
-                    for id in ids {
-                        tx.execute("DELETE FROM learnings WHERE id = ?", [id])?;
-                        tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
-                    }
+                    tx.execute(
+                        "DELETE FROM lore_fts WHERE rowid IN (SELECT id FROM learnings WHERE filepath = ?1)",
+                        [path],
+                    )?;
+                    tx.execute("DELETE FROM learnings WHERE filepath = ?1", [path])?;
                     out.removed.push(path.clone());
                 }
                 continue;

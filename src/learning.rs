@@ -18,6 +18,20 @@ pub mod limits {
     pub const SECTION: usize = 50_000;
     /// A whole body given with `--body-file`.
     pub const BODY: usize = 1_000_000;
+
+    /// Reads at most what `chars` characters can take (four bytes each) from `input`, and stops
+    /// there: `None` when there is more, so an endless or runaway input (`/dev/zero`, a pipe
+    /// that never ends, a device given as a file) is refused instead of filling memory.
+    pub fn read_within(
+        input: impl std::io::Read,
+        chars: usize,
+    ) -> std::io::Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let max = 4 * chars as u64;
+        let mut bytes = Vec::new();
+        input.take(max + 1).read_to_end(&mut bytes)?;
+        Ok((bytes.len() as u64 <= max).then_some(bytes))
+    }
 }
 
 /// The `type` column. The five values are the ones the vintage B and C schemas allow.

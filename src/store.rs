@@ -242,7 +242,7 @@ impl Store {
             text.push_str(GITIGNORE);
             fs::write(&gitignore, &text).map_err(|e| Error::io(&gitignore, e))?;
         }
-        crate::index::Index::open(&store)?;
+        let mut index = crate::index::Index::open(&store)?;
         if fresh {
             let mut files: Vec<(&str, Vec<u8>)> = vec![(".gitignore", text.into_bytes())];
             if let Ok(b) = fs::read(&settings) {
@@ -261,7 +261,7 @@ impl Store {
         }
         // The rows follow HEAD from here on: a learning edited and committed by hand later is
         // taken in by the next read.
-        crate::index::Index::open(&store)?.follow_head(&store)?;
+        index.follow_head(&store)?;
         Ok(store)
     }
 

@@ -400,27 +400,21 @@ pub fn read_stdin(field: &'static str, limit: usize) -> Result<String> {
     read_limited(std::io::stdin().lock(), field, "standard input", limit)
 }
 
-/// Reads text of at most `limit` characters (four bytes each at most) from `input`, and stops
-/// there: an endless or runaway input (`/dev/zero`, a pipe that never ends) is refused as over
-/// the limit instead of filling memory.
+/// Reads text of at most `limit` characters from `input` (see [`lore::learning::limits::read_within`]).
 pub fn read_limited(
     input: impl std::io::Read,
     field: &'static str,
     what: &str,
     limit: usize,
 ) -> Result<String> {
-    use std::io::Read;
-    let max = 4 * limit as u64;
-    let mut buf = Vec::new();
-    input
-        .take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::invalid(field, format!("could not read {what}: {e}")))?;
-    if buf.len() as u64 > max {
-        return Err(Error::invalid(
-            field,
-            format!("{what} is longer than the limit of {limit} characters"),
-        ));
-    }
-    String::from_utf8(buf).map_err(|_| Error::invalid(field, format!("{what} is not valid UTF-8")))
+    let bytes = lore::learning::limits::read_within(input, limit)
+        .map_err(|e| Error::invalid(field, format!("could not read {what}: {e}")))?
+        .ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("{what} is longer than the limit of {limit} characters"),
+            )
+        })?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::invalid(field, format!("{what} is not valid UTF-8")))
 }
