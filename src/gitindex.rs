@@ -140,12 +140,37 @@ pub fn apply(bytes: Option<&[u8]>, changes: &[Change]) -> Result<Applied, IndexE
     if !(2..=4).contains(&version) {
         return Err(IndexError::Unsupported(format!("index version {version}")));
     }
-    let body_end = bytes.len() - HASH;
-    let stored = &bytes[body_end..];
-    // `index.skipHash` writes a zero checksum; anything else must match.
-    if stored.iter().any(|&b| b != 0) && Sha1::digest(&bytes[..body_end]).as_slice() != stored {
+    // The checksum is checked beside the splice on a large index (two hashes of it, one in
+    // and one out, are most of the edit's time); a bad one wins over whatever the splice says.
+    let (intact, applied) = if bytes.len() >= CHECK_BESIDE {
+        std::thread::scope(|s| {
+            let check = s.spawn(|| checksum_ok(bytes));
+            let applied = splice(bytes, version, changes);
+            (check.join().unwrap_or(false), applied)
+        })
+    } else {
+        (checksum_ok(bytes), splice(bytes, version, changes))
+    };
+    if !intact {
         return Err(IndexError::Corrupt("checksum mismatch"));
     }
+    applied
+}
+
+/// Index files from this size on have their checksum verified on a second thread.
+const CHECK_BESIDE: usize = 128 << 10;
+
+/// Whether the file's trailing checksum is its SHA-1 (`index.skipHash` writes zeros, which
+/// pass).
+fn checksum_ok(bytes: &[u8]) -> bool {
+    let body_end = bytes.len() - HASH;
+    let stored = &bytes[body_end..];
+    stored.iter().all(|&b| b == 0) || Sha1::digest(&bytes[..body_end]).as_slice() == stored
+}
+
+/// [`apply`]'s edit of a file whose header is known good.
+fn splice(bytes: &[u8], version: u32, changes: &[Change]) -> Result<Applied, IndexError> {
+    let body_end = bytes.len() - HASH;
     let mut changes: Vec<&Change> = changes.iter().collect();
     changes.sort_by(|a, b| a.path().cmp(b.path()));
     changes.dedup_by(|later, earlier| later.path() == earlier.path());
@@ -645,93 +670,97 @@ fn emit_change(c: &Change, version: u32, out: &mut Vec<u8>, last: &mut Vec<u8>, 
     }
 }
 
-/// One directory of the cache tree (`TREE` extension).
-struct TreeNode<'a> {
-    name: &'a [u8],
-    entries: i64,
-    oid: Option<&'a [u8]>,
-    children: Vec<TreeNode<'a>>,
-}
-
-fn parse_tree<'a>(data: &'a [u8], pos: &mut usize) -> Result<TreeNode<'a>, IndexError> {
-    let bad = IndexError::Corrupt("bad cache tree");
-    let nul = find_nul(data, *pos, data.len()).map_err(|_| bad.clone())?;
-    let name = &data[*pos..nul];
-    *pos = nul + 1;
-    let entries: i64 = number_until(data, pos, b' ').ok_or(bad.clone())?;
-    let subtrees: usize = number_until(data, pos, b'\n').ok_or(bad.clone())?;
-    let oid = if entries >= 0 {
-        let o = data.get(*pos..*pos + HASH).ok_or(bad)?;
-        *pos += HASH;
-        Some(o)
-    } else {
-        None
-    };
-    let mut children = Vec::with_capacity(subtrees);
-    for _ in 0..subtrees {
-        children.push(parse_tree(data, pos)?);
-    }
-    Ok(TreeNode {
-        name,
-        entries,
-        oid,
-        children,
-    })
-}
-
-/// An ASCII number at `pos` ending with `end`; moves `pos` past the terminator.
-fn number_until<T: std::str::FromStr>(data: &[u8], pos: &mut usize, end: u8) -> Option<T> {
-    let len = data.get(*pos..)?.iter().position(|&b| b == end)?;
-    let n = std::str::from_utf8(&data[*pos..*pos + len])
-        .ok()?
-        .parse()
-        .ok()?;
-    *pos += len + 1;
-    Some(n)
-}
-
-fn write_tree(node: &TreeNode, out: &mut Vec<u8>) {
-    out.extend_from_slice(node.name);
-    out.push(0);
-    out.extend_from_slice(format!("{} {}\n", node.entries, node.children.len()).as_bytes());
-    if node.entries >= 0
-        && let Some(oid) = node.oid
-    {
-        out.extend_from_slice(oid);
-    }
-    for c in &node.children {
-        write_tree(c, out);
-    }
-}
-
 /// Marks every cached tree on the way to each touched path as invalid (git's
 /// `cache_tree_invalidate_path`), leaving the rest of the cache for git to reuse.
+///
+/// The extension lists directories depth first, each as `name NUL entries SP subtrees LF`
+/// followed by its tree's hash when `entries` is not -1. A million learnings in day and
+/// overflow folders make ~17,000 of them (0.5 MB), so the walk only reads their headers and
+/// copies the runs between the few it rewrites: no tree is built in memory, and a damaged
+/// extension cannot nest deeper than the walk's own stack.
 fn invalidate_tree(data: &[u8], touched: &[&[u8]]) -> Result<Vec<u8>, IndexError> {
+    let bad = || IndexError::Corrupt("bad cache tree");
+    let mut out = Vec::with_capacity(data.len() + 8);
     if data.is_empty() {
-        return Ok(Vec::new());
+        return Ok(out);
     }
-    let mut pos = 0;
-    let mut root = parse_tree(data, &mut pos)?;
-    for path in touched {
-        let mut node = &mut root;
-        let mut rest: &[u8] = path;
-        loop {
-            node.entries = -1;
-            node.oid = None;
-            let Some(slash) = rest.iter().position(|&b| b == b'/') else {
-                break;
-            };
-            let (dir, tail) = (&rest[..slash], &rest[slash + 1..]);
-            match node.children.iter_mut().position(|c| c.name == dir) {
-                Some(i) => node = &mut node.children[i],
-                None => break,
+    // The directories being read that have subtrees still to come: how many, and the touched
+    // paths that run through the directory (which path, and where the rest of it starts).
+    let mut open: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
+    let (mut pos, mut copied) = (0, 0);
+    loop {
+        let start = pos;
+        let nul = find_nul(data, pos, data.len()).map_err(|_| bad())?;
+        let name = &data[pos..nul];
+        pos = nul + 1;
+        let entries = number_until(data, &mut pos, b' ').ok_or_else(bad)?;
+        let subtrees = number_until(data, &mut pos, b'\n')
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(bad)?;
+        if entries >= 0 {
+            pos += HASH;
+            if pos > data.len() {
+                return Err(bad());
             }
-            rest = tail;
+        }
+        let through: Vec<(usize, usize)> = match open.last_mut() {
+            // The root: every touched path runs through it.
+            None => (0..touched.len()).map(|i| (i, 0)).collect(),
+            // Off every touched path (nearly all of them): nothing to look at.
+            Some((left, parent)) if parent.is_empty() => {
+                *left -= 1;
+                Vec::new()
+            }
+            Some((left, parent)) => {
+                *left -= 1;
+                parent
+                    .iter()
+                    .filter_map(|&(i, at)| {
+                        let rest = &touched[i][at..];
+                        (rest.len() > name.len()
+                            && rest.starts_with(name)
+                            && rest[name.len()] == b'/')
+                            .then_some((i, at + name.len() + 1))
+                    })
+                    .collect()
+            }
+        };
+        if !through.is_empty() {
+            out.extend_from_slice(&data[copied..start]);
+            out.extend_from_slice(name);
+            out.extend_from_slice(format!("\0-1 {subtrees}\n").as_bytes());
+            copied = pos;
+        }
+        if subtrees > 0 {
+            open.push((subtrees, through));
+        }
+        while open.last().is_some_and(|(left, _)| *left == 0) {
+            open.pop();
+        }
+        if open.is_empty() {
+            out.extend_from_slice(&data[copied..pos]);
+            return Ok(out);
         }
     }
-    let mut out = Vec::with_capacity(data.len());
-    write_tree(&root, &mut out);
-    Ok(out)
+}
+
+/// A decimal number (`-1` or digits) at `pos` ending with `end`; moves `pos` past the
+/// terminator. Hand-rolled: a large cache tree has thousands of these to skip.
+fn number_until(data: &[u8], pos: &mut usize, end: u8) -> Option<i64> {
+    let rest = data.get(*pos..)?;
+    let len = rest.iter().position(|&b| b == end)?;
+    let (negative, digits) = match &rest[..len] {
+        [b'-', d @ ..] => (true, d),
+        d => (false, d),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits
+        .iter()
+        .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    *pos += len + 1;
+    Some(if negative { -n } else { n })
 }
 
 #[cfg(test)]
@@ -796,6 +825,24 @@ mod tests {
             apply(Some(&idx), &[]).unwrap_err(),
             IndexError::Corrupt("checksum mismatch")
         );
+        // A large one (checked on a second thread): a flipped bit anywhere is refused, also
+        // where the splice itself would have gone through, or failed with another error.
+        let changes: Vec<Change> = (0..2_500)
+            .map(|i| Change::Upsert(entry(&format!("memory/failures/{i:05}.md"), 1)))
+            .collect();
+        let big = apply(None, &changes).unwrap().bytes;
+        assert!(big.len() >= CHECK_BESIDE, "{}", big.len());
+        let new = [Change::Upsert(entry("z", 2))];
+        assert!(apply(Some(&big), &new).is_ok());
+        for at in [9, 500, big.len() / 2, big.len() - 21] {
+            let mut bad = big.clone();
+            bad[at] ^= 0x40;
+            assert_eq!(
+                apply(Some(&bad), &new).unwrap_err(),
+                IndexError::Corrupt("checksum mismatch"),
+                "bit flipped at {at}"
+            );
+        }
     }
 
     fn names(idx: &[u8]) -> Vec<String> {
@@ -862,6 +909,53 @@ mod tests {
         let mut want: Vec<usize> = (0..64).collect();
         want.extend([67, 191]);
         assert_eq!(bits, want);
+    }
+
+    /// One cache-tree directory as git writes it; `oid: None` is an invalid one.
+    fn dir(name: &str, entries: i64, subtrees: usize, oid: Option<u8>) -> Vec<u8> {
+        let mut d = format!("{name}\0{entries} {subtrees}\n").into_bytes();
+        d.extend(oid.map(|o| [o; HASH]).into_iter().flatten());
+        d
+    }
+
+    #[test]
+    fn only_the_directories_above_a_touched_path_lose_their_cached_tree() {
+        // root { memory { failures { 2026-11 { 27, 28 } }, notes }, src }
+        let tree = |touched_dirs: &[&str]| {
+            let hash = |n: &str, o| (!touched_dirs.contains(&n)).then_some(o);
+            let e = |n: &str, k| if touched_dirs.contains(&n) { -1 } else { k };
+            [
+                dir("", e("", 9), 2, hash("", 1)),
+                dir("memory", e("memory", 7), 2, hash("memory", 2)),
+                dir("failures", e("failures", 5), 1, hash("failures", 3)),
+                dir("2026-11", e("2026-11", 5), 2, hash("2026-11", 4)),
+                dir("27", 3, 0, Some(5)),
+                dir("28", e("28", 2), 0, hash("28", 6)),
+                dir("notes", 2, 0, Some(7)),
+                dir("src", 2, 0, Some(8)),
+            ]
+            .concat()
+        };
+        let untouched = tree(&[]);
+        let path: &[u8] = b"memory/failures/2026-11/28/x.md";
+        assert_eq!(
+            invalidate_tree(&untouched, &[path]).unwrap(),
+            tree(&["", "memory", "failures", "2026-11", "28"])
+        );
+        // A new folder: its parents are invalid, its siblings keep their hashes.
+        let new_day: &[u8] = b"memory/failures/2026-11/29/y.md";
+        assert_eq!(
+            invalidate_tree(&untouched, &[new_day]).unwrap(),
+            tree(&["", "memory", "failures", "2026-11"])
+        );
+        // A file at the top, and a name that only starts like a folder's.
+        let top: &[u8] = b"srcfile";
+        assert_eq!(invalidate_tree(&untouched, &[top]).unwrap(), tree(&[""]));
+        assert_eq!(invalidate_tree(&untouched, &[]).unwrap(), untouched);
+        // Damage is refused, however deep it claims to nest.
+        let deep: Vec<u8> = (0..100_000).flat_map(|_| dir("d", -1, 1, None)).collect();
+        assert!(invalidate_tree(&deep, &[path]).is_err());
+        assert!(invalidate_tree(&untouched[..untouched.len() - 5], &[path]).is_err());
     }
 
     #[test]
