@@ -10,6 +10,8 @@
 //!   store: throughput and lock-wait p50/p99/max;
 //! - repository health (`LORE_BENCH_HEALTH` saves, default 20000; 0 skips): latency and size
 //!   with that many saves' loose objects, then after `git gc --auto` packs them.
+//!
+//! `LORE_BENCH_KEEP=DIR` keeps each size's generated store in `DIR/<size>`.
 
 #[allow(dead_code)]
 mod support;
@@ -84,7 +86,12 @@ fn git_sizes(root: &Path) -> String {
 
 fn sizes(n: usize) {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("store");
+    // `LORE_BENCH_KEEP=DIR` leaves each generated store in DIR/<size> for profiling by hand
+    // (a million learnings take ten minutes to generate).
+    let root = match std::env::var_os("LORE_BENCH_KEEP") {
+        Some(dir) => Path::new(&dir).join(n.to_string()),
+        None => tmp.path().join("store"),
+    };
     let t = Instant::now();
     let store = generate(&root, n, LORE);
     println!(

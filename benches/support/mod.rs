@@ -75,7 +75,8 @@ pub fn draft(i: usize, seed: &mut u64) -> Draft {
 pub const PER_DAY: usize = 300;
 
 /// Builds a store of `n` learnings with a git history, in the layout lore creates (daily
-/// folders), dated `PER_DAY` a day back from today.
+/// folders of at most `FOLDER_CAP` files, then overflow folders), dated `PER_DAY` a day back
+/// from today.
 ///
 /// The history is written by `git fast-import` (one process, objects straight into a pack):
 /// one commit per learning up to 100,000, and above that commits of `n / 100,000` learnings
@@ -97,6 +98,7 @@ pub fn generate(root: &Path, n: usize, lore_bin: &str) -> Store {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
         let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ n as u64;
         let mut first = true;
+        let (mut day, mut in_day) = (today, 0);
         for start in (0..n).step_by(per_commit) {
             let end = (start + per_commit).min(n);
             let days_back = ((n - 1 - start) / PER_DAY) as i64;
@@ -115,8 +117,17 @@ pub fn generate(root: &Path, n: usize, lore_bin: &str) -> Store {
                     date.strftime("%Y%m%d"),
                     lore::slug::slug(&l.title)
                 );
+                // lore's own layout: a day's folder takes FOLDER_CAP files, then `DD/2/`…
+                if date != day {
+                    (day, in_day) = (date, 0);
+                }
+                let overflow = match in_day / lore::store::FOLDER_CAP {
+                    0 => String::new(),
+                    k => format!("/{}", k + 1),
+                };
+                in_day += 1;
                 let path = format!(
-                    "memory/failures/{}/{}/{name}",
+                    "memory/failures/{}/{}{overflow}/{name}",
                     date.strftime("%Y-%m"),
                     date.strftime("%d")
                 );
