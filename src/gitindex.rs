@@ -142,15 +142,22 @@ pub fn apply(bytes: Option<&[u8]>, changes: &[Change]) -> Result<Applied, IndexE
     }
     // The checksum is checked beside the splice on a large index (two hashes of it, one in
     // and one out, are most of the edit's time); a bad one wins over whatever the splice says.
-    let (intact, applied) = if bytes.len() >= CHECK_BESIDE {
-        std::thread::scope(|s| {
-            let check = s.spawn(|| checksum_ok(bytes));
-            let applied = splice(bytes, version, changes);
-            (check.join().unwrap_or(false), applied)
-        })
-    } else {
-        (checksum_ok(bytes), splice(bytes, version, changes))
-    };
+    // (A thread that cannot be started, as under a tight `ulimit -u`, means checking inline.)
+    let (intact, applied) = std::thread::scope(|s| {
+        let check = (bytes.len() >= CHECK_BESIDE)
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(s, || checksum_ok(bytes))
+                    .ok()
+            })
+            .flatten();
+        let applied = splice(bytes, version, changes);
+        let intact = match check {
+            Some(check) => check.join().unwrap_or(false),
+            None => checksum_ok(bytes),
+        };
+        (intact, applied)
+    });
     if !intact {
         return Err(IndexError::Corrupt("checksum mismatch"));
     }
