@@ -613,6 +613,51 @@ fn a_narrow_list_drops_type_and_domain_before_squeezing_the_date() {
 }
 
 #[test]
+fn cut_titles_and_domains_end_in_an_ellipsis_at_the_column_edge() {
+    let long = "Cache stampede after the deploy emptied every regional replica at once";
+    let wide = "测试失败测试失败测试失败测试失败测试失败测试失败测试失败测试失败";
+    let mut app = loaded(vec![
+        row(2, long, "infrastructure-operations", 5),
+        row(1, wide, "ci", 3),
+    ]);
+    for w in [40u16, 60, 80, 120] {
+        let screen = render(&mut app, w, 14);
+        for (start, title) in [("Cache", long), ("测试", wide)] {
+            // The list's row (not the detail pane's border, which shows the title too).
+            let line = screen
+                .lines()
+                .find(|l| l.contains(start) && !l.contains('┌'))
+                .unwrap_or_else(|| panic!("{w} columns: no {start}\n{screen}"));
+            let from = line.find(start).unwrap();
+            let shown = line[from..].split('…').next().unwrap();
+            assert!(
+                line[from..].contains('…') && title.starts_with(shown),
+                "{w} columns: {line:?}\n{screen}"
+            );
+            // The ellipsis is the last thing before the list's right border.
+            let after = line[from..].split_once('…').unwrap().1;
+            assert!(after.trim_start().starts_with('│'), "{w}: {line:?}");
+        }
+        if w >= 48 {
+            // The domain column: 10 cells in a list narrower than 70 columns, else 14.
+            assert!(
+                screen.contains("infrastru… ") || screen.contains("infrastructur… "),
+                "{w} columns:\n{screen}"
+            );
+        }
+    }
+    // The detail pane's title too.
+    let screen = render(&mut app, 60, 14);
+    assert!(
+        screen.contains("┌ Cache stampede after the deploy emptied every regional … ┐"),
+        "{screen}"
+    );
+    // What fits is left whole.
+    let screen = render(&mut sample(), 120, 14);
+    assert!(screen.contains("Disk full on the build host") && !screen.contains('…'));
+}
+
+#[test]
 fn the_form_shows_every_one_line_field_and_the_focused_one_on_a_small_terminal() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('n')));

@@ -232,6 +232,22 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
     .enumerate()
     .filter_map(|(i, w)| shown(i).then_some(w))
     .collect();
+    // What the title column gets: the rest after the selection mark ("▶ "), the fixed
+    // columns and the gaps between columns. Text cut to a column ends in "…".
+    let fixed: u16 = widths[..widths.len() - 1]
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    let title_w = usize::from(
+        inner
+            .width
+            .saturating_sub(2 + fixed + widths.len() as u16 - 1)
+            .max(10),
+    );
+    let domain_w = if narrow { 10 } else { 14 };
     let rows: Vec<Row> = app
         .list
         .rows
@@ -257,9 +273,12 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
                 )
                 .style(severity_style(app, r.severity)),
                 Cell::from(display_line(&kind)).style(fg(app, Color::Gray)),
-                Cell::from(display_line(r.domain.as_deref().unwrap_or("")))
-                    .style(fg(app, Color::Green)),
-                Cell::from(display_line(&r.title)),
+                Cell::from(fit(
+                    &display_line(r.domain.as_deref().unwrap_or("")),
+                    domain_w,
+                ))
+                .style(fg(app, Color::Green)),
+                Cell::from(fit(&display_line(&r.title), title_w)),
             ]))
         })
         .collect();
@@ -313,7 +332,8 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
                     fg(app, Color::Red),
                 ))),
             }
-            (format!(" {} ", display_line(&row.title)), lines)
+            let room = usize::from(area.width.saturating_sub(4));
+            (format!(" {} ", fit(&display_line(&row.title), room)), lines)
         }
         (_, Some(_)) => (" detail ".to_string(), vec![Line::from("loading…")]),
         _ => (" detail ".to_string(), vec![]),
@@ -890,4 +910,25 @@ fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
         ),
         cols[2],
     );
+}
+
+/// `text` cut to `width` terminal cells, ending in "…" when it was cut (so a cut title does not
+/// pass for a whole one).
+fn fit(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
