@@ -1,4 +1,4 @@
-//! The compose form: nine fields, inline validation with the CLI's limits, domain completion.
+//! The compose form: ten fields, inline validation with the CLI's limits, domain completion.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lore::learning::Draft;
@@ -10,6 +10,7 @@ pub enum Field {
     Domain,
     Severity,
     Tags,
+    Type,
     Summary,
     WhatHappened,
     RootCause,
@@ -18,11 +19,12 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::Title,
         Field::Domain,
         Field::Severity,
         Field::Tags,
+        Field::Type,
         Field::Summary,
         Field::WhatHappened,
         Field::RootCause,
@@ -36,6 +38,7 @@ impl Field {
             Field::Domain => "Domain",
             Field::Severity => "Severity (1–5)",
             Field::Tags => "Tags (comma-separated)",
+            Field::Type => "Type (failure, success, heuristic, experiment or observation)",
             Field::Summary => "Summary",
             Field::WhatHappened => "What happened",
             Field::RootCause => "Root cause",
@@ -51,6 +54,7 @@ impl Field {
             Field::Domain => "domain",
             Field::Severity => "severity",
             Field::Tags => "tags",
+            Field::Type => "type",
             Field::Summary => "summary",
             Field::WhatHappened => "what-happened",
             Field::RootCause => "root-cause",
@@ -113,6 +117,7 @@ impl Compose {
             draft.domain.as_str(),
             draft.severity.as_deref().unwrap_or(""),
             draft.tags.as_str(),
+            draft.kind.as_deref().unwrap_or(""),
             draft.summary.as_str(),
             draft.what_happened.as_str(),
             draft.root_cause.as_str(),
@@ -142,8 +147,9 @@ impl Compose {
 
     pub fn draft(&self) -> Draft {
         let severity = self.text(Field::Severity);
+        let kind = self.text(Field::Type);
         Draft {
-            kind: None,
+            kind: (!kind.trim().is_empty()).then_some(kind),
             title: self.text(Field::Title),
             domain: self.text(Field::Domain),
             severity: (!severity.trim().is_empty()).then_some(severity),
@@ -176,12 +182,16 @@ impl Compose {
         self.update_completion();
     }
 
+    /// Known domains complete the domain, and the five kinds the type.
     fn update_completion(&mut self) {
-        let typed = self.text(Field::Domain);
-        self.completion = if typed.is_empty() || self.field() != Field::Domain {
-            None
-        } else {
-            self.domains.iter().find_map(|d| completion_of(d, &typed))
+        let typed = self.text(self.field());
+        self.completion = match self.field() {
+            _ if typed.is_empty() => None,
+            Field::Domain => self.domains.iter().find_map(|d| completion_of(d, &typed)),
+            Field::Type => lore::learning::Kind::ALL
+                .iter()
+                .find_map(|k| completion_of(k.as_str(), &typed)),
+            _ => None,
         };
     }
 

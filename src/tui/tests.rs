@@ -10,6 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::app::{App, Effect, Mode, PAGE, SaveState};
+use super::compose::Field;
 use super::ui;
 use super::worker::{Msg, PageAt, Request, SaveMsg};
 
@@ -124,6 +125,16 @@ fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         app.on_key(key(KeyCode::Char(c)));
     }
+}
+
+/// The sample list with the form open, a title and a domain typed, the domain focused.
+fn form_with(title: &str, domain: &str) -> App {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    typed(&mut app, title);
+    app.on_key(key(KeyCode::Tab));
+    typed(&mut app, domain);
+    app
 }
 
 fn requests(app: &mut App) -> Vec<Request> {
@@ -442,6 +453,44 @@ fn a_kept_draft_is_offered_and_restored() {
 }
 
 #[test]
+fn the_form_records_any_of_the_five_types() {
+    let mut app = form_with("Retry budget held", "infra");
+    // Title, Domain, Severity, Tags, then Type.
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Tab));
+    }
+    let form = app.compose.as_ref().unwrap();
+    assert_eq!(form.field(), Field::Type);
+    // A type that is not one of the five is refused inline, naming them.
+    typed(&mut app, "win");
+    let form = app.compose.as_ref().unwrap();
+    let error = form.errors[Field::Type as usize]
+        .clone()
+        .unwrap_or_default();
+    assert!(error.contains("success"), "{error:?}");
+    app.on_key(ctrl('s'));
+    assert!(!app.effects.iter().any(|e| matches!(e, Effect::Save(_))));
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    // The five complete like domains do.
+    typed(&mut app, "su");
+    assert_eq!(
+        app.compose.as_ref().unwrap().completion.as_deref(),
+        Some("ccess")
+    );
+    let screen = render(&mut app, 100, 40);
+    assert!(screen.contains("→ success"), "{screen}");
+    app.on_key(key(KeyCode::Right));
+    app.on_key(ctrl('s'));
+    let learning = app.effects.iter().find_map(|e| match e {
+        Effect::Save(l) => Some(l.clone()),
+        _ => None,
+    });
+    assert_eq!(learning.unwrap().kind, lore::learning::Kind::Success);
+}
+
+#[test]
 fn domain_completes_from_existing_domains() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('n')));
@@ -659,11 +708,7 @@ fn cut_titles_and_domains_end_in_an_ellipsis_at_the_column_edge() {
 
 #[test]
 fn the_form_shows_every_one_line_field_and_the_focused_one_on_a_small_terminal() {
-    let mut app = sample();
-    app.on_key(key(KeyCode::Char('n')));
-    typed(&mut app, "Short title");
-    app.on_key(key(KeyCode::Tab));
-    typed(&mut app, "infra");
+    let mut app = form_with("Short title", "infra");
     app.on_key(key(KeyCode::Tab));
     typed(&mut app, "high");
     app.on_key(key(KeyCode::Tab));

@@ -529,7 +529,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
     ("Form: Tab Shift-Tab", "next / previous field"),
     ("Form: Ctrl-S", "save (from any field)"),
-    ("Form: →", "accept the domain completion"),
+    ("Form: →", "accept the domain or type completion"),
     ("Form: Esc", "close (asks before discarding changes)"),
     ("Mouse", "wheel scrolls, click selects"),
 ];
@@ -629,7 +629,10 @@ fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
             continue;
         }
         let focused = i == form.focus;
-        let error = if form.show_errors {
+        // A word being completed is unfinished rather than wrong: the completion is shown
+        // instead of the message (saving is still refused until it is accepted or fixed).
+        let completing = focused && form.completion.is_some();
+        let error = if form.show_errors && !completing {
             form.errors[i].clone()
         } else {
             None
@@ -646,11 +649,16 @@ fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
             ));
         }
         if focused
-            && *field == Field::Domain
+            && matches!(field, Field::Domain | Field::Type)
             && let Some(rest) = &form.completion
         {
+            let draft = form.draft();
+            let typed = match field {
+                Field::Domain => draft.domain,
+                _ => draft.kind.unwrap_or_default(),
+            };
             title.push(Span::styled(
-                format!("→ {}{} ", form.draft().domain, rest),
+                format!("→ {}{} ", display_line(&typed), rest),
                 Style::default().add_modifier(Modifier::DIM),
             ));
         }
