@@ -1,4 +1,5 @@
-//! The compose form: ten fields, inline validation with the CLI's limits, domain completion.
+//! The compose form: ten fields, inline validation with the CLI's limits, completion of the
+//! domain (from the store's) and of the type.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lore::learning::Draft;
@@ -184,14 +185,17 @@ impl Compose {
 
     /// Known domains complete the domain, and the five kinds the type.
     fn update_completion(&mut self) {
-        let typed = self.text(self.field());
-        self.completion = match self.field() {
+        let field = self.field();
+        let typed = match field {
+            Field::Domain | Field::Type => self.text(field),
+            _ => String::new(),
+        };
+        self.completion = match field {
             _ if typed.is_empty() => None,
             Field::Domain => self.domains.iter().find_map(|d| completion_of(d, &typed)),
-            Field::Type => lore::learning::Kind::ALL
+            _ => lore::learning::Kind::ALL
                 .iter()
                 .find_map(|k| completion_of(k.as_str(), &typed)),
-            _ => None,
         };
     }
 
