@@ -220,12 +220,13 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
             .filter_map(|(i, c)| shown(i).then_some(c))
             .collect()
     };
+    let domain_w: u16 = if narrow { 10 } else { 14 };
     let widths: Vec<Constraint> = [
         Constraint::Length(id_w),
         Constraint::Length(if narrow { 5 } else { 10 }),
         Constraint::Length(3),
         Constraint::Length(if narrow { 4 } else { 11 }),
-        Constraint::Length(if narrow { 10 } else { 14 }),
+        Constraint::Length(domain_w),
         Constraint::Min(10),
     ]
     .into_iter()
@@ -247,7 +248,6 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
             .saturating_sub(2 + fixed + widths.len() as u16 - 1)
             .max(10),
     );
-    let domain_w = if narrow { 10 } else { 14 };
     let rows: Vec<Row> = app
         .list
         .rows
@@ -275,7 +275,7 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
                 Cell::from(display_line(&kind)).style(fg(app, Color::Gray)),
                 Cell::from(fit(
                     &display_line(r.domain.as_deref().unwrap_or("")),
-                    domain_w,
+                    usize::from(domain_w),
                 ))
                 .style(fg(app, Color::Green)),
                 Cell::from(fit(&display_line(&r.title), title_w)),
