@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::gitops;
 use crate::index::Index;
 use crate::learning::Kind;
+use crate::leftovers;
 use crate::lock::{self, LockOptions};
 use crate::parse;
 use crate::reindex::head_markdown;
@@ -45,6 +46,8 @@ pub enum Finding {
     /// A lore process died holding the store lock; the findings beside this one say what its
     /// interrupted work left.
     Interrupted { holder: String },
+    /// A short-lived file of lore's whose creator provably died before removing it.
+    Leftover { path: String, what: String },
 }
 
 impl Finding {
@@ -58,6 +61,7 @@ impl Finding {
                 | Finding::StaleLock { .. }
                 | Finding::LeftoverTemp { .. }
                 | Finding::StaleGitLock { .. }
+                | Finding::Leftover { .. }
         )
     }
 
@@ -86,6 +90,9 @@ impl Finding {
             Finding::StaleGitLock { path, .. } => {
                 format!("{path}: left by a lore process that died holding it — --fix removes it")
             }
+            Finding::Leftover { path, what } => {
+                format!("{path}: {what}, left by a lore process that died — --fix removes it")
+            }
             Finding::GitLock { path } => format!(
                 "{path}: a git lock file — if no git command is running, remove it by hand (lore never deletes it)"
             ),
@@ -96,11 +103,18 @@ impl Finding {
 
 use crate::store::is_learning_path;
 
-/// Learning files (`memory/<type folder>/*.md`, flat or in daily folders) and lore's temporary
-/// files on disk.
-fn on_disk(root: &Path) -> (BTreeSet<String>, Vec<String>) {
-    let mut files = BTreeSet::new();
-    let mut temps = Vec::new();
+/// What lies in the learning folders: learning files (`memory/<type folder>/*.md`, flat or in
+/// daily folders), the temporary files of saves whose creator died (each holds a user's text),
+/// and other short-lived files of dead lore processes.
+#[derive(Default)]
+struct OnDisk {
+    files: BTreeSet<String>,
+    temps: Vec<String>,
+    leftovers: Vec<(String, &'static str)>,
+}
+
+fn on_disk(root: &Path) -> OnDisk {
+    let mut found = OnDisk::default();
     let mut dirs: Vec<String> = Kind::ALL
         .iter()
         .map(|k| format!("memory/{}", k.dir()))
@@ -118,15 +132,25 @@ fn on_disk(root: &Path) -> (BTreeSet<String>, Vec<String>) {
                 dirs.push(rel);
             } else if !kind.is_file() {
                 continue;
+            } else if let Some((what, creator)) = leftovers::classify_in_memory(&name) {
+                if creator.liveness() == lock::Liveness::Dead {
+                    found.leftovers.push((rel, what));
+                }
             } else if name.starts_with(".lore-") && name.ends_with(".tmp") {
-                temps.push(rel);
+                // A save in flight right now is not a leftover.
+                let running = leftovers::save_temp_creator(&name)
+                    .is_some_and(|c| c.liveness() == lock::Liveness::Alive);
+                if !running {
+                    found.temps.push(rel);
+                }
             } else if is_learning_path(&rel) {
-                files.insert(rel);
+                found.files.insert(rel);
             }
         }
     }
-    temps.sort();
-    (files, temps)
+    found.temps.sort();
+    found.leftovers.sort();
+    found
 }
 
 pub fn check(store: &Store) -> Result<Vec<Finding>> {
@@ -137,7 +161,11 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     index.follow_head(store)?;
     let root = store.root();
     let head: BTreeMap<String, Vec<u8>> = head_markdown(&repo)?.into_iter().collect();
-    let (disk, temps) = on_disk(root);
+    let OnDisk {
+        files: disk,
+        temps,
+        leftovers: in_memory,
+    } = on_disk(root);
     let rows: BTreeMap<String, i64> = {
         let mut stmt = index
             .connection()
@@ -189,6 +217,18 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
         });
     }
     out.extend(temps.into_iter().map(|path| Finding::LeftoverTemp { path }));
+    out.extend(
+        leftovers::find_dead(store.git_dir(), root)
+            .into_iter()
+            .map(|l| Finding::Leftover {
+                path: l.path.display().to_string(),
+                what: l.what.to_string(),
+            })
+            .chain(in_memory.into_iter().map(|(rel, what)| Finding::Leftover {
+                path: root.join(rel).display().to_string(),
+                what: what.to_string(),
+            })),
+    );
     let branch = gitops::head_branch(&repo).unwrap_or_else(|_| "HEAD".into());
     for name in ["index", "HEAD", branch.as_str()] {
         let p = repo.path().join(format!("{name}.lock"));
@@ -262,6 +302,21 @@ pub fn fix(store: &Store, findings: &[Finding], opts: &LockOptions) -> Result<Ve
             done.push(format!(
                 "removed {path}, left by a lore process that died holding it"
             ));
+        }
+    }
+    // Short-lived files of dead lore processes: judged again now, under the lock.
+    for f in findings {
+        if let Finding::Leftover { path, what } = f {
+            let path = Path::new(path);
+            let Some(l) = leftovers::judge(path, store.git_dir(), &root) else {
+                continue;
+            };
+            debug_assert_eq!(l.what, what);
+            match leftovers::remove(&l, store.git_dir()) {
+                Ok(said) => done.push(said),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(path, e)),
+            }
         }
     }
     let mut to_commit: Vec<String> = Vec::new();

@@ -9,7 +9,9 @@
 
 use crate::error::Result;
 
-/// The named points, in pipeline order.
+/// The named points of the record pipeline, in order. Two more stand for the short-lived
+/// files other steps make: `git-prelock` (a git lock's pre-lock file exists) and
+/// `reindex-copied` (a reindex's work file holds the copy of the index).
 pub const POINTS: [&str; 7] = [
     "after-lock",
     "after-write",

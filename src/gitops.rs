@@ -440,7 +440,7 @@ fn write_split(git_dir: &Path, whole: &[u8]) -> Result<(Vec<u8>, [u8; 20])> {
     } = gitindex::split(whole).map_err(|e| Error::Git(e.to_string()))?;
     let path = shared_path(git_dir, &base);
     if !path.exists() {
-        let tmp = git_dir.join(format!("sharedindex.lore-{}", std::process::id()));
+        let tmp = git_dir.join(format!("sharedindex.lore-{}", crate::lock::creator_tag()));
         if let Err(e) = std::fs::write(&tmp, &shared).and_then(|()| std::fs::rename(&tmp, &path)) {
             let _ = std::fs::remove_file(&tmp);
             return Err(Error::io(&path, e));
@@ -513,13 +513,17 @@ impl OwnedLock {
         let marker = marker_path(git_dir, name);
         // Made under a private name, its owner recorded, and only then linked in as the lock
         // (a link fails if the name exists): the lock never exists without its record.
-        let pre = git_dir.join(format!("lore-prelock-{}", std::process::id()));
+        let pre = git_dir.join(format!("lore-prelock-{}", crate::lock::creator_tag()));
         let _ = fs::remove_file(&pre);
         let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&pre)
             .map_err(|e| Error::io(&pre, e))?;
+        if let Err(e) = crate::fault::point("git-prelock") {
+            let _ = fs::remove_file(&pre);
+            return Err(e);
+        }
         let inode = file.metadata().map(|m| m.ino()).unwrap_or(0);
         let record = LockMarker {
             holder: crate::lock::Holder::current("git"),

@@ -573,6 +573,7 @@ impl Index {
 
     /// Opens (creating if needed) the index file at `path` for the store at `root`.
     pub fn open_at(path: PathBuf, root: &Path) -> Result<Index> {
+        refuse_links(&path)?;
         let bad = |source| Error::BadIndex {
             path: path.clone(),
             source,
@@ -823,29 +824,44 @@ impl Index {
         body: &str,
         words: WordList,
     ) -> Result<i64> {
-        let kind = p.kind.unwrap_or(crate::learning::Kind::Failure);
-        let tags = p.tags.join(",");
-        let severity = p
-            .severity
-            .unwrap_or(crate::learning::Severity::DEFAULT)
-            .get();
+        let c = Columns::of(p);
         tx.execute(
             "INSERT INTO learnings (id, type, filepath, title, summary, tags, domain, severity, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![id, kind.as_str(), filepath, p.title, p.summary_line(), tags, p.domain, severity, created_at],
+            params![id, c.kind, filepath, p.title, c.summary, c.tags, p.domain, c.severity, created_at],
         )?;
         let id = tx.last_insert_rowid();
-        fts_insert(
-            tx,
-            id,
-            &p.title,
-            p.summary_line().as_deref(),
-            Some(&tags),
-            p.domain.as_deref(),
-            body,
-            words,
-        )?;
+        c.index_text(tx, id, p, body, words)?;
         Ok(id)
+    }
+
+    /// Rewrites row `id` from its file in HEAD (a rebuild): lore's columns from the file, its
+    /// dates where the row has none, other tools' columns as they are; and its search text.
+    pub fn rewrite_parsed(
+        tx: &Transaction<'_>,
+        id: i64,
+        p: &crate::parse::Parsed,
+        body: &str,
+        words: WordList,
+    ) -> Result<()> {
+        let c = Columns::of(p);
+        tx.execute(
+            "UPDATE learnings SET type = ?2, title = ?3, summary = ?4, tags = ?5, domain = ?6,
+                 severity = ?7, created_at = ifnull(created_at, ?8),
+                 updated_at = ifnull(updated_at, ifnull(created_at, ?8))
+             WHERE id = ?1",
+            params![
+                id,
+                c.kind,
+                p.title,
+                c.summary,
+                c.tags,
+                p.domain,
+                c.severity,
+                p.created_at()
+            ],
+        )?;
+        c.index_text(tx, id, p, body, words)
     }
 
     /// Refreshes row `id` from its file's new text (a sync brought a changed version).
@@ -855,27 +871,13 @@ impl Index {
         p: &crate::parse::Parsed,
         body: &str,
     ) -> Result<()> {
-        let tags = p.tags.join(",");
-        let severity = p
-            .severity
-            .unwrap_or(crate::learning::Severity::DEFAULT)
-            .get();
+        let c = Columns::of(p);
         tx.execute(
             "UPDATE learnings SET title = ?2, summary = ?3, tags = ?4, domain = ?5, severity = ?6, updated_at = ?7 WHERE id = ?1",
-            params![id, p.title, p.summary_line(), tags, p.domain, severity, now_timestamp()],
+            params![id, p.title, c.summary, c.tags, p.domain, c.severity, now_timestamp()],
         )?;
         tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
-        fts_insert(
-            tx,
-            id,
-            &p.title,
-            p.summary_line().as_deref(),
-            Some(&tags),
-            p.domain.as_deref(),
-            body,
-            WordList::Now,
-        )?;
-        Ok(())
+        c.index_text(tx, id, p, body, WordList::Now)
     }
 
     /// Marks the search index as complete up to the highest row id.
@@ -1237,6 +1239,49 @@ impl Index {
     }
 }
 
+/// The column values a markdown file read back from git gives its row.
+struct Columns {
+    kind: &'static str,
+    summary: Option<String>,
+    tags: String,
+    severity: u8,
+}
+
+impl Columns {
+    fn of(p: &crate::parse::Parsed) -> Columns {
+        Columns {
+            kind: p.kind.unwrap_or(crate::learning::Kind::Failure).as_str(),
+            summary: p.summary_line(),
+            tags: p.tags.join(","),
+            severity: p
+                .severity
+                .unwrap_or(crate::learning::Severity::DEFAULT)
+                .get(),
+        }
+    }
+
+    /// Puts row `id`'s text into the search index.
+    fn index_text(
+        &self,
+        tx: &Transaction<'_>,
+        id: i64,
+        p: &crate::parse::Parsed,
+        body: &str,
+        words: WordList,
+    ) -> Result<()> {
+        fts_insert(
+            tx,
+            id,
+            &p.title,
+            self.summary.as_deref(),
+            Some(&self.tags),
+            p.domain.as_deref(),
+            body,
+            words,
+        )
+    }
+}
+
 fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
     tx.execute(
         "INSERT OR REPLACE INTO lore_meta (key, value) VALUES (?, ?)",
@@ -1271,6 +1316,18 @@ fn fts_insert(
         body,
     ];
     crate::terms::add(tx, &texts)
+}
+
+/// Refuses an index whose file, or a journal file SQLite keeps beside it, is a symbolic link:
+/// SQLite would create or write them at the link's target, outside the store.
+pub fn refuse_links(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::Symlink { path: p });
+        }
+    }
+    Ok(())
 }
 
 /// `filepath` resolved inside the store, or `None` when it would lead outside it (the column is

@@ -17,6 +17,7 @@ pub mod gitops;
 pub mod housekeeping;
 pub mod index;
 pub mod learning;
+pub mod leftovers;
 pub mod lock;
 pub mod parse;
 pub mod record;

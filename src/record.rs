@@ -226,7 +226,7 @@ fn write_unique(
 ) -> Result<(String, PathBuf)> {
     let tmp = dir.join(format!(
         ".lore-{}-{}.tmp",
-        std::process::id(),
+        lock::creator_tag(),
         lock::now_ms()
     ));
     write_new(&tmp, content.as_bytes()).map_err(|e| Error::io(&tmp, e).at(Step::WriteFile))?;

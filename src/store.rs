@@ -32,12 +32,17 @@ memory/index.db
 memory/index.db-wal
 memory/index.db-shm
 memory/index.db-journal
+# an unreadable index that `lore reindex` replaced, kept for recovery
+memory/index.db.corrupt-*
 # lore's temporary files while a save is in flight
 memory/**/.lore-*.tmp
 "
     };
 }
 use lore_ignores;
+
+/// Where `lore reindex` keeps an index it could not read (see [`GITIGNORE`]).
+pub const CORRUPT_INDEX_PATTERN: &str = "memory/index.db.corrupt-*";
 
 /// The store's settings file, tracked in git so every clone agrees on them.
 pub const SETTINGS: &str = "memory/lore.toml";
@@ -276,6 +281,13 @@ impl Store {
         if repo.status_should_ignore(rel)? || repo.index()?.get_path(rel, 0).is_some() {
             return Ok(());
         }
+        let exclude = self.exclude(lore_ignores!())?;
+        log::info!("{INDEX_DB} was not ignored: added to {}", exclude.display());
+        Ok(())
+    }
+
+    /// Appends `lines` to `.git/info/exclude`; returns its path.
+    fn exclude(&self, lines: &str) -> Result<PathBuf> {
         let info = self.git_dir.join("info");
         fs::create_dir_all(&info).map_err(|e| Error::io(&info, e))?;
         let exclude = info.join("exclude");
@@ -283,10 +295,21 @@ impl Store {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        text.push_str(lore_ignores!());
+        text.push_str(lines);
         fs::write(&exclude, text).map_err(|e| Error::io(&exclude, e))?;
-        log::info!("{INDEX_DB} was not ignored: added to {}", exclude.display());
-        Ok(())
+        Ok(exclude)
+    }
+
+    /// Adds `pattern` to this clone's `.git/info/exclude` unless git already ignores what it
+    /// names (checked on a name it matches), so that a file lore keeps in the work tree never
+    /// shows in `git status` or goes into a `git add -A`.
+    pub fn keep_out_of_git(&self, pattern: &str) -> Result<()> {
+        let repo = self.repo()?;
+        let example = pattern.replace('*', "x");
+        if repo.status_should_ignore(Path::new(&example))? {
+            return Ok(());
+        }
+        self.exclude(&format!("{pattern}\n")).map(drop)
     }
 
     /// The platform data directory (`~/.local/share/lore` on Linux).

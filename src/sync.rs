@@ -377,7 +377,7 @@ fn integrate(
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension(format!("lore-sync-{}.tmp", std::process::id()));
+    let tmp = crate::leftovers::sync_temp_name(path);
     let res = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

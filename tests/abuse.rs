@@ -276,3 +276,152 @@ fn writers_killed_at_random_moments_lose_no_acknowledged_record() {
         titles.len()
     );
 }
+
+/// lore's short-lived files in `.git` (pre-lock files, shared indexes on their way, holder
+/// records being written, reindex work files, drafts being written), by name.
+fn short_lived(s: &TestStore) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for dir in ["", "lore", "lore/drafts", "claude-lock.dir"] {
+        let Ok(rd) = std::fs::read_dir(s.root().join(".git").join(dir)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let transient = [
+                "lore-prelock-",
+                "sharedindex.lore-",
+                ".lore-interrupted.",
+                "claude-lock.breaking.",
+                "claude-lock.dir.broken.",
+                ".owner.",
+                "reindex-",
+                ".write-",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
+                || (name.starts_with("draft.") && name.ends_with(".tmp"));
+            if transient {
+                out.insert(format!("{dir}/{name}").trim_start_matches('/').to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn short_lived_files_of_killed_processes_are_found_and_removed_on_proof_only() {
+    let s = TestStore::new();
+    s.record("before", "d");
+    // A kill while a git lock's pre-lock file exists, and one during a reindex.
+    for (args, point) in [
+        (
+            &["record", "--title", "killed", "--domain", "d"][..],
+            "git-prelock",
+        ),
+        (&["reindex"][..], "reindex-copied"),
+    ] {
+        let out = s
+            .cmd()
+            .args(args)
+            .env("LORE_FAULT", format!("{point}:crash"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&out.status),
+            Some(9),
+            "{point}"
+        );
+    }
+    // Names of an older lore (a bare pid), of a live process (this test) and of another host.
+    let git = s.root().join(".git");
+    let dead = dead_pid();
+    let mine = lore::lock::creator_tag();
+    let elsewhere = format!("p{dead}s1h{:016x}", 1u64);
+    std::fs::create_dir_all(git.join("lore")).unwrap();
+    for name in [
+        format!("lore-prelock-{dead}"),
+        format!("sharedindex.lore-{dead}"),
+        format!("lore/draft.{dead}.tmp"),
+        format!("lore-prelock-{mine}"),
+        format!("lore-prelock-{elsewhere}"),
+    ] {
+        std::fs::write(git.join(name), "").unwrap();
+    }
+    // And 16 writers at a time, killed at random moments.
+    let mut seed = u64::from(std::process::id()) | 1;
+    for round in 0..6 {
+        let mut children: Vec<_> = (0..16)
+            .map(|i| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let child = s
+                    .cmd()
+                    .args([
+                        "record",
+                        "--title",
+                        &format!("k {round} {i}"),
+                        "--domain",
+                        "k",
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (child, Duration::from_micros(500 + seed % 15_000))
+            })
+            .collect();
+        children.sort_by_key(|(_, d)| *d);
+        let start = std::time::Instant::now();
+        for (child, after) in &mut children {
+            if let Some(left) = after.checked_sub(start.elapsed()) {
+                std::thread::sleep(left);
+            }
+            let _ = child.kill();
+        }
+        for (mut child, _) in children {
+            let _ = child.wait();
+        }
+    }
+    let left = short_lived(&s);
+    for expected in [
+        "lore-prelock-".to_string(),
+        format!("lore-prelock-{dead}"),
+        format!("sharedindex.lore-{dead}"),
+        format!("lore/draft.{dead}.tmp"),
+        "lore/reindex-".to_string(),
+    ] {
+        assert!(
+            left.iter().any(|l| l.starts_with(&expected)),
+            "{expected} not left: {left:?}"
+        );
+    }
+    let out = s.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = stdout(&out);
+    let dead_ones = left
+        .iter()
+        .filter(|l| !l.contains(mine) && !l.contains(&elsewhere))
+        .count();
+    assert!(
+        report.matches("left by a lore process that died").count() >= dead_ones,
+        "{dead_ones} expected in: {report}"
+    );
+    assert!(
+        !report.contains(mine) && !report.contains(&elsewhere),
+        "{report}"
+    );
+    let out = s.run(&["doctor", "--fix"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    // Only the files whose creators may still run are left.
+    assert_eq!(
+        short_lived(&s),
+        BTreeSet::from([
+            format!("lore-prelock-{mine}"),
+            format!("lore-prelock-{elsewhere}"),
+        ])
+    );
+    let out = s.run(&["doctor"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(s.row_count() as usize, s.files_in_head().len());
+}

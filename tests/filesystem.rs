@@ -82,6 +82,50 @@ fn memory_as_a_symbolic_link_and_a_hard_linked_lock_file_are_refused() {
 }
 
 #[test]
+fn an_index_or_its_journal_as_a_symbolic_link_is_refused_and_never_written_through() {
+    for link in ["index.db", "index.db-wal", "index.db-shm"] {
+        let outside = tempfile::tempdir().unwrap();
+        let s = TestStore::new();
+        s.record("before the link", "d");
+        let memory = s.root().join("memory");
+        for f in ["index.db", "index.db-wal", "index.db-shm"] {
+            let _ = std::fs::remove_file(memory.join(f));
+        }
+        let target = outside.path().join(link);
+        symlink(&target, memory.join(link)).unwrap();
+        for args in [
+            &["list"][..],
+            &["record", "--title", "t", "--domain", "d"],
+            &["reindex"],
+            &["doctor"],
+        ] {
+            let out = s.run(args);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{link} {args:?}: {}",
+                stderr(&out)
+            );
+            let err = stderr(&out);
+            assert!(
+                err.contains("symbolic link") && err.contains(link),
+                "{link} {args:?}: {err}"
+            );
+        }
+        let made: Vec<_> = std::fs::read_dir(outside.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(
+            made.is_empty(),
+            "{link}: written through the link: {made:?}"
+        );
+        assert_eq!(s.commit_count(), 2, "{link}: nothing committed");
+    }
+}
+
+#[test]
 fn files_are_private_and_a_stricter_umask_is_respected() {
     let s = TestStore::new();
     let before = s.snapshot();

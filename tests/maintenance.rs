@@ -432,3 +432,181 @@ fn the_index_follows_commits_lore_did_not_make() {
     assert_eq!(s.row_count(), 43);
     assert_eq!(s.files_in_head().len(), 43);
 }
+
+/// Another tool's part of `memory/index.db`, as real databases have it: foreign keys that rows
+/// break (a parent deleted while the keys were off), AUTOINCREMENT tables whose counters ran
+/// ahead of their rows, CHECKs, a view over `learnings`, triggers (one on `learnings` that
+/// writes an audit row each time it fires), an index, a WITHOUT ROWID table.
+const OTHER_TOOLS: &str = "
+    PRAGMA foreign_keys = OFF;
+    CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+    CREATE TABLE child (
+        id INTEGER PRIMARY KEY,
+        parent_id INTEGER NOT NULL REFERENCES parent(id) ON DELETE CASCADE,
+        note TEXT CHECK (length(note) > 0)
+    );
+    CREATE INDEX child_parent ON child(parent_id);
+    INSERT INTO parent VALUES (1, 'kept'), (2, 'deleted');
+    INSERT INTO child VALUES (10, 1, 'fine'), (11, 2, 'orphan'), (12, 2, 'orphan too');
+    DELETE FROM parent WHERE id = 2;
+    CREATE TABLE heuristics (id INTEGER PRIMARY KEY AUTOINCREMENT, rule TEXT NOT NULL CHECK (rule != ''));
+    INSERT INTO heuristics (rule) VALUES ('check twice'), ('measure first'), ('gone');
+    DELETE FROM heuristics WHERE rule = 'gone';
+    CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT, at TEXT);
+    CREATE TRIGGER learnings_audit AFTER INSERT ON learnings BEGIN
+        INSERT INTO audit (what, at) VALUES ('insert ' || NEW.title, 'now');
+    END;
+    CREATE TRIGGER learnings_audit_update AFTER UPDATE ON learnings BEGIN
+        INSERT INTO audit (what, at) VALUES ('update ' || NEW.title, 'now');
+    END;
+    CREATE TRIGGER heuristics_guard BEFORE DELETE ON heuristics BEGIN
+        SELECT RAISE(ABORT, 'heuristics are never deleted');
+    END;
+    CREATE VIEW recent_failures AS SELECT id, title FROM learnings WHERE type = 'failure';
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+    INSERT INTO settings VALUES ('theme', 'dark'), ('agent', 'claude');
+";
+
+#[test]
+fn reindex_keeps_every_table_row_view_trigger_and_counter_it_does_not_own() {
+    let s = TestStore::new();
+    s.record("first", "d");
+    s.record("second", "d");
+    let db = s.db();
+    db.execute_batch(OTHER_TOOLS).unwrap();
+    // Another tool's row for a file outside memory/, and a row that ran learnings' counter
+    // ahead before it was deleted.
+    db.execute_batch(
+        "INSERT INTO learnings (type, filepath, title, summary, domain, severity) VALUES ('success', '.coordination/AGENT_LOG.md', 'agent log', 's', 'process', 2);
+         INSERT INTO learnings (type, filepath, title, domain, severity) VALUES ('failure', 'memory/failures/gone.md', 'gone', 'd', 3);
+         DELETE FROM learnings WHERE title = 'gone';",
+    )
+    .unwrap();
+    let orphans: i64 = db
+        .query_row(
+            "SELECT count(*) FROM pragma_foreign_key_check('child')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 2, "the fixture breaks its foreign keys");
+    let dump = foreign_dump(&db);
+    let counter = learnings_counter(&db);
+    let learnings = rows(&s);
+    drop(db);
+
+    let out = s.ok(&["reindex", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["files"], 2, "{report}");
+    assert_eq!(report["kept_rows"], 1, "{report}");
+    assert_eq!(
+        report["kept_tables"],
+        serde_json::json!(["audit", "child", "heuristics", "parent", "settings"])
+    );
+    let db = s.db();
+    assert_eq!(foreign_dump(&db), dump, "another tool's data changed");
+    assert_eq!(learnings_counter(&db), counter, "learnings' counter moved");
+    assert_eq!(rows(&s), learnings, "ids and rows are kept");
+    drop(db);
+    // The counter holds: the next learning takes an id never handed out before.
+    let out = s.ok(&["record", "--title", "third", "--domain", "d", "--json"]);
+    let recorded: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(recorded["id"], counter + 1, "{recorded}");
+    // The other tool's trigger still works for the writes after the rebuild.
+    let audited: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE what = 'insert third'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 1);
+    assert_eq!(
+        s.ok(&["search", "second", "--json"])
+            .matches("\"id\"")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_reindex_that_cannot_rebuild_fails_and_leaves_the_old_index_as_it_was() {
+    let s = TestStore::new();
+    s.record("alpha", "d");
+    s.record("beta", "d");
+    let db = s.db();
+    db.execute_batch(OTHER_TOOLS).unwrap();
+    // Another tool insists that titles are unique; then beta's file is retitled by hand and
+    // committed with git, behind the index's back.
+    db.execute_batch("CREATE UNIQUE INDEX other_unique_title ON learnings(title)")
+        .unwrap();
+    drop(db);
+    let file = s.root().join(s.path_of("beta"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("# beta", "# alpha")).unwrap();
+    git_commit(s.root(), &["-am", "retitled by hand"]);
+    let db = s.db();
+    let dump = foreign_dump(&db);
+    drop(db);
+    let learnings = rows(&s);
+    let out = s.run(&["reindex"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("UNIQUE") && err.lines().count() == 1, "{err}");
+    assert_eq!(foreign_dump(&s.db()), dump);
+    assert_eq!(rows(&s), learnings);
+    let leftovers: Vec<_> = std::fs::read_dir(s.root().join(".git/lore"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "work files left: {leftovers:?}");
+}
+
+#[test]
+fn reindex_keeps_an_unreadable_index_beside_the_new_one_and_says_so() {
+    let s = TestStore::new();
+    s.record("first", "d");
+    s.record("second", "d");
+    for f in ["index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(s.root().join("memory").join(f));
+    }
+    let garbage = b"SQLite format 3\0 but not really a database at all".repeat(100);
+    std::fs::write(s.root().join("memory/index.db"), &garbage).unwrap();
+    let out = s.ok(&["reindex"]);
+    assert!(out.contains("could not be read: it is kept as"), "{out}");
+    let kept: Vec<_> = std::fs::read_dir(s.root().join("memory"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("index.db.corrupt-")
+        })
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(
+        out.contains(kept[0].file_name().unwrap().to_str().unwrap()),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), garbage, "kept as it was");
+    assert_eq!(s.row_count(), 2);
+    // Kept out of git, and out of the way of a second rebuild.
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    s.ok(&["reindex"]);
+    assert_eq!(s.row_count(), 2);
+}
+
+#[test]
+fn reindex_places_known_ids_before_handing_out_new_ones() {
+    let s = TestStore::new();
+    s.record("zzz", "d");
+    s.record("aaa", "d");
+    s.db()
+        .execute("DELETE FROM learnings WHERE title = 'aaa'", [])
+        .unwrap();
+    s.ok(&["reindex"]);
+    let ids: Vec<(i64, String)> = rows(&s).into_iter().map(|r| (r.0, r.3)).collect();
+    // zzz keeps its id; aaa gets one that was never handed out (2 was, to the deleted row).
+    assert_eq!(ids, [(1, "zzz".to_string()), (3, "aaa".to_string())]);
+}

@@ -62,8 +62,11 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
         return Ok(());
     }
     print_flagged(&report.flagged);
-    for w in &report.warnings {
-        outln!("warning: {}", display_line(w));
+    if let Some(kept) = &report.corrupt_kept {
+        outln!(
+            "the old index could not be read: it is kept as {} and a new one was built from HEAD",
+            display_line(&kept.display().to_string())
+        );
     }
     outln!(
         "reindexed {} file(s) from HEAD; kept {} other row(s){}{}",
@@ -74,10 +77,13 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
         } else {
             format!(" and {} other table(s)", report.kept_tables.len())
         },
-        if report.old_index_read {
-            ""
+        if report.duplicate_rows == 0 {
+            String::new()
         } else {
-            " (the old index could not be read)"
+            format!(
+                "; dropped {} row(s) that repeated another row's file",
+                report.duplicate_rows
+            )
         }
     );
     Ok(())

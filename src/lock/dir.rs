@@ -124,7 +124,7 @@ pub(super) fn break_stale(paths: &LockPaths, judged: &Holder) -> Result<bool> {
     let git_dir = paths.dir.parent().unwrap_or(Path::new("."));
     let aside = git_dir.join(format!(
         "claude-lock.breaking.{}.{}",
-        std::process::id(),
+        holder::creator_tag(),
         holder::now_ms()
     ));
     match fs::rename(&owner, &aside) {
@@ -153,7 +153,7 @@ pub(super) fn force_break(paths: &LockPaths) -> Result<()> {
     let git_dir = paths.dir.parent().unwrap_or(Path::new("."));
     let aside = git_dir.join(format!(
         "claude-lock.dir.broken.{}.{}",
-        std::process::id(),
+        holder::creator_tag(),
         holder::now_ms()
     ));
     match fs::rename(&paths.dir, &aside) {

@@ -87,14 +87,7 @@ impl Holder {
         {
             return Liveness::Dead;
         }
-        match process_state(self.pid) {
-            ProcState::Gone | ProcState::Zombie => Liveness::Dead,
-            ProcState::Running { start_time } => match (self.start_time, start_time) {
-                (Some(recorded), Some(now)) if recorded != now => Liveness::Dead,
-                _ => Liveness::Alive,
-            },
-            ProcState::Unknown => Liveness::Unknown,
-        }
+        liveness_here(self.pid, self.start_time)
     }
 
     /// How long the lock has been held, when known.
@@ -207,7 +200,7 @@ pub(crate) fn write_record(path: &Path, holder: &Holder) -> std::io::Result<()> 
     let tmp = dir.join(format!(
         ".{}.{}.{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("owner"),
-        std::process::id(),
+        creator_tag(),
         holder.nonce
     ));
     let mut f = fs::OpenOptions::new()
@@ -250,6 +243,48 @@ fn nonce() -> String {
     h.write_u64(now_ms());
     h.write_u32(std::process::id());
     format!("{:016x}", h.finish())
+}
+
+/// Whether process `pid`, started at `start_time` (when known) on this host in this boot, still
+/// runs: `Dead` when the pid is gone, a zombie, or now belongs to a process started at another
+/// time.
+pub fn liveness_here(pid: u32, start_time: Option<u64>) -> Liveness {
+    match process_state(pid) {
+        ProcState::Gone | ProcState::Zombie => Liveness::Dead,
+        ProcState::Running { start_time: now } => match (start_time, now) {
+            (Some(recorded), Some(now)) if recorded != now => Liveness::Dead,
+            _ => Liveness::Alive,
+        },
+        ProcState::Unknown => Liveness::Unknown,
+    }
+}
+
+/// This process's tag, `p<pid>s<start time>h<host hash>`, put into the name of every
+/// short-lived file lore creates so that a file left by a killed process can be proven
+/// abandoned (see `crate::leftovers`).
+pub fn creator_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let me = this_process();
+        format!(
+            "p{}s{}h{:016x}",
+            me.pid,
+            me.start_time.unwrap_or(0),
+            host_hash(&me.host)
+        )
+    })
+}
+
+/// FNV-1a of a host name: stable across runs and builds (std's hasher is seeded per process).
+pub fn host_hash(host: &str) -> u64 {
+    host.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// This process's start time (clock ticks since boot), read once.
+pub fn own_start_time() -> Option<u64> {
+    this_process().start_time
 }
 
 enum ProcState {

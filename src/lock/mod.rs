@@ -22,7 +22,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-pub use holder::{Holder, Liveness, hostname, local_clock, now_ms};
+pub use holder::{
+    Holder, Liveness, creator_tag, host_hash, hostname, liveness_here, local_clock, now_ms,
+    own_start_time,
+};
 
 use crate::error::{Error, Result};
 

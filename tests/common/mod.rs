@@ -241,3 +241,76 @@ pub fn daily(name: &str) -> String {
         &name[6..8]
     )
 }
+
+/// Everything in an SQLite file that lore does not own, as text: each object's schema, each
+/// table's rows with their rowids (in rowid order; WITHOUT ROWID tables sorted), every
+/// AUTOINCREMENT counter but `learnings`'. Two equal dumps mean nothing of it changed.
+pub fn foreign_dump(db: &rusqlite::Connection) -> Vec<String> {
+    let lore = |n: &str| n.starts_with("lore_") || n.starts_with("sqlite_") || n == "lock_events";
+    let objects: Vec<(String, String, String, Option<String>)> = {
+        let mut stmt = db
+            .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (kind, name, table, sql) in objects {
+        if lore(&name) || lore(&table) || name == "learnings" {
+            continue;
+        }
+        out.push(format!(
+            "{kind} {name} on {table}: {}",
+            sql.unwrap_or_default()
+        ));
+        if kind != "table" {
+            continue;
+        }
+        let quoted = name.replace('"', "\"\"");
+        let with_rowid = db.prepare(&format!("SELECT rowid, * FROM \"{quoted}\" ORDER BY rowid"));
+        let (mut stmt, sorted) = match with_rowid {
+            Ok(s) => (s, false),
+            Err(_) => (
+                db.prepare(&format!("SELECT * FROM \"{quoted}\"")).unwrap(),
+                true,
+            ),
+        };
+        let n = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |r| {
+                let cells: Vec<String> = (0..n)
+                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect();
+                Ok(format!("  {name}: {}", cells.join(" | ")))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        if sorted {
+            rows.sort();
+        }
+        out.extend(rows);
+    }
+    if let Ok(mut stmt) = db.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name") {
+        out.extend(
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .filter(|(name, _)| name != "learnings")
+                .map(|(name, seq)| format!("sequence {name} = {seq}")),
+        );
+    }
+    out
+}
+
+/// `learnings`' AUTOINCREMENT counter: the highest id ever handed out.
+pub fn learnings_counter(db: &rusqlite::Connection) -> i64 {
+    db.query_row(
+        "SELECT ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'learnings'), 0)",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
