@@ -116,6 +116,23 @@ impl Tui {
 }
 
 const CTRL_S: &str = "\u{13}";
+const CTRL_C: &str = "\u{3}";
+
+/// What a terminal sends for a paste when bracketed paste is on.
+fn bracketed(text: &str) -> String {
+    format!("\u{1b}[200~{text}\u{1b}[201~")
+}
+
+/// The drafts on disk (`<git-dir>/lore/drafts/*.json`), their text.
+fn drafts(s: &TestStore) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(s.root().join(".git/lore/drafts")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect()
+}
 const ESC: &str = "\u{1b}";
 
 fn seeded() -> TestStore {
@@ -247,8 +264,11 @@ fn a_timed_out_save_keeps_the_draft_across_a_restart() {
     // The form is still there, with what was typed.
     assert!(screen.contains("Never saved"), "{screen}");
     assert_eq!(s.snapshot(), before, "nothing may be written");
-    // Leave (Ctrl-C), then come back: the draft is offered and restored.
-    t.keys("\u{3}");
+    // Leave (Ctrl-C asks, as the form holds typed text), then come back: the draft is
+    // offered and restored.
+    t.keys(CTRL_C);
+    t.wait_for("Quit lore? What you typed is kept as a draft");
+    t.keys("y");
     assert!(t.wait_exit().success());
     t.assert_restored();
     holder.kill().unwrap();
@@ -257,7 +277,7 @@ fn a_timed_out_save_keeps_the_draft_across_a_restart() {
     let mut t = Tui::start(&s, &[], &[]);
     t.wait_for("draft from an earlier session");
     t.keys("n");
-    t.wait_for("Restore it?");
+    t.wait_for("kept drafts");
     t.keys("\r");
     let screen = t.wait_for("new learning");
     assert!(
@@ -268,7 +288,9 @@ fn a_timed_out_save_keeps_the_draft_across_a_restart() {
     t.wait_for("saved #4");
     assert_eq!(s.row_count(), 4);
     // Saved: the draft is gone.
-    assert!(!s.root().join(".git/lore/draft.json").exists());
+    wait_until("the draft to go", Duration::from_secs(5), || {
+        drafts(&s).is_empty()
+    });
     t.keys("q");
     t.wait_exit();
 }
@@ -383,7 +405,7 @@ fn a_killed_browser_loses_nothing_typed() {
     std::thread::sleep(Duration::from_millis(900));
     t.child.kill().unwrap(); // SIGKILL: no clean-up runs
     t.wait_exit();
-    let draft = std::fs::read_to_string(s.root().join(".git/lore/draft.json")).unwrap();
+    let draft = drafts(&s).join("\n");
     assert!(draft.contains("Typed before the crash"), "{draft}");
 
     let mut t = Tui::start(&s, &[], &[]);
@@ -412,7 +434,7 @@ fn a_closed_terminal_keeps_what_was_just_typed() {
     let pid = rustix::process::Pid::from_raw(t.child.process_id().unwrap() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::HUP).unwrap();
     t.wait_exit();
-    let draft = std::fs::read_to_string(s.root().join(".git/lore/draft.json")).unwrap();
+    let draft = drafts(&s).join("\n");
     assert!(draft.contains("Typed as the window closed"), "{draft}");
 }
 
@@ -489,4 +511,170 @@ fn the_configured_auto_sync_interval_syncs_by_itself() {
     );
     t.keys("q");
     assert!(t.wait_exit().success());
+}
+
+#[test]
+fn bracketed_paste_is_turned_on_and_off_and_a_paste_is_text_in_the_search_line() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).into_owned();
+    assert!(raw.contains("\u{1b}[?2004h"), "bracketed paste not enabled");
+    // A paste in the list is not keys: its q does not quit, its n opens no form.
+    t.keys(&bracketed("q\nnS"));
+    t.keys("/");
+    // A newline and a q in the search line: text, on one line.
+    t.keys(&bracketed("disk\nquick q\n"));
+    t.wait_for("disk quick q");
+    assert!(
+        t.child.try_wait().unwrap().is_none(),
+        "lore quit on a pasted q"
+    );
+    assert!(!t.screen().contains("new learning"));
+    t.keys(ESC);
+    t.keys(ESC);
+    t.keys("q");
+    assert!(t.wait_exit().success());
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).into_owned();
+    assert!(
+        raw.contains("\u{1b}[?2004l"),
+        "bracketed paste not disabled"
+    );
+}
+
+#[test]
+fn a_paste_goes_whole_into_the_field_in_focus_and_is_saved_as_pasted() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    t.keys("n");
+    t.wait_for("new learning");
+    // One-line field: newlines and tabs become spaces.
+    t.keys(&bracketed("Pasted\ttitle\nover lines\n"));
+    t.wait_for("Pasted title over lines");
+    t.keys("\t");
+    t.keys("paste");
+    // To the summary, a multi-line field: 300 lines with tabs (25 KB), kept as they are.
+    for _ in 0..4 {
+        t.keys("\t");
+    }
+    let block: String = (0..300)
+        .map(|i| format!("row {i:03}\tcell\tcell with a longer tail of text to fill it\n"))
+        .collect();
+    assert!(block.len() > 15_000);
+    t.keys(&bracketed(&format!("{block}THE END")));
+    // All of it arrives at once, not a keystroke at a time.
+    t.wait_for("THE END");
+    t.keys(CTRL_S);
+    t.wait_for("saved #4");
+    let path = s.path_of("Pasted title over lines");
+    let text = std::fs::read_to_string(s.root().join(&path)).unwrap();
+    assert!(text.contains("**Domain**: paste"), "{text}");
+    assert!(
+        text.contains("row 000\tcell")
+            && text.contains("row 299\tcell")
+            && text.contains("THE END"),
+        "{}",
+        &text[..text.len().min(600)]
+    );
+    t.keys("q");
+    assert!(t.wait_exit().success());
+}
+
+#[test]
+fn a_draft_survives_a_kill_n_n_and_an_esc_and_is_offered_until_saved() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    t.keys("n");
+    t.keys("Worth keeping");
+    wait_until("the draft on disk", Duration::from_secs(5), || {
+        drafts(&s).iter().any(|d| d.contains("Worth keeping"))
+    });
+    t.child.kill().unwrap();
+    t.wait_exit();
+
+    // n, n: the habit restores it; it never deletes it.
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("press n to restore it");
+    t.keys("n");
+    t.keys("n");
+    let screen = t.wait_for("new learning");
+    assert!(screen.contains("Worth keeping"), "{screen}");
+    // Esc without an edit, then n and a keystroke: the draft is still there, and offered.
+    t.keys(ESC);
+    t.wait_for("learnings, newest first");
+    t.keys("n");
+    t.wait_for("kept drafts");
+    assert!(t.screen().contains("Worth keeping"));
+    t.keys("c");
+    t.wait_for("new learning");
+    t.keys("Second one");
+    std::thread::sleep(Duration::from_millis(900));
+    let on_disk = drafts(&s);
+    assert!(
+        on_disk.iter().any(|d| d.contains("Worth keeping")),
+        "the kept draft was overwritten: {on_disk:?}"
+    );
+    // Esc on the changed form: keep it, and both are offered.
+    t.keys(ESC);
+    t.wait_for("keep it as a draft");
+    t.keys("\r");
+    t.keys("n");
+    t.wait_for("kept drafts");
+    assert!(t.screen().contains("Worth keeping") && t.screen().contains("Second one"));
+    t.keys(ESC);
+    t.keys("q");
+    assert!(t.wait_exit().success());
+    assert_eq!(drafts(&s).len(), 2);
+}
+
+#[test]
+fn q_and_ctrl_c_during_a_waiting_save_ask_and_say_what_happened() {
+    let s = seeded();
+    let before = s.snapshot();
+    let mut holder = hold(&s, 30, &[]);
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("learnings, newest first");
+    t.keys("n");
+    t.keys("Waiting to be saved");
+    t.keys("\tlocks");
+    t.keys(CTRL_S);
+    t.wait_for("for the lock, held by pid");
+    // q asks; Esc stays.
+    t.keys("q");
+    t.wait_for("A save is in progress");
+    t.keys(ESC);
+    t.wait_for("for the lock, held by pid");
+    assert!(t.child.try_wait().unwrap().is_none());
+    // Ctrl-C asks too; c cancels the wait and quits, and says so.
+    t.keys(CTRL_C);
+    t.wait_for("A save is in progress");
+    t.keys("c");
+    assert!(t.wait_exit().success());
+    t.assert_restored();
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).into_owned();
+    assert!(raw.contains("save cancelled"), "not said: {raw:?}");
+    assert_eq!(s.snapshot(), before, "nothing written");
+    assert!(drafts(&s).iter().any(|d| d.contains("Waiting to be saved")));
+
+    // w: quit once it is saved, which it is when the lock comes free.
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("press n to restore it");
+    t.keys("n");
+    t.keys("n");
+    t.wait_for("Waiting to be saved");
+    t.keys(CTRL_S);
+    t.wait_for("for the lock, held by pid");
+    t.keys("q");
+    t.wait_for("A save is in progress");
+    t.keys("w");
+    t.wait_for("quitting once it has finished");
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert!(t.wait_exit().success());
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).into_owned();
+    assert!(raw.contains("lore: saved #4"), "not said: {raw:?}");
+    assert_eq!(s.row_count(), 4);
+    assert!(drafts(&s).is_empty(), "saved: its draft is gone");
 }

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use lore::draft::{DraftId, Kept};
 use lore::index::{Anchor, Filter, LockStats, Row};
 use lore::learning::{Draft, Kind, Learning};
 use lore::lock::{self, Holder};
@@ -27,11 +28,24 @@ pub enum Mode {
     Compose,
     Help,
     Inspector,
-    /// Esc on a changed form: discard it?
-    ConfirmDiscard,
-    /// A draft from an earlier session exists: restore it?
-    ConfirmRestore,
+    /// Esc on a changed form: keep it as a draft, or discard it?
+    ConfirmClose,
+    /// Kept drafts, to restore one (or start a new learning, or delete one).
+    Drafts,
+    /// Delete the draft chosen in [`Mode::Drafts`]?
+    ConfirmDeleteDraft,
+    /// Leave while a save or a sync is running, or with a form open?
+    ConfirmQuit,
     Filter,
+}
+
+/// What quitting waits for, once asked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitPlan {
+    /// Quit once the save lands; if it does not, stay (its failure is on screen).
+    WhenSaved,
+    /// Quit once nothing runs in the background any more, whatever the outcome.
+    WhenIdle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,8 +165,19 @@ pub struct App {
     pub compose: Option<Compose>,
     pub save: SaveState,
     pub notice: Option<(String, Instant)>,
-    /// A draft found on start, offered when the form opens.
-    pub pending_draft: Option<Draft>,
+    /// Drafts no form has open, newest first: offered by `n`.
+    pub kept_drafts: Vec<Kept>,
+    pub drafts_cursor: usize,
+    /// Where Esc goes back to from [`Mode::ConfirmQuit`].
+    pub return_mode: Mode,
+    /// Quitting, once what runs in the background allows.
+    pub quit_plan: Option<QuitPlan>,
+    /// A sync runs in the background.
+    pub syncing: bool,
+    /// An edit made with `e` is being committed in the background.
+    pub committing_edit: bool,
+    /// Said on the terminal after the browser has closed (what became of a save in flight).
+    pub farewell: Option<String>,
     /// The row to select once it shows up (after a save).
     pub select_id: Option<i64>,
     pub filter_cursor: usize,
@@ -166,8 +191,28 @@ pub struct App {
     pub effects: VecDeque<Effect>,
 }
 
+/// What a paste becomes on one line: escapes and control characters stripped, line ends at
+/// its end dropped, other newlines and tabs made spaces.
+pub fn one_line(text: &str) -> String {
+    lore::sanitize::clean_block(text)
+        .trim_end_matches(['\n', '\r'])
+        .chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .collect()
+}
+
+/// A draft's title for a list, or a stand-in when it has none yet.
+pub fn draft_title(d: &Draft) -> String {
+    let t = d.title.trim();
+    if t.is_empty() {
+        "(no title yet)".into()
+    } else {
+        t.to_string()
+    }
+}
+
 impl App {
-    pub fn new(store_path: String, pending_draft: Option<Draft>, color: bool) -> App {
+    pub fn new(store_path: String, kept_drafts: Vec<Kept>, color: bool) -> App {
         let mut app = App {
             store_path,
             mode: Mode::Browse,
@@ -187,7 +232,13 @@ impl App {
             compose: None,
             save: SaveState::Idle,
             notice: None,
-            pending_draft,
+            kept_drafts,
+            drafts_cursor: 0,
+            return_mode: Mode::Browse,
+            quit_plan: None,
+            syncing: false,
+            committing_edit: false,
+            farewell: None,
             select_id: None,
             filter_cursor: 0,
             quit: false,
@@ -197,8 +248,12 @@ impl App {
             draft_dirty: None,
             effects: VecDeque::new(),
         };
-        if app.pending_draft.is_some() {
-            app.notify("A draft from an earlier session was kept: press n to restore it");
+        match app.kept_drafts.len() {
+            0 => {}
+            1 => app.notify("A draft from an earlier session was kept: press n to restore it"),
+            n => app.notify(format!(
+                "{n} drafts from earlier sessions were kept: press n to choose one"
+            )),
         }
         app.reload();
         app.request(Request::LockStatus);
@@ -390,6 +445,11 @@ impl App {
             }
             Msg::Save(s) => self.on_save(s),
             Msg::Edited { id, message } => {
+                self.committing_edit = false;
+                if self.quit_plan.is_some() {
+                    self.farewell = Some(message.clone());
+                }
+                self.quit_if_idle();
                 self.notify(message);
                 if self.list.selected_row().map(|r| r.id) == Some(id) {
                     self.detail = None;
@@ -402,6 +462,14 @@ impl App {
             Msg::Synced => {
                 self.reload();
                 self.request(Request::Domains);
+            }
+            Msg::SyncEnded(text) => {
+                self.syncing = false;
+                if self.quit_plan.is_some() {
+                    self.farewell = Some(text.clone());
+                }
+                self.notify(text);
+                self.quit_if_idle();
             }
             Msg::Changed => self.changed_elsewhere(),
         }
@@ -522,16 +590,19 @@ impl App {
             SaveMsg::Committing => self.save = SaveState::Committing,
             SaveMsg::Done { id, commit } => {
                 self.save = SaveState::Idle;
-                self.compose = None;
+                // Saved: its draft goes (through the reader, after any write of it queued).
+                if let Some(form) = self.compose.take() {
+                    self.request(Request::DiscardDraft(form.id));
+                }
                 self.draft_dirty = None;
-                self.pending_draft = None;
-                if self.mode == Mode::Compose || self.mode == Mode::ConfirmDiscard {
+                if matches!(self.mode, Mode::Compose | Mode::ConfirmClose) {
                     self.mode = Mode::Browse;
                 }
-                self.notify(format!(
-                    "saved #{id} (commit {})",
-                    &commit[..commit.len().min(7)]
-                ));
+                let said = format!("saved #{id} (commit {})", &commit[..commit.len().min(7)]);
+                if self.quit_plan.is_some() {
+                    self.farewell = Some(said.clone());
+                }
+                self.notify(said);
                 // Show the new entry: it is the newest, so it is at the top of the list.
                 self.query.clear();
                 self.filter = Filter::default();
@@ -563,6 +634,17 @@ impl App {
                 self.save = SaveState::Failed("save cancelled; your draft is kept".into())
             }
         }
+        if let SaveState::Failed(why) = &self.save {
+            if self.quit_plan == Some(QuitPlan::WhenIdle) {
+                self.farewell = Some(format!("{why} (offered again when you press n)"));
+            }
+            if self.quit_plan == Some(QuitPlan::WhenSaved) {
+                // The user wanted to leave with the learning saved; it is not: stay and show why.
+                self.quit_plan = None;
+                self.notify("the save did not land, so lore stayed open");
+            }
+        }
+        self.quit_if_idle();
         // A save that did not land brings its form back, unless the user is busy elsewhere.
         if matches!(self.save, SaveState::Failed(_))
             && self.compose.is_some()
@@ -570,6 +652,29 @@ impl App {
         {
             self.mode = Mode::Compose;
         }
+    }
+
+    /// Whether a save, a sync or an edit's commit runs in the background (leaving would cut
+    /// it short).
+    pub fn busy(&self) -> bool {
+        self.saving() || self.syncing || self.committing_edit
+    }
+
+    /// Quits if quitting was asked for and nothing runs any more.
+    fn quit_if_idle(&mut self) {
+        if self.quit_plan.is_some() && !self.busy() {
+            self.quit = true;
+        }
+    }
+
+    /// A signal (SIGTERM, SIGHUP) or a terminal that went away: leave as soon as a save in
+    /// flight has finished or rolled back (a wait for the lock is cancelled).
+    pub fn interrupt(&mut self) {
+        if self.saving() {
+            self.effects.push_back(Effect::CancelSave);
+        }
+        self.quit_plan = Some(QuitPlan::WhenIdle);
+        self.quit_if_idle();
     }
 
     pub fn saving(&self) -> bool {
@@ -586,12 +691,7 @@ impl App {
 
     pub fn on_key(&mut self, key: KeyEvent) {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            if self.saving() {
-                self.effects.push_back(Effect::CancelSave);
-            } else {
-                self.quit = true;
-            }
-            return;
+            return self.ctrl_c();
         }
         match self.mode {
             Mode::Browse => self.browse_key(key),
@@ -608,35 +708,213 @@ impl App {
                     self.mode = Mode::Browse;
                 }
             }
-            Mode::ConfirmDiscard => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    self.compose = None;
-                    self.draft_dirty = None;
-                    self.request(Request::ClearDraft);
-                    self.mode = Mode::Browse;
-                    if matches!(self.save, SaveState::Failed(_)) {
-                        self.save = SaveState::Idle;
-                    }
-                    self.notify("draft discarded");
-                }
-                _ => self.mode = Mode::Compose,
+            Mode::ConfirmClose => match key.code {
+                KeyCode::Enter | KeyCode::Char('k') => self.keep_and_close(),
+                KeyCode::Char('d') => self.discard_form(),
+                KeyCode::Esc => self.mode = Mode::Compose,
+                // Nothing else answers: a key typed out of habit changes nothing.
+                _ => {}
             },
-            Mode::ConfirmRestore => match key.code {
-                KeyCode::Char('n') | KeyCode::Char('N') => {
-                    self.forget_notice("A draft from an earlier session");
-                    self.pending_draft = None;
-                    self.request(Request::ClearDraft);
-                    self.open_compose(Draft::default());
-                }
-                KeyCode::Esc => self.mode = Mode::Browse,
-                _ => {
-                    self.forget_notice("A draft from an earlier session");
-                    let d = self.pending_draft.take().unwrap_or_default();
-                    self.open_compose(d);
-                }
+            Mode::Drafts => self.drafts_key(key),
+            Mode::ConfirmDeleteDraft => match key.code {
+                KeyCode::Char('y') => self.delete_chosen_draft(),
+                _ => self.mode = Mode::Drafts,
             },
+            Mode::ConfirmQuit => self.confirm_quit_key(key),
             Mode::Filter => self.filter_key(key),
         }
+    }
+
+    /// Ctrl-C: quits, but asks first when leaving would cut short a save or a sync, or close
+    /// a form being typed in (its text is kept as a draft either way). Twice while a save
+    /// runs: cancel it (if it still waits for the lock) and quit once it has ended.
+    fn ctrl_c(&mut self) {
+        if self.mode == Mode::ConfirmQuit && self.busy() {
+            if self.saving() {
+                self.effects.push_back(Effect::CancelSave);
+            }
+            self.quit_plan = Some(QuitPlan::WhenIdle);
+            self.mode = self.return_mode;
+            self.notify("quitting once what runs has ended…");
+            return self.quit_if_idle();
+        }
+        let typing = self.mode == Mode::Compose && self.compose.as_ref().is_some_and(|c| c.changed);
+        if self.busy() || typing {
+            self.ask_quit();
+        } else {
+            self.quit = true;
+        }
+    }
+
+    /// `q` (outside the form): quits, or asks while a save or a sync runs.
+    fn quit_key(&mut self) {
+        if self.busy() {
+            self.ask_quit();
+        } else {
+            self.quit = true;
+        }
+    }
+
+    fn ask_quit(&mut self) {
+        if self.mode != Mode::ConfirmQuit {
+            self.return_mode = self.mode;
+        }
+        self.mode = Mode::ConfirmQuit;
+    }
+
+    /// What [`Mode::ConfirmQuit`] asks, and the keys that answer it.
+    pub fn quit_question(&self) -> String {
+        if self.saving() {
+            "A save is in progress. [w] quit once it is saved · [c] cancel it and quit (the draft is kept) · [Esc] stay".into()
+        } else if self.syncing {
+            "A sync is running. [w] quit once it has finished · [Esc] stay".into()
+        } else if self.committing_edit {
+            "An edit is being committed. [w] quit once it is · [Esc] stay".into()
+        } else {
+            "Quit lore? What you typed is kept as a draft and offered next time. [y] quit · [Esc] stay".into()
+        }
+    }
+
+    fn confirm_quit_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => self.mode = self.return_mode,
+            KeyCode::Char('w') if self.busy() => {
+                self.quit_plan = Some(if self.saving() {
+                    QuitPlan::WhenSaved
+                } else {
+                    QuitPlan::WhenIdle
+                });
+                self.mode = self.return_mode;
+                self.notify("quitting once it has finished… (Esc cancels a wait for the lock)");
+                self.quit_if_idle();
+            }
+            KeyCode::Char('c') if self.saving() => {
+                self.effects.push_back(Effect::CancelSave);
+                self.quit_plan = Some(QuitPlan::WhenIdle);
+                self.mode = self.return_mode;
+                self.notify("cancelling the save, then quitting…");
+            }
+            KeyCode::Char('y') if !self.busy() => self.quit = true,
+            // The background work ended while the question was up: ask the plain question.
+            _ => {}
+        }
+    }
+
+    // ----- drafts ----------------------------------------------------------------------
+
+    fn drafts_key(&mut self, key: KeyEvent) {
+        let n = self.kept_drafts.len();
+        if n == 0 {
+            self.mode = Mode::Browse;
+            return;
+        }
+        match key.code {
+            KeyCode::Esc => self.mode = Mode::Browse,
+            KeyCode::Char(c) if c == self.keys.quit => self.mode = Mode::Browse,
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.drafts_cursor = (self.drafts_cursor + 1).min(n - 1)
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.drafts_cursor = self.drafts_cursor.saturating_sub(1)
+            }
+            // The key that opened the list restores too: pressing it twice is the habit.
+            KeyCode::Enter => self.restore_chosen_draft(),
+            KeyCode::Char(c) if c == self.keys.new => self.restore_chosen_draft(),
+            KeyCode::Char('c') => {
+                self.forget_notice("A draft from an earlier session");
+                self.open_compose(Draft::default(), DraftId::new(), false);
+            }
+            KeyCode::Char('d') | KeyCode::Delete => self.mode = Mode::ConfirmDeleteDraft,
+            _ => {}
+        }
+    }
+
+    /// The draft under the cursor, in the list of kept drafts.
+    pub fn chosen_draft(&self) -> Option<&Kept> {
+        self.kept_drafts.get(
+            self.drafts_cursor
+                .min(self.kept_drafts.len().saturating_sub(1)),
+        )
+    }
+
+    /// Opens the chosen draft in the form, under a new name of this process's: written there
+    /// before its old file goes, so that it is in a file at every moment and no other
+    /// browser restores it too.
+    fn restore_chosen_draft(&mut self) {
+        if self.kept_drafts.is_empty() {
+            return;
+        }
+        let i = self.drafts_cursor.min(self.kept_drafts.len() - 1);
+        let kept = self.kept_drafts.remove(i);
+        self.drafts_cursor = 0;
+        self.forget_notice("A draft from an earlier session");
+        self.forget_notice(&format!(
+            "{} drafts from earlier",
+            self.kept_drafts.len() + 1
+        ));
+        let id = DraftId::new();
+        self.request(Request::SaveDraft(id.clone(), Box::new(kept.draft.clone())));
+        self.request(Request::DiscardDraft(kept.id));
+        self.open_compose(kept.draft, id, true);
+    }
+
+    fn delete_chosen_draft(&mut self) {
+        if self.kept_drafts.is_empty() {
+            self.mode = Mode::Browse;
+            return;
+        }
+        let i = self.drafts_cursor.min(self.kept_drafts.len() - 1);
+        let kept = self.kept_drafts.remove(i);
+        self.drafts_cursor = i.min(self.kept_drafts.len().saturating_sub(1));
+        self.request(Request::DiscardDraft(kept.id));
+        self.notify(format!(
+            "deleted the draft \"{}\"",
+            lore::sanitize::display_line(&draft_title(&kept.draft))
+        ));
+        self.mode = if self.kept_drafts.is_empty() {
+            Mode::Browse
+        } else {
+            Mode::Drafts
+        };
+    }
+
+    /// Closes the form, keeping what it holds as a draft that `n` offers again.
+    fn keep_and_close(&mut self) {
+        let Some(form) = self.compose.take() else {
+            self.mode = Mode::Browse;
+            return;
+        };
+        let draft = form.draft();
+        if form.changed || form.on_disk {
+            self.request(Request::SaveDraft(form.id.clone(), Box::new(draft.clone())));
+            self.kept_drafts.insert(
+                0,
+                Kept {
+                    id: form.id,
+                    draft,
+                    written: Some(std::time::SystemTime::now()),
+                },
+            );
+            self.notify("kept as a draft: press n to come back to it");
+        }
+        self.draft_dirty = None;
+        if matches!(self.save, SaveState::Failed(_)) {
+            self.save = SaveState::Idle;
+        }
+        self.mode = Mode::Browse;
+    }
+
+    /// Closes the form and deletes its draft (the user chose to, in [`Mode::ConfirmClose`]).
+    fn discard_form(&mut self) {
+        if let Some(form) = self.compose.take() {
+            self.request(Request::DiscardDraft(form.id));
+        }
+        self.draft_dirty = None;
+        self.mode = Mode::Browse;
+        if matches!(self.save, SaveState::Failed(_)) {
+            self.save = SaveState::Idle;
+        }
+        self.notify("draft discarded");
     }
 
     fn browse_key(&mut self, key: KeyEvent) {
@@ -690,7 +968,7 @@ impl App {
     fn common_key(&mut self, key: KeyEvent) {
         let k = self.keys;
         match key.code {
-            KeyCode::Char(c) if c == k.quit => self.quit = true,
+            KeyCode::Char(c) if c == k.quit => self.quit_key(),
             KeyCode::Char(c) if c == k.search => {
                 self.mode = Mode::Search;
                 self.focus = Focus::List;
@@ -707,10 +985,7 @@ impl App {
                 )),
             },
             KeyCode::Char(c) if c == k.help => self.mode = Mode::Help,
-            KeyCode::Char(c) if c == k.sync => {
-                self.notify("sync: starting…");
-                self.effects.push_back(Effect::Sync);
-            }
+            KeyCode::Char(c) if c == k.sync => self.start_sync(),
             KeyCode::Char(c) if c == k.lock => {
                 self.mode = Mode::Inspector;
                 self.request(Request::LockStats);
@@ -815,21 +1090,34 @@ impl App {
 
     // ----- compose ---------------------------------------------------------------------
 
+    /// Starts a sync in the background (`S`, or the configured interval), one at a time.
+    pub fn start_sync(&mut self) {
+        if self.syncing {
+            self.notify("a sync is already running");
+            return;
+        }
+        self.syncing = true;
+        self.notify("sync: starting…");
+        self.effects.push_back(Effect::Sync);
+    }
+
     fn new_learning(&mut self) {
         if self.compose.is_some() {
             self.mode = Mode::Compose;
             return;
         }
-        if self.pending_draft.is_some() {
-            self.mode = Mode::ConfirmRestore;
+        if self.kept_drafts.is_empty() {
+            self.open_compose(Draft::default(), DraftId::new(), false);
         } else {
-            self.open_compose(Draft::default());
+            self.drafts_cursor = 0;
+            self.mode = Mode::Drafts;
         }
     }
 
-    fn open_compose(&mut self, draft: Draft) {
+    /// Opens the form on `draft`, written to disk as draft `id` (`on_disk`: it is already).
+    fn open_compose(&mut self, draft: Draft, id: DraftId, on_disk: bool) {
         let domains = self.domains.iter().map(|(d, _)| d.clone()).collect();
-        self.compose = Some(Compose::new(&draft, domains));
+        self.compose = Some(Compose::new(&draft, domains, id, on_disk));
         self.mode = Mode::Compose;
         // For the domain completion.
         self.request(Request::Domains);
@@ -855,8 +1143,13 @@ impl App {
             self.mode = Mode::Browse;
             return;
         };
-        if saving && key.code == KeyCode::Esc {
-            self.effects.push_back(Effect::CancelSave);
+        if saving {
+            // What the form holds is being saved: an edit now would be lost when it lands.
+            if key.code == KeyCode::Esc {
+                self.effects.push_back(Effect::CancelSave);
+            } else {
+                self.notify("saving: the form can be changed again if the save does not land (Esc cancels a wait for the lock)");
+            }
             return;
         }
         match form.on_key(key) {
@@ -869,10 +1162,10 @@ impl App {
             }
             FormAction::Close => {
                 if form.changed {
-                    self.mode = Mode::ConfirmDiscard;
+                    self.mode = Mode::ConfirmClose;
                 } else {
-                    self.compose = None;
-                    self.mode = Mode::Browse;
+                    // Nothing typed since it opened: a restored draft stays kept as it was.
+                    self.keep_and_close();
                 }
             }
             FormAction::Save => {
@@ -885,7 +1178,8 @@ impl App {
                     Ok(learning) => {
                         // The draft is on disk before the save starts: nothing typed is lost
                         // whatever happens to the save.
-                        self.request(Request::SaveDraft(Box::new(draft)));
+                        let id = form.id.clone();
+                        self.request(Request::SaveDraft(id, Box::new(draft)));
                         self.draft_dirty = None;
                         self.save = SaveState::Starting;
                         self.effects.push_back(Effect::Save(Box::new(learning)));
@@ -904,9 +1198,49 @@ impl App {
         if let (Some(since), Some(form)) = (self.draft_dirty, &self.compose)
             && since.elapsed() >= debounce
         {
-            let d = form.draft();
+            let (id, d) = (form.id.clone(), form.draft());
             self.draft_dirty = None;
-            self.request(Request::SaveDraft(Box::new(d)));
+            self.request(Request::SaveDraft(id, Box::new(d)));
+        }
+    }
+
+    // ----- paste -----------------------------------------------------------------------
+
+    /// A bracketed paste: text inserted where the cursor is, never keys. The search line and
+    /// the form's one-line fields get it on one line (newlines and tabs become spaces); the
+    /// multi-line fields keep its lines. Elsewhere it is ignored, and the user told so.
+    pub fn on_paste(&mut self, text: &str) {
+        match self.mode {
+            Mode::Search => {
+                let line = one_line(text);
+                let room = 200usize.saturating_sub(self.query.chars().count());
+                let taken: String = line.chars().take(room).collect();
+                if taken.chars().count() < line.chars().count() {
+                    self.notify(
+                        "the search line takes 200 characters: the rest of the paste was left out",
+                    );
+                }
+                if !taken.is_empty() {
+                    self.query.push_str(&taken);
+                    self.reload();
+                }
+            }
+            Mode::Compose if self.saving() => {
+                self.notify("saving: the paste was not put into the form (it is being saved)")
+            }
+            Mode::Compose => {
+                let Some(form) = &mut self.compose else {
+                    return;
+                };
+                if form.paste(text) {
+                    self.draft_dirty.get_or_insert_with(Instant::now);
+                    self.forget_notice("cannot save yet");
+                }
+            }
+            _ => self.notify(format!(
+                "a paste goes into the search line ({}) or a form ({}); this one was ignored",
+                self.keys.search, self.keys.new
+            )),
         }
     }
 

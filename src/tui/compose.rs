@@ -2,6 +2,7 @@
 //! domain (from the store's) and of the type.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use lore::draft::DraftId;
 use lore::learning::Draft;
 use ratatui_textarea::TextArea;
 
@@ -96,6 +97,10 @@ pub struct Compose {
     /// The rest of a known domain that starts with what was typed (accept with →).
     pub completion: Option<String>,
     domains: Vec<String>,
+    /// The name its draft is written under.
+    pub id: DraftId,
+    /// Whether its draft is on disk already (a restored draft, before any change).
+    pub on_disk: bool,
 }
 
 fn area(text: &str) -> TextArea<'static> {
@@ -112,7 +117,7 @@ fn area(text: &str) -> TextArea<'static> {
 }
 
 impl Compose {
-    pub fn new(draft: &Draft, domains: Vec<String>) -> Compose {
+    pub fn new(draft: &Draft, domains: Vec<String>, id: DraftId, on_disk: bool) -> Compose {
         let texts = [
             draft.title.as_str(),
             draft.domain.as_str(),
@@ -133,6 +138,8 @@ impl Compose {
             show_errors: draft != &Draft::default(),
             completion: None,
             domains,
+            id,
+            on_disk,
         };
         c.validate();
         c
@@ -227,6 +234,26 @@ impl Compose {
         }
         self.update_completion();
         FormAction::None
+    }
+
+    /// Inserts pasted `text` at the cursor of the focused field: on one line in a one-line
+    /// field, with its lines in a multi-line one; escapes and control characters stripped as
+    /// everywhere on input. True when something was inserted.
+    pub fn paste(&mut self, text: &str) -> bool {
+        let text = if self.field().multiline() {
+            lore::sanitize::clean_block(text)
+        } else {
+            super::app::one_line(text)
+        };
+        if text.is_empty() {
+            return false;
+        }
+        self.fields[self.focus].insert_str(&text);
+        self.changed = true;
+        self.show_errors = true;
+        self.validate();
+        self.update_completion();
+        true
     }
 
     fn at_line_end(&self) -> bool {

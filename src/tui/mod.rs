@@ -19,12 +19,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use lore::draft::DraftFile;
+use lore::draft::Drafts;
 use lore::lock::LockOptions;
 use lore::store::Store;
 use lore::{Error, Result};
@@ -44,17 +47,34 @@ const LOCK_REFRESH: Duration = Duration::from_millis(250);
 /// commit made with git): a `PRAGMA data_version` and a look at HEAD.
 const OUTSIDE_CHANGES: Duration = Duration::from_secs(1);
 
+/// How long leaving waits, after a signal or a lost terminal, for a save or a sync to end
+/// (a wait for the lock is cancelled at once; a save that holds it finishes in milliseconds).
+const WIND_DOWN: Duration = Duration::from_secs(10);
+
 fn setup() -> io::Result<Term> {
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    take_terminal()?;
     Terminal::new(CrosstermBackend::new(io::stdout()))
 }
 
-/// Puts the terminal back as it was; safe to call more than once.
+/// The browser's terminal modes. Bracketed paste makes a paste one event of text, never a run
+/// of keys (a pasted `q` or newline would otherwise act).
+fn take_terminal() -> io::Result<()> {
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )
+}
+
+/// Puts the terminal back as it was; safe to call more than once (on exit, on a panic, on a
+/// signal, and before an editor runs).
 fn restore() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
+        DisableBracketedPaste,
         DisableMouseCapture,
         LeaveAlternateScreen,
         crossterm::cursor::Show
@@ -79,7 +99,11 @@ pub fn run(
         setup().map_err(|e| Error::Lock(format!("cannot use this terminal: {e}")))?;
     let result = event_loop(&mut terminal, store, lock, interrupted, note, config);
     restore();
-    result
+    // What became of a save that was in flight when the user left.
+    if let Ok(Some(said)) = &result {
+        eprintln!("lore: {said}");
+    }
+    result.map(drop)
 }
 
 fn event_loop(
@@ -89,22 +113,22 @@ fn event_loop(
     interrupted: Arc<AtomicBool>,
     note: Option<String>,
     config: lore::config::Config,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
     let reader = worker::spawn_reader(store.clone(), tx.clone())?;
-    let draft = DraftFile::for_store(&store).load();
+    let drafts = Drafts::for_store(&store).kept(&[]);
     let color =
         std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && config.ui.color != Some(false);
     let auto_sync = config.auto_sync();
     let mut last_sync = Instant::now();
-    let mut app = App::new(store.root().display().to_string(), draft, color);
+    let mut app = App::new(store.root().display().to_string(), drafts, color);
     app.keys = app::Keys::from_config(&config);
     if let Some(accent) = config.ui.accent.as_deref().and_then(|a| a.parse().ok()) {
         app.accent = accent;
     }
     let input = input::spawn(tx.clone());
     if let Some(n) = note {
-        let draft = if app.pending_draft.is_some() {
+        let draft = if !app.kept_drafts.is_empty() {
             " · a draft was kept: press n"
         } else {
             ""
@@ -116,11 +140,15 @@ fn event_loop(
     let mut last_look = Instant::now();
     let mut dirty = true;
     let mut hit = ui::Hit::default();
+    // Set when the terminal failed us: nothing more is drawn or read, and the loop only waits
+    // for what runs in the background before leaving with this error.
+    let mut broken: Option<Error> = None;
+    let mut winding_down: Option<Instant> = None;
     loop {
         for effect in app.effects.drain(..).collect::<Vec<_>>() {
             match effect {
                 Effect::Request(r) => {
-                    let _ = reader.send(r);
+                    let _ = reader.requests.send(r);
                 }
                 Effect::Save(learning) => {
                     let cancel = Arc::new(AtomicBool::new(false));
@@ -155,13 +183,19 @@ fn event_loop(
                 }
             }
         }
-        if dirty {
-            terminal
-                .draw(|f| hit = ui::draw(f, &mut app))
-                .map_err(|e| Error::Lock(format!("drawing failed: {e}")))?;
+        if dirty && broken.is_none() {
+            if let Err(e) = terminal.draw(|f| hit = ui::draw(f, &mut app)) {
+                broken = Some(Error::Lock(format!("drawing failed: {e}")));
+                app.interrupt();
+            }
             dirty = false;
         }
-        if app.quit || interrupted.load(Ordering::Relaxed) {
+        if (interrupted.load(Ordering::Relaxed) || broken.is_some()) && winding_down.is_none() {
+            winding_down = Some(Instant::now());
+            app.interrupt();
+            continue;
+        }
+        if app.quit || winding_down.is_some_and(|since| since.elapsed() >= WIND_DOWN) {
             break;
         }
         // Sleep until input or a worker message arrives, or the next tick is due.
@@ -180,13 +214,12 @@ fn event_loop(
                     app.on_key(k)
                 }
                 Msg::Input(Event::Mouse(m)) => app.on_mouse(m, hit.list_top, hit.list_bottom),
-                Msg::Input(Event::Paste(text)) => {
-                    for c in text.chars() {
-                        app.on_key(event::KeyEvent::from(event::KeyCode::Char(c)));
-                    }
-                }
+                Msg::Input(_) if broken.is_some() => {}
+                Msg::Input(Event::Paste(text)) => app.on_paste(&text),
                 Msg::InputFailed(e) => {
-                    return Err(Error::Lock(format!("reading the terminal failed: {e}")));
+                    if broken.is_none() {
+                        broken = Some(Error::Lock(format!("reading the terminal failed: {e}")));
+                    }
                 }
                 // Resizes and anything else: just redraw.
                 Msg::Input(_) => {}
@@ -196,13 +229,13 @@ fn event_loop(
         }
         if last_look.elapsed() >= OUTSIDE_CHANGES {
             last_look = Instant::now();
-            let _ = reader.send(Request::Refresh);
+            let _ = reader.requests.send(Request::Refresh);
         }
         if last_lock.elapsed() >= LOCK_REFRESH {
             last_lock = Instant::now();
-            let _ = reader.send(Request::LockStatus);
+            let _ = reader.requests.send(Request::LockStatus);
             if app.mode == Mode::Inspector {
-                let _ = reader.send(Request::LockStats);
+                let _ = reader.requests.send(Request::LockStats);
             }
             // The notice and "held for" figures change with time.
             dirty = true;
@@ -210,23 +243,36 @@ fn event_loop(
         app.flush_draft(DRAFT_DEBOUNCE);
         if let Some(every) = auto_sync
             && last_sync.elapsed() >= every
+            && !app.syncing
+            && app.quit_plan.is_none()
         {
             last_sync = Instant::now();
-            worker::spawn_sync(
-                store.clone(),
-                lock.clone(),
-                config.sync_remote(),
-                tx.clone(),
-            );
+            app.start_sync();
         }
     }
-    // Whatever is typed and unsaved goes to disk before leaving.
+    // What was asked of the reader is done first (a draft written or deleted a moment ago),
+    // then whatever is typed and unsaved goes to disk, after any older write of it.
+    for effect in app.effects.drain(..) {
+        if let Effect::Request(r @ (Request::SaveDraft(..) | Request::DiscardDraft(_))) = effect {
+            let _ = reader.requests.send(r);
+        }
+    }
+    if !reader.finish(WIND_DOWN) {
+        log::warn!("the reader was still busy on leaving; a draft write may not have landed");
+    }
     if let Some(form) = &app.compose
         && form.changed
     {
-        let _ = DraftFile::for_store(&store).save(&form.draft());
+        let _ = Drafts::for_store(&store).save(&form.id, &form.draft());
     }
-    Ok(())
+    if app.busy() {
+        log::warn!("left with a save or a sync still running");
+    }
+    match broken {
+        Some(e) => Err(e),
+        // Set only when a save or a sync ended after the user asked to leave.
+        None => Ok(app.farewell.take()),
+    }
 }
 
 /// `e`: suspend, open the file in the user's editor, come back, and commit a change.
@@ -274,7 +320,7 @@ fn edit(
         .arg(&abs)
         .status();
     let _ = enable_raw_mode();
-    let _ = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture);
+    let _ = take_terminal();
     let _ = terminal.clear();
     match status {
         Ok(s) if s.success() => {}
@@ -289,7 +335,8 @@ fn edit(
     }
     let (store, mut opts) = (store.clone(), lock.clone());
     opts.operation = "edit".into();
-    let _ = std::thread::Builder::new()
+    app.committing_edit = true;
+    let spawned = std::thread::Builder::new()
         .name("lore-edit".into())
         .spawn(move || {
             let message = match lore::index::Index::open(&store)
@@ -305,4 +352,8 @@ fn edit(
             };
             let _ = tx.send(Msg::Edited { id, message });
         });
+    if let Err(e) = spawned {
+        app.committing_edit = false;
+        app.notify(format!("edit not committed: could not start a thread: {e}"));
+    }
 }

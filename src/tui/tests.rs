@@ -57,7 +57,7 @@ fn free() -> Status {
 
 /// An app that has received its first page, as after start-up.
 fn loaded(rows: Vec<Row>) -> App {
-    let mut app = App::new("/home/ada/.local/share/lore".into(), None, true);
+    let mut app = App::new("/home/ada/.local/share/lore".into(), Vec::new(), true);
     app.effects.clear();
     let n = rows.len() as u64;
     let detail = rows.first().cloned();
@@ -360,7 +360,7 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::Request(Request::SaveDraft(_)))),
+            .any(|e| matches!(e, Effect::Request(Request::SaveDraft(..)))),
         "draft first"
     );
     let learning = effects.iter().find_map(|e| match e {
@@ -416,40 +416,287 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
 }
 
 #[test]
-fn esc_on_a_changed_form_asks_before_discarding() {
+fn esc_on_a_changed_form_keeps_it_as_a_draft_or_discards_it_only_on_d() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('n')));
     typed(&mut app, "half-typed");
     app.on_key(key(KeyCode::Esc));
-    assert_eq!(app.mode, Mode::ConfirmDiscard);
-    app.on_key(key(KeyCode::Char('x')));
-    assert_eq!(app.mode, Mode::Compose, "anything but y keeps the form");
+    assert_eq!(app.mode, Mode::ConfirmClose);
+    // Keys typed out of habit change nothing: not y (the old "discard"), not n.
+    for c in ['y', 'n', 'x'] {
+        app.on_key(key(KeyCode::Char(c)));
+        assert_eq!(app.mode, Mode::ConfirmClose, "{c}");
+    }
     app.on_key(key(KeyCode::Esc));
-    app.on_key(key(KeyCode::Char('y')));
+    assert_eq!(app.mode, Mode::Compose, "Esc goes back to the form");
+    // Enter keeps it as a draft and closes: the list is back, the draft offered by n.
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Browse);
+    assert!(app.compose.is_none());
+    let saved = requests(&mut app);
+    assert!(
+        saved
+            .iter()
+            .any(|r| matches!(r, Request::SaveDraft(_, d) if d.title == "half-typed")),
+        "{saved:?}"
+    );
+    assert!(!saved.iter().any(|r| matches!(r, Request::DiscardDraft(_))));
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Drafts);
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.compose.as_ref().unwrap().draft().title, "half-typed");
+    // d discards it: the one key that does.
+    typed(&mut app, " more");
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Char('d')));
     assert!(app.compose.is_none());
     assert!(
         requests(&mut app)
             .iter()
-            .any(|r| matches!(r, Request::ClearDraft))
+            .any(|r| matches!(r, Request::DiscardDraft(_)))
+    );
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Compose, "no draft is left to offer");
+}
+
+fn kept(title: &str) -> lore::draft::Kept {
+    lore::draft::Kept {
+        id: lore::draft::DraftId::new(),
+        draft: lore::learning::Draft {
+            title: title.into(),
+            domain: "d".into(),
+            ..Default::default()
+        },
+        written: Some(std::time::SystemTime::now()),
+    }
+}
+
+#[test]
+fn a_kept_draft_is_offered_and_n_twice_restores_it() {
+    let old = kept("kept");
+    let old_id = old.id.clone();
+    let mut app = App::new("/s".into(), vec![old], true);
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("press n to restore it")
+    );
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Drafts);
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains("kept drafts") && screen.contains("kept") && screen.contains("d delete"),
+        "{screen}"
+    );
+    // The habitual second n restores: it never deletes.
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Compose);
+    let form = app.compose.as_ref().unwrap();
+    assert_eq!(form.draft().title, "kept");
+    let new_id = form.id.clone();
+    assert_ne!(new_id, old_id, "restored under a name of this browser's");
+    // Written under the new name before the old file goes.
+    let asked = requests(&mut app);
+    let write = asked
+        .iter()
+        .position(|r| matches!(r, Request::SaveDraft(id, _) if *id == new_id));
+    let remove = asked
+        .iter()
+        .position(|r| matches!(r, Request::DiscardDraft(id) if *id == old_id));
+    assert!(write.unwrap() < remove.unwrap(), "{asked:?}");
+    assert!(app.notice.is_none(), "{:?}", app.notice);
+    // Closed with Esc and no edit: still kept, still offered, not overwritten by a new form.
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Browse);
+    assert!(
+        !requests(&mut app)
+            .iter()
+            .any(|r| matches!(r, Request::DiscardDraft(_)))
+    );
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Drafts);
+    assert_eq!(app.kept_drafts[0].id, new_id);
+    // c starts a new learning beside it; typing there writes another draft, not this one.
+    app.on_key(key(KeyCode::Char('c')));
+    assert_eq!(app.compose.as_ref().unwrap().draft().title, "");
+    assert_ne!(app.compose.as_ref().unwrap().id, new_id);
+    assert_eq!(app.kept_drafts.len(), 1);
+}
+
+#[test]
+fn deleting_a_kept_draft_asks_first() {
+    let mut app = App::new("/s".into(), vec![kept("first"), kept("second")], true);
+    assert!(app.notice.as_ref().unwrap().0.contains("2 drafts"));
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('n')));
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Char('d')));
+    assert_eq!(app.mode, Mode::ConfirmDeleteDraft);
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("Delete the draft \"second\"?"), "{screen}");
+    // Anything but y keeps it.
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Drafts);
+    assert_eq!(app.kept_drafts.len(), 2);
+    app.on_key(key(KeyCode::Char('d')));
+    app.on_key(key(KeyCode::Char('y')));
+    assert_eq!(app.kept_drafts.len(), 1);
+    assert_eq!(app.kept_drafts[0].draft.title, "first");
+    assert!(
+        requests(&mut app)
+            .iter()
+            .any(|r| matches!(r, Request::DiscardDraft(_)))
     );
 }
 
 #[test]
-fn a_kept_draft_is_offered_and_restored() {
-    let draft = lore::learning::Draft {
-        title: "kept".into(),
-        domain: "d".into(),
-        ..Default::default()
-    };
-    let mut app = App::new("/s".into(), Some(draft), true);
-    assert!(app.notice.as_ref().unwrap().0.contains("draft"));
+fn a_paste_is_text_at_the_cursor_never_keys() {
+    let mut app = sample();
+    // In the browser a paste does nothing (a q in it would have quit).
+    app.on_paste("q\nn\nS");
+    assert!(!app.quit);
+    assert_eq!(app.mode, Mode::Browse);
+    assert!(!app.effects.iter().any(|e| matches!(e, Effect::Sync)));
+    // In the search line: on one line, whatever it holds.
+    app.on_key(key(KeyCode::Char('/')));
+    app.on_paste("disk\nquick\tq\n");
+    assert_eq!(app.query, "disk quick q");
+    assert_eq!(app.mode, Mode::Search);
+    assert!(!app.quit);
+    app.on_key(key(KeyCode::Esc));
+    // In the form: a one-line field gets one line, a multi-line field every line, each at
+    // the cursor of the field in focus, and no other field changes.
     app.on_key(key(KeyCode::Char('n')));
-    assert_eq!(app.mode, Mode::ConfirmRestore);
-    app.on_key(key(KeyCode::Enter));
+    typed(&mut app, "Before ");
+    app.on_paste("pasted\ttitle\nwith lines\n");
+    typed(&mut app, " after");
+    for _ in 0..5 {
+        app.on_key(key(KeyCode::Tab));
+    }
+    assert_eq!(app.compose.as_ref().unwrap().field(), Field::Summary);
+    let block: String = (0..300).map(|i| format!("line {i}\tcol\n")).collect();
+    app.on_paste(&block);
+    let d = app.compose.as_ref().unwrap().draft();
+    assert_eq!(d.title, "Before pasted title with lines after");
+    assert_eq!(d.domain, "");
+    assert_eq!(d.tags, "");
+    assert_eq!(d.summary.lines().count(), 300);
+    assert!(
+        d.summary.starts_with("line 0\tcol\nline 1\tcol"),
+        "{:?}",
+        &d.summary[..30]
+    );
+    assert!(app.draft_dirty.is_some(), "the draft is written soon after");
+    // Escape sequences in a paste are stripped, as everywhere on input.
+    app.on_key(key(KeyCode::BackTab));
+    app.on_paste("\u{1b}]0;title\u{7}x\u{1b}[2Jy");
+    assert_eq!(
+        app.compose.as_ref().unwrap().draft().kind.as_deref(),
+        Some("xy")
+    );
+}
+
+#[test]
+fn leaving_while_a_save_runs_asks_and_says_what_became_of_it() {
+    // q: wait for the save, then quit once it has landed.
+    let mut app = form_with("Saved on the way out", "infra");
+    app.on_key(ctrl('s'));
+    assert!(app.saving());
+    app.on_key(key(KeyCode::Char('q')));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    assert!(!app.quit);
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("[w]") && screen.contains("[c]") && screen.contains("[Esc]"),
+        "{screen}"
+    );
+    app.on_key(key(KeyCode::Char('w')));
+    assert!(!app.quit, "not before the save has ended");
+    app.on_msg(Msg::Save(SaveMsg::Done {
+        id: 9,
+        commit: "0123456789".into(),
+    }));
+    assert!(app.quit);
+    assert_eq!(app.farewell.as_deref(), Some("saved #9 (commit 0123456)"));
+
+    // Waiting, but the save fails: lore stays open with the form and says why.
+    let mut app = form_with("Fails", "infra");
+    app.on_key(ctrl('s'));
+    app.on_key(key(KeyCode::Char('q')));
+    app.on_key(key(KeyCode::Char('w')));
+    app.on_msg(Msg::Save(SaveMsg::Failed {
+        message: "disk full".into(),
+    }));
+    assert!(!app.quit);
     assert_eq!(app.mode, Mode::Compose);
-    assert_eq!(app.compose.as_ref().unwrap().draft().title, "kept");
-    // The offer is taken: the status line no longer makes it.
-    assert!(app.notice.is_none(), "{:?}", app.notice);
+
+    // Ctrl-C, then c: cancel the wait and quit once it has stopped; the draft is kept.
+    let mut app = form_with("Cancelled", "infra");
+    app.on_key(ctrl('s'));
+    app.effects.clear();
+    app.on_key(ctrl('c'));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    app.on_key(key(KeyCode::Char('c')));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::CancelSave)));
+    assert!(!app.quit);
+    app.on_msg(Msg::Save(SaveMsg::Cancelled));
+    assert!(app.quit);
+    assert!(app.farewell.as_deref().unwrap().contains("draft is kept"));
+    assert!(
+        !app.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Request(Request::DiscardDraft(_))))
+    );
+
+    // Ctrl-C twice: the same, without a choice.
+    let mut app = form_with("Twice", "infra");
+    app.on_key(ctrl('s'));
+    app.effects.clear();
+    app.on_key(ctrl('c'));
+    app.on_key(ctrl('c'));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::CancelSave)));
+    app.on_msg(Msg::Save(SaveMsg::Cancelled));
+    assert!(app.quit);
+
+    // Esc stays.
+    let mut app = form_with("Stay", "infra");
+    app.on_key(ctrl('s'));
+    app.on_key(key(KeyCode::Char('q')));
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Browse);
+    assert!(!app.quit && app.quit_plan.is_none());
+}
+
+#[test]
+fn ctrl_c_in_a_form_being_typed_in_asks_first() {
+    let mut app = form_with("Half", "typed");
+    app.on_key(ctrl('c'));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    assert!(!app.quit);
+    app.on_key(key(KeyCode::Char('x')));
+    assert_eq!(app.mode, Mode::ConfirmQuit, "only y or Esc answer");
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.compose.as_ref().unwrap().draft().title, "Half");
+    app.on_key(ctrl('c'));
+    app.on_key(key(KeyCode::Char('y')));
+    assert!(app.quit);
+}
+
+#[test]
+fn the_form_cannot_change_while_its_text_is_being_saved() {
+    let mut app = form_with("Being saved", "infra");
+    app.on_key(ctrl('s'));
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.mode, Mode::Compose);
+    typed(&mut app, "lost?");
+    app.on_paste("lost too?");
+    assert_eq!(app.compose.as_ref().unwrap().draft().domain, "infra");
+    assert!(app.notice.as_ref().unwrap().0.starts_with("saving"));
 }
 
 #[test]
@@ -599,6 +846,22 @@ fn configured_keys_replace_the_defaults_everywhere() {
     assert_eq!(app.mode, Mode::Browse);
     app.on_key(key(KeyCode::Char('x')));
     assert!(app.quit);
+}
+
+#[test]
+fn a_sync_runs_one_at_a_time_and_quitting_waits_for_it() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('S')));
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('S')));
+    assert!(!app.effects.iter().any(|e| matches!(e, Effect::Sync)));
+    app.on_key(key(KeyCode::Char('q')));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    app.on_key(key(KeyCode::Char('w')));
+    assert!(!app.quit);
+    app.on_msg(Msg::SyncEnded("synced with origin/main".into()));
+    assert!(app.quit);
+    assert_eq!(app.farewell.as_deref(), Some("synced with origin/main"));
 }
 
 #[test]

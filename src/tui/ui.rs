@@ -72,25 +72,101 @@ pub fn draw(f: &mut Frame, app: &mut App) -> Hit {
     match app.mode {
         Mode::Help => draw_help(f, app, area),
         Mode::Inspector => draw_inspector(f, app, area),
-        Mode::Compose | Mode::ConfirmDiscard => {
-            let body = Rect {
-                height: area.height.saturating_sub(1 + save_height),
-                ..area
-            };
-            draw_compose(f, app, body);
-            if app.mode == Mode::ConfirmDiscard {
-                draw_confirm(f, area, "Discard this draft? It will be deleted. [y/N]");
+        Mode::Compose | Mode::ConfirmClose => {
+            draw_form_over(f, app, area, save_height);
+            if app.mode == Mode::ConfirmClose {
+                draw_confirm(
+                    f,
+                    area,
+                    "Close the form? [Enter] keep it as a draft and close · [d] discard it (deletes the draft) · [Esc] back to the form",
+                );
             }
         }
-        Mode::ConfirmRestore => draw_confirm(
-            f,
-            area,
-            "A draft from an earlier session was kept. Restore it? [Y] restore · [n] start empty (deletes it) · Esc",
-        ),
+        Mode::Drafts => draw_drafts(f, app, area),
+        Mode::ConfirmDeleteDraft => {
+            draw_drafts(f, app, area);
+            let title = app
+                .chosen_draft()
+                .map(|k| super::app::draft_title(&k.draft))
+                .unwrap_or_default();
+            draw_confirm(
+                f,
+                area,
+                &format!(
+                    "Delete the draft \"{}\"? It cannot be brought back. [y] delete · any other key keeps it",
+                    display_line(&title)
+                ),
+            );
+        }
+        Mode::ConfirmQuit => {
+            if app.return_mode == Mode::Compose {
+                draw_form_over(f, app, area, save_height);
+            }
+            draw_confirm(f, area, &app.quit_question());
+        }
         Mode::Filter => draw_filter(f, app, area),
         Mode::Browse | Mode::Search => {}
     }
     hit
+}
+
+/// The form, over everything but the status line (and the save gauge, when it shows).
+fn draw_form_over(f: &mut Frame, app: &mut App, area: Rect, save_height: u16) {
+    let body = Rect {
+        height: area.height.saturating_sub(1 + save_height),
+        ..area
+    };
+    draw_compose(f, app, body);
+}
+
+/// The kept drafts, newest first, to restore one, start anew or delete one.
+fn draw_drafts(f: &mut Frame, app: &App, area: Rect) {
+    let now = std::time::SystemTime::now();
+    let items: Vec<ListItem> = app
+        .kept_drafts
+        .iter()
+        .map(|k| {
+            let age = k
+                .written
+                .and_then(|w| now.duration_since(w).ok())
+                .map(|d| format!("{} ago", fmt_age(d)))
+                .unwrap_or_default();
+            let title = display_line(&super::app::draft_title(&k.draft));
+            ListItem::new(Line::from(vec![
+                Span::raw(title),
+                Span::styled(format!("  {age}"), fg(app, Color::DarkGray)),
+            ]))
+        })
+        .collect();
+    let n = app.keys.new;
+    let help = format!(" Enter/{n} restore · c new learning (drafts stay kept) · d delete… · Esc ");
+    let r = centered(
+        area,
+        (help.chars().count() as u16 + 2).max(50),
+        (items.len() as u16 + 2).min(area.height.saturating_sub(2)),
+    );
+    f.render_widget(Clear, r);
+    let list = List::new(items)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" kept drafts, newest first ")
+                .title_bottom(help),
+        )
+        .highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected(Some(app.drafts_cursor));
+    f.render_stateful_widget(list, r, &mut state);
+}
+
+/// `40 s`, `12 min`, `3 h`, `2 days`: how long ago, roughly.
+fn fmt_age(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
 }
 
 fn draw_search(f: &mut Frame, app: &App, area: Rect) {
@@ -520,17 +596,21 @@ pub const BINDINGS: &[(&str, &str)] = &[
         "search as you type (words match as prefixes); Esc clears",
     ),
     ("f", "filter by type, severity or domain"),
-    ("n", "new learning (restores a kept draft)"),
+    ("n", "new learning (offers the drafts kept, to restore one)"),
     ("e", "edit the selected learning in $VISUAL / $EDITOR"),
     ("L", "lock inspector"),
     ("S", "sync with the remote `origin` (fetch, merge, push)"),
     ("Esc", "cancel a save that waits for the lock"),
     ("?", "this help"),
-    ("q  Ctrl-C", "quit"),
+    ("q  Ctrl-C", "quit (asks while a save or a sync runs)"),
     ("Form: Tab Shift-Tab", "next / previous field"),
     ("Form: Ctrl-S", "save (from any field)"),
     ("Form: →", "accept the domain or type completion"),
-    ("Form: Esc", "close (asks before discarding changes)"),
+    ("Form: Esc", "close: keep it as a draft, or discard it"),
+    (
+        "Paste",
+        "inserted as text at the cursor, never taken as keys",
+    ),
     ("Mouse", "wheel scrolls, click selects"),
 ];
 
@@ -571,15 +651,19 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines).block(block), r);
 }
 
+/// A question in a box, wrapped to the screen's width so that every answer stays in view.
 fn draw_confirm(f: &mut Frame, area: Rect, text: &str) {
-    let r = centered(area, (text.chars().count() as u16 + 4).min(area.width), 3);
+    let width = (unicode_width::UnicodeWidthStr::width(text) as u16 + 4)
+        .min(area.width.saturating_sub(2).max(8))
+        .min(100);
+    let paragraph = Paragraph::new(text)
+        .block(Block::default().borders(Borders::ALL))
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true });
+    let height = paragraph.line_count(width) as u16;
+    let r = centered(area, width, height);
     f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(text)
-            .block(Block::default().borders(Borders::ALL))
-            .alignment(Alignment::Center),
-        r,
-    );
+    f.render_widget(paragraph, r);
 }
 
 fn draw_filter(f: &mut Frame, app: &App, area: Rect) {

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
-use lore::draft::DraftFile;
+use lore::draft::{DraftId, Drafts};
 use lore::index::{Anchor, Filter, Index, LockStats, Row, read_body};
 use lore::learning::{Draft, Learning};
 use lore::lock::{self, Holder, LockEvent, LockOptions};
@@ -56,8 +56,10 @@ pub enum Request {
     LockStatus,
     LockStats,
     Domains,
-    SaveDraft(Box<Draft>),
-    ClearDraft,
+    /// Writes a form's draft.
+    SaveDraft(DraftId, Box<Draft>),
+    /// Deletes a draft: its learning was saved, or the user confirmed.
+    DiscardDraft(DraftId),
     /// Has anyone else changed the store (a save from another process, a commit made with
     /// git)? Answered with [`Msg::Changed`] only when they have.
     Refresh,
@@ -111,8 +113,10 @@ pub enum Msg {
     InputFailed(String),
     /// A line of news for the status bar (sync progress and results).
     Notice(String),
-    /// A sync finished: reload what is shown.
+    /// A sync brought something: reload what is shown.
     Synced,
+    /// A sync ended (well or not): what to say.
+    SyncEnded(String),
     /// Another process changed the store since the last look.
     Changed,
     /// The outcome of `e` (edit in an external editor).
@@ -123,12 +127,30 @@ pub enum Msg {
     Error(String),
 }
 
+/// The reader thread: requests go in through `requests`; [`Reader::finish`] waits for those
+/// already sent (draft writes among them) to be done.
+pub struct Reader {
+    pub requests: Sender<Request>,
+    /// Told when the reader has answered its last request.
+    done: Receiver<()>,
+}
+
+impl Reader {
+    /// Closes the request channel and waits, up to `limit`, until every request sent so far
+    /// has been answered, so that a draft written or deleted just before leaving is on disk.
+    /// False if the reader was still busy (a long first look at HEAD) when the time ran out.
+    pub fn finish(self, limit: Duration) -> bool {
+        drop(self.requests);
+        self.done.recv_timeout(limit).is_ok()
+    }
+}
+
 /// Starts the reader threads; they end when the request channel closes.
 ///
 /// Totals and the domain list are scans (~60 ms at a million rows), so they go to a second
 /// thread with its own connection: on one thread they held up the detail of the row the user
 /// had just moved to (scrolling p99 44 ms at a million rows, against 2 ms otherwise).
-pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Sender<Request>> {
+pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Reader> {
     let mut index = Index::open(&store)?;
     let mut counter = Index::open(&store)?;
     let (req_tx, req_rx) = mpsc::channel::<Request>();
@@ -139,6 +161,7 @@ pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Sender<Request>> {
         .name("lore-counter".into())
         .spawn(move || serve(&count_store, &mut counter, &count_rx, &count_msgs, None))
         .map_err(failed)?;
+    let (done_tx, done) = mpsc::channel();
     std::thread::Builder::new()
         .name("lore-reader".into())
         .spawn(move || {
@@ -147,10 +170,14 @@ pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Sender<Request>> {
             if let Err(e) = index.follow_head(&store) {
                 log::warn!("could not bring the index up to date with HEAD: {e}");
             }
-            serve(&store, &mut index, &req_rx, &tx, Some(count_tx))
+            serve(&store, &mut index, &req_rx, &tx, Some(count_tx));
+            let _ = done_tx.send(());
         })
         .map_err(failed)?;
-    Ok(req_tx)
+    Ok(Reader {
+        requests: req_tx,
+        done,
+    })
 }
 
 /// Answers requests in order; with `slow`, hands the scans to that thread instead.
@@ -161,7 +188,7 @@ fn serve(
     tx: &Sender<Msg>,
     slow: Option<Sender<Request>>,
 ) {
-    let drafts = DraftFile::for_store(store);
+    let drafts = Drafts::for_store(store);
     // Taken before the first page is read, so a change made meanwhile is a change.
     let mut seen: Option<i64> = index.data_version().ok();
     while let Ok(req) = rx.recv() {
@@ -201,12 +228,7 @@ fn changed_elsewhere(store: &Store, index: &mut Index, seen: &mut Option<i64>) -
     Ok(followed || moved)
 }
 
-fn answer(
-    store: &Store,
-    index: &mut Index,
-    drafts: &DraftFile,
-    req: Request,
-) -> Result<Option<Msg>> {
+fn answer(store: &Store, index: &mut Index, drafts: &Drafts, req: Request) -> Result<Option<Msg>> {
     Ok(Some(match req {
         Request::Page {
             generation,
@@ -248,12 +270,12 @@ fn answer(
         Request::LockStatus => Msg::Lock(lock::status(&store.lock_paths())),
         Request::LockStats => Msg::LockStats(index.lock_stats()?),
         Request::Domains => Msg::Domains(index.domains()?),
-        Request::SaveDraft(d) => {
-            drafts.save(&d)?;
+        Request::SaveDraft(id, d) => {
+            drafts.save(&id, &d)?;
             return Ok(None);
         }
-        Request::ClearDraft => {
-            drafts.clear()?;
+        Request::DiscardDraft(id) => {
+            drafts.discard(&id)?;
             return Ok(None);
         }
         // Answered by `serve`, which keeps what it saw last.
@@ -294,7 +316,7 @@ pub fn spawn_save(
             });
             match result {
                 Ok(r) => {
-                    let _ = DraftFile::for_store(&store).clear();
+                    // The draft goes when the form learns of this (see `App::on_save`).
                     send(SaveMsg::Done {
                         id: r.id,
                         commit: r.commit,
@@ -353,6 +375,6 @@ pub fn spawn_sync(store: Store, mut opts: LockOptions, remote: String, tx: Sende
                 }
                 Err(e) => format!("sync failed: {e}"),
             };
-            let _ = tx.send(Msg::Notice(msg));
+            let _ = tx.send(Msg::SyncEnded(msg));
         });
 }
