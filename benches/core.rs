@@ -98,7 +98,7 @@ fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("store");
-    let store = Store::init(&root).unwrap();
+    let store = lore::init::init(&root).unwrap();
     println!(
         "lore core benchmark — {} cores, SQLite {}",
         std::thread::available_parallelism()

@@ -16,8 +16,9 @@ use crate::learning::Kind;
 use crate::leftovers;
 use crate::lock::{self, LockOptions};
 use crate::parse;
-use crate::reindex::head_markdown;
+use crate::reindex::{head_markdown, head_markdown_ids};
 use crate::store::Store;
+use crate::write::{self, Progress};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -48,6 +49,13 @@ pub enum Finding {
     Interrupted { holder: String },
     /// A short-lived file of lore's whose creator provably died before removing it.
     Leftover { path: String, what: String },
+    /// A write (import, sync…) whose process died before it was done: its journal says what
+    /// it changed, so `--fix` takes it back (or, if it had landed, tidies after it).
+    InterruptedWrite { operation: String, journal: String },
+    /// git's index holds a learning's change that no commit has, while the file on disk is
+    /// as HEAD has it: a write interrupted between staging and committing (`git status` shows
+    /// it staged; the user's next `git commit` would commit it).
+    StagedNotCommitted { path: String },
 }
 
 impl Finding {
@@ -62,6 +70,8 @@ impl Finding {
                 | Finding::LeftoverTemp { .. }
                 | Finding::StaleGitLock { .. }
                 | Finding::Leftover { .. }
+                | Finding::StagedNotCommitted { .. }
+                | Finding::InterruptedWrite { .. }
         )
     }
 
@@ -90,6 +100,12 @@ impl Finding {
             Finding::StaleGitLock { path, .. } => {
                 format!("{path}: left by a lore process that died holding it — --fix removes it")
             }
+            Finding::InterruptedWrite { operation, journal } => format!(
+                "{journal}: an interrupted {operation} — --fix takes back what it changed (or tidies after it, if it had landed)"
+            ),
+            Finding::StagedNotCommitted { path } => format!(
+                "{path}: git's index holds a change of it that no commit has (an interrupted write) — --fix stages it as HEAD has it"
+            ),
             Finding::Leftover { path, what } => {
                 format!("{path}: {what}, left by a lore process that died — --fix removes it")
             }
@@ -162,10 +178,14 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     let root = store.root();
     let head: BTreeMap<String, Vec<u8>> = head_markdown(&repo)?.into_iter().collect();
     let OnDisk {
-        files: disk,
+        files: mut disk,
         temps,
-        leftovers: in_memory,
+        leftovers: mut in_memory,
     } = on_disk(root);
+    // What an interrupted write changed is its journal's to take back, not another finding.
+    let dead_writes = write::interrupted(store);
+    disk.retain(|p| !dead_writes.iter().any(|w| w.files.contains(&root.join(p))));
+    in_memory.retain(|(p, _)| !dead_writes.iter().any(|w| w.keeps(&root.join(p))));
     let rows: BTreeMap<String, i64> = {
         let mut stmt = index
             .connection()
@@ -189,9 +209,24 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
             }
         }
     }
-    let staged = gitops::staged_paths(&repo)?;
+    let staged = gitops::staged_blobs(&repo)?;
+    let head_ids: BTreeMap<String, git2::Oid> = head_markdown_ids(&repo)?.into_iter().collect();
+    for (path, blob) in &staged {
+        if !is_learning_path(path) || head_ids.get(path) == Some(blob) {
+            continue;
+        }
+        let disk = fs::read(root.join(path)).ok();
+        let as_head = match (&disk, head.get(path)) {
+            (None, None) => true,
+            (Some(d), Some(h)) => d == h,
+            _ => false,
+        };
+        if as_head {
+            out.push(Finding::StagedNotCommitted { path: path.clone() });
+        }
+    }
     for path in head.keys() {
-        if !staged.contains(path) {
+        if !staged.contains_key(path) {
             out.push(Finding::Unstaged { path: path.clone() });
         }
         if is_learning_path(path) && !root.join(path).exists() {
@@ -217,9 +252,14 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
         });
     }
     out.extend(temps.into_iter().map(|path| Finding::LeftoverTemp { path }));
+    out.extend(dead_writes.iter().map(|w| Finding::InterruptedWrite {
+        operation: w.operation.clone(),
+        journal: w.journal.display().to_string(),
+    }));
     out.extend(
         leftovers::find_dead(store.git_dir(), root)
             .into_iter()
+            .filter(|l| !dead_writes.iter().any(|w| w.keeps(&l.path)))
             .map(|l| Finding::Leftover {
                 path: l.path.display().to_string(),
                 what: l.what.to_string(),
@@ -282,143 +322,244 @@ pub fn quick_check(store: &Store) -> Option<String> {
     })
 }
 
-/// Repairs what can be repaired without loss, under the store lock. Returns what was done.
-pub fn fix(store: &Store, findings: &[Finding], opts: &LockOptions) -> Result<Vec<String>> {
+/// Marks what [`fix`] did that is a warning (said beside success) rather than a repair.
+pub const WARNING: &str = "warning: ";
+
+/// How many `-N` suffixes a recovered learning's name may take.
+const MAX_SUFFIX: u32 = 10_000;
+
+/// Repairs what can be repaired without loss, as one write (see [`crate::write`]): every
+/// repair is made, or none. Returns what was done.
+pub fn fix(
+    store: &Store,
+    findings: &[Finding],
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<String>> {
     let mut done = Vec::new();
+    // A stale lock directory is broken, on proof, by taking the lock (as any write does).
+    let broke = std::cell::Cell::new(false);
+    let mut progress = |p: Progress| {
+        if let Progress::Lock(lock::LockEvent::BrokeStale { .. }) = &p {
+            broke.set(true);
+        }
+        progress(p)
+    };
+    let progress = &mut progress;
+    let mut index = Index::open(store)?;
+    let root = store.root().to_path_buf();
+    let mut findings = findings.to_vec();
     if findings
         .iter()
-        .any(|f| matches!(f, Finding::StaleLock { .. }))
-        && let lock::BreakOutcome::Broken(_) = lock::break_lock(&store.lock_paths(), false)?
+        .any(|f| matches!(f, Finding::InterruptedWrite { .. }))
     {
-        done.push("removed the stale lock directory".to_string());
+        // Interrupted writes are taken back first, as a write of their own; what is left to
+        // repair is then looked at again.
+        let recovered = write::write(store, &mut index, opts, progress, |tx| {
+            write::interrupted(tx.store())
+                .iter()
+                .map(|w| write::recover(tx, w))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        done.extend(recovered.value);
+        drop(index);
+        findings = check(store)?;
+        index = Index::open(store)?;
     }
-    let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
-    let root = store.root().to_path_buf();
-    let repo = store.repo()?;
+    let findings = &findings;
+    let written = write::write(store, &mut index, opts, progress, |tx| {
+        repair(tx, findings, &root)
+    })?;
+    let (said, temps_done) = written.value;
+    if broke.get() {
+        done.insert(0, "removed the stale lock directory".to_string());
+    }
+    done.extend(said);
+    // The temporary files whose text is now a learning (or already was one) go only now that
+    // the write that saved them has landed.
+    for temp in temps_done {
+        match fs::remove_file(&temp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&temp, e)),
+        }
+    }
+    done.extend(
+        written
+            .warnings
+            .into_iter()
+            .map(|w| format!("{WARNING}{w}")),
+    );
+    Ok(done)
+}
+
+/// The body of `doctor --fix`: (what it did, temporary files to remove once it has landed).
+fn repair(
+    tx: &mut write::Tx<'_>,
+    findings: &[Finding],
+    root: &Path,
+) -> Result<(Vec<String>, Vec<PathBuf>)> {
+    let repo = tx.repo();
+    let git_dir = repo.path();
+    let mut done = Vec::new();
+    let mut temps = Vec::new();
     for f in findings {
         if let Finding::StaleGitLock { name, path } = f
-            && gitops::break_stale_git_lock(repo.path(), name)
+            && gitops::break_stale_git_lock(git_dir, name)
         {
             done.push(format!(
                 "removed {path}, left by a lore process that died holding it"
             ));
         }
     }
-    // Short-lived files of dead lore processes: judged again now, under the lock.
+    // Short-lived files of dead lore processes, judged again now, under the lock.
+    let head = gitops::head_tree(repo)?;
     for f in findings {
-        if let Finding::Leftover { path, what } = f {
-            let path = Path::new(path);
-            let Some(l) = leftovers::judge(path, store.git_dir(), &root) else {
-                continue;
-            };
-            debug_assert_eq!(l.what, what);
-            match leftovers::remove(&l, store.git_dir()) {
-                Ok(said) => done.push(said),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(path, e)),
-            }
+        let Finding::Leftover { path, .. } = f else {
+            continue;
+        };
+        let path = Path::new(path);
+        let Some(l) = leftovers::judge(path, git_dir, root) else {
+            continue;
+        };
+        if l.what == leftovers::UNDO_COPY
+            && let Some(said) = mend_from_copy(tx, &l, head.as_ref(), root)?
+        {
+            done.push(said);
+            continue;
+        }
+        match leftovers::remove(&l, git_dir) {
+            Ok(said) => done.push(said),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, e)),
         }
     }
-    let mut to_commit: Vec<String> = Vec::new();
-
+    let staged = gitops::staged_blobs(repo)?;
+    let mut committed: Vec<String> = Vec::new();
     // Interrupted saves: their text becomes a learning, unless it already is one.
     for f in findings {
-        if let Finding::LeftoverTemp { path } = f {
-            let abs = root.join(path);
-            let Ok(bytes) = fs::read(&abs) else { continue };
-            let dir = abs
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| root.clone());
-            let duplicate = fs::read_dir(&dir).into_iter().flatten().flatten().any(|e| {
-                e.path() != abs
-                    && !e.file_name().to_string_lossy().starts_with('.')
-                    && fs::read(e.path()).is_ok_and(|b| b == bytes)
-            });
-            if duplicate {
-                fs::remove_file(&abs).map_err(|e| Error::io(&abs, e))?;
-                done.push(format!("removed {path}: the same text is already saved"));
-                continue;
-            }
-            let text = String::from_utf8_lossy(&bytes);
-            let parsed = parse::parse(&text, path);
-            let date = parsed
-                .date
-                .clone()
-                .unwrap_or_else(|| crate::clock::now().date().to_string())
-                .replace('-', "");
-            let slug = crate::slug::slug(&parsed.title);
-            let target = (1..)
-                .map(|n| dir.join(crate::slug::candidate(&date, &slug, n)))
-                .find(|p| !p.exists())
-                .expect("a free name");
-            fs::hard_link(&abs, &target).map_err(|e| Error::io(&target, e))?;
-            fs::remove_file(&abs).map_err(|e| Error::io(&abs, e))?;
-            let rel = target
-                .strip_prefix(&root)
-                .unwrap_or(&target)
-                .to_string_lossy()
-                .into_owned();
-            done.push(format!("recovered {path} as {rel}"));
-            to_commit.push(rel);
+        let Finding::LeftoverTemp { path } = f else {
+            continue;
+        };
+        let abs = root.join(path);
+        let Ok(bytes) = fs::read(&abs) else { continue };
+        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+        let duplicate = fs::read_dir(&dir).into_iter().flatten().flatten().any(|e| {
+            e.path() != abs
+                && !e.file_name().to_string_lossy().starts_with('.')
+                && fs::read(e.path()).is_ok_and(|b| b == bytes)
+        });
+        temps.push(abs.clone());
+        if duplicate {
+            done.push(format!("removed {path}: the same text is already saved"));
+            continue;
         }
+        let text = String::from_utf8_lossy(&bytes);
+        let parsed = parse::parse(&text, path);
+        let date = parsed
+            .date
+            .clone()
+            .unwrap_or_else(|| crate::clock::now().date().to_string())
+            .replace('-', "");
+        let slug = crate::slug::slug(&parsed.title);
+        let rel_dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("memory");
+        let rel = tx
+            .create_unique(
+                rel_dir,
+                &bytes,
+                MAX_SUFFIX,
+                &|n| crate::slug::candidate(&date, &slug, n),
+                &|tx, rel| Ok(gitops::in_head(head.as_ref(), rel) || tx.index().path_in_use(rel)?),
+            )?
+            .ok_or_else(|| Error::invalid("title", "no free name for a recovered learning"))?;
+        done.push(format!("recovered {path} as {rel}"));
+        committed.push(rel);
     }
     for f in findings {
         match f {
-            Finding::Uncommitted { path } => to_commit.push(path.clone()),
-            Finding::MissingOnDisk { path } => {
-                let tree = gitops::head_tree(&repo)?.ok_or_else(|| Error::Git("no HEAD".into()))?;
-                let entry = tree.get_path(Path::new(path))?;
-                let blob = repo.find_blob(entry.id())?;
-                let abs: PathBuf = root.join(path);
-                if !abs.exists() {
-                    fs::write(&abs, blob.content()).map_err(|e| Error::io(&abs, e))?;
-                    done.push(format!("restored {path} from HEAD"));
+            Finding::Uncommitted { path } => {
+                tx.track(path)?;
+                committed.push(path.clone());
+            }
+            Finding::MissingOnDisk { path } if !root.join(path).exists() => {
+                let blob = head_blob(head.as_ref(), path)?;
+                let content = repo.find_blob(blob)?;
+                // Where git's index lists it as committed, only the file comes back.
+                if staged.get(path) == Some(&blob) {
+                    tx.put_back(path, content.content())?;
+                } else {
+                    tx.replace(path, content.content())?;
                 }
+                done.push(format!("restored {path} from HEAD"));
+            }
+            // Committed files missing from git's index, or staged with a change no commit
+            // has: staged as committed.
+            Finding::Unstaged { path } if root.join(path).exists() => {
+                tx.stage(path, head_blob(head.as_ref(), path)?);
+                done.push(format!("staged {path}"));
+            }
+            Finding::StagedNotCommitted { path } => {
+                match head.as_ref().and_then(|t| t.get_path(Path::new(path)).ok()) {
+                    Some(e) => tx.stage(path, e.id()),
+                    None => tx.untrack(path),
+                }
+                done.push(format!("staged {path} as HEAD has it"));
             }
             _ => {}
         }
     }
-    if !to_commit.is_empty() {
-        let contents: Vec<(String, Vec<u8>)> = to_commit
-            .iter()
-            .map(|p| {
-                fs::read(root.join(p))
-                    .map(|b| (p.clone(), b))
-                    .map_err(|e| Error::io(root.join(p), e))
-            })
-            .collect::<Result<_>>()?;
-        let files: Vec<(&str, &[u8])> = contents
-            .iter()
-            .map(|(p, b)| (p.as_str(), b.as_slice()))
-            .collect();
-        let message = format!(
-            "lore doctor: commit {} learning(s) left uncommitted",
-            files.len()
-        );
-        gitops::commit_files(&repo, &files, &message)?;
-        for (p, b) in &contents {
-            let blob = git2::Oid::hash_object(git2::ObjectType::Blob, b)?;
-            let _ = gitops::stage_path(&repo, p, blob, &root.join(p));
-        }
-        done.push(format!("committed {}", to_commit.join(", ")));
+    // Every committed learning gets a row, and so does every one committed now.
+    let mut want: Vec<(String, git2::Oid)> = head_markdown_ids(repo)?;
+    for rel in &committed {
+        let bytes = fs::read(root.join(rel)).map_err(|e| Error::io(root.join(rel), e))?;
+        want.push((rel.clone(), repo.blob(&bytes)?));
     }
-    // Committed files missing from git's index are staged as committed.
-    let tree = gitops::head_tree(&repo)?;
-    for f in findings {
-        if let (Finding::Unstaged { path }, Some(tree)) = (f, &tree)
-            && let Ok(entry) = tree.get_path(Path::new(path))
-            && root.join(path).exists()
-        {
-            gitops::stage_path(&repo, path, entry.id(), &root.join(path))?;
-            done.push(format!("staged {path}"));
-        }
-    }
-    // Every committed learning gets a row.
-    let mut index = Index::open(store)?;
-    for path in index.import_head(store)? {
+    for path in Index::import_missing(tx.rows()?, repo, &want)? {
         done.push(format!("indexed {path}"));
     }
-    drop(guard);
-    Ok(done)
+    if !committed.is_empty() {
+        tx.commit(format!(
+            "lore doctor: commit {} learning(s) left uncommitted",
+            committed.len()
+        ));
+        done.push(format!("committed {}", committed.join(", ")));
+    }
+    Ok((done, temps))
+}
+
+fn head_blob(head: Option<&git2::Tree<'_>>, path: &str) -> Result<git2::Oid> {
+    head.ok_or_else(|| Error::Git("no HEAD".into()))?
+        .get_path(Path::new(path))
+        .map(|e| e.id())
+        .map_err(Error::from)
+}
+
+/// An earlier version a write kept aside when its creator died mid-write: if HEAD still holds
+/// exactly that version (the write never committed) and the file on disk is something else,
+/// it goes back in place; otherwise (the write committed) it is only removed.
+fn mend_from_copy(
+    tx: &mut write::Tx<'_>,
+    l: &leftovers::Leftover,
+    head: Option<&git2::Tree<'_>>,
+    root: &Path,
+) -> Result<Option<String>> {
+    let Some(original) = leftovers::undo_copy_of(&l.path) else {
+        return Ok(None);
+    };
+    let Ok(rel) = original.strip_prefix(root) else {
+        return Ok(None);
+    };
+    let rel = rel.to_string_lossy().into_owned();
+    let copy = fs::read(&l.path).map_err(|e| Error::io(&l.path, e))?;
+    let copy_id = git2::Oid::hash_object(git2::ObjectType::Blob, &copy)?;
+    let in_head = head.and_then(|t| t.get_path(Path::new(&rel)).ok().map(|e| e.id()));
+    let now = fs::read(&original).ok();
+    if in_head != Some(copy_id) || now.as_deref() == Some(copy.as_slice()) {
+        return Ok(None);
+    }
+    tx.replace(&rel, &copy)?;
+    fs::remove_file(&l.path).map_err(|e| Error::io(&l.path, e))?;
+    Ok(Some(format!(
+        "put {rel} back as HEAD has it (an interrupted write had replaced it)"
+    )))
 }

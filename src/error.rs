@@ -21,13 +21,16 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 130;
 }
 
-/// A step of the record pipeline; named in errors so the user knows how far a save got.
+/// A step of a write (see [`crate::write`]); named in errors so the user knows how far it got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Lock,
+    /// The operation's own work under the lock, where it names no finer step.
+    Change,
     ChoosePath,
     WriteFile,
     InsertRow,
+    Stage,
     Commit,
     CommitIndex,
     Release,
@@ -37,9 +40,11 @@ impl Step {
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Lock => "taking the store lock",
+            Step::Change => "making the change",
             Step::ChoosePath => "choosing a file name",
             Step::WriteFile => "writing the markdown file",
-            Step::InsertRow => "inserting the index row",
+            Step::InsertRow => "writing the index rows",
+            Step::Stage => "staging in git's index",
             Step::Commit => "committing to git",
             Step::CommitIndex => "committing the index",
             Step::Release => "releasing the lock",
@@ -74,8 +79,8 @@ pub enum Error {
         holder: Option<Box<Holder>>,
     },
 
-    #[error("gave up waiting for the store lock {}", path.display())]
-    LockCancelled { path: PathBuf },
+    #[error("gave up waiting for the store lock {} after {}", path.display(), fmt_duration(*waited))]
+    LockCancelled { path: PathBuf, waited: Duration },
 
     #[error("{0}")]
     Lock(String),
@@ -125,8 +130,18 @@ pub enum Error {
     #[error("no learning {0}; see `lore list`")]
     NotFound(String),
 
-    #[error("could not save: {step} failed: {source}. Nothing was saved")]
-    Step { step: Step, source: Box<Error> },
+    #[error("could not {verb}: {step} failed: {source}. {}", match left {
+        None => "Nothing was written".to_string(),
+        Some(l) => format!("Not all of it could be taken back: {l}; `lore doctor --fix` mends that"),
+    })]
+    Step {
+        step: Step,
+        source: Box<Error>,
+        /// What could not be done: `save`, `import`, `sync`…
+        verb: &'static str,
+        /// What a failed undo left behind; `None` when nothing was written.
+        left: Option<String>,
+    },
 
     #[cfg(feature = "fault-injection")]
     #[error("injected fault at {0}")]
@@ -166,7 +181,54 @@ impl Error {
             e => Error::Step {
                 step,
                 source: Box::new(e),
+                verb: "save",
+                left: None,
             },
+        }
+    }
+
+    /// For `lock_events`: how long a failed acquisition waited, and how it ended.
+    pub fn lock_outcome(&self) -> (Duration, &'static str) {
+        match self {
+            Error::LockTimeout { waited, .. } => (*waited, "timeout"),
+            Error::LockCancelled { waited, .. } => (*waited, "cancelled"),
+            _ => (Duration::ZERO, "error"),
+        }
+    }
+
+    /// Names what a step error could not do (`could not import: …`).
+    pub fn doing(self, what: &'static str) -> Self {
+        match self {
+            Error::Step {
+                step, source, left, ..
+            } => Error::Step {
+                step,
+                source,
+                verb: what,
+                left,
+            },
+            e => e,
+        }
+    }
+
+    /// Records what a failed undo left behind, so the message does not say nothing was written.
+    pub fn leaving(self, what: Option<String>) -> Self {
+        match (self, what) {
+            (
+                Error::Step {
+                    step,
+                    source,
+                    verb,
+                    left: None,
+                },
+                Some(l),
+            ) => Error::Step {
+                step,
+                source,
+                verb,
+                left: Some(l),
+            },
+            (e, _) => e,
         }
     }
 }

@@ -11,9 +11,10 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::gitops;
 use crate::index::{Anchor, Filter, Index, Row, WordList, read_body};
-use crate::lock::{self, LockOptions};
+use crate::lock::LockOptions;
 use crate::parse;
 use crate::store::{GITIGNORE, INDEX_DB, Store};
+use crate::write::{self, Progress};
 
 /// Whether HEAD tracks the index file (what old `record-failure.sh` stores do).
 pub fn tracks_index(store: &Store) -> Result<Vec<String>> {
@@ -31,36 +32,51 @@ pub fn tracks_index(store: &Store) -> Result<Vec<String>> {
     .collect())
 }
 
-/// One commit that stops tracking the index (the file stays on disk) and ignores it.
-pub fn adopt(store: &Store, opts: &LockOptions) -> Result<Option<String>> {
-    let tracked = tracks_index(store)?;
-    if tracked.is_empty() {
-        return Ok(None);
+/// What [`adopt`] did: its commit, if it made one, and what it must say beside success.
+#[derive(Debug, Clone, Default)]
+pub struct Adopted {
+    pub commit: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// One commit that stops tracking the index (the file stays on disk) and ignores it; no
+/// commit when there was nothing to adopt.
+pub fn adopt(
+    store: &Store,
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Adopted> {
+    if tracks_index(store)?.is_empty() {
+        return Ok(Adopted::default());
     }
-    let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
-    let repo = store.repo()?;
-    let gitignore = store.root().join(".gitignore");
-    let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
-    if !text.lines().any(|l| l.trim() == INDEX_DB) {
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
+    let mut index = Index::open(store)?;
+    let written = write::write(store, &mut index, opts, progress, |tx| {
+        // Looked at again under the lock: another process may have adopted meanwhile.
+        let tracked = tracks_index(tx.store())?;
+        if tracked.is_empty() {
+            return Ok(());
         }
-        text.push_str(GITIGNORE);
-    }
-    let removed: Vec<&str> = tracked.iter().map(String::as_str).collect();
-    let committed = gitops::commit_changes(
-        &repo,
-        &[(".gitignore", text.as_bytes())],
-        &removed,
-        "lore adopt: stop tracking memory/index.db\n\nThe index is rebuilt from the markdown; many writers changing one binary file in git is what lost records.",
-    )?;
-    std::fs::write(&gitignore, &text).map_err(|e| Error::io(&gitignore, e))?;
-    let blob = Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())?;
-    let mut paths: Vec<(String, Option<Oid>)> = tracked.iter().map(|p| (p.clone(), None)).collect();
-    paths.push((".gitignore".into(), Some(blob)));
-    gitops::stage_tree_paths(&repo, store.root(), &paths)?;
-    drop(guard);
-    Ok(Some(committed.commit.to_string()))
+        let gitignore = tx.store().root().join(".gitignore");
+        let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
+        if !text.lines().any(|l| l.trim() == INDEX_DB) {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(GITIGNORE);
+        }
+        tx.replace(".gitignore", text.as_bytes())?;
+        for p in &tracked {
+            tx.untrack(p);
+        }
+        tx.commit(
+            "lore adopt: stop tracking memory/index.db\n\nThe index is rebuilt from the markdown; many writers changing one binary file in git is what lost records.",
+        );
+        Ok(())
+    })?;
+    Ok(Adopted {
+        commit: written.commit.map(|c| c.commit.to_string()),
+        warnings: written.warnings,
+    })
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -69,6 +85,9 @@ pub struct Imported {
     pub duplicates: Vec<String>,
     pub flagged: Vec<(String, Vec<String>)>,
     pub commit: Option<String>,
+    /// Said beside success (see [`write::Written::warnings`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn markdown_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -112,33 +131,42 @@ fn read_capped(file: &Path) -> Result<Vec<u8>> {
         })
 }
 
+/// How many `-N` suffixes an imported learning's name may take.
+const MAX_SUFFIX: u32 = 10_000;
+
 /// Imports markdown learnings (files, or folders searched for `*.md`) in one commit, skipping
 /// files whose exact text the store already holds.
-pub fn import(store: &Store, sources: &[PathBuf], opts: &LockOptions) -> Result<Imported> {
+pub fn import(
+    store: &Store,
+    sources: &[PathBuf],
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Imported> {
     let mut files = Vec::new();
     for s in sources {
         markdown_files(s, &mut files)?;
     }
-    let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
-    let repo = store.repo()?;
-    let mut known: HashSet<Oid> = crate::reindex::head_markdown(&repo)?
-        .iter()
-        .map(|(_, b)| Oid::hash_object(git2::ObjectType::Blob, b))
-        .collect::<std::result::Result<_, _>>()?;
-    let head_tree = gitops::head_tree(&repo)?;
+    // Read before the lock is taken: the files are outside the store.
+    let read: Vec<(PathBuf, Vec<u8>)> = files
+        .into_iter()
+        .map(|f| read_capped(&f).map(|b| (f, b)))
+        .collect::<Result<_>>()?;
     let mut index = Index::open(store)?;
-    let mut report = Imported::default();
-    let mut written: Vec<(String, Vec<u8>, parse::Parsed)> = Vec::new();
     let today = crate::clock::now().date().strftime("%Y%m%d").to_string();
-    let result = (|| -> Result<()> {
-        for file in &files {
-            let bytes = read_capped(file)?;
-            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
+    let written = write::write(store, &mut index, opts, progress, |tx| {
+        let mut report = Imported::default();
+        let mut known: HashSet<Oid> = crate::reindex::head_markdown_ids(tx.repo())?
+            .into_iter()
+            .map(|(_, blob)| blob)
+            .collect();
+        let head_tree = gitops::head_tree(tx.repo())?;
+        for (file, bytes) in &read {
+            let oid = Oid::hash_object(git2::ObjectType::Blob, bytes)?;
             if !known.insert(oid) {
                 report.duplicates.push(file.display().to_string());
                 continue;
             }
-            let text = String::from_utf8_lossy(&bytes);
+            let text = String::from_utf8_lossy(bytes);
             let parsed = parse::parse(&text, &file.to_string_lossy());
             if !parsed.problems.is_empty() {
                 report
@@ -151,84 +179,53 @@ pub fn import(store: &Store, sources: &[PathBuf], opts: &LockOptions) -> Result<
                 .as_ref()
                 .map(|d| d.replace('-', ""))
                 .unwrap_or_else(|| today.clone());
-            let (rel_dir, dir) = store.learning_dir(kind, &date)?;
+            let (rel_dir, _) = tx.store().learning_dir(kind, &date)?;
             let slug = crate::slug::slug(&parsed.title);
-            let (rel, abs) = (1..)
-                .map(|n| {
-                    let name = crate::slug::candidate(&date, &slug, n);
-                    (format!("{rel_dir}/{name}"), dir.join(&name))
-                })
-                .find(|(rel, abs)| {
-                    std::fs::symlink_metadata(abs).is_err()
-                        && !gitops::in_head(head_tree.as_ref(), rel)
-                        && !index.path_in_use(rel).unwrap_or(true)
-                        && !written.iter().any(|w| &w.0 == rel)
-                })
-                .expect("a free name");
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&abs)
-                    .map_err(|e| Error::io(&abs, e))?;
-                f.write_all(&bytes).map_err(|e| Error::io(&abs, e))?;
-            }
+            let rel = tx
+                .create_unique(
+                    &rel_dir,
+                    bytes,
+                    MAX_SUFFIX,
+                    &|n| crate::slug::candidate(&date, &slug, n),
+                    &|tx, rel| {
+                        Ok(gitops::in_head(head_tree.as_ref(), rel)
+                            || tx.index().path_in_use(rel)?)
+                    },
+                )?
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "import",
+                        format!(
+                            "{}: {MAX_SUFFIX} learnings of that day already have its title",
+                            file.display()
+                        ),
+                    )
+                })?;
+            Index::insert_parsed(
+                tx.rows()?,
+                None,
+                &rel,
+                &parsed,
+                &parsed.created_at(),
+                &text,
+                WordList::Now,
+            )?;
             report
                 .imported
                 .push((file.display().to_string(), rel.clone()));
-            written.push((rel, bytes, parsed));
         }
-        if written.is_empty() {
-            return Ok(());
+        if !report.imported.is_empty() {
+            tx.commit(format!(
+                "lore import: {} learning(s)",
+                report.imported.len()
+            ));
         }
-        let contents: Vec<(&str, &[u8])> = written
-            .iter()
-            .map(|(p, b, _)| (p.as_str(), b.as_slice()))
-            .collect();
-        let tx = index.begin()?;
-        for (rel, bytes, parsed) in &written {
-            let created = parsed.created_at();
-            Index::insert_parsed(
-                &tx,
-                None,
-                rel,
-                parsed,
-                &created,
-                &String::from_utf8_lossy(bytes),
-                WordList::Now,
-            )?;
-        }
-        let committed = gitops::commit_files(
-            &repo,
-            &contents,
-            &format!("lore import: {} learning(s)", written.len()),
-        )?;
-        if let Err(e) = tx.commit() {
-            let _ = gitops::undo_commit(&repo, &committed);
-            return Err(e.into());
-        }
-        let paths: Vec<(String, Option<Oid>)> = written
-            .iter()
-            .map(|(p, b, _)| {
-                Ok((
-                    p.clone(),
-                    Some(Oid::hash_object(git2::ObjectType::Blob, b)?),
-                ))
-            })
-            .collect::<Result<_>>()?;
-        gitops::stage_tree_paths(&repo, store.root(), &paths)?;
-        report.commit = Some(committed.commit.to_string());
-        Ok(())
-    })();
-    if result.is_err() {
-        for (rel, _, _) in &written {
-            let _ = std::fs::remove_file(store.root().join(rel));
-        }
-    }
-    drop(guard);
-    result.map(|()| report)
+        Ok(report)
+    })?;
+    let mut report = written.value;
+    report.commit = written.commit.map(|c| c.commit.to_string());
+    report.warnings = written.warnings;
+    Ok(report)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,21 +1,27 @@
 //! Test-only hooks, compiled in only with the `fault-injection` feature (which `cargo test`
 //! turns on through a dev-dependency; release builds never have it).
 //!
-//! - `LORE_FAULT=<point>:<error|crash>[,…]` makes the record pipeline fail at a named point,
-//!   or kill itself there with SIGKILL, as a crash would.
+//! - `LORE_FAULT=<point>:<error|crash>[,…]` makes a write fail at a named point, or kill itself
+//!   there with SIGKILL, as a crash would.
+//! - `LORE_TEST_POINTS_LOG=<file>` appends the name of every point passed, one a line, so that
+//!   a test learns which points an operation goes through.
 //! - `LORE_TEST_CS_LOG=<file>` appends `<pid> start <ns>` and `<pid> end <ns>` lines (wall-clock
 //!   nanoseconds) when the critical section begins and ends, so tests can prove no two writers
 //!   ever overlapped.
 
 use crate::error::Result;
 
-/// The named points of the record pipeline, in order. Two more stand for the short-lived
-/// files other steps make: `git-prelock` (a git lock's pre-lock file exists) and
-/// `reindex-copied` (a reindex's work file holds the copy of the index).
-pub const POINTS: [&str; 7] = [
+/// The named points of a write (see [`crate::write`]), in order: after the lock is taken, after
+/// each file is written, after the rows are written, after git's index is staged, after the
+/// commit's objects are written, before the branch moves (or the write otherwise lands),
+/// after it moved, before the lock is released. Two more stand for the short-lived files
+/// other steps make: `git-prelock` (a git lock's pre-lock file exists) and `reindex-copied`
+/// (a reindex's work file holds the copy of the index).
+pub const POINTS: [&str; 8] = [
     "after-lock",
     "after-write",
     "after-insert",
+    "after-stage",
     "after-objects",
     "before-ref",
     "after-commit",
@@ -24,6 +30,16 @@ pub const POINTS: [&str; 7] = [
 
 #[cfg(feature = "fault-injection")]
 pub fn point(name: &str) -> Result<()> {
+    if let Some(log) = std::env::var_os("LORE_TEST_POINTS_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{name}");
+        }
+    }
     let Ok(spec) = std::env::var("LORE_FAULT") else {
         return Ok(());
     };

@@ -510,6 +510,23 @@ pub fn paths(bytes: &[u8]) -> Result<Vec<Vec<u8>>, IndexError> {
     Ok(out)
 }
 
+/// A path staged in an index file, and its object id.
+pub type Staged = (Vec<u8>, [u8; 20]);
+
+/// The paths staged in an index file, stage 0 only, in index order, each with its blob.
+pub fn staged(bytes: &[u8]) -> Result<Vec<Staged>, IndexError> {
+    let mut walk = Walk::new(bytes)?;
+    let mut out = Vec::new();
+    while let Some(e) = walk.next_entry()? {
+        if (e.flags >> 12) & 3 == 0 {
+            // ctime, mtime, dev, ino, mode, uid, gid, size: 40 bytes, then the object id.
+            let oid: [u8; 20] = e.raw[40..60].try_into().expect("a fixed part holds the id");
+            out.push((e.path.to_vec(), oid));
+        }
+    }
+    Ok(out)
+}
+
 /// One entry as stored: its bytes, the length of its fixed part, its flags and full path.
 struct RawEntry<'a> {
     raw: &'a [u8],

@@ -49,6 +49,18 @@ pub fn open(root: &Path) -> Result<Repository> {
     )?)
 }
 
+/// Opens the repository at `root`, or creates one there (its first branch `main`).
+pub fn open_or_init(root: &Path) -> Result<Repository> {
+    match open(root) {
+        Ok(r) => Ok(r),
+        Err(_) => {
+            let mut opts = git2::RepositoryInitOptions::new();
+            opts.initial_head("main");
+            Ok(Repository::init_opts(root, &opts)?)
+        }
+    }
+}
+
 /// The branch HEAD points at; an error for a detached HEAD.
 pub fn head_branch(repo: &Repository) -> Result<String> {
     let head = repo.find_reference("HEAD")?;
@@ -128,39 +140,17 @@ pub fn wait_for_git_locks(repo: &Repository, branch: &str, patience: Duration) -
     }
 }
 
-/// Commits `content` at `rel` (a path relative to the work tree) on top of the branch HEAD
-/// points at, creating the branch's first commit in an empty repository.
-pub fn commit_file(
+/// One commit, on top of the branch HEAD points at, that puts the blobs `files` (already
+/// written) at their paths and removes `removed`; the branch moves by compare-and-swap,
+/// rebuilt on the new tip when another git client moved it meanwhile.
+pub fn commit_blobs(
     repo: &Repository,
-    rel: &str,
-    content: &[u8],
-    message: &str,
-) -> Result<Committed> {
-    commit_files(repo, &[(rel, content)], message)
-}
-
-/// [`commit_file`] for several files in one commit.
-pub fn commit_files(
-    repo: &Repository,
-    files: &[(&str, &[u8])],
-    message: &str,
-) -> Result<Committed> {
-    commit_changes(repo, files, &[], message)
-}
-
-/// One commit that writes `files` and removes `removed` (paths relative to the work tree).
-pub fn commit_changes(
-    repo: &Repository,
-    files: &[(&str, &[u8])],
+    blobs: &[(&str, Oid)],
     removed: &[&str],
     message: &str,
 ) -> Result<Committed> {
     let branch = head_branch(repo)?;
     let sig = signature(repo)?;
-    let blobs = files
-        .iter()
-        .map(|(rel, content)| Ok((*rel, repo.blob(content)?)))
-        .collect::<Result<Vec<_>>>()?;
     let locked_until = Instant::now() + REF_LOCK_PATIENCE;
     let mut moved_retries = 0;
     loop {
@@ -170,7 +160,7 @@ pub fn commit_changes(
             None => repo.find_tree(repo.treebuilder(None)?.write()?)?,
         };
         let mut update = git2::build::TreeUpdateBuilder::new();
-        for (rel, blob) in &blobs {
+        for (rel, blob) in blobs {
             update.upsert(*rel, *blob, FileMode::Blob);
         }
         for rel in removed {
@@ -231,31 +221,6 @@ pub fn commit_changes(
     }
 }
 
-/// Moves the branch back to where it was, if it still points at our commit.
-pub fn undo_commit(repo: &Repository, c: &Committed) -> Result<()> {
-    if c.no_op {
-        return Ok(());
-    }
-    match c.parent {
-        Some(parent) => {
-            repo.reference_matching(
-                &c.branch,
-                parent,
-                true,
-                c.commit,
-                "lore: roll back failed save",
-            )?;
-        }
-        None => {
-            let mut r = repo.find_reference(&c.branch)?;
-            if r.target() == Some(c.commit) {
-                r.delete()?;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The git index entry for file `abs` at `rel` holding blob `id`, with the file's stat data
 /// (so `git status` sees it clean without re-hashing it).
 fn index_entry(rel: &str, id: Oid, abs: &Path) -> Result<gitindex::Entry> {
@@ -265,14 +230,6 @@ fn index_entry(rel: &str, id: Oid, abs: &Path) -> Result<gitindex::Entry> {
         .try_into()
         .map_err(|_| Error::Git("lore supports SHA-1 repositories only".into()))?;
     Ok(gitindex::Entry::for_file(rel, oid, &meta))
-}
-
-/// Records `rel` in git's index as the blob `id` with the stat data of `abs`, leaving every
-/// other entry alone, so `git status` is clean for the file lore just committed. (The blob is
-/// already written; re-reading and re-hashing the file would cost a second object write.)
-pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<()> {
-    let entry = index_entry(rel, id, abs)?;
-    edit_index(repo, &[gitindex::Change::Upsert(entry)])
 }
 
 /// Changes git's index the way git itself does: take `index.lock` first, *then* read the
@@ -285,6 +242,18 @@ pub fn stage_path(repo: &Repository, rel: &str, id: Oid, abs: &Path) -> Result<(
 /// small file however large the store grows; git's `core.splitIndex` decides instead when set
 /// (true: always split; false: never, and a split index is made whole again).
 fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
+    edit_index_keeping(repo, changes, None).map(drop)
+}
+
+/// [`edit_index`], first hard-linking the index as it was to `backup` (when there was one):
+/// putting it back is then a rename, which needs no free space. Returns the inode of the
+/// index written, by which [`StagedUndo`] knows whether anyone has written it since.
+fn edit_index_keeping(
+    repo: &Repository,
+    changes: &[gitindex::Change],
+    backup: Option<&Path>,
+) -> Result<u64> {
+    use std::os::unix::fs::MetadataExt;
     let git_dir = repo.path();
     let index_path = git_dir.join("index");
     let lock = OwnedLock::take(git_dir, "index")?;
@@ -293,6 +262,13 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(&index_path, e)),
     };
+    if let Some(backup) = backup {
+        let _ = std::fs::remove_file(backup);
+        if current.is_some() {
+            std::fs::hard_link(&index_path, backup).map_err(|e| Error::io(backup, e))?;
+        }
+    }
+    let written = lock.file.metadata().map(|m| m.ino()).unwrap_or(0);
     let bad = |e: gitindex::IndexError| Error::Git(format!("{e} ({})", index_path.display()));
     let applied = match gitindex::apply(current.as_deref(), changes) {
         Err(gitindex::IndexError::NeedsShared(base)) => {
@@ -341,7 +317,12 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
             }
         }
     };
-    lock.commit(&bytes)?;
+    if let Err(e) = lock.commit(&bytes) {
+        if let Some(backup) = backup {
+            let _ = std::fs::remove_file(backup);
+        }
+        return Err(e);
+    }
     if let Some((previous, current)) = superseded {
         let expiry = config
             .as_ref()
@@ -349,7 +330,125 @@ fn edit_index(repo: &Repository, changes: &[gitindex::Change]) -> Result<()> {
         let keep: Vec<[u8; 20]> = [Some(previous), current].into_iter().flatten().collect();
         expire_shared_indexes(git_dir, &keep, expiry.as_deref());
     }
-    Ok(())
+    Ok(written)
+}
+
+/// What [`stage`] changed in git's index, kept so that it can be taken back (also by another
+/// process, from a write's journal, once this one has died).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StagedUndo {
+    /// The index as it was, hard-linked aside; `None` when there was none.
+    backup: Option<PathBuf>,
+    /// The inode of the index lore wrote.
+    written: u64,
+    /// The paths staged.
+    paths: Vec<String>,
+}
+
+/// Where [`stage`] keeps the index as it was: named with this process's tag, so that one left
+/// by a kill is known for what it is.
+fn index_backup_path(git_dir: &Path) -> PathBuf {
+    git_dir.join(format!("index.lore-undo-{}", crate::lock::creator_tag()))
+}
+
+/// Brings git's index in line with `paths` (each staged as `Some(blob)`, with the stat data of
+/// its file under `root`, or removed: `None`), under git's `index.lock`, waiting up to
+/// `patience` for another git command that holds it. The index as it was is kept, so that
+/// [`StagedUndo::undo`] can put it back even on a full disk.
+pub fn stage(
+    repo: &Repository,
+    root: &Path,
+    paths: &[(String, Option<Oid>)],
+    patience: Duration,
+) -> Result<StagedUndo> {
+    let changes = paths
+        .iter()
+        .map(|(rel, id)| match id {
+            Some(id) => Ok(gitindex::Change::Upsert(index_entry(
+                rel,
+                *id,
+                &root.join(rel),
+            )?)),
+            None => Ok(gitindex::Change::Remove(rel.as_bytes().to_vec())),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let backup = index_backup_path(repo.path());
+    let had_index = repo.path().join("index").exists();
+    let deadline = Instant::now() + patience;
+    let written = loop {
+        match edit_index_keeping(repo, &changes, Some(&backup)) {
+            Ok(ino) => break ino,
+            Err(Error::GitLocked { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(StagedUndo {
+        backup: had_index.then_some(backup),
+        written,
+        paths: paths.iter().map(|(p, _)| p.clone()).collect(),
+    })
+}
+
+impl StagedUndo {
+    /// Where the index as it was is kept, if there was one.
+    pub fn backup_path(&self) -> Option<&Path> {
+        self.backup.as_deref()
+    }
+
+    /// The change is kept: the old index is no longer needed.
+    pub fn keep(self) {
+        if let Some(b) = &self.backup {
+            let _ = std::fs::remove_file(b);
+        }
+    }
+
+    /// Puts git's index back as it was. If nobody has written it since, the old file goes
+    /// back in place (a rename: no free space needed); if someone has, only the staged paths
+    /// go back to what HEAD holds, leaving the other writer's entries alone.
+    pub fn undo(self, repo: &Repository, root: &Path) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let git_dir = repo.path();
+        let index_path = git_dir.join("index");
+        let deadline = Instant::now() + REF_LOCK_PATIENCE;
+        let lock = loop {
+            match OwnedLock::take(git_dir, "index") {
+                Ok(l) => break l,
+                Err(Error::GitLocked { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let untouched =
+            std::fs::symlink_metadata(&index_path).is_ok_and(|m| m.ino() == self.written);
+        if untouched {
+            let put_back = match &self.backup {
+                Some(b) => std::fs::rename(b, &index_path),
+                None => std::fs::remove_file(&index_path),
+            };
+            drop(lock);
+            return put_back.map_err(|e| Error::io(&index_path, e));
+        }
+        drop(lock);
+        let tree = head_tree(repo)?;
+        let mut changes = Vec::new();
+        for rel in &self.paths {
+            let in_head = tree
+                .as_ref()
+                .and_then(|t| t.get_path(Path::new(rel)).ok())
+                .map(|e| e.id());
+            let abs = root.join(rel);
+            changes.push(match in_head {
+                Some(id) if abs.is_file() => gitindex::Change::Upsert(index_entry(rel, id, &abs)?),
+                _ => gitindex::Change::Remove(rel.as_bytes().to_vec()),
+            });
+        }
+        edit_index(repo, &changes)?;
+        self.keep();
+        Ok(())
+    }
 }
 
 /// Deletes shared indexes that no index links to any more. lore folds far more often than git
@@ -449,8 +548,8 @@ fn write_split(git_dir: &Path, whole: &[u8]) -> Result<(Vec<u8>, [u8; 20])> {
     Ok((small, base))
 }
 
-/// The paths (stage 0) in git's index, whole or split.
-pub fn staged_paths(repo: &Repository) -> Result<std::collections::HashSet<String>> {
+/// The paths (stage 0) in git's index, whole or split, each with the blob staged.
+pub fn staged_blobs(repo: &Repository) -> Result<std::collections::HashMap<String, Oid>> {
     let git_dir = repo.path();
     let index_path = git_dir.join("index");
     let bytes = match std::fs::read(&index_path) {
@@ -459,16 +558,20 @@ pub fn staged_paths(repo: &Repository) -> Result<std::collections::HashSet<Strin
         Err(e) => return Err(Error::io(&index_path, e)),
     };
     let bad = |e: gitindex::IndexError| Error::Git(format!("{e} ({})", index_path.display()));
-    // An empty change set says whether the index is split (and checks it).
     let whole = match gitindex::apply(Some(&bytes), &[]).map_err(bad)?.shared {
         Some(base) => gitindex::unsplit(&bytes, &read_shared(git_dir, &base)?).map_err(bad)?,
         None => bytes,
     };
-    Ok(gitindex::paths(&whole)
+    gitindex::staged(&whole)
         .map_err(bad)?
         .into_iter()
-        .map(|p| String::from_utf8_lossy(&p).into_owned())
-        .collect())
+        .map(|(p, id)| {
+            Ok((
+                String::from_utf8_lossy(&p).into_owned(),
+                Oid::from_bytes(&id)?,
+            ))
+        })
+        .collect()
 }
 
 /// A git lock file (`<name>.lock`) taken the way git takes it, plus a record of who took it
@@ -678,48 +781,6 @@ enum Moved {
     Failed(Error),
 }
 
-/// [`stage_path`], retrying while another git command holds git's index lock (for
-/// milliseconds, normally) up to `patience`.
-pub fn stage_path_patiently(
-    repo: &Repository,
-    rel: &str,
-    id: Oid,
-    abs: &Path,
-    patience: Duration,
-) -> Result<()> {
-    let deadline = Instant::now() + patience;
-    loop {
-        match stage_path(repo, rel, id, abs) {
-            Ok(()) => return Ok(()),
-            Err(Error::GitLocked { .. }) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Brings git's index in line with files just written from a tree: each path is staged as
-/// `Some(blob)` (with the stat data of the file under `root`) or removed (`None`).
-pub fn stage_tree_paths(
-    repo: &Repository,
-    root: &Path,
-    paths: &[(String, Option<Oid>)],
-) -> Result<()> {
-    let changes = paths
-        .iter()
-        .map(|(rel, id)| match id {
-            Some(id) => Ok(gitindex::Change::Upsert(index_entry(
-                rel,
-                *id,
-                &root.join(rel),
-            )?)),
-            None => Ok(gitindex::Change::Remove(rel.as_bytes().to_vec())),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    edit_index(repo, &changes)
-}
-
 /// Moves `branch` from `expected` to `new` (compare-and-swap under the branch's lock file).
 /// `Ok(false)` when the branch had moved meanwhile.
 pub fn move_branch_to(
@@ -746,11 +807,6 @@ pub fn move_branch_to(
             Err(Moved::Failed(e)) => return Err(e),
         }
     }
-}
-
-/// Takes `rel` out of git's index again (undoing [`stage_path`] for a rolled-back save).
-pub fn unstage_path(repo: &Repository, rel: &str) -> Result<()> {
-    edit_index(repo, &[gitindex::Change::Remove(rel.as_bytes().to_vec())])
 }
 
 /// Whether `rel` exists in `tree` (the tree of the branch tip).

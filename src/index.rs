@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use rusqlite::config::DbConfig;
 use rusqlite::types::Value;
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -404,7 +402,11 @@ impl Index {
                 .filter_map(|r| r.ok().flatten())
                 .collect()
         };
-        let tx = self.begin()?;
+        self.writes.set(self.writes.get() + 1);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::catch_up_in(&tx, &self.root)?;
         let mut added = Vec::new();
         for (path, id) in files {
             if have.contains(&path) {
@@ -435,6 +437,34 @@ impl Index {
         Ok(added)
     }
 
+    /// Inserts a row for each of `files` (path, blob) that has none yet, inside the caller's
+    /// transaction; returns their paths.
+    pub fn import_missing(
+        conn: &Connection,
+        repo: &git2::Repository,
+        files: &[(String, git2::Oid)],
+    ) -> Result<Vec<String>> {
+        let mut added = Vec::new();
+        for (path, id) in files {
+            let has: bool = conn.query_row(
+                "SELECT count(*) > 0 FROM learnings WHERE filepath = ?",
+                [path],
+                |r| r.get(0),
+            )?;
+            if has || added.contains(path) {
+                continue;
+            }
+            let blob = repo.find_blob(*id)?;
+            let text = String::from_utf8_lossy(blob.content());
+            let parsed = crate::parse::parse(&text, path);
+            let created = parsed.created_at();
+            Index::insert_parsed(conn, None, path, &parsed, &created, &text, WordList::Now)?;
+            added.push(path.clone());
+        }
+        Index::mark_indexed(conn)?;
+        Ok(added)
+    }
+
     /// The commit whose markdown the rows were last brought in line with (see
     /// [`Index::follow_head`]); `None` for an index from before lore kept it.
     fn followed(conn: &Connection) -> Option<git2::Oid> {
@@ -446,7 +476,7 @@ impl Index {
     }
 
     /// Records that the rows match the markdown of commit `head`.
-    pub fn set_followed(tx: &Transaction<'_>, head: git2::Oid) -> Result<()> {
+    pub fn set_followed(tx: &Connection, head: git2::Oid) -> Result<()> {
         set_meta(tx, "head", &head.to_string())
     }
 
@@ -454,7 +484,7 @@ impl Index {
     /// changed: the rows now follow `commit`, if they followed `parent`. (If they did not, a
     /// commit of someone else's came first, and [`Index::follow_head`] takes in both.)
     pub fn advance_followed(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         parent: Option<git2::Oid>,
         commit: git2::Oid,
     ) -> Result<()> {
@@ -522,7 +552,7 @@ impl Index {
     /// Indexes the markdown files that commits added or changed (`Some(blob)`), and drops the
     /// rows of those they removed (`None`).
     pub fn apply_changes(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         repo: &git2::Repository,
         changed: &[Changed],
         added_at: &std::collections::HashMap<String, i64>,
@@ -700,7 +730,7 @@ impl Index {
 
     /// Adds to the search index every row another tool inserted since the last catch-up.
     /// Cheap when there is nothing new (one indexed lookup). Runs inside `tx`.
-    fn catch_up_in(tx: &Transaction<'_>, root: &Path) -> Result<()> {
+    fn catch_up_in(tx: &Connection, root: &Path) -> Result<()> {
         let last: i64 = tx
             .query_row(
                 "SELECT value FROM lore_meta WHERE key = 'fts_last_id'",
@@ -749,20 +779,65 @@ impl Index {
         Ok(())
     }
 
-    /// Starts the write transaction of a save (`BEGIN IMMEDIATE`: the write lock is taken now,
-    /// not at the first write, so the save cannot fail half-way on a busy database).
-    pub fn begin(&mut self) -> Result<Transaction<'_>> {
+    /// Starts the write transaction of a change made through [`crate::write`] (`BEGIN
+    /// IMMEDIATE`: the write lock is taken now, so the change cannot fail half-way on a busy
+    /// database), with rows other tools inserted taken into the search index first. Ended by
+    /// [`Index::commit_write`] or [`Index::rollback_write`]; meanwhile [`Index::connection`]
+    /// is inside it.
+    pub fn begin_write(&mut self) -> Result<()> {
         self.writes.set(self.writes.get() + 1);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::catch_up_in(&tx, &self.root)?;
-        Ok(tx)
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Err(e) = Self::catch_up_in(&self.conn, &self.root) {
+            self.rollback_write();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    pub fn commit_write(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Takes back the write transaction (SQLite may have done so already, after a failed
+    /// COMMIT).
+    pub fn rollback_write(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    /// Marks row `id` as updated now and re-indexes its markdown `body` for search, inside
+    /// the caller's transaction.
+    pub fn touch_in(conn: &Connection, id: i64, body: &str) -> Result<()> {
+        let row = conn
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM learnings l WHERE l.id = ?"),
+                [id],
+                Row::from_sql,
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
+        conn.execute(
+            "UPDATE learnings SET updated_at = ? WHERE id = ?",
+            params![now_timestamp(), id],
+        )?;
+        conn.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
+        fts_insert(
+            conn,
+            id,
+            &row.title,
+            row.summary.as_deref(),
+            row.tags.as_deref(),
+            row.domain.as_deref(),
+            body,
+            WordList::Now,
+        )
     }
 
     /// Puts row `id` (already in `learnings`) into the search index, with markdown `body`.
     pub(crate) fn index_row_text(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         id: i64,
         body: &str,
         words: WordList,
@@ -790,7 +865,7 @@ impl Index {
     }
 
     /// Inserts the row for a learning saved at `filepath` with markdown `body`.
-    pub fn insert(tx: &Transaction<'_>, l: &Learning, filepath: &str, body: &str) -> Result<i64> {
+    pub fn insert(tx: &Connection, l: &Learning, filepath: &str, body: &str) -> Result<i64> {
         let now = now_timestamp();
         let tags = l.tags_joined();
         tx.execute(
@@ -816,7 +891,7 @@ impl Index {
     /// Inserts a row for a markdown file read back from git (reindex, doctor), keeping `id`
     /// when given so references like `#42` survive a rebuild.
     pub fn insert_parsed(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         id: Option<i64>,
         filepath: &str,
         p: &crate::parse::Parsed,
@@ -838,7 +913,7 @@ impl Index {
     /// Rewrites row `id` from its file in HEAD (a rebuild): lore's columns from the file, its
     /// dates where the row has none, other tools' columns as they are; and its search text.
     pub fn rewrite_parsed(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         id: i64,
         p: &crate::parse::Parsed,
         body: &str,
@@ -866,7 +941,7 @@ impl Index {
 
     /// Refreshes row `id` from its file's new text (a sync brought a changed version).
     pub fn refresh_parsed(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         id: i64,
         p: &crate::parse::Parsed,
         body: &str,
@@ -881,7 +956,7 @@ impl Index {
     }
 
     /// Marks the search index as complete up to the highest row id.
-    pub fn mark_indexed(tx: &Transaction<'_>) -> Result<()> {
+    pub fn mark_indexed(tx: &Connection) -> Result<()> {
         let max: i64 =
             tx.query_row("SELECT ifnull(max(id), 0) FROM learnings", [], |r| r.get(0))?;
         set_meta(tx, "fts_last_id", &max.to_string())
@@ -890,51 +965,6 @@ impl Index {
     /// The connection, for a rebuild's bulk work.
     pub fn connection_mut(&mut self) -> &mut Connection {
         &mut self.conn
-    }
-
-    /// Deletes a row lore inserted (rolling back a save that failed after its commit).
-    pub fn delete_row(&mut self, id: i64) -> Result<()> {
-        self.writes.set(self.writes.get() + 1);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM learnings WHERE id = ?", [id])?;
-        tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Marks row `id` as updated now and re-indexes its markdown `body` for search.
-    pub fn touch(&mut self, id: i64, body: &str) -> Result<()> {
-        self.writes.set(self.writes.get() + 1);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row = tx
-            .query_row(
-                &format!("SELECT {ROW_COLUMNS} FROM learnings l WHERE l.id = ?"),
-                [id],
-                Row::from_sql,
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
-        tx.execute(
-            "UPDATE learnings SET updated_at = ? WHERE id = ?",
-            params![now_timestamp(), id],
-        )?;
-        tx.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
-        fts_insert(
-            &tx,
-            id,
-            &row.title,
-            row.summary.as_deref(),
-            row.tags.as_deref(),
-            row.domain.as_deref(),
-            body,
-            WordList::Now,
-        )?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// Whether any row already points at `filepath` (a new file must never share a row's path).
@@ -1263,7 +1293,7 @@ impl Columns {
     /// Puts row `id`'s text into the search index.
     fn index_text(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         id: i64,
         p: &crate::parse::Parsed,
         body: &str,
@@ -1282,7 +1312,7 @@ impl Columns {
     }
 }
 
-fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+fn set_meta(tx: &Connection, key: &str, value: &str) -> Result<()> {
     tx.execute(
         "INSERT OR REPLACE INTO lore_meta (key, value) VALUES (?, ?)",
         [key, value],
@@ -1292,7 +1322,7 @@ fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
 
 #[allow(clippy::too_many_arguments)]
 fn fts_insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: i64,
     title: &str,
     summary: Option<&str>,

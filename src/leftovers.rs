@@ -88,6 +88,8 @@ enum Place {
     LockDir,
     /// `memory/` itself (an older reindex's work file).
     Memory,
+    /// The work tree's top folder (a write of `.gitignore`).
+    Root,
 }
 
 /// One kind of short-lived file: where, its name before the creator's tag, what it is.
@@ -109,6 +111,11 @@ const KINDS: &[Kind] = &[
         place: Place::GitDir,
         prefix: "sharedindex.lore-",
         what: "a shared git index being written",
+    },
+    Kind {
+        place: Place::GitDir,
+        prefix: "index.lore-undo-",
+        what: "git's index as it was before a change, kept to undo it",
     },
     Kind {
         place: Place::GitDir,
@@ -137,6 +144,11 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         place: Place::LoreDir,
+        prefix: "journal.tmp-",
+        what: "a write's journal being written",
+    },
+    Kind {
+        place: Place::LoreDir,
         prefix: "draft.",
         what: "a draft being written",
     },
@@ -150,10 +162,24 @@ const KINDS: &[Kind] = &[
         prefix: "index.db.rebuild-",
         what: "the work file of a reindex",
     },
+    Kind {
+        place: Place::Root,
+        prefix: ".lore-undo-",
+        what: UNDO_COPY,
+    },
+    Kind {
+        place: Place::Root,
+        prefix: ".lore-write-",
+        what: "a file a write was putting in place",
+    },
 ];
 
-/// The name sync gives a file it is writing, beside the file (see [`sync_temp_name`]).
-const SYNC_PREFIX: &str = ".lore-sync-";
+/// A file being written, beside the file it replaces (`.lore-write-<tag>.tmp`; sync called
+/// them `.lore-sync-…`).
+const WRITE_PREFIXES: [&str; 2] = [".lore-write-", ".lore-sync-"];
+/// The earlier version of a file that a write replaced or deleted, kept beside it until the
+/// write ends: `.lore-undo-<tag>-<name>`.
+const UNDO_PREFIX: &str = ".lore-undo-";
 
 /// A short-lived file of lore's found in a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,6 +198,7 @@ fn place_dir(git_dir: &Path, root: &Path, place: Place) -> PathBuf {
         Place::Drafts => git_dir.join("lore").join("drafts"),
         Place::LockDir => git_dir.join(lock::LOCK_DIR),
         Place::Memory => root.join("memory"),
+        Place::Root => root.to_path_buf(),
     }
 }
 
@@ -183,21 +210,49 @@ fn classify(place: Place, name: &str) -> Option<(&'static str, Creator)> {
         .find_map(|k| Some((k.what, Creator::at_start_of(name.strip_prefix(k.prefix)?)?)))
 }
 
-/// A file sync was writing (`.lore-sync-<tag>.tmp`, or `NAME.lore-sync-<pid>.tmp` from before
-/// tags), found anywhere under `memory/`.
+/// What an earlier version kept by a write is called.
+pub const UNDO_COPY: &str = "the earlier version of a file, kept while a write replaced it";
+
+/// A short-lived file of a write found in the work tree (under `memory/`, or at its root): a
+/// file being written (`.lore-write-<tag>.tmp`; `NAME.lore-sync-<pid>.tmp` from before tags)
+/// or an earlier version kept aside ([`undo_copy_path`]).
 pub fn classify_in_memory(name: &str) -> Option<(&'static str, Creator)> {
-    let what = "a file sync was writing";
-    if let Some(rest) = name.strip_prefix(SYNC_PREFIX) {
-        return Some((what, Creator::at_start_of(rest)?));
+    if let Some(rest) = name.strip_prefix(UNDO_PREFIX) {
+        return Some((UNDO_COPY, Creator::at_start_of(rest)?));
+    }
+    let what = "a file a write was putting in place";
+    for prefix in WRITE_PREFIXES {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            return Some((what, Creator::at_start_of(rest)?));
+        }
     }
     let at = name.find(".lore-sync-")?;
     let rest = name[at + ".lore-sync-".len()..].strip_suffix(".tmp")?;
     Some((what, Creator::at_start_of(rest)?))
 }
 
-/// The temporary name sync writes `path` under before renaming it into place.
-pub fn sync_temp_name(path: &Path) -> PathBuf {
-    path.with_file_name(format!("{SYNC_PREFIX}{}.tmp", tag()))
+/// Where a write keeps the earlier version of `path` (beside it, so that it comes back by a
+/// rename): `.lore-undo-<tag>-<name>`.
+pub fn undo_copy_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!("{UNDO_PREFIX}{}-{name}", tag()))
+}
+
+/// The file an earlier version kept by a write belongs to (see [`undo_copy_path`]).
+pub fn undo_copy_of(copy: &Path) -> Option<PathBuf> {
+    let name = copy.file_name()?.to_str()?.strip_prefix(UNDO_PREFIX)?;
+    // After the tag (`p<pid>s<start>h<16 hex>`) comes `-` and the name.
+    let h = name.find('h')?;
+    let original = name.get(h + 1 + 16..)?.strip_prefix('-')?;
+    (!original.is_empty()).then(|| copy.with_file_name(original))
+}
+
+/// The name `Tx::replace` writes a file under before renaming it into place.
+pub fn write_temp_name(path: &Path) -> PathBuf {
+    path.with_file_name(format!("{}{}.tmp", WRITE_PREFIXES[0], tag()))
 }
 
 /// lore's short-lived files in the store's git directory and `memory/` (not below it: the
@@ -211,6 +266,7 @@ pub fn find(git_dir: &Path, root: &Path) -> Vec<Leftover> {
         Place::Drafts,
         Place::LockDir,
         Place::Memory,
+        Place::Root,
     ] {
         let dir = place_dir(git_dir, root, place);
         let Ok(entries) = fs::read_dir(&dir) else {
@@ -243,6 +299,7 @@ pub fn judge(path: &Path, git_dir: &Path, root: &Path) -> Option<Leftover> {
         Place::Drafts,
         Place::LockDir,
         Place::Memory,
+        Place::Root,
     ]
     .into_iter()
     .find(|&p| place_dir(git_dir, root, p) == parent)
@@ -367,9 +424,18 @@ mod tests {
         assert!(classify(Place::LoreDir, "draft.json").is_none());
         let (_, c) = classify_in_memory("20261201_x.lore-sync-77.tmp").unwrap();
         assert_eq!(c.pid, 77);
-        let name = sync_temp_name(Path::new("memory/failures/x.md"));
-        let name = name.file_name().unwrap().to_str().unwrap();
-        assert_eq!(classify_in_memory(name).unwrap().1.pid, std::process::id());
+        for path in [
+            write_temp_name(Path::new("memory/failures/x.md")),
+            undo_copy_path(Path::new("memory/failures/x.md")),
+        ] {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            assert_eq!(classify_in_memory(name).unwrap().1.pid, std::process::id());
+        }
+        let copy = undo_copy_path(Path::new("memory/failures/20261201_a-b.md"));
+        assert_eq!(
+            undo_copy_of(&copy).unwrap(),
+            Path::new("memory/failures/20261201_a-b.md")
+        );
         assert!(classify_in_memory("20261201_x.md").is_none());
     }
 }

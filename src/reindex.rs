@@ -30,6 +30,7 @@ use crate::index::{Index, WordList, read_body};
 use crate::lock::{self, LockOptions};
 use crate::parse::{self, Parsed};
 use crate::store::Store;
+use crate::write::{self, Progress};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
@@ -48,6 +49,9 @@ pub struct Report {
     pub corrupt_kept: Option<PathBuf>,
     /// Files that were indexed with what could be read: (path, problems).
     pub flagged: Vec<(String, Vec<String>)>,
+    /// Said beside success (see [`write::Written::warnings`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The markdown files under `memory/` in HEAD: (path, blob id), in tree order. Contents are
@@ -128,11 +132,64 @@ fn owned_by_lore(name: &str) -> bool {
     name.starts_with("lore_") || name.starts_with("sqlite_") || name == "lock_events"
 }
 
-pub fn reindex(store: &Store, opts: &LockOptions) -> Result<Report> {
-    let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
-    let result = rebuild(store);
-    drop(guard);
-    result
+/// Rebuilds the index as one write (see [`crate::write`]): under the store lock, logged, and
+/// all or nothing.
+pub fn reindex(
+    store: &Store,
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report> {
+    let written = write::write_rebuilding_index(store, opts, progress, |tx| {
+        let (report, rebuilt) = rebuild(store)?;
+        // Put in place where the write lands, as a commit would be made.
+        tx.install(Box::new(move |store| rebuilt.install(store)));
+        Ok(report)
+    })?;
+    let mut report = written.value;
+    report.warnings = written.warnings;
+    Ok(report)
+}
+
+/// A rebuilt index in its work file, waiting to be put in place; its work files go whatever
+/// happens.
+struct Rebuilt {
+    work: PathBuf,
+    index_path: PathBuf,
+    target: Target,
+}
+
+enum Target {
+    /// Written over the old index, which could be read (one SQLite transaction).
+    Over(Connection),
+    /// Renamed into the empty place.
+    Fresh,
+    /// The unreadable old index moved aside to this path first.
+    Aside(PathBuf),
+}
+
+impl Rebuilt {
+    fn install(mut self, store: &Store) -> Result<()> {
+        match std::mem::replace(&mut self.target, Target::Fresh) {
+            Target::Over(mut old) => {
+                let rebuilt =
+                    Connection::open_with_flags(&self.work, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                copy_whole(&rebuilt, &mut old)?;
+            }
+            Target::Fresh => install(&self.work, &self.index_path)?,
+            Target::Aside(aside) => {
+                set_aside(store, &self.index_path, &aside)?;
+                install(&self.work, &self.index_path)?;
+            }
+        }
+        // Once more through lore's open, so a new file gets its settings (WAL) at once.
+        Index::open(store).map(drop)
+    }
+}
+
+impl Drop for Rebuilt {
+    fn drop(&mut self) {
+        remove_db_files(&self.work);
+    }
 }
 
 /// The rebuild's work file, in the git directory (out of the work tree and of `git status`),
@@ -178,7 +235,8 @@ fn create_private(path: &Path) -> Result<()> {
         .map_err(|e| Error::io(path, e))
 }
 
-fn rebuild(store: &Store) -> Result<Report> {
+/// Builds the new index in its work file, with the old one untouched.
+fn rebuild(store: &Store) -> Result<(Report, Rebuilt)> {
     let repo = store.repo()?;
     // Read before the files: should HEAD move meanwhile, the next read takes in the change.
     let head = crate::gitops::head_commit(&repo)?;
@@ -187,28 +245,27 @@ fn rebuild(store: &Store) -> Result<Report> {
     let work = work_path(store)?;
     remove_db_files(&work);
     let mut report = Report::default();
-    let result = (|| match open_old(&index_path)? {
+    let mut rebuilt = Rebuilt {
+        work: work.clone(),
+        index_path: index_path.clone(),
+        target: Target::Fresh,
+    };
+    match open_old(&index_path)? {
         Old::Readable(mut old) => {
             report.old_index_read = true;
-            rebuild_copy(store, &repo, &mut old, &work, (&files, head), &mut report)
+            rebuild_copy(store, &repo, &mut old, &work, (&files, head), &mut report)?;
+            rebuilt.target = Target::Over(old);
         }
-        Old::Absent => {
-            build_fresh(store, &repo, &work, (&files, head), &mut report)?;
-            install(&work, &index_path)
-        }
+        Old::Absent => build_fresh(store, &repo, &work, (&files, head), &mut report)?,
         Old::Unreadable(why) => {
             log::warn!("the old index cannot be read ({why}); building a new one");
             build_fresh(store, &repo, &work, (&files, head), &mut report)?;
-            report.corrupt_kept = Some(set_aside(store, &index_path)?);
-            install(&work, &index_path)
+            let aside = aside_path(&index_path)?;
+            report.corrupt_kept = Some(aside.clone());
+            rebuilt.target = Target::Aside(aside);
         }
-    })()
-    .and_then(|()| {
-        // Once more through lore's open, so a new file gets its settings (WAL) at once.
-        Index::open(store).map(drop)
-    });
-    remove_db_files(&work);
-    result.map(|()| report)
+    }
+    Ok((report, rebuilt))
 }
 
 /// Copies database `from` whole into the (new, empty) file `to`, or over the database `to` is
@@ -336,7 +393,7 @@ fn rebuild_copy(
             )));
         }
     }
-    copy_whole(&rebuilt, old)
+    Ok(())
 }
 
 /// Drops every trigger (so that rewriting `learnings` fires none) and returns their SQL, in
@@ -443,9 +500,8 @@ fn build_fresh(
     finish(conn)
 }
 
-/// Moves the unreadable index (and its journal files) aside as `index.db.corrupt-<time>`,
-/// kept out of git; returns where it went.
-fn set_aside(store: &Store, index_path: &Path) -> Result<PathBuf> {
+/// Where an unreadable index is kept: `index.db.corrupt-<time>`, free with its journals.
+fn aside_path(index_path: &Path) -> Result<PathBuf> {
     let stamp = crate::clock::now().strftime("%Y%m%d-%H%M%S").to_string();
     let name = |n: u32| {
         let suffix = if n == 1 {
@@ -455,11 +511,15 @@ fn set_aside(store: &Store, index_path: &Path) -> Result<PathBuf> {
         };
         PathBuf::from(format!("{}.corrupt-{stamp}{suffix}", index_path.display()))
     };
-    let aside = (1..1000)
+    (1..1000)
         .map(name)
         .find(|p| db_files(p).iter().all(|f| fs::symlink_metadata(f).is_err()))
-        .ok_or_else(|| Error::Index("too many corrupt copies of the index kept today".into()))?;
-    for (from, to) in db_files(index_path).iter().zip(db_files(&aside)) {
+        .ok_or_else(|| Error::Index("too many corrupt copies of the index kept today".into()))
+}
+
+/// Moves the unreadable index (and its journal files) to `aside`, kept out of git.
+fn set_aside(store: &Store, index_path: &Path, aside: &Path) -> Result<()> {
+    for (from, to) in db_files(index_path).iter().zip(db_files(aside)) {
         match fs::rename(from, &to) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound && from != index_path => {}
@@ -469,7 +529,7 @@ fn set_aside(store: &Store, index_path: &Path) -> Result<PathBuf> {
     if let Err(e) = store.keep_out_of_git(crate::store::CORRUPT_INDEX_PATTERN) {
         log::warn!("could not keep {} out of git: {e}", aside.display());
     }
-    Ok(aside)
+    Ok(())
 }
 
 /// Puts the finished work file in place as the index, never over a file someone made there

@@ -48,7 +48,7 @@ pub const CORRUPT_INDEX_PATTERN: &str = "memory/index.db.corrupt-*";
 pub const SETTINGS: &str = "memory/lore.toml";
 
 /// What a new store's settings file says.
-const SETTINGS_TEXT: &str = "\
+pub const SETTINGS_TEXT: &str = "\
 # lore store settings, tracked in git so that every clone agrees on them.
 #
 # layout: where lore writes new learnings.
@@ -202,74 +202,6 @@ impl Store {
         })
     }
 
-    /// Creates a store in `root` (or completes one): git repository, `memory/failures/`, the
-    /// index schema, a `.gitignore` for the index, and a first commit in a new repository.
-    pub fn init(root: &Path) -> Result<Store> {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(root)
-            .map_err(|e| Error::io(root, e))?;
-        let repo = match crate::gitops::open(root) {
-            Ok(r) => r,
-            Err(_) => {
-                let mut opts = git2::RepositoryInitOptions::new();
-                opts.initial_head("main");
-                Repository::init_opts(root, &opts)?
-            }
-        };
-        let fresh =
-            crate::gitops::branch_tip(&repo, &crate::gitops::head_branch(&repo)?)?.is_none();
-        let settings = root.join(SETTINGS);
-        if fresh && !settings.exists() {
-            // Only a new repository gets the daily layout: one that already has history may
-            // be record-failure.sh's, whose files stay where the script puts them.
-            DirBuilder::new()
-                .mode(0o700)
-                .create(root.join("memory"))
-                .or_else(|e| match e.kind() {
-                    ErrorKind::AlreadyExists => Ok(()),
-                    _ => Err(e),
-                })
-                .map_err(|e| Error::io(root.join("memory"), e))?;
-            fs::write(&settings, SETTINGS_TEXT).map_err(|e| Error::io(&settings, e))?;
-        }
-        let store = Store::open(root)?;
-        store.ensure_dirs()?;
-        // A new repository's .gitignore keeps the index out of git (written before the index is
-        // made, which otherwise keeps it out through .git/info/exclude).
-        let gitignore = store.root.join(".gitignore");
-        let mut text = fs::read_to_string(&gitignore).unwrap_or_default();
-        if fresh && !text.contains("memory/index.db") {
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str(GITIGNORE);
-            fs::write(&gitignore, &text).map_err(|e| Error::io(&gitignore, e))?;
-        }
-        let mut index = crate::index::Index::open(&store)?;
-        if fresh {
-            let mut files: Vec<(&str, Vec<u8>)> = vec![(".gitignore", text.into_bytes())];
-            if let Ok(b) = fs::read(&settings) {
-                files.push((SETTINGS, b));
-            }
-            let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
-            crate::gitops::commit_files(&repo, &refs, "lore: new store")?;
-            let mut staged = Vec::new();
-            for (rel, bytes) in &files {
-                staged.push((
-                    rel.to_string(),
-                    Some(git2::Oid::hash_object(git2::ObjectType::Blob, bytes)?),
-                ));
-            }
-            crate::gitops::stage_tree_paths(&repo, &store.root, &staged)?;
-        }
-        // The rows follow HEAD from here on: a learning edited and committed by hand later is
-        // taken in by the next read.
-        index.follow_head(&store)?;
-        Ok(store)
-    }
-
     /// Keeps the index files out of git in a repository that neither ignores nor tracks them
     /// (lore opened on a repository it did not create, or on a clone of one): a `git add -A`
     /// there would otherwise commit the binary index, the script's old defect. The patterns go
@@ -315,18 +247,6 @@ impl Store {
     /// The platform data directory (`~/.local/share/lore` on Linux).
     pub fn default_root() -> Option<PathBuf> {
         directories::ProjectDirs::from("", "", "lore").map(|d| d.data_dir().to_path_buf())
-    }
-
-    /// Opens the default store, creating it on first use.
-    pub fn open_default() -> Result<Store> {
-        let root = Store::default_root().ok_or_else(|| Error::NotAStore {
-            path: PathBuf::from("~"),
-            reason: "no home directory to put the default store in; pass --store DIR".into(),
-        })?;
-        match Store::open(&root) {
-            Ok(s) if s.index_path().exists() => Ok(s),
-            _ => Store::init(&root),
-        }
     }
 
     pub fn root(&self) -> &Path {
@@ -424,7 +344,7 @@ impl Store {
         Ok(dirs.pop().expect("memory"))
     }
 
-    fn ensure_dirs(&self) -> Result<()> {
+    pub(crate) fn ensure_dirs(&self) -> Result<()> {
         self.ensure_dir("failures").map(|_| ())
     }
 }

@@ -1,12 +1,13 @@
 //! `lore sync`: share a store through an ordinary git remote.
 //!
-//! Under the store lock: fetch (the system `git`, so credential helpers, SSH agents and proxies
-//! work as they do for git), integrate the remote's learnings with the local ones, push, and
-//! index every file that arrived. Learnings are files with unique names, so integration is a
-//! fast-forward or a merge without conflicts; where two machines did collide (the same name
-//! with different text, or the same file edited on both sides), both versions are kept — the
-//! remote's under a suffixed name — and reported. A push rejected because another machine
-//! pushed first is retried after fetching again.
+//! Fetch (the system `git`, so credential helpers, SSH agents and proxies work as they do for
+//! git), then integrate the remote's learnings with the local ones and index every file that
+//! arrived, as one write under the store lock (see [`crate::write`]), then push. The network is
+//! used outside the lock, so a slow remote never holds up other writers. Learnings are files
+//! with unique names, so integration is a fast-forward or a merge without conflicts; where two
+//! machines did collide (the same name with different text, or the same file edited on both
+//! sides), both versions are kept — the remote's under a suffixed name — and reported. A push
+//! rejected because another machine pushed first is retried after fetching again.
 
 use std::path::Path;
 use std::process::Command;
@@ -17,15 +18,18 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::gitops;
 use crate::index::Index;
-use crate::lock::{self, LockOptions};
+use crate::lock::{LockEvent, LockOptions};
 use crate::store::Store;
+use crate::write::{self, Tx};
 
 /// How often a rejected push is retried (each time after fetching again).
 const MAX_ATTEMPTS: u32 = 5;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Progress {
     Fetching,
+    /// Waiting for the store lock, to integrate.
+    Lock(LockEvent),
     Integrating,
     Pushing,
     Indexing,
@@ -47,6 +51,10 @@ pub struct Report {
     pub flagged: Vec<(String, Vec<String>)>,
     pub pushed: bool,
     pub attempts: u32,
+    /// Said beside success: the integration is committed, but the index could not be updated
+    /// (it catches up on the next read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<std::process::Output> {
@@ -109,7 +117,6 @@ pub fn sync(
             crate::sanitize::display_line(remote),
         )));
     }
-    let guard = lock::acquire(&store.lock_paths(), opts, &mut |_| {})?;
     let repo = store.repo()?;
     let branch_ref = gitops::head_branch(&repo)?;
     let branch = branch_ref
@@ -125,8 +132,7 @@ pub fn sync(
         branch: their_branch.clone(),
         ..Report::default()
     };
-    let mut changed: Vec<Changed> = Vec::new();
-    let start_tip = gitops::branch_tip(&repo, &branch_ref)?;
+    let mut index = Index::open(store)?;
     for attempt in 1..=MAX_ATTEMPTS {
         report.attempts = attempt;
         progress(Progress::Fetching);
@@ -144,14 +150,21 @@ pub fn sync(
             }
         }
         progress(Progress::Integrating);
-        let ours = gitops::branch_tip(&repo, &branch_ref)?;
-        let (kind, paths) = integrate(&repo, root, &branch_ref, remote, ours, theirs, &mut report)?;
+        let written = write::write(
+            store,
+            &mut index,
+            opts,
+            &mut |p| match p {
+                write::Progress::Lock(e) => progress(Progress::Lock(e)),
+                write::Progress::Indexing => progress(Progress::Indexing),
+                _ => {}
+            },
+            |tx| integrate(tx, &branch_ref, remote, theirs, &mut report),
+        )?;
+        let kind = written.value;
         report.integration = kind.to_string();
-        log::info!(
-            "sync attempt {attempt}: {kind}, {} path(s) changed",
-            paths.len()
-        );
-        changed.extend(paths);
+        report.warnings.extend(written.warnings);
+        log::info!("sync attempt {attempt}: {kind}");
         progress(Progress::Pushing);
         let tip = gitops::branch_tip(&repo, &branch_ref)?;
         if tip.is_none() || tip == theirs {
@@ -182,10 +195,6 @@ pub fn sync(
             )));
         }
     }
-    progress(Progress::Indexing);
-    let end_tip = gitops::branch_tip(&repo, &branch_ref)?;
-    index_arrivals(store, &changed, (start_tip, end_tip), &mut report)?;
-    drop(guard);
     Ok(report)
 }
 
@@ -293,23 +302,24 @@ fn fetch_head(repo: &Repository) -> Result<Oid> {
 
 use crate::index::Changed;
 
-/// Integrates `theirs` into the branch; returns what happened and the paths that changed in
-/// the work tree (with their new blob, or `None` when removed).
+/// Integrates `theirs` into the branch, inside a write: the work tree and git's index are
+/// brought to the new tree, the learnings that arrived indexed, and the branch moved to the
+/// fast-forward or merge commit (all or nothing). Returns what happened.
 fn integrate(
-    repo: &Repository,
-    root: &Path,
+    tx: &mut Tx<'_>,
     branch_ref: &str,
     remote: &str,
-    ours: Option<Oid>,
     theirs: Option<Oid>,
     report: &mut Report,
-) -> Result<(&'static str, Vec<Changed>)> {
+) -> Result<&'static str> {
+    let repo = tx.repo();
     let Some(theirs) = theirs else {
-        return Ok(("pushed-only", Vec::new()));
+        return Ok("pushed-only");
     };
-    let new = match ours {
+    let ours = gitops::branch_tip(repo, branch_ref)?;
+    let (kind, new) = match ours {
         Some(o) if o == theirs || repo.graph_descendant_of(o, theirs)? => {
-            return Ok(("up-to-date", Vec::new()));
+            return Ok("up-to-date");
         }
         Some(o) if repo.graph_descendant_of(theirs, o)? => ("fast-forward", theirs),
         None => ("fast-forward", theirs),
@@ -319,26 +329,18 @@ fn integrate(
         Some(o) => Some(repo.find_commit(o)?.tree()?),
         None => None,
     };
-    let new_tree = repo.find_commit(new.1)?.tree()?;
-    if !gitops::move_branch_to(
-        repo,
-        branch_ref,
-        new.1,
-        ours,
-        &format!("lore sync: {} {remote}", new.0),
-    )? {
-        return Err(Error::Git(
-            "the branch moved during sync (another git command committed); run `lore sync` again"
-                .into(),
-        ));
-    }
+    let new_tree = repo.find_commit(new)?.tree()?;
+    let root = tx.store().root();
     let diff = repo.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)?;
-    let mut changed = Vec::new();
+    let mut changed: Vec<Changed> = Vec::new();
     for delta in diff.deltas() {
         let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
             continue;
         };
         let rel = path.to_string_lossy().into_owned();
+        if crate::index::resolve_inside(root, &rel).is_none() {
+            continue;
+        }
         let abs = root.join(&rel);
         let new_id = (!delta.new_file().id().is_zero()).then(|| delta.new_file().id());
         let old_id = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
@@ -354,42 +356,22 @@ fn integrate(
             continue;
         }
         match new_id {
-            Some(id) => {
-                if crate::index::resolve_inside(root, &rel).is_none() {
-                    continue;
-                }
-                if let Some(dir) = abs.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                }
-                let blob = repo.find_blob(id)?;
-                write_private(&abs, blob.content())?;
-            }
-            None => {
-                let _ = std::fs::remove_file(&abs);
-            }
+            Some(id) => tx.replace(&rel, repo.find_blob(id)?.content())?,
+            None if on_disk.is_some() => tx.delete(&rel)?,
+            None => tx.untrack(&rel),
         }
         changed.push((rel, new_id));
     }
-    gitops::stage_tree_paths(repo, root, &changed)?;
-    Ok((new.0, changed))
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = crate::leftovers::sync_temp_name(path);
-    let res = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res.map_err(|e| Error::io(path, e))
+    tx.progress(write::Progress::Indexing);
+    let times = crate::index::added_at(repo, ours, new)?;
+    let mut done = crate::index::Followed::default();
+    let conn = tx.rows()?;
+    Index::apply_changes(conn, repo, &changed, &times, &mut done)?;
+    Index::mark_indexed(conn)?;
+    report.arrived.extend(done.added);
+    report.flagged.extend(done.flagged);
+    tx.move_to_commit(new, ours, format!("lore sync: {kind} {remote}"));
+    Ok(kind)
 }
 
 /// A merge commit of `ours` and `theirs`, with every collision resolved by keeping both.
@@ -480,30 +462,4 @@ impl IndexEntryExt {
             path: path.as_bytes().to_vec(),
         }
     }
-}
-
-/// Indexes the learnings that arrived: new files get rows, changed ones are refreshed.
-fn index_arrivals(
-    store: &Store,
-    changed: &[Changed],
-    (from, to): (Option<Oid>, Option<Oid>),
-    report: &mut Report,
-) -> Result<()> {
-    let repo = store.repo()?;
-    let mut index = Index::open(store)?;
-    let tx = index.begin()?;
-    let mut done = crate::index::Followed::default();
-    let times = match to {
-        Some(to) => crate::index::added_at(&repo, from, to)?,
-        None => Default::default(),
-    };
-    Index::apply_changes(&tx, &repo, changed, &times, &mut done)?;
-    report.arrived = done.added;
-    report.flagged = done.flagged;
-    if let Some(to) = to {
-        Index::advance_followed(&tx, from, to)?;
-    }
-    Index::mark_indexed(&tx)?;
-    tx.commit()?;
-    Ok(())
 }

@@ -287,6 +287,7 @@ fn symbolic_links_inside_the_store_are_refused() {
     let s = TestStore::new();
     let target = outside.path().join("victim");
     std::fs::write(&target, "keep me").unwrap();
+    let _ = std::fs::remove_file(s.lock_file());
     symlink(&target, s.lock_file()).unwrap();
     let out = s.run(&["record", "--title", "t", "--domain", "d"]);
     assert_eq!(out.status.code(), Some(1));

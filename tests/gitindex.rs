@@ -120,7 +120,7 @@ fn a_split_index_stays_split_small_and_readable_by_git() {
     let before = s.snapshot();
     let out = s
         .cmd()
-        .env("LORE_FAULT", "after-commit:error")
+        .env("LORE_FAULT", "before-ref:error")
         .args(["record", "--title", "Rolled back", "--domain", "d"])
         .output()
         .unwrap();

@@ -65,11 +65,22 @@ pub fn run(ctx: &Ctx, cmd: LockCommand) -> Result<()> {
                 return Err(Error::Lock("not broken".into()));
             }
             match lock::break_lock(&paths, force)? {
-                BreakOutcome::Broken(h) => outln!(
-                    "broke the lock{}",
-                    h.map(|h| format!(" held by {}", h.describe()))
-                        .unwrap_or_default()
-                ),
+                BreakOutcome::Broken(h) => {
+                    // In the lock's history, like every acquisition: the inspector shows it.
+                    if let Ok(index) = Index::open(&store) {
+                        let _ = index.log_lock_event(&LockEventRow {
+                            operation: "break",
+                            waited: Duration::ZERO,
+                            held: None,
+                            outcome: if force { "broken by force" } else { "broken" },
+                        });
+                    }
+                    outln!(
+                        "broke the lock{}",
+                        h.map(|h| format!(" held by {}", h.describe()))
+                            .unwrap_or_default()
+                    )
+                }
                 BreakOutcome::NothingToBreak => {
                     outln!("the store lock is free; nothing to break")
                 }
@@ -129,7 +140,21 @@ fn hold(ctx: &Ctx, store: &lore::store::Store, duration: Duration) -> Result<()>
     let index = Index::open(store).ok();
     let opts = ctx.lock_options("hold");
     let mut reporter = WaitReporter::default();
-    let guard = lock::acquire(&store.lock_paths(), &opts, &mut |e| reporter.on_event(&e))?;
+    let guard = match lock::acquire(&store.lock_paths(), &opts, &mut |e| reporter.on_event(&e)) {
+        Ok(g) => g,
+        Err(e) => {
+            let (waited, outcome) = e.lock_outcome();
+            if let Some(index) = &index {
+                let _ = index.log_lock_event(&LockEventRow {
+                    operation: "hold",
+                    waited,
+                    held: None,
+                    outcome,
+                });
+            }
+            return Err(e);
+        }
+    };
     outln!(
         "holding the store lock {} for {} (pid {}); Ctrl-C releases it",
         store.lock_paths().file.display(),

@@ -5,6 +5,7 @@ use lore::doctor::{self, Finding};
 use lore::sanitize::display_line;
 use lore::{Error, Result};
 
+use super::record::{WaitReporter, warn_all};
 use super::{Ctx, print_json};
 
 pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
@@ -12,7 +13,23 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
     let mut findings = doctor::check(&store)?;
     let mut done = Vec::new();
     if fix && !findings.is_empty() {
-        done = doctor::fix(&store, &findings, &ctx.lock_options("doctor"))?;
+        let mut waits = WaitReporter::default();
+        done = doctor::fix(
+            &store,
+            &findings,
+            &ctx.lock_options("doctor"),
+            &mut waits.progress(),
+        )?;
+        let (warnings, said): (Vec<String>, Vec<String>) = done
+            .into_iter()
+            .partition(|d| d.starts_with(doctor::WARNING));
+        warn_all(
+            &warnings
+                .iter()
+                .map(|w| w[doctor::WARNING.len()..].to_string())
+                .collect::<Vec<_>>(),
+        );
+        done = said;
         findings = doctor::check(&store)?;
     }
     if json {
@@ -56,7 +73,10 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
 
 pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
     let store = ctx.store()?;
-    let report = lore::reindex::reindex(&store, &ctx.lock_options("reindex"))?;
+    let mut waits = WaitReporter::default();
+    let report =
+        lore::reindex::reindex(&store, &ctx.lock_options("reindex"), &mut waits.progress())?;
+    warn_all(&report.warnings);
     if json {
         print_json(&report);
         return Ok(());
@@ -91,9 +111,11 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
 
 pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
     let store = ctx.store()?;
+    let mut waits = WaitReporter::default();
     let report = lore::sync::sync(&store, remote, &ctx.lock_options("sync"), &mut |p| {
         use lore::sync::Progress;
         let what = match p {
+            Progress::Lock(e) => return waits.on_event(&e),
             Progress::Fetching => "fetching",
             Progress::Integrating => "integrating",
             Progress::Pushing => "pushing",
@@ -103,6 +125,7 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
             eprintln!("lore: sync: {what}…");
         }
     })?;
+    warn_all(&report.warnings);
     if json {
         print_json(&report);
         return Ok(());
@@ -160,7 +183,10 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
             return Ok(());
         }
     }
-    match lore::exchange::adopt(&store, &ctx.lock_options("adopt"))? {
+    let mut waits = WaitReporter::default();
+    let adopted = lore::exchange::adopt(&store, &ctx.lock_options("adopt"), &mut waits.progress())?;
+    warn_all(&adopted.warnings);
+    match adopted.commit {
         Some(commit) => outln!("adopted: commit {}", &commit[..12]),
         None => outln!("nothing to adopt"),
     }
@@ -169,7 +195,14 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
 
 pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()> {
     let store = ctx.store()?;
-    let report = lore::exchange::import(&store, paths, &ctx.lock_options("import"))?;
+    let mut waits = WaitReporter::default();
+    let report = lore::exchange::import(
+        &store,
+        paths,
+        &ctx.lock_options("import"),
+        &mut waits.progress(),
+    )?;
+    warn_all(&report.warnings);
     if json {
         print_json(&report);
         return Ok(());

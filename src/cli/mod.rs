@@ -149,6 +149,10 @@ enum Command {
     /// Where the configuration file is, and what it says
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// (Tests only) Commit learning ID's file as it is on disk, as the browser's `e` does
+    #[cfg(feature = "fault-injection")]
+    #[command(name = "__commit-edit", hide = true)]
+    CommitEdit { id: i64 },
     /// Create a store in DIR (git repository, index, .gitignore, first commit)
     Init {
         /// Where to create it
@@ -178,7 +182,7 @@ impl Ctx {
         }
         let store = match &self.store {
             Some(dir) => Store::open(dir),
-            None => Store::open_default(),
+            None => lore::init::open_default(),
         }?;
         Ok(self.opened.get_or_init(|| store).clone())
     }
@@ -296,6 +300,8 @@ pub fn main() -> i32 {
         Some(Command::Search(args)) => query::search(&ctx, &args),
         Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
         Some(Command::Init { dir, demo }) => init(&ctx, &dir, demo),
+        #[cfg(feature = "fault-injection")]
+        Some(Command::CommitEdit { id }) => commit_edit(&ctx, id),
         Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
         Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
         Some(Command::Sync { remote, json }) => {
@@ -366,11 +372,28 @@ fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
     )
 }
 
+/// `__commit-edit`: the browser's `e` without the browser, for the fault matrix.
+#[cfg(feature = "fault-injection")]
+fn commit_edit(ctx: &Ctx, id: i64) -> Result<()> {
+    let store = ctx.store()?;
+    let mut index = lore::index::Index::open(&store)?;
+    let mut waits = record::WaitReporter::default();
+    let opts = ctx.lock_options("edit");
+    match lore::edit::commit_edit(&store, &mut index, id, &opts, &mut waits.progress())? {
+        lore::edit::Edited::Unchanged => outln!("#{id} unchanged"),
+        lore::edit::Edited::Committed { commit, warnings } => {
+            record::warn_all(&warnings);
+            outln!("committed the edit of #{id} ({commit})")
+        }
+    }
+    Ok(())
+}
+
 /// The demo data set (`assets/demo/learnings.json`), also used for the screenshots.
 const DEMO: &str = include_str!("../../assets/demo/learnings.json");
 
 fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
-    let store = Store::init(dir)?;
+    let store = lore::init::init(dir)?;
     outln!("initialised a lore store in {}", store.root().display());
     if demo {
         let drafts: Vec<lore::learning::Draft> =

@@ -137,11 +137,14 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
     let mut index = Index::open(&store)?;
     let opts = ctx.lock_options("record");
     let mut reporter = WaitReporter::default();
-    let recorded = record::record(&store, &mut index, &learning, &opts, &mut |p| {
-        if let Progress::Lock(e) = p {
-            reporter.on_event(&e)
-        }
-    })?;
+    let recorded = record::record(
+        &store,
+        &mut index,
+        &learning,
+        &opts,
+        &mut reporter.progress(),
+    )?;
+    warn_all(&recorded.warnings);
     if args.json {
         print_json(&recorded);
     } else {
@@ -164,7 +167,23 @@ pub struct WaitReporter {
 /// Waits shorter than this are normal under contention and not worth a line.
 const QUIET_WAIT: Duration = Duration::from_millis(250);
 
+/// Says on stderr what a write that succeeded must add (see `lore::write::Written`).
+pub fn warn_all(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("lore: warning: {}", lore::sanitize::display_line(w));
+    }
+}
+
 impl WaitReporter {
+    /// A progress callback for a write that reports its waiting for the lock here.
+    pub fn progress(&mut self) -> impl FnMut(Progress) + '_ {
+        |p| {
+            if let Progress::Lock(e) = p {
+                self.on_event(&e)
+            }
+        }
+    }
+
     pub fn on_event(&mut self, e: &LockEvent) {
         match e {
             LockEvent::Contended {

@@ -415,6 +415,7 @@ pub fn acquire(
         if cancelled(&opts.cancel) {
             return Err(Error::LockCancelled {
                 path: paths.file.clone(),
+                waited: start.elapsed(),
             });
         }
         if report_due {

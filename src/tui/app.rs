@@ -588,7 +588,11 @@ impl App {
             }
             SaveMsg::Writing => self.save = SaveState::Writing,
             SaveMsg::Committing => self.save = SaveState::Committing,
-            SaveMsg::Done { id, commit } => {
+            SaveMsg::Done {
+                id,
+                commit,
+                warnings,
+            } => {
                 self.save = SaveState::Idle;
                 // Saved: its draft goes (through the reader, after any write of it queued).
                 if let Some(form) = self.compose.take() {
@@ -598,7 +602,10 @@ impl App {
                 if matches!(self.mode, Mode::Compose | Mode::ConfirmClose) {
                     self.mode = Mode::Browse;
                 }
-                let said = format!("saved #{id} (commit {})", &commit[..commit.len().min(7)]);
+                let mut said = format!("saved #{id} (commit {})", &commit[..commit.len().min(7)]);
+                for w in warnings {
+                    said.push_str(&format!("; {w}"));
+                }
                 if self.quit_plan.is_some() {
                     self.farewell = Some(said.clone());
                 }

@@ -339,14 +339,24 @@ fn edit(
     let spawned = std::thread::Builder::new()
         .name("lore-edit".into())
         .spawn(move || {
-            let message = match lore::index::Index::open(&store)
-                .and_then(|mut index| lore::record::commit_edit(&store, &mut index, id, &opts))
-            {
-                Ok(lore::record::Edited::Unchanged) => {
+            let waiting = tx.clone();
+            let mut progress = |p| {
+                if let Some(text) = worker::waiting_notice("edit", &p) {
+                    let _ = waiting.send(Msg::Notice(text));
+                }
+            };
+            let message = match lore::index::Index::open(&store).and_then(|mut index| {
+                lore::edit::commit_edit(&store, &mut index, id, &opts, &mut progress)
+            }) {
+                Ok(lore::edit::Edited::Unchanged) => {
                     format!("#{id} unchanged; nothing to commit")
                 }
-                Ok(lore::record::Edited::Committed { commit }) => {
-                    format!("committed the edit of #{id} ({})", &commit[..7])
+                Ok(lore::edit::Edited::Committed { commit, warnings }) => {
+                    let mut said = format!("committed the edit of #{id} ({})", &commit[..7]);
+                    for w in warnings {
+                        said.push_str(&format!("; {w}"));
+                    }
+                    said
                 }
                 Err(e) => format!("edit not committed: {e}"),
             };

@@ -395,6 +395,7 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
     app.on_msg(Msg::Save(SaveMsg::Done {
         id: 4,
         commit: "0123456789abcdef".into(),
+        warnings: Vec::new(),
     }));
     assert!(app.compose.is_none());
     assert_eq!(app.mode, Mode::Browse);
@@ -619,6 +620,7 @@ fn leaving_while_a_save_runs_asks_and_says_what_became_of_it() {
     app.on_msg(Msg::Save(SaveMsg::Done {
         id: 9,
         commit: "0123456789".into(),
+        warnings: Vec::new(),
     }));
     assert!(app.quit);
     assert_eq!(app.farewell.as_deref(), Some("saved #9 (commit 0123456)"));

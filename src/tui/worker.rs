@@ -77,6 +77,8 @@ pub enum SaveMsg {
     Done {
         id: i64,
         commit: String,
+        /// Said beside success (the index catches up on the next read).
+        warnings: Vec<String>,
     },
     Failed {
         message: String,
@@ -320,6 +322,7 @@ pub fn spawn_save(
                     send(SaveMsg::Done {
                         id: r.id,
                         commit: r.commit,
+                        warnings: r.warnings,
                     })
                 }
                 Err(Error::LockTimeout { holder, waited, .. }) => send(SaveMsg::TimedOut {
@@ -334,6 +337,31 @@ pub fn spawn_save(
         });
 }
 
+/// The status line's words for a background write (`sync`, `edit`) waiting for the lock, at
+/// most once a second.
+pub fn waiting_notice(what: &str, p: &Progress) -> Option<String> {
+    let Progress::Lock(LockEvent::Contended {
+        holder,
+        waited,
+        timeout,
+    }) = p
+    else {
+        return None;
+    };
+    if waited.as_millis() % 1000 >= 100 {
+        return None;
+    }
+    let who = holder
+        .as_ref()
+        .map(|h| format!("held by {}", h.describe()))
+        .unwrap_or_else(|| "held by another process".into());
+    Some(format!(
+        "{what}: waiting for the store lock, {who} — {} of {}",
+        lore::error::fmt_duration(*waited),
+        lore::error::fmt_duration(*timeout)
+    ))
+}
+
 /// Runs `lore sync` with `remote` in its own thread, reporting as it goes.
 pub fn spawn_sync(store: Store, mut opts: LockOptions, remote: String, tx: Sender<Msg>) {
     opts.operation = "sync".into();
@@ -343,6 +371,12 @@ pub fn spawn_sync(store: Store, mut opts: LockOptions, remote: String, tx: Sende
             let progress_tx = tx.clone();
             let result = lore::sync::sync(&store, &remote, &opts, &mut |p| {
                 let what = match p {
+                    lore::sync::Progress::Lock(e) => {
+                        if let Some(text) = waiting_notice("sync", &Progress::Lock(e)) {
+                            let _ = progress_tx.send(Msg::Notice(text));
+                        }
+                        return;
+                    }
                     lore::sync::Progress::Fetching => "fetching",
                     lore::sync::Progress::Integrating => "integrating",
                     lore::sync::Progress::Pushing => "pushing",
@@ -365,6 +399,9 @@ pub fn spawn_sync(store: Store, mut opts: LockOptions, remote: String, tx: Sende
                             "nothing to push"
                         }
                     );
+                    for w in &r.warnings {
+                        text.push_str(&format!("; {w}"));
+                    }
                     if !r.kept_both.is_empty() || !r.conflicts.is_empty() {
                         text.push_str(&format!(
                             "; {} collision(s) kept both versions (see `lore sync` output)",
