@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Step};
 use crate::gitops;
 use crate::index::Index;
 use crate::learning::Kind;
@@ -346,7 +346,7 @@ pub fn fix(
         progress(p)
     };
     let progress = &mut progress;
-    let mut index = Index::open(store)?;
+    let mut index = write::open_index(store, "doctor")?;
     let root = store.root().to_path_buf();
     let mut findings = findings.to_vec();
     if findings
@@ -363,8 +363,8 @@ pub fn fix(
         })?;
         done.extend(recovered.value);
         drop(index);
-        findings = check(store)?;
-        index = Index::open(store)?;
+        findings = check(store).map_err(|e| write::before("doctor", Step::Inspect, e))?;
+        index = write::open_index(store, "doctor")?;
     }
     let findings = &findings;
     let written = write::write(store, &mut index, opts, progress, |tx| {

@@ -24,6 +24,10 @@ pub mod exit {
 /// A step of a write (see [`crate::write`]); named in errors so the user knows how far it got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// Opening the index, before the lock.
+    Open,
+    /// Looking at the store for what to do, before the lock.
+    Inspect,
     Lock,
     /// The operation's own work under the lock, where it names no finer step.
     Change,
@@ -39,6 +43,8 @@ pub enum Step {
 impl Step {
     pub fn as_str(self) -> &'static str {
         match self {
+            Step::Open => "opening the index",
+            Step::Inspect => "looking at the store",
             Step::Lock => "taking the store lock",
             Step::Change => "making the change",
             Step::ChoosePath => "choosing a file name",
@@ -124,6 +130,9 @@ pub enum Error {
     #[error("HEAD is detached in {}; check out a branch (`git switch main`) and retry", path.display())]
     DetachedHead { path: PathBuf },
 
+    #[error("the branch moved meanwhile (another git command committed); run it again")]
+    BranchMoved,
+
     #[error("{0}")]
     Remote(String),
 
@@ -184,6 +193,15 @@ impl Error {
                 verb: "save",
                 left: None,
             },
+        }
+    }
+
+    /// Whether this is (or wraps) [`Error::BranchMoved`].
+    pub fn branch_moved(&self) -> bool {
+        match self {
+            Error::BranchMoved => true,
+            Error::Step { source, .. } => source.branch_moved(),
+            _ => false,
         }
     }
 

@@ -49,7 +49,7 @@ pub fn adopt(
     if tracks_index(store)?.is_empty() {
         return Ok(Adopted::default());
     }
-    let mut index = Index::open(store)?;
+    let mut index = write::open_index(store, "adopt")?;
     let written = write::write(store, &mut index, opts, progress, |tx| {
         // Looked at again under the lock: another process may have adopted meanwhile.
         let tracked = tracks_index(tx.store())?;
@@ -151,7 +151,7 @@ pub fn import(
         .into_iter()
         .map(|f| read_capped(&f).map(|b| (f, b)))
         .collect::<Result<_>>()?;
-    let mut index = Index::open(store)?;
+    let mut index = write::open_index(store, "import")?;
     let today = crate::clock::now().date().strftime("%Y%m%d").to_string();
     let written = write::write(store, &mut index, opts, progress, |tx| {
         let mut report = Imported::default();

@@ -163,7 +163,11 @@ pub fn commit_blobs(
         for (rel, blob) in blobs {
             update.upsert(*rel, *blob, FileMode::Blob);
         }
-        for rel in removed {
+        // A path already gone (another client committed its removal, staged first) stays gone.
+        for rel in removed
+            .iter()
+            .filter(|r| base.get_path(Path::new(r)).is_ok())
+        {
             update.remove(*rel);
         }
         let tree = repo.find_tree(update.create_updated(repo, &base)?)?;

@@ -604,10 +604,7 @@ impl Index {
     /// Opens (creating if needed) the index file at `path` for the store at `root`.
     pub fn open_at(path: PathBuf, root: &Path) -> Result<Index> {
         refuse_links(&path)?;
-        let bad = |source| Error::BadIndex {
-            path: path.clone(),
-            source,
-        };
+        let bad = |source| unusable(&path, source);
         // The index holds titles and summaries: private, like the markdown (SQLite would make
         // it 0644, and gives its -wal and -shm files the database file's mode).
         if !path.exists() {
@@ -678,10 +675,7 @@ impl Index {
             return Ok(());
         }
         let path = self.path.clone();
-        let bad = |source| Error::BadIndex {
-            path: path.clone(),
-            source,
-        };
+        let bad = |source| unusable(&path, source);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -1346,6 +1340,56 @@ fn fts_insert(
         body,
     ];
     crate::terms::add(tx, &texts)
+}
+
+/// Why the index at `path` cannot be used, in words that point the right way: a damaged file
+/// is rebuilt with `lore reindex`; a full disk (which SQLite may call a "disk I/O error" when
+/// it cannot grow its shared-memory file) is no fault of the index's.
+pub(crate) fn unusable(path: &Path, source: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
+    let full = || {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        rustix::fs::statvfs(dir).is_ok_and(|st| st.f_bavail * st.f_frsize < 64 << 10)
+    };
+    match source.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => Error::io(path, std::io::Error::from_raw_os_error(28)),
+        Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) if full() => {
+            Error::io(path, std::io::Error::from_raw_os_error(28))
+        }
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) | None => Error::BadIndex {
+            path: path.to_path_buf(),
+            source,
+        },
+        Some(_) => Error::io(path, std::io::Error::other(source.to_string())),
+    }
+}
+
+/// `e` said plainly when it is SQLite failing for want of space in `dir` (it may call that a
+/// "disk I/O error"): "No space left on device".
+pub fn explain_full(e: Error, dir: &Path) -> Error {
+    use rusqlite::ErrorCode;
+    let io = match &e {
+        Error::Sqlite(s) => s.sqlite_error_code(),
+        _ => None,
+    };
+    let free = rustix::fs::statvfs(dir)
+        .ok()
+        .map(|st| st.f_bavail * st.f_frsize);
+    match (io, free) {
+        (Some(ErrorCode::DiskFull), _) => Error::io(dir, std::io::Error::from_raw_os_error(28)),
+        (Some(ErrorCode::SystemIoFailure), Some(free)) if free < 64 << 10 => {
+            Error::io(dir, std::io::Error::from_raw_os_error(28))
+        }
+        // Not provably a full disk, but the likeliest cause: say what is known.
+        (Some(ErrorCode::SystemIoFailure), Some(free)) if free < 16 << 20 => Error::io(
+            dir,
+            std::io::Error::other(format!(
+                "{e}; the file system has only {} KiB free",
+                free >> 10
+            )),
+        ),
+        _ => e,
+    }
 }
 
 /// Refuses an index whose file, or a journal file SQLite keeps beside it, is a symbolic link:

@@ -105,10 +105,7 @@ fn open_old(path: &Path) -> Result<Old> {
         Err(e) => return Err(Error::io(path, e)),
         Ok(_) => crate::index::refuse_links(path)?,
     }
-    let bad = |source| Error::BadIndex {
-        path: path.to_path_buf(),
-        source,
-    };
+    let bad = |source| crate::index::unusable(path, source);
     let conn = match Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -140,9 +137,14 @@ pub fn reindex(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report> {
     let written = write::write_rebuilding_index(store, opts, progress, |tx| {
-        let (report, rebuilt) = rebuild(store)?;
+        let (report, rebuilt) = rebuild(store)
+            .map_err(|e| crate::index::explain_full(e, &store.git_dir().join("lore")))?;
         // Put in place where the write lands, as a commit would be made.
-        tx.install(Box::new(move |store| rebuilt.install(store)));
+        tx.install(Box::new(move |store| {
+            rebuilt
+                .install(store)
+                .map_err(|e| crate::index::explain_full(e, &store.root().join("memory")))
+        }));
         Ok(report)
     })?;
     let mut report = written.value;

@@ -24,6 +24,8 @@ use crate::write::{self, Tx};
 
 /// How often a rejected push is retried (each time after fetching again).
 const MAX_ATTEMPTS: u32 = 5;
+/// How often an integration is made again because another git client moved the branch.
+const MAX_MOVED: u64 = 50;
 
 #[derive(Debug, Clone)]
 pub enum Progress {
@@ -132,7 +134,7 @@ pub fn sync(
         branch: their_branch.clone(),
         ..Report::default()
     };
-    let mut index = Index::open(store)?;
+    let mut index = write::open_index(store, "sync")?;
     for attempt in 1..=MAX_ATTEMPTS {
         report.attempts = attempt;
         progress(Progress::Fetching);
@@ -150,17 +152,31 @@ pub fn sync(
             }
         }
         progress(Progress::Integrating);
-        let written = write::write(
-            store,
-            &mut index,
-            opts,
-            &mut |p| match p {
-                write::Progress::Lock(e) => progress(Progress::Lock(e)),
-                write::Progress::Indexing => progress(Progress::Indexing),
-                _ => {}
-            },
-            |tx| integrate(tx, &branch_ref, remote, theirs, &mut report),
-        )?;
+        // Another git client committing while this integrates makes the branch move under it
+        // (all of it is then undone): integrate again, on top of that commit.
+        let mut moved = 0;
+        let written = loop {
+            let as_before = report.clone();
+            let written = write::write(
+                store,
+                &mut index,
+                opts,
+                &mut |p| match p {
+                    write::Progress::Lock(e) => progress(Progress::Lock(e)),
+                    write::Progress::Indexing => progress(Progress::Indexing),
+                    _ => {}
+                },
+                |tx| integrate(tx, &branch_ref, remote, theirs, &mut report),
+            );
+            match written {
+                Err(e) if e.branch_moved() && moved < MAX_MOVED => {
+                    moved += 1;
+                    report = as_before;
+                    std::thread::sleep(std::time::Duration::from_millis(2 * moved));
+                }
+                other => break other?,
+            }
+        };
         let kind = written.value;
         report.integration = kind.to_string();
         report.warnings.extend(written.warnings);
@@ -185,9 +201,19 @@ pub fn sync(
             break;
         }
         let err = String::from_utf8_lossy(&out.stderr);
-        let raced = err.contains("rejected")
-            || err.contains("fetch first")
-            || err.contains("non-fast-forward");
+        // Another machine pushed first (`[rejected]`); a remote that refused the objects
+        // (`[remote rejected]`: its disk, a hook) is no race and is not retried.
+        let raced = [
+            "[rejected]",
+            "fetch first",
+            "non-fast-forward",
+            // Another push to the same branch at the same moment.
+            "cannot lock ref",
+            "failed to update ref",
+            "incorrect old value",
+        ]
+        .iter()
+        .any(|w| err.contains(w));
         if !raced || attempt == MAX_ATTEMPTS {
             return Err(Error::Remote(format!(
                 "could not push to `{remote}`: {}. Your learnings are committed locally; run `lore sync` again",

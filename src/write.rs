@@ -110,6 +110,9 @@ enum FileUndo {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Journal {
     operation: String,
+    /// The commit HEAD was at when the write began.
+    #[serde(default)]
+    head: Option<String>,
     files: Vec<FileUndo>,
     staged: Option<StagedUndo>,
     /// How the write would land, once it is about to: the commit's changes (path, blob or
@@ -139,6 +142,8 @@ pub struct Tx<'w> {
     journal: Option<PathBuf>,
     journal_off: bool,
     operation: String,
+    /// The commit HEAD was at when the write began.
+    started: Option<Oid>,
 }
 
 impl<'w> Tx<'w> {
@@ -221,6 +226,7 @@ impl<'w> Tx<'w> {
         files.extend(next.cloned());
         let journal = Journal {
             operation: self.operation.clone(),
+            head: self.started.map(|h| h.to_string()),
             files,
             staged: staged.cloned(),
             landing,
@@ -327,6 +333,14 @@ impl<'w> Tx<'w> {
             FileUndo::Created(abs.clone())
         }))?;
         let kept = self.keep_aside(&abs, false)?;
+        // In the undo log before the file changes: a failed write is taken back too.
+        self.files.push(match kept {
+            Some(copy) => FileUndo::Kept {
+                path: abs.clone(),
+                copy,
+            },
+            None => FileUndo::Created(abs.clone()),
+        });
         let tmp = crate::leftovers::write_temp_name(&abs);
         let _ = fs::remove_file(&tmp);
         let written = write_new(&tmp, bytes).and_then(|()| fs::rename(&tmp, &abs));
@@ -334,10 +348,6 @@ impl<'w> Tx<'w> {
             let _ = fs::remove_file(&tmp);
             return Err(Error::io(&abs, e).at(Step::WriteFile));
         }
-        self.files.push(match kept {
-            Some(copy) => FileUndo::Kept { path: abs, copy },
-            None => FileUndo::Created(abs),
-        });
         fault::point("after-write").map_err(|e| e.at(Step::WriteFile))?;
         Ok(())
     }
@@ -467,6 +477,17 @@ fn verb(operation: &str) -> &'static str {
     }
 }
 
+/// Opens the index for a write of `operation`: an error here (a full disk, say) is said as
+/// the write's own, "could not …: opening the index failed: …. Nothing was written".
+pub fn open_index(store: &Store, operation: &str) -> Result<Index> {
+    Index::open(store).map_err(|e| e.at(Step::Open).doing(verb(operation)))
+}
+
+/// [`open_index`]'s wording for another error met before a write of `operation` began.
+pub fn before(operation: &str, step: Step, e: Error) -> Error {
+    e.at(step).doing(verb(operation))
+}
+
 /// Runs `body` as one change to `store`, under the store lock; see the module's comment.
 pub fn write<T>(
     store: &Store,
@@ -585,6 +606,7 @@ fn critical<T>(
         journal: None,
         journal_off: false,
         operation: operation.to_string(),
+        started: gitops::head_commit(repo).ok().flatten(),
     };
     let mut staged_undo: Option<StagedUndo> = None;
     let made = (|| {
@@ -718,10 +740,7 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
             fault::point("before-ref")?;
             let branch = gitops::head_branch(tx.repo)?;
             if !gitops::move_branch_to(tx.repo, &branch, commit, expected, &reflog)? {
-                return Err(Error::Git(
-                    "the branch moved meanwhile (another git command committed); run it again"
-                        .into(),
-                ));
+                return Err(Error::BranchMoved);
             }
             Ok(Landing::Committed(Committed {
                 commit,
@@ -744,10 +763,16 @@ fn undo(mut tx: Tx<'_>, staged: Option<StagedUndo>, cause: Error) -> Error {
     {
         left.push(format!("git's index still lists the change ({e})"));
     }
+    let since = Since::new(tx.repo, tx.started);
     for f in tx.files.drain(..).rev() {
         let (path, undone) = match &f {
+            // Another git client committed it meanwhile (it was staged first): it stays.
+            FileUndo::Created(p) if since.committed(tx.store.root(), p) => (p, Ok(())),
+            FileUndo::Kept { path, copy } if since.committed(tx.store.root(), path) => {
+                (path, fs::remove_file(copy))
+            }
             FileUndo::Created(p) => (p, fs::remove_file(p)),
-            FileUndo::Kept { path, copy } => (path, fs::rename(copy, path)),
+            FileUndo::Kept { path, copy } => (path, put_copy_back(copy, path)),
         };
         if let Err(e) = undone
             && e.kind() != ErrorKind::NotFound
@@ -763,6 +788,55 @@ fn undo(mut tx: Tx<'_>, staged: Option<StagedUndo>, cause: Error) -> Error {
         let _ = fs::remove_file(j);
     }
     cause.leaving((!left.is_empty()).then(|| left.join("; ")))
+}
+
+/// HEAD as it is now, and as it was when a write began.
+struct Since<'r> {
+    now: Option<git2::Tree<'r>>,
+    then: Option<git2::Tree<'r>>,
+    moved: bool,
+}
+
+impl<'r> Since<'r> {
+    fn new(repo: &'r Repository, started: Option<Oid>) -> Since<'r> {
+        let now_id = gitops::head_commit(repo).ok().flatten();
+        let tree = |id: Option<Oid>| id.and_then(|i| repo.find_commit(i).ok()?.tree().ok());
+        Since {
+            now: tree(now_id),
+            then: tree(started),
+            moved: now_id != started,
+        }
+    }
+
+    /// Whether a commit made since the write began (by another git client, from git's index,
+    /// where the write staged it before the branch moved) holds the file at `abs` exactly as
+    /// it is on disk: it is no longer this write's to take back.
+    fn committed(&self, root: &Path, abs: &Path) -> bool {
+        let (true, Ok(rel), Ok(bytes)) = (self.moved, abs.strip_prefix(root), fs::read(abs)) else {
+            return false;
+        };
+        let Ok(ours) = Oid::hash_object(git2::ObjectType::Blob, &bytes) else {
+            return false;
+        };
+        let blob = |t: &Option<git2::Tree<'_>>| t.as_ref()?.get_path(rel).ok().map(|e| e.id());
+        blob(&self.now) == Some(ours) && blob(&self.then) != Some(ours)
+    }
+}
+
+/// Puts the earlier version kept at `copy` back at `path`. Where the change never happened
+/// (the copy is still a hard link of the file itself), the copy only goes: a rename between
+/// two links of one file does nothing.
+fn put_copy_back(copy: &Path, path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let same = match (fs::metadata(copy), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    };
+    if same {
+        fs::remove_file(copy)
+    } else {
+        fs::rename(copy, path)
+    }
 }
 
 const JOURNAL_PREFIX: &str = "journal-";
@@ -911,8 +985,14 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
         if let Some(s) = j.staged.clone() {
             s.undo(repo, root)?;
         }
+        let started = j.head.as_deref().and_then(|h| Oid::from_str(h).ok());
+        let since = Since::new(repo, started);
         for f in j.files.iter().rev() {
             match f {
+                FileUndo::Created(p) if since.committed(root, p) => {}
+                FileUndo::Kept { path, copy } if since.committed(root, path) => {
+                    let _ = fs::remove_file(copy);
+                }
                 FileUndo::Created(p) => {
                     let Ok(bytes) = fs::read(p) else { continue };
                     // What the writer put there goes; anything else someone wrote since stays.
@@ -929,7 +1009,7 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
                         fs::remove_file(p).map_err(|e| Error::io(p, e))?;
                     }
                 }
-                FileUndo::Kept { path, copy } => match fs::rename(copy, path) {
+                FileUndo::Kept { path, copy } => match put_copy_back(copy, path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == ErrorKind::NotFound => {}
                     Err(e) => return Err(Error::io(copy, e)),

@@ -44,16 +44,16 @@ fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| a.to_string()).collect()
 }
 
-fn with_two() -> TestStore {
-    let s = TestStore::new();
+fn with_two(base: &Path) -> TestStore {
+    let s = TestStore::new_in(base);
     s.record("First before the fault", "d");
     s.record("Second before the fault", "d");
     s
 }
 
-fn record_scene() -> Scene {
+fn record_scene(base: &Path) -> Scene {
     Scene {
-        store: with_two(),
+        store: with_two(base),
         args: strings(&["record", "--title", "Under test", "--domain", "d"]),
         verb: "save",
         operation: "record",
@@ -61,8 +61,8 @@ fn record_scene() -> Scene {
     }
 }
 
-fn edit_scene() -> Scene {
-    let s = with_two();
+fn edit_scene(base: &Path) -> Scene {
+    let s = with_two(base);
     let file = s.root().join(s.path_of("First before the fault"));
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str("\nEdited by the user.\n");
@@ -76,8 +76,8 @@ fn edit_scene() -> Scene {
     }
 }
 
-fn import_scene() -> Scene {
-    let dir = tempfile::tempdir().unwrap();
+fn import_scene(base: &Path) -> Scene {
+    let dir = tempfile::tempdir_in(base).unwrap();
     for (name, title) in [("a.md", "Imported one"), ("b.md", "Imported two")] {
         std::fs::write(
             dir.path().join(name),
@@ -86,7 +86,7 @@ fn import_scene() -> Scene {
         .unwrap();
     }
     Scene {
-        store: with_two(),
+        store: with_two(base),
         args: strings(&["import", dir.path().to_str().unwrap()]),
         verb: "import",
         operation: "import",
@@ -94,8 +94,8 @@ fn import_scene() -> Scene {
     }
 }
 
-fn adopt_scene() -> Scene {
-    let s = with_two();
+fn adopt_scene(base: &Path) -> Scene {
+    let s = with_two(base);
     // An old store that tracks its index in git.
     s.git(&["add", "-f", "memory/index.db"]);
     git_commit(s.root(), &["-m", "the script's index, tracked"]);
@@ -108,8 +108,8 @@ fn adopt_scene() -> Scene {
     }
 }
 
-fn doctor_scene() -> Scene {
-    let s = with_two();
+fn doctor_scene(base: &Path) -> Scene {
+    let s = with_two(base);
     // A learning written but never committed, a committed one gone from disk, a committed one
     // without a row.
     let month = jiff::ZonedDateTime::now().strftime("%Y-%m/%d").to_string();
@@ -136,9 +136,9 @@ fn doctor_scene() -> Scene {
     }
 }
 
-fn sync_scene() -> Scene {
-    let s = with_two();
-    let dir = tempfile::tempdir().unwrap();
+fn sync_scene(base: &Path) -> Scene {
+    let s = with_two(base);
+    let dir = tempfile::tempdir_in(base).unwrap();
     let remote = dir.path().join("remote.git");
     git(
         dir.path(),
@@ -195,9 +195,9 @@ fn sync_scene() -> Scene {
     }
 }
 
-fn reindex_scene() -> Scene {
+fn reindex_scene(base: &Path) -> Scene {
     Scene {
-        store: with_two(),
+        store: with_two(base),
         args: strings(&["reindex"]),
         verb: "reindex",
         operation: "reindex",
@@ -330,7 +330,9 @@ fn last_lock_event(s: &TestStore) -> (String, String) {
 /// Points after which the write has landed: an error there is a success with a warning.
 const LANDED: [&str; 2] = ["after-commit", "before-unlock"];
 
-fn matrix(scene: fn() -> Scene) {
+fn matrix(scene: fn(&Path) -> Scene) {
+    let base = std::env::temp_dir();
+    let scene = || scene(&base);
     // The points this operation goes through, and what a clean run makes of the store.
     let clean = scene();
     let log = clean.store.root().join("points.log");
@@ -360,7 +362,7 @@ fn matrix(scene: fn() -> Scene) {
     }
 }
 
-fn error_at(scene: fn() -> Scene, strategy: &str, point: &str, whole: &ViewOf) {
+fn error_at(scene: impl Fn() -> Scene, strategy: &str, point: &str, whole: &ViewOf) {
     let sc = scene();
     let s = &sc.store;
     let found = findings(s);
@@ -414,7 +416,7 @@ fn error_at(scene: fn() -> Scene, strategy: &str, point: &str, whole: &ViewOf) {
 
 type ViewOf = (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>);
 
-fn crash_at(scene: fn() -> Scene, strategy: &str, point: &str, whole: &ViewOf) {
+fn crash_at(scene: impl Fn() -> Scene, strategy: &str, point: &str, whole: &ViewOf) {
     let sc = scene();
     let s = &sc.store;
     let found = findings(s);
@@ -511,4 +513,379 @@ fn sync_at_every_step() {
 #[test]
 fn reindex_at_every_step() {
     matrix(reindex_scene);
+}
+
+// ----- a full disk at every step ------------------------------------------------------
+
+/// A tmpfs mounted at a folder for as long as this lives.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    /// Mounted, or `None` where this machine does not allow it; never `None` as root, where a
+    /// skip would hide the test (CI runs as root).
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok || !rustix::process::geteuid().is_root(),
+            "running as root, a tmpfs must mount: the full-disk tests may not be skipped"
+        );
+        ok.then(|| Tmpfs(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    fn free(&self) -> u64 {
+        let st = rustix::fs::statvfs(self.path()).unwrap();
+        st.f_bavail * st.f_frsize
+    }
+
+    /// Fills the file system until `pages` pages (4 KiB) are left.
+    fn leave(&self, pages: u64) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.path().join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 4096];
+        while self.free() > pages * 4096 {
+            if f.write_all(&chunk).is_err() {
+                break;
+            }
+            f.flush().unwrap();
+        }
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.path()).status();
+    }
+}
+
+/// `scene`'s operation on a file system left with 0, 1, 2… free pages, until it succeeds
+/// three times: every refusal leaves HEAD, git's index, `git status`, the files and the rows
+/// exactly as before and says so; every success is whole.
+fn full_disk(scene: fn(&Path) -> Scene) {
+    let Some(fs) = Tmpfs::mount("48m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let whole = {
+        let sc = scene(fs.path());
+        let out = sc.run("flock", &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        view(&sc.store)
+    };
+    let (mut refused, mut warned, mut landed) = (0, 0, 0);
+    let mut operation = "";
+    for pages in 0..400u64 {
+        let sc = scene(fs.path());
+        operation = sc.operation;
+        let s = &sc.store;
+        let found = findings(s);
+        let before = state(s);
+        let filler = fs.leave(pages);
+        let out = sc.run("flock", &[]);
+        std::fs::remove_file(&filler).unwrap();
+        let err = stderr(&out);
+        let at = format!("{} with {pages} page(s) free", sc.operation);
+        // A sync whose push the remote refused (its disk is this one) has integrated here.
+        let pushed_only = sc.operation == "sync" && err.contains("committed locally");
+        if out.status.success() || pushed_only {
+            landed += 1;
+            if err.contains("warning:") {
+                warned += 1;
+            }
+            // Whole, once the index has caught up (the next read; for doctor, whose rows
+            // were part of its repair, the next repair).
+            s.ok(&["list"]);
+            if sc.operation == "doctor" && err.contains("warning:") {
+                s.ok(&["doctor", "--fix"]);
+            }
+            assert_eq!(view(s), whole, "{at}: {err}");
+            if landed >= 3 {
+                break;
+            }
+            continue;
+        }
+        refused += 1;
+        let said: Vec<&str> = err
+            .lines()
+            .filter(|l| !l.starts_with("lore: sync: "))
+            .collect();
+        // (A sync that could not fetch has not begun to write: it says so in its words.)
+        assert!(
+            said.len() == 1
+                && (said[0].ends_with("Nothing was written")
+                    || sc.operation == "sync" && said[0].contains("Nothing changed locally")),
+            "{at}: {err}"
+        );
+        // The reason names the space (sync's come from git's fetch and merge, in git's words).
+        assert!(
+            ["No space left", "disk is full", "KiB free"]
+                .iter()
+                .any(|w| said[0].contains(w))
+                || sc.operation == "sync",
+            "{at}: not about space: {err}"
+        );
+        assert_eq!(
+            state(s),
+            before,
+            "{at}: said nothing was written, but: {err}"
+        );
+        assert_eq!(findings(s), found, "{at}: doctor");
+        let st: serde_json::Value =
+            serde_json::from_str(&s.ok(&["lock", "status", "--json"])).unwrap();
+        assert_eq!(st["state"], "free", "{at}");
+    }
+    eprintln!("{operation}: {refused} refused, then {landed} landed ({warned} with a warning)");
+    assert!(refused > 0, "{operation}: the disk never ran out");
+    assert!(landed >= 3, "{operation}: never landed");
+}
+
+#[test]
+fn record_on_a_full_disk() {
+    full_disk(record_scene);
+}
+
+#[test]
+fn edit_on_a_full_disk() {
+    full_disk(edit_scene);
+}
+
+#[test]
+fn import_on_a_full_disk() {
+    full_disk(import_scene);
+}
+
+#[test]
+fn adopt_on_a_full_disk() {
+    full_disk(adopt_scene);
+}
+
+#[test]
+fn doctor_fix_on_a_full_disk() {
+    full_disk(doctor_scene);
+}
+
+#[test]
+fn sync_on_a_full_disk() {
+    full_disk(sync_scene);
+}
+
+#[test]
+fn reindex_on_a_full_disk() {
+    full_disk(reindex_scene);
+}
+
+// ----- beside another git client, and in the lock's history ------------------------------
+
+/// git's blob id of `bytes`.
+fn git_hash(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("git")
+        .args(["hash-object", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The learnings in HEAD with their blobs (`<blob>\t<path>`).
+fn head_learnings(s: &TestStore) -> BTreeSet<String> {
+    view(s).0
+}
+
+/// `scene`'s operation while another git client commits in a loop beside it (retrying, as any
+/// client sharing a repository does, while lore holds git's lock files for a moment). Files are
+/// staged before the branch moves, so a `git commit` in between carries them: after both,
+/// every one of the client's commits is in the history and HEAD holds the operation's files.
+fn beside_a_git_client(scene: fn(&Path) -> Scene) {
+    let base = std::env::temp_dir();
+    let whole = {
+        let sc = scene(&base);
+        assert!(sc.run("flock", &[]).status.success());
+        head_learnings(&sc.store)
+    };
+    for round in 0..3 {
+        let sc = scene(&base);
+        let mut client = Command::new("bash")
+            .arg("-c")
+            .arg(
+                r#"cd "$1"; for i in $(seq 15); do echo "$i" > "note-$i.txt"; ok=
+                   for try in $(seq 200); do
+                     if git add "note-$i.txt" 2>/dev/null && git -c user.name=c -c user.email=c@x commit -q -m "note $i" 2>/dev/null; then ok=1; break; fi
+                     sleep 0.005
+                   done; [ -n "$ok" ] || exit 1; done"#,
+            )
+            .arg("bash")
+            .arg(sc.store.root())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5 * round));
+        let out = sc.run("flock", &[]);
+        assert!(
+            client.wait().unwrap().success(),
+            "the client's commits failed"
+        );
+        let at = format!("{} round {round}", sc.operation);
+        assert!(
+            out.status.success() || sc.operation == "doctor",
+            "{at}: {}",
+            stderr(&out)
+        );
+        let s = &sc.store;
+        let notes = s
+            .git(&["log", "--format=%s"])
+            .lines()
+            .filter(|l| l.starts_with("note "))
+            .count();
+        assert_eq!(notes, 15, "{at}: the client's commits were lost");
+        // A `git commit` ends by writing back the index it read when it began: one that began
+        // before lore staged its files drops them from git's index, and the client's next
+        // commit then from HEAD (git's own race between any two writers of one index; the
+        // files stay on disk). `doctor --fix` commits them again: nothing is lost.
+        if !whole.is_subset(&head_learnings(s)) {
+            let out = s.run(&["doctor", "--fix"]);
+            assert!(
+                out.status.code().is_some_and(|c| c <= 1),
+                "{at}: {}",
+                stderr(&out)
+            );
+            eprintln!("{at}: a git commit dropped a staged file; doctor --fix committed it again");
+        }
+        // An edit the client's stale index put back to its old text in HEAD is no new file for
+        // doctor to commit: it is still on disk, and in the history.
+        let head = head_learnings(s);
+        for missing in whole.difference(&head) {
+            let (blob, path) = missing
+                .strip_prefix("blob ")
+                .and_then(|m| m.split_once('\t'))
+                .unwrap();
+            let on_disk = std::fs::read(s.root().join(path)).unwrap_or_default();
+            let in_history = Command::new("git")
+                .arg("-C")
+                .arg(s.root())
+                .args(["cat-file", "-e", blob])
+                .status()
+                .unwrap()
+                .success();
+            let disk_blob = git_hash(&on_disk);
+            assert!(
+                in_history && disk_blob == blob,
+                "{at}: lost: {missing} (on disk: {disk_blob})"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_operation_beside_a_git_client_committing_in_a_loop_loses_nothing() {
+    for scene in [
+        record_scene,
+        edit_scene,
+        import_scene,
+        adopt_scene,
+        doctor_scene,
+        sync_scene,
+    ] {
+        beside_a_git_client(scene);
+    }
+}
+
+/// The last `lock_events` row: (operation, waited ms, held ms, outcome).
+fn last_event(s: &TestStore) -> (String, i64, Option<i64>, String) {
+    s.db()
+        .query_row(
+            "SELECT operation, waited_ms, held_ms, outcome FROM lock_events ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+}
+
+#[test]
+fn every_operation_says_it_waits_and_is_logged_with_the_time_it_waited() {
+    for scene in [
+        record_scene,
+        edit_scene,
+        import_scene,
+        adopt_scene,
+        doctor_scene,
+        sync_scene,
+        reindex_scene,
+    ] {
+        let sc = scene(&std::env::temp_dir());
+        let s = &sc.store;
+        let mut holder = Command::new(LORE)
+            .arg("--store")
+            .arg(s.root())
+            .args(["lock", "hold", "--for", "1500ms"])
+            .env("LORE_CONFIG", "/nonexistent/lore/config.toml")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert!(line.starts_with("holding"), "{line}");
+        let out = sc.run("flock", &[]);
+        holder.wait().unwrap();
+        let err = stderr(&out);
+        assert!(
+            err.contains("waiting for the store lock: held by pid"),
+            "{}: said nothing while waiting: {err}",
+            sc.operation
+        );
+        let (operation, waited, held, outcome) = last_event(s);
+        assert_eq!(
+            (operation.as_str(), outcome.as_str()),
+            (sc.operation, "ok"),
+            "{}",
+            sc.operation
+        );
+        assert!(waited >= 900, "{}: waited {waited} ms", sc.operation);
+        assert!(held.is_some(), "{}", sc.operation);
+    }
+}
+
+#[test]
+fn a_cancelled_wait_is_logged_with_the_time_it_really_waited() {
+    let sc = import_scene(&std::env::temp_dir());
+    let s = &sc.store;
+    let mut holder = hold(s, 30, &[]);
+    let child = s
+        .cmd()
+        .args(&sc.args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let (operation, waited, held, outcome) = last_event(s);
+    assert_eq!(
+        (operation.as_str(), outcome.as_str()),
+        ("import", "cancelled")
+    );
+    assert!(waited >= 1000, "logged as waiting {waited} ms");
+    assert_eq!(held, None);
 }

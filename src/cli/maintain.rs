@@ -10,7 +10,13 @@ use super::{Ctx, print_json};
 
 pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
     let store = ctx.store()?;
-    let mut findings = doctor::check(&store)?;
+    let mut findings = doctor::check(&store).map_err(|e| {
+        if fix {
+            lore::write::before("doctor", lore::error::Step::Inspect, e)
+        } else {
+            e
+        }
+    })?;
     let mut done = Vec::new();
     if fix && !findings.is_empty() {
         let mut waits = WaitReporter::default();
@@ -30,7 +36,16 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
                 .collect::<Vec<_>>(),
         );
         done = said;
-        findings = doctor::check(&store)?;
+        findings = match doctor::check(&store) {
+            Ok(f) => f,
+            // The repairs are made; only the second look failed (a full disk, say).
+            Err(e) => {
+                warn_all(&[format!(
+                    "the repairs are made, but looking at the store again failed ({e}); run `lore doctor` to see what is left"
+                )]);
+                Vec::new()
+            }
+        };
     }
     if json {
         print_json(&serde_json::json!({ "fixed": done, "findings": findings }));

@@ -376,7 +376,7 @@ fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
 #[cfg(feature = "fault-injection")]
 fn commit_edit(ctx: &Ctx, id: i64) -> Result<()> {
     let store = ctx.store()?;
-    let mut index = lore::index::Index::open(&store)?;
+    let mut index = lore::write::open_index(&store, "edit")?;
     let mut waits = record::WaitReporter::default();
     let opts = ctx.lock_options("edit");
     match lore::edit::commit_edit(&store, &mut index, id, &opts, &mut waits.progress())? {

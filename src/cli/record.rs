@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use clap::Args;
 use lore::error::fmt_duration;
-use lore::index::Index;
 use lore::learning::{Draft, limits};
 use lore::lock::LockEvent;
 use lore::record::{self, Progress};
@@ -134,7 +133,7 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
     // Validate before touching the store: bad input writes nothing.
     let learning = draft.validate()?;
     let store = ctx.store()?;
-    let mut index = Index::open(&store)?;
+    let mut index = lore::write::open_index(&store, "record")?;
     let opts = ctx.lock_options("record");
     let mut reporter = WaitReporter::default();
     let recorded = record::record(

@@ -345,7 +345,7 @@ fn edit(
                     let _ = waiting.send(Msg::Notice(text));
                 }
             };
-            let message = match lore::index::Index::open(&store).and_then(|mut index| {
+            let message = match lore::write::open_index(&store, "edit").and_then(|mut index| {
                 lore::edit::commit_edit(&store, &mut index, id, &opts, &mut progress)
             }) {
                 Ok(lore::edit::Edited::Unchanged) => {

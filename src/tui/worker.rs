@@ -300,7 +300,7 @@ pub fn spawn_save(
             let send = |m: SaveMsg| {
                 let _ = tx.send(Msg::Save(m));
             };
-            let result = Index::open(&store).and_then(|mut index| {
+            let result = lore::write::open_index(&store, "record").and_then(|mut index| {
                 record::record(&store, &mut index, &learning, &opts, &mut |p| match p {
                     Progress::Lock(LockEvent::Contended {
                         holder,

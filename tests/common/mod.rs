@@ -15,7 +15,13 @@ pub struct TestStore {
 impl TestStore {
     /// A fresh store made by `lore init`.
     pub fn new() -> TestStore {
-        let dir = tempfile::tempdir().unwrap();
+        TestStore::new_in(&std::env::temp_dir())
+    }
+
+    /// A fresh store made by `lore init`, in a new folder under `base` (a small file system,
+    /// say).
+    pub fn new_in(base: &Path) -> TestStore {
+        let dir = tempfile::tempdir_in(base).unwrap();
         let out = Command::new(LORE)
             .arg("init")
             .arg(dir.path())
