@@ -36,7 +36,7 @@ shot 1-list-and-detail
 keys / ; keys -l "cache" ; shot 2-search
 keys Escape ; keys Escape
 keys n ; keys -l "$(printf 'x%.0s' $(seq 1 510))" ; keys Tab ; keys Tab ; keys -l "9" ; shot 3-compose-validation
-keys Escape ; keys y
+keys Escape ; keys d
 # A save waiting on a lock held by another process.
 "$lore" --store "$store" lock hold --for 20s >/dev/null &
 holder=$!
@@ -46,7 +46,7 @@ sleep 2.5
 shot 4-save-waiting-on-lock
 keys Escape
 kill "$holder" 2>/dev/null || true
-sleep 0.5 ; keys Escape ; keys y
+sleep 0.5 ; keys Escape ; keys d
 keys L ; shot 5-lock-inspector
 keys Escape ; keys ? ; shot 6-help
 keys Escape ; keys q

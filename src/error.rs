@@ -196,6 +196,14 @@ impl Error {
         }
     }
 
+    /// What went wrong underneath the step it happened in.
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Step { source, .. } => source.cause(),
+            e => e,
+        }
+    }
+
     /// Whether this is (or wraps) [`Error::BranchMoved`].
     pub fn branch_moved(&self) -> bool {
         match self {

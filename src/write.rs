@@ -676,14 +676,16 @@ fn critical<T>(
             // The commit landed: the change is made, whatever happens to the rows.
             let _ = tx.end_rows(false);
             warnings.push(format!(
-                "the change is committed ({}), but the index could not be brought up to date ({e}); it catches up on the next read",
-                short(&c.commit)
+                "the change is committed ({}), but the index could not be brought up to date ({}); it catches up on the next read",
+                short(&c.commit),
+                e.cause()
             ));
         }
         (Err(e), None) if landed => {
             let _ = tx.end_rows(false);
             warnings.push(format!(
-                "the change is made, but what followed it failed ({e})"
+                "the change is made, but what followed it failed ({})",
+                e.cause()
             ));
         }
         (Err(e), None) => return Err(undo(tx, staged_undo, e)),
