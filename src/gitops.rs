@@ -12,7 +12,6 @@ use git2::{ErrorCode, FileMode, Oid, Repository, Signature};
 
 use crate::error::{Error, Result};
 use crate::fault;
-use crate::gitindex;
 
 /// How often a commit is retried when another git client moved the branch meanwhile.
 const MAX_RETRIES: usize = 16;

@@ -13,7 +13,6 @@ pub mod edit;
 pub mod error;
 pub mod exchange;
 pub mod fault;
-pub mod gitindex;
 pub mod gitops;
 pub mod housekeeping;
 pub mod index;
