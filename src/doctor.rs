@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result, Step};
-use crate::gitops;
+use crate::git;
+use crate::git::history::{head_markdown, head_markdown_ids};
 use crate::index::Index;
 use crate::learning::Kind;
 use crate::leftovers;
 use crate::lock::{self, LockOptions};
 use crate::parse;
-use crate::reindex::{head_markdown, head_markdown_ids};
 use crate::store::Store;
 use crate::write::{self, Progress};
 
@@ -209,8 +209,8 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
             }
         }
     }
-    let staged = gitops::staged_blobs(&repo)?;
-    let head_ids: BTreeMap<String, git2::Oid> = head_markdown_ids(&repo)?.into_iter().collect();
+    let staged = git::staged_blobs(&repo)?;
+    let head_ids: BTreeMap<String, git::Oid> = head_markdown_ids(&repo)?.into_iter().collect();
     for (path, blob) in &staged {
         if !is_learning_path(path) || head_ids.get(path) == Some(blob) {
             continue;
@@ -269,10 +269,10 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
                 what: what.to_string(),
             })),
     );
-    let branch = gitops::head_branch(&repo).unwrap_or_else(|_| "HEAD".into());
+    let branch = git::head_branch(&repo).unwrap_or_else(|_| "HEAD".into());
     for name in ["index", "HEAD", branch.as_str()] {
-        let p = repo.path().join(format!("{name}.lock"));
-        if gitops::stale_git_lock(repo.path(), name) {
+        let p = repo.git_dir().join(format!("{name}.lock"));
+        if git::stale_git_lock(repo.git_dir(), name) {
             out.push(Finding::StaleGitLock {
                 name: name.to_string(),
                 path: p.display().to_string(),
@@ -400,12 +400,12 @@ fn repair(
     root: &Path,
 ) -> Result<(Vec<String>, Vec<PathBuf>)> {
     let repo = tx.repo();
-    let git_dir = repo.path();
+    let git_dir = repo.git_dir();
     let mut done = Vec::new();
     let mut temps = Vec::new();
     for f in findings {
         if let Finding::StaleGitLock { name, path } = f
-            && gitops::break_stale_git_lock(git_dir, name)
+            && git::break_stale_git_lock(git_dir, name)
         {
             done.push(format!(
                 "removed {path}, left by a lore process that died holding it"
@@ -413,7 +413,7 @@ fn repair(
         }
     }
     // Short-lived files of dead lore processes, judged again now, under the lock.
-    let head = gitops::head_tree(repo)?;
+    let head = git::head_tree(repo)?;
     for f in findings {
         let Finding::Leftover { path, .. } = f else {
             continue;
@@ -434,7 +434,7 @@ fn repair(
             Err(e) => return Err(Error::io(path, e)),
         }
     }
-    let staged = gitops::staged_blobs(repo)?;
+    let staged = git::staged_blobs(repo)?;
     let mut committed: Vec<String> = Vec::new();
     // Interrupted saves: their text becomes a learning, unless it already is one.
     for f in findings {
@@ -469,7 +469,7 @@ fn repair(
                 &bytes,
                 MAX_SUFFIX,
                 &|n| crate::slug::candidate(&date, &slug, n),
-                &|tx, rel| Ok(gitops::in_head(head.as_ref(), rel) || tx.index().path_in_use(rel)?),
+                &|tx, rel| Ok(git::in_head(head.as_ref(), rel) || tx.index().path_in_use(rel)?),
             )?
             .ok_or_else(|| Error::invalid("title", "no free name for a recovered learning"))?;
         done.push(format!("recovered {path} as {rel}"));
@@ -483,12 +483,12 @@ fn repair(
             }
             Finding::MissingOnDisk { path } if !root.join(path).exists() => {
                 let blob = head_blob(head.as_ref(), path)?;
-                let content = repo.find_blob(blob)?;
+                let content = repo.blob(blob)?;
                 // Where git's index lists it as committed, only the file comes back.
                 if staged.get(path) == Some(&blob) {
-                    tx.put_back(path, content.content())?;
+                    tx.put_back(path, &content)?;
                 } else {
-                    tx.replace(path, content.content())?;
+                    tx.replace(path, &content)?;
                 }
                 done.push(format!("restored {path} from HEAD"));
             }
@@ -499,8 +499,8 @@ fn repair(
                 done.push(format!("staged {path}"));
             }
             Finding::StagedNotCommitted { path } => {
-                match head.as_ref().and_then(|t| t.get_path(Path::new(path)).ok()) {
-                    Some(e) => tx.stage(path, e.id()),
+                match head.as_ref().and_then(|t| t.blob_at(path)) {
+                    Some(id) => tx.stage(path, id),
                     None => tx.untrack(path),
                 }
                 done.push(format!("staged {path} as HEAD has it"));
@@ -509,10 +509,10 @@ fn repair(
         }
     }
     // Every committed learning gets a row, and so does every one committed now.
-    let mut want: Vec<(String, git2::Oid)> = head_markdown_ids(repo)?;
+    let mut want: Vec<(String, git::Oid)> = head_markdown_ids(repo)?;
     for rel in &committed {
         let bytes = fs::read(root.join(rel)).map_err(|e| Error::io(root.join(rel), e))?;
-        want.push((rel.clone(), repo.blob(&bytes)?));
+        want.push((rel.clone(), repo.write_blob(&bytes)?));
     }
     for path in Index::import_missing(tx.rows()?, repo, &want)? {
         done.push(format!("indexed {path}"));
@@ -527,11 +527,9 @@ fn repair(
     Ok((done, temps))
 }
 
-fn head_blob(head: Option<&git2::Tree<'_>>, path: &str) -> Result<git2::Oid> {
-    head.ok_or_else(|| Error::Git("no HEAD".into()))?
-        .get_path(Path::new(path))
-        .map(|e| e.id())
-        .map_err(Error::from)
+fn head_blob(head: Option<&git::Tree<'_>>, path: &str) -> Result<git::Oid> {
+    head.and_then(|t| t.blob_at(path))
+        .ok_or_else(|| Error::Git(format!("{path} is not in HEAD")))
 }
 
 /// An earlier version a write kept aside when its creator died mid-write: if HEAD still holds
@@ -540,7 +538,7 @@ fn head_blob(head: Option<&git2::Tree<'_>>, path: &str) -> Result<git2::Oid> {
 fn mend_from_copy(
     tx: &mut write::Tx<'_>,
     l: &leftovers::Leftover,
-    head: Option<&git2::Tree<'_>>,
+    head: Option<&git::Tree<'_>>,
     root: &Path,
 ) -> Result<Option<String>> {
     let Some(original) = leftovers::undo_copy_of(&l.path) else {
@@ -551,8 +549,8 @@ fn mend_from_copy(
     };
     let rel = rel.to_string_lossy().into_owned();
     let copy = fs::read(&l.path).map_err(|e| Error::io(&l.path, e))?;
-    let copy_id = git2::Oid::hash_object(git2::ObjectType::Blob, &copy)?;
-    let in_head = head.and_then(|t| t.get_path(Path::new(&rel)).ok().map(|e| e.id()));
+    let copy_id = git::hash_blob(&copy);
+    let in_head = head.and_then(|t| t.blob_at(&rel));
     let now = fs::read(&original).ok();
     if in_head != Some(copy_id) || now.as_deref() == Some(copy.as_slice()) {
         return Ok(None);

@@ -1,10 +1,8 @@
 //! The browser's `e`: commit a learning's file after the user edited it in an editor, as one
 //! write (see [`crate::write`]).
 
-use std::path::Path;
-
 use crate::error::{Error, Result};
-use crate::gitops;
+use crate::git;
 use crate::index::Index;
 use crate::lock::LockOptions;
 use crate::store::Store;
@@ -44,9 +42,8 @@ pub fn commit_edit(
             return Err(Error::Symlink { path: abs.clone() });
         }
         let content = std::fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
-        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &content)?;
-        let in_head = gitops::head_tree(tx.repo())?
-            .and_then(|t| t.get_path(Path::new(&row.filepath)).ok().map(|e| e.id()));
+        let blob = git::hash_blob(&content);
+        let in_head = git::head_tree(tx.repo())?.and_then(|t| t.blob_at(&row.filepath));
         if in_head == Some(blob) {
             return Ok(false);
         }

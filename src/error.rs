@@ -259,12 +259,6 @@ impl Error {
     }
 }
 
-impl From<git2::Error> for Error {
-    fn from(e: git2::Error) -> Self {
-        Error::Git(e.message().to_string())
-    }
-}
-
 fn holder_suffix(holder: Option<&Holder>) -> String {
     match holder {
         Some(h) => format!(" held by {}", h.describe()),

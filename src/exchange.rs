@@ -5,11 +5,10 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use git2::Oid;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::gitops;
+use crate::git::{self, Oid};
 use crate::index::{Anchor, Filter, Index, Row, WordList, read_body};
 use crate::lock::LockOptions;
 use crate::parse;
@@ -19,7 +18,7 @@ use crate::write::{self, Progress};
 /// Whether HEAD tracks the index file (what old `record-failure.sh` stores do).
 pub fn tracks_index(store: &Store) -> Result<Vec<String>> {
     let repo = store.repo()?;
-    let Some(tree) = gitops::head_tree(&repo)? else {
+    let Some(tree) = git::head_tree(&repo)? else {
         return Ok(Vec::new());
     };
     Ok([
@@ -28,7 +27,7 @@ pub fn tracks_index(store: &Store) -> Result<Vec<String>> {
         format!("{INDEX_DB}-shm"),
     ]
     .into_iter()
-    .filter(|p| tree.get_path(Path::new(p)).is_ok())
+    .filter(|p| tree.holds(p))
     .collect())
 }
 
@@ -155,13 +154,13 @@ pub fn import(
     let today = crate::clock::now().date().strftime("%Y%m%d").to_string();
     let written = write::write(store, &mut index, opts, progress, |tx| {
         let mut report = Imported::default();
-        let mut known: HashSet<Oid> = crate::reindex::head_markdown_ids(tx.repo())?
+        let mut known: HashSet<Oid> = git::history::head_markdown_ids(tx.repo())?
             .into_iter()
             .map(|(_, blob)| blob)
             .collect();
-        let head_tree = gitops::head_tree(tx.repo())?;
+        let head_tree = git::head_tree(tx.repo())?;
         for (file, bytes) in &read {
-            let oid = Oid::hash_object(git2::ObjectType::Blob, bytes)?;
+            let oid = git::hash_blob(bytes);
             if !known.insert(oid) {
                 report.duplicates.push(file.display().to_string());
                 continue;
@@ -188,8 +187,7 @@ pub fn import(
                     MAX_SUFFIX,
                     &|n| crate::slug::candidate(&date, &slug, n),
                     &|tx, rel| {
-                        Ok(gitops::in_head(head_tree.as_ref(), rel)
-                            || tx.index().path_in_use(rel)?)
+                        Ok(git::in_head(head_tree.as_ref(), rel) || tx.index().path_in_use(rel)?)
                     },
                 )?
                 .ok_or_else(|| {

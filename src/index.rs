@@ -287,8 +287,7 @@ pub fn now_timestamp() -> String {
         .to_string()
 }
 
-/// A markdown file that commits added or changed (with its new blob) or removed (`None`).
-pub type Changed = (String, Option<git2::Oid>);
+pub use crate::git::history::Changed;
 
 /// What [`Index::follow_head`] or [`Index::apply_changes`] did: paths added, refreshed and
 /// removed, and files indexed with problems.
@@ -306,34 +305,6 @@ impl Followed {
     }
 }
 
-/// When the commits after `from` up to `to` added each markdown file (seconds since the
-/// epoch, the commit's time): the time a learning that arrives through git (a sync, a pull)
-/// was recorded, which its file gives only to the day. The newest 10,000 commits at most.
-pub fn added_at(
-    repo: &git2::Repository,
-    from: Option<git2::Oid>,
-    to: git2::Oid,
-) -> Result<std::collections::HashMap<String, i64>> {
-    let mut times = std::collections::HashMap::new();
-    let mut walk = repo.revwalk()?;
-    walk.push(to)?;
-    if let Some(from) = from {
-        walk.hide(from)?;
-    }
-    for oid in walk.take(10_000) {
-        let commit = repo.find_commit(oid?)?;
-        let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
-        let added = markdown_changes(repo, parent.as_ref(), &commit.tree()?)?;
-        // Newest first: an older commit that added the same path wins.
-        for (path, blob) in added {
-            if blob.is_some() {
-                times.insert(path, commit.time().seconds());
-            }
-        }
-    }
-    Ok(times)
-}
-
 /// `created_at` for a learning that arrived through git: the time of the commit that added
 /// it when that falls on the day its file gives (or the file gives none), else that day.
 fn arrival_time(parsed: &crate::parse::Parsed, committed: Option<i64>) -> String {
@@ -349,31 +320,6 @@ fn arrival_time(parsed: &crate::parse::Parsed, committed: Option<i64>) -> String
         Some(d) if *d != day => parsed.created_at(),
         _ => at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
     }
-}
-
-/// The markdown files under `memory/` that differ between two trees (a missing `from` is an
-/// empty tree): each with its new blob, or `None` where it was removed.
-pub fn markdown_changes(
-    repo: &git2::Repository,
-    from: Option<&git2::Tree<'_>>,
-    to: &git2::Tree<'_>,
-) -> Result<Vec<Changed>> {
-    let mut opts = git2::DiffOptions::new();
-    opts.pathspec("memory/");
-    let diff = repo.diff_tree_to_tree(from, Some(to), Some(&mut opts))?;
-    let mut out = Vec::new();
-    for delta in diff.deltas() {
-        let (file, gone) = match delta.status() {
-            git2::Delta::Deleted => (delta.old_file(), true),
-            _ => (delta.new_file(), false),
-        };
-        let Some(path) = file.path() else { continue };
-        let path = path.to_string_lossy().into_owned();
-        if path.ends_with(".md") {
-            out.push((path, (!gone).then(|| file.id())));
-        }
-    }
-    Ok(out)
 }
 
 impl Index {
@@ -395,7 +341,7 @@ impl Index {
     /// Indexes every markdown file in HEAD that has no row yet; returns their paths.
     pub fn import_head(&mut self, store: &Store) -> Result<Vec<String>> {
         let repo = store.repo()?;
-        let files = crate::reindex::head_markdown_ids(&repo)?;
+        let files = crate::git::history::head_markdown_ids(&repo)?;
         let have: std::collections::HashSet<String> = {
             let mut stmt = self.conn.prepare("SELECT filepath FROM learnings")?;
             stmt.query_map([], |r| r.get::<_, Option<String>>(0))?
@@ -413,8 +359,8 @@ impl Index {
                 continue;
             }
             // One file at a time: a large store's files would not fit in memory together.
-            let blob = repo.find_blob(id)?;
-            let text = String::from_utf8_lossy(blob.content());
+            let blob = repo.blob(id)?;
+            let text = String::from_utf8_lossy(&blob);
             let parsed = crate::parse::parse(&text, &path);
             let created = parsed.created_at();
             Index::insert_parsed(
@@ -430,7 +376,7 @@ impl Index {
         }
         crate::terms::fill_from_index(&tx)?;
         Index::mark_indexed(&tx)?;
-        if let Some(head) = crate::gitops::head_commit(&repo)? {
+        if let Some(head) = crate::git::head_commit(&repo)? {
             Index::set_followed(&tx, head)?;
         }
         tx.commit()?;
@@ -441,8 +387,8 @@ impl Index {
     /// transaction; returns their paths.
     pub fn import_missing(
         conn: &Connection,
-        repo: &git2::Repository,
-        files: &[(String, git2::Oid)],
+        repo: &crate::git::Repo,
+        files: &[(String, crate::git::Oid)],
     ) -> Result<Vec<String>> {
         let mut added = Vec::new();
         for (path, id) in files {
@@ -454,8 +400,8 @@ impl Index {
             if has || added.contains(path) {
                 continue;
             }
-            let blob = repo.find_blob(*id)?;
-            let text = String::from_utf8_lossy(blob.content());
+            let blob = repo.blob(*id)?;
+            let text = String::from_utf8_lossy(&blob);
             let parsed = crate::parse::parse(&text, path);
             let created = parsed.created_at();
             Index::insert_parsed(conn, None, path, &parsed, &created, &text, WordList::Now)?;
@@ -467,16 +413,16 @@ impl Index {
 
     /// The commit whose markdown the rows were last brought in line with (see
     /// [`Index::follow_head`]); `None` for an index from before lore kept it.
-    fn followed(conn: &Connection) -> Option<git2::Oid> {
+    fn followed(conn: &Connection) -> Option<crate::git::Oid> {
         conn.query_row("SELECT value FROM lore_meta WHERE key = 'head'", [], |r| {
             r.get::<_, String>(0)
         })
         .ok()
-        .and_then(|v| git2::Oid::from_str(&v).ok())
+        .and_then(|v| crate::git::Oid::from_str(&v).ok())
     }
 
     /// Records that the rows match the markdown of commit `head`.
-    pub fn set_followed(tx: &Connection, head: git2::Oid) -> Result<()> {
+    pub fn set_followed(tx: &Connection, head: crate::git::Oid) -> Result<()> {
         set_meta(tx, "head", &head.to_string())
     }
 
@@ -485,8 +431,8 @@ impl Index {
     /// commit of someone else's came first, and [`Index::follow_head`] takes in both.)
     pub fn advance_followed(
         tx: &Connection,
-        parent: Option<git2::Oid>,
-        commit: git2::Oid,
+        parent: Option<crate::git::Oid>,
+        commit: crate::git::Oid,
     ) -> Result<()> {
         if parent.is_some() && Index::followed(tx) == parent {
             Index::set_followed(tx, commit)?;
@@ -501,7 +447,7 @@ impl Index {
     /// when nothing moved: HEAD against one stored id. Returns what changed.
     pub fn follow_head(&mut self, store: &Store) -> Result<Followed> {
         let repo = store.repo()?;
-        let Some(head) = crate::gitops::head_commit(&repo)? else {
+        let Some(head) = crate::git::head_commit(&repo)? else {
             return Ok(Followed::default());
         };
         if Index::followed(&self.conn) == Some(head) {
@@ -517,19 +463,17 @@ impl Index {
         // indexed below is true.
         Self::catch_up_in(&tx, &self.root)?;
         let mut followed = Followed::default();
-        let Some(head) = crate::gitops::head_commit(&repo)? else {
+        let Some(head) = crate::git::head_commit(&repo)? else {
             return Ok(followed);
         };
         match Index::followed(&tx) {
             Some(old) if old == head => return Ok(followed),
             // HEAD is behind what the rows follow (history reset): leave the rows; doctor
             // reports those whose files are gone.
-            Some(old) if repo.graph_descendant_of(old, head).unwrap_or(false) => {}
+            Some(old) if repo.descends(old, head) => {}
             Some(old) => {
-                let from = repo.find_commit(old).and_then(|c| c.tree()).ok();
-                let to = repo.find_commit(head)?.tree()?;
-                let changed = markdown_changes(&repo, from.as_ref(), &to)?;
-                let times = added_at(&repo, Some(old), head)?;
+                let changed = crate::git::history::markdown_changes(&repo, Some(old), head)?;
+                let times = crate::git::history::added_at(&repo, Some(old), head)?;
                 Index::apply_changes(&tx, &repo, &changed, &times, &mut followed)?;
             }
             // An index from before lore kept the commit: it starts following from here.
@@ -553,7 +497,7 @@ impl Index {
     /// rows of those they removed (`None`).
     pub fn apply_changes(
         tx: &Connection,
-        repo: &git2::Repository,
+        repo: &crate::git::Repo,
         changed: &[Changed],
         added_at: &std::collections::HashMap<String, i64>,
         out: &mut Followed,
@@ -580,8 +524,7 @@ impl Index {
                 }
                 continue;
             };
-            let blob = repo.find_blob(*blob)?;
-            let text = String::from_utf8_lossy(blob.content()).into_owned();
+            let text = String::from_utf8_lossy(&repo.blob(*blob)?).into_owned();
             let parsed = crate::parse::parse(&text, path);
             if !parsed.problems.is_empty() {
                 out.flagged.push((path.clone(), parsed.problems.clone()));

@@ -7,7 +7,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::gitops;
+use crate::git;
 use crate::index::Index;
 use crate::lock::LockOptions;
 use crate::store::{GITIGNORE, SETTINGS, SETTINGS_TEXT, Store};
@@ -22,8 +22,8 @@ pub fn init(root: &Path) -> Result<Store> {
         .mode(0o700)
         .create(root)
         .map_err(|e| Error::io(root, e))?;
-    let repo = gitops::open_or_init(root)?;
-    let fresh = gitops::branch_tip(&repo, &gitops::head_branch(&repo)?)?.is_none();
+    let repo = git::open_or_init(root)?;
+    let fresh = git::branch_tip(&repo, &git::head_branch(&repo)?)?.is_none();
     let settings = root.join(SETTINGS);
     if fresh && !settings.exists() {
         // Only a new repository gets the daily layout: one that already has history may be

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result, Step};
-use crate::gitops;
+use crate::git;
 use crate::index::Index;
 use crate::learning::Learning;
 use crate::lock::LockOptions;
@@ -59,7 +59,7 @@ pub fn record(
             .store()
             .learning_dir(learning.kind, &date)
             .map_err(|e| e.at(Step::WriteFile))?;
-        let head_tree = gitops::head_tree(tx.repo()).map_err(|e| e.at(Step::ChoosePath))?;
+        let head_tree = git::head_tree(tx.repo()).map_err(|e| e.at(Step::ChoosePath))?;
         let rel = tx
             .create_unique(
                 &rel_dir,
@@ -67,7 +67,7 @@ pub fn record(
                 MAX_SUFFIX,
                 &|n| slug::candidate(&date, &slug, n),
                 &|tx, rel| {
-                    Ok(gitops::in_head(head_tree.as_ref(), rel) || tx.index().path_in_use(rel)?)
+                    Ok(git::in_head(head_tree.as_ref(), rel) || tx.index().path_in_use(rel)?)
                 },
             )?
             .ok_or_else(|| {

@@ -54,35 +54,6 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// The markdown files under `memory/` in HEAD: (path, blob id), in tree order. Contents are
-/// read one at a time by whoever needs them: a million files would not fit in memory at once.
-pub fn head_markdown_ids(repo: &git2::Repository) -> Result<Vec<(String, git2::Oid)>> {
-    let mut out = Vec::new();
-    let Some(tree) = crate::gitops::head_tree(repo)? else {
-        return Ok(out);
-    };
-    let Ok(memory) = tree.get_path(Path::new("memory")) else {
-        return Ok(out);
-    };
-    let memory = repo.find_tree(memory.id())?;
-    memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-        let name = entry.name().unwrap_or("");
-        if entry.kind() == Some(git2::ObjectType::Blob) && name.ends_with(".md") {
-            out.push((format!("memory/{dir}{name}"), entry.id()));
-        }
-        git2::TreeWalkResult::Ok
-    })?;
-    Ok(out)
-}
-
-/// The markdown files under `memory/` in HEAD: (path, content).
-pub fn head_markdown(repo: &git2::Repository) -> Result<Vec<(String, Vec<u8>)>> {
-    head_markdown_ids(repo)?
-        .into_iter()
-        .map(|(path, id)| Ok((path, repo.find_blob(id)?.content().to_vec())))
-        .collect()
-}
-
 /// What was found at the index's path.
 enum Old {
     Absent,
@@ -241,8 +212,8 @@ fn create_private(path: &Path) -> Result<()> {
 fn rebuild(store: &Store) -> Result<(Report, Rebuilt)> {
     let repo = store.repo()?;
     // Read before the files: should HEAD move meanwhile, the next read takes in the change.
-    let head = crate::gitops::head_commit(&repo)?;
-    let files = head_markdown_ids(&repo)?;
+    let head = crate::git::head_commit(&repo)?;
+    let files = crate::git::history::head_markdown_ids(&repo)?;
     let index_path = store.index_path();
     let work = work_path(store)?;
     remove_db_files(&work);
@@ -321,10 +292,10 @@ fn sequences(conn: &Connection) -> Result<HashMap<String, i64>> {
 
 fn rebuild_copy(
     store: &Store,
-    repo: &git2::Repository,
+    repo: &crate::git::Repo,
     old: &mut Connection,
     work: &Path,
-    head_files: (&[(String, git2::Oid)], Option<git2::Oid>),
+    head_files: (&[(String, crate::git::Oid)], Option<crate::git::Oid>),
     report: &mut Report,
 ) -> Result<()> {
     create_private(work)?;
@@ -419,8 +390,8 @@ fn set_aside_triggers(conn: &Connection) -> Result<Vec<String>> {
 fn fill_rows(
     tx: &rusqlite::Transaction<'_>,
     root: &Path,
-    repo: &git2::Repository,
-    (files, head): (&[(String, git2::Oid)], Option<git2::Oid>),
+    repo: &crate::git::Repo,
+    (files, head): (&[(String, crate::git::Oid)], Option<crate::git::Oid>),
     report: &mut Report,
 ) -> Result<()> {
     let in_head: std::collections::HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
@@ -444,11 +415,11 @@ fn fill_rows(
         }
     }
     // Every known id is in place before a new one is handed out, so none can collide.
-    let mut sorted: Vec<&(String, git2::Oid)> = files.iter().collect();
+    let mut sorted: Vec<&(String, crate::git::Oid)> = files.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, blob) in sorted {
-        let blob = repo.find_blob(*blob)?;
-        let text = String::from_utf8_lossy(blob.content());
+        let blob = repo.blob(*blob)?;
+        let text = String::from_utf8_lossy(&blob);
         let parsed: Parsed = parse::parse(&text, path);
         if !parsed.problems.is_empty() {
             report.flagged.push((path.clone(), parsed.problems.clone()));
@@ -488,9 +459,9 @@ fn finish(conn: &Connection) -> Result<()> {
 /// A new index holding every learning in HEAD, in `work`.
 fn build_fresh(
     store: &Store,
-    repo: &git2::Repository,
+    repo: &crate::git::Repo,
     work: &Path,
-    head_files: (&[(String, git2::Oid)], Option<git2::Oid>),
+    head_files: (&[(String, crate::git::Oid)], Option<crate::git::Oid>),
     report: &mut Report,
 ) -> Result<()> {
     create_private(work)?;

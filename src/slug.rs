@@ -23,9 +23,7 @@ pub fn slug(title: &str) -> String {
     }
     let out = out.trim_end_matches('-');
     if out.is_empty() {
-        let hash = git2::Oid::hash_object(git2::ObjectType::Blob, title.as_bytes())
-            .map(|oid| oid.to_string())
-            .unwrap_or_else(|_| "0".repeat(40));
+        let hash = crate::git::hash_blob(title.as_bytes()).to_string();
         format!("t-{}", &hash[..8])
     } else {
         out.to_string()

@@ -7,8 +7,6 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::Repository;
-
 use crate::error::{Error, Result};
 use crate::lock::{LockPaths, OpenLockFiles};
 
@@ -188,15 +186,14 @@ impl Store {
             }
             Err(e) => return Err(Error::io(root, e)),
         }
-        let repo =
-            crate::gitops::open(root).map_err(|_| not_a_store("not a git work tree".into()))?;
+        let repo = crate::git::open(root).map_err(|_| not_a_store("not a git work tree".into()))?;
         let Some(workdir) = repo.workdir() else {
             return Err(not_a_store("a bare repository has no work tree".into()));
         };
         let root = canonical(workdir);
         Ok(Store {
             layout: read_layout(&root),
-            git_dir: canonical(repo.path()),
+            git_dir: canonical(repo.git_dir()),
             root,
             lock_files: Arc::default(),
         })
@@ -209,8 +206,7 @@ impl Store {
     /// index that is tracked is left to `lore adopt`.
     pub fn keep_index_out_of_git(&self) -> Result<()> {
         let repo = self.repo()?;
-        let rel = Path::new(INDEX_DB);
-        if repo.status_should_ignore(rel)? || repo.index()?.get_path(rel, 0).is_some() {
+        if repo.ignores(INDEX_DB)? || repo.stages(INDEX_DB)? {
             return Ok(());
         }
         let exclude = self.exclude(lore_ignores!())?;
@@ -238,7 +234,7 @@ impl Store {
     pub fn keep_out_of_git(&self, pattern: &str) -> Result<()> {
         let repo = self.repo()?;
         let example = pattern.replace('*', "x");
-        if repo.status_should_ignore(Path::new(&example))? {
+        if repo.ignores(&example)? {
             return Ok(());
         }
         self.exclude(&format!("{pattern}\n")).map(drop)
@@ -265,8 +261,8 @@ impl Store {
         LockPaths::new(&self.git_dir).keeping_files_open(Arc::clone(&self.lock_files))
     }
 
-    pub fn repo(&self) -> Result<Repository> {
-        crate::gitops::open(&self.root)
+    pub fn repo(&self) -> Result<crate::git::Repo> {
+        crate::git::open(&self.root)
     }
 
     /// Where this store writes new learnings.

@@ -12,11 +12,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use git2::{Oid, Repository};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::gitops;
+use crate::git::{self, Oid, Repo};
 use crate::index::Index;
 use crate::lock::{LockEvent, LockOptions};
 use crate::store::Store;
@@ -111,7 +110,7 @@ pub fn sync(
     }
     // A name git does not know, and no URL or path: say so before git's own wording.
     let named = !remote.contains(['/', ':', '\\']);
-    if named && store.repo()?.find_remote(remote).is_err() {
+    if named && !store.repo()?.has_remote(remote) {
         return Err(Error::Remote(format!(
             "this store has no remote `{}`; add one with `git -C {} remote add {} URL` (a bare repository everyone can reach), then run `lore sync` again",
             crate::sanitize::display_line(remote),
@@ -120,7 +119,7 @@ pub fn sync(
         )));
     }
     let repo = store.repo()?;
-    let branch_ref = gitops::head_branch(&repo)?;
+    let branch_ref = git::head_branch(&repo)?;
     let branch = branch_ref
         .strip_prefix("refs/heads/")
         .unwrap_or(&branch_ref)
@@ -182,7 +181,7 @@ pub fn sync(
         report.warnings.extend(written.warnings);
         log::info!("sync attempt {attempt}: {kind}");
         progress(Progress::Pushing);
-        let tip = gitops::branch_tip(&repo, &branch_ref)?;
+        let tip = git::branch_tip(&repo, &branch_ref)?;
         if tip.is_none() || tip == theirs {
             report.pushed = false;
             break;
@@ -225,7 +224,7 @@ pub fn sync(
 }
 
 /// Fetches `branch` from `remote`: its tip, or `None` if the remote has no such branch.
-fn fetch(root: &Path, repo: &Repository, remote: &str, branch: &str) -> Result<Option<Oid>> {
+fn fetch(root: &Path, repo: &Repo, remote: &str, branch: &str) -> Result<Option<Oid>> {
     let out = git(root, &["fetch", "--quiet", "--no-tags", remote, branch])?;
     if out.status.success() {
         return Ok(Some(fetch_head(repo)?));
@@ -240,10 +239,9 @@ fn fetch(root: &Path, repo: &Repository, remote: &str, branch: &str) -> Result<O
 }
 
 /// The branch of `remote` that `branch` tracks, when git's configuration names one.
-fn upstream(repo: &Repository, branch: &str, remote: &str) -> Option<String> {
-    let config = repo.config().ok()?;
-    let tracked_remote = config.get_string(&format!("branch.{branch}.remote")).ok()?;
-    let merge = config.get_string(&format!("branch.{branch}.merge")).ok()?;
+fn upstream(repo: &Repo, branch: &str, remote: &str) -> Option<String> {
+    let tracked_remote = repo.config_string(&format!("branch.{branch}.remote"))?;
+    let merge = repo.config_string(&format!("branch.{branch}.merge"))?;
     (tracked_remote == remote)
         .then(|| merge.strip_prefix("refs/heads/").map(str::to_string))
         .flatten()
@@ -251,14 +249,12 @@ fn upstream(repo: &Repository, branch: &str, remote: &str) -> Option<String> {
 
 /// Records that `branch` syncs with `remote`'s `their_branch`, as `git branch -u` would, so
 /// later syncs (and plain git) use it.
-fn set_upstream(repo: &Repository, branch: &str, remote: &str, their_branch: &str) -> Result<()> {
-    let mut config = repo.config()?;
-    config.set_str(&format!("branch.{branch}.remote"), remote)?;
-    config.set_str(
+fn set_upstream(repo: &Repo, branch: &str, remote: &str, their_branch: &str) -> Result<()> {
+    repo.set_config(&format!("branch.{branch}.remote"), remote)?;
+    repo.set_config(
         &format!("branch.{branch}.merge"),
         &format!("refs/heads/{their_branch}"),
-    )?;
-    Ok(())
+    )
 }
 
 /// The remote's branch that holds the store when it has none named `branch`: `None` for an
@@ -266,7 +262,7 @@ fn set_upstream(repo: &Repository, branch: &str, remote: &str, their_branch: &st
 /// since pushing would then start an unrelated history beside them.
 fn store_branch_elsewhere(
     root: &Path,
-    repo: &Repository,
+    repo: &Repo,
     remote: &str,
     branch: &str,
 ) -> Result<Option<String>> {
@@ -289,7 +285,7 @@ fn store_branch_elsewhere(
     let mut stores = Vec::new();
     for head in &heads {
         if let Some(tip) = fetch(root, repo, remote, head)?
-            && repo.find_commit(tip)?.tree()?.get_name("memory").is_some()
+            && repo.tree_of(tip)?.holds("memory")
         {
             stores.push(head.clone());
         }
@@ -314,9 +310,9 @@ fn store_branch_elsewhere(
     }
 }
 
-fn fetch_head(repo: &Repository) -> Result<Oid> {
-    let text = std::fs::read_to_string(repo.path().join("FETCH_HEAD"))
-        .map_err(|e| Error::io(repo.path().join("FETCH_HEAD"), e))?;
+fn fetch_head(repo: &Repo) -> Result<Oid> {
+    let text = std::fs::read_to_string(repo.git_dir().join("FETCH_HEAD"))
+        .map_err(|e| Error::io(repo.git_dir().join("FETCH_HEAD"), e))?;
     let hex = text.split_whitespace().next().unwrap_or("");
     Oid::from_str(hex).map_err(|_| {
         Error::Git(format!(
@@ -342,39 +338,43 @@ fn integrate(
     let Some(theirs) = theirs else {
         return Ok("pushed-only");
     };
-    let ours = gitops::branch_tip(repo, branch_ref)?;
+    let ours = git::branch_tip(repo, branch_ref)?;
     let (kind, new) = match ours {
-        Some(o) if o == theirs || repo.graph_descendant_of(o, theirs)? => {
+        Some(o) if o == theirs || repo.descends(o, theirs) => {
             return Ok("up-to-date");
         }
-        Some(o) if repo.graph_descendant_of(theirs, o)? => ("fast-forward", theirs),
+        Some(o) if repo.descends(theirs, o) => ("fast-forward", theirs),
         None => ("fast-forward", theirs),
-        Some(o) => ("merge", merge(repo, o, theirs, remote, branch_ref, report)?),
+        Some(o) => {
+            let branch = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
+            let message = format!("lore sync: merge {remote}/{branch}");
+            let merged = git::merge::keeping_both(repo, o, theirs, &message)?;
+            for c in merged.collisions {
+                if c.edited_on_both {
+                    report.conflicts.push(format!(
+                        "{}: edited here and on `{remote}`; theirs kept as {}",
+                        c.path, c.kept
+                    ));
+                } else {
+                    report.kept_both.push((c.path, c.kept));
+                }
+            }
+            ("merge", merged.commit)
+        }
     };
-    let old_tree = match ours {
-        Some(o) => Some(repo.find_commit(o)?.tree()?),
-        None => None,
-    };
-    let new_tree = repo.find_commit(new)?.tree()?;
     let root = tx.store().root();
-    let diff = repo.diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)?;
     let mut changed: Vec<Changed> = Vec::new();
-    for delta in diff.deltas() {
-        let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
-            continue;
-        };
-        let rel = path.to_string_lossy().into_owned();
+    for change in git::history::changes_between(repo, ours, new)? {
+        let (rel, old_id, new_id) = (change.path, change.old, change.new);
         if crate::index::resolve_inside(root, &rel).is_none() {
             continue;
         }
         let abs = root.join(&rel);
-        let new_id = (!delta.new_file().id().is_zero()).then(|| delta.new_file().id());
-        let old_id = (!delta.old_file().id().is_zero()).then(|| delta.old_file().id());
         // Never clobber a file the user changed and did not commit.
         let on_disk = std::fs::read(&abs).ok();
         let untouched = match (&on_disk, old_id) {
             (None, _) => true,
-            (Some(bytes), Some(old)) => Oid::hash_object(git2::ObjectType::Blob, bytes)? == old,
+            (Some(bytes), Some(old)) => git::hash_blob(bytes) == old,
             (Some(_), None) => false,
         };
         if !untouched {
@@ -382,14 +382,14 @@ fn integrate(
             continue;
         }
         match new_id {
-            Some(id) => tx.replace(&rel, repo.find_blob(id)?.content())?,
+            Some(id) => tx.replace(&rel, &repo.blob(id)?)?,
             None if on_disk.is_some() => tx.delete(&rel)?,
             None => tx.untrack(&rel),
         }
         changed.push((rel, new_id));
     }
     tx.progress(write::Progress::Indexing);
-    let times = crate::index::added_at(repo, ours, new)?;
+    let times = git::history::added_at(repo, ours, new)?;
     let mut done = crate::index::Followed::default();
     let conn = tx.rows()?;
     Index::apply_changes(conn, repo, &changed, &times, &mut done)?;
@@ -398,94 +398,4 @@ fn integrate(
     report.flagged.extend(done.flagged);
     tx.move_to_commit(new, ours, format!("lore sync: {kind} {remote}"));
     Ok(kind)
-}
-
-/// A merge commit of `ours` and `theirs`, with every collision resolved by keeping both.
-fn merge(
-    repo: &Repository,
-    ours: Oid,
-    theirs: Oid,
-    remote: &str,
-    branch_ref: &str,
-    report: &mut Report,
-) -> Result<Oid> {
-    let our_commit = repo.find_commit(ours)?;
-    let their_commit = repo.find_commit(theirs)?;
-    let mut index = repo.merge_commits(&our_commit, &their_commit, None)?;
-    if index.has_conflicts() {
-        let conflicts: Vec<git2::IndexConflict> =
-            index.conflicts()?.collect::<std::result::Result<_, _>>()?;
-        for c in conflicts {
-            let path_of = |e: &Option<git2::IndexEntry>| {
-                e.as_ref()
-                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-            };
-            let path = path_of(&c.our)
-                .or(path_of(&c.their))
-                .or(path_of(&c.ancestor))
-                .unwrap_or_default();
-            index.conflict_remove(Path::new(&path))?;
-            match (c.our, c.their) {
-                (Some(our), Some(their)) => {
-                    let kept = second_name(&path, their.id);
-                    index.add(&IndexEntryExt::at(&our, &path))?;
-                    index.add(&IndexEntryExt::at(&their, &kept))?;
-                    if c.ancestor.is_some() {
-                        report.conflicts.push(format!(
-                            "{path}: edited here and on `{remote}`; theirs kept as {kept}"
-                        ));
-                    } else {
-                        report.kept_both.push((path.clone(), kept));
-                    }
-                }
-                // Deleted on one side, changed on the other: keep the changed file.
-                (Some(one), None) | (None, Some(one)) => {
-                    index.add(&IndexEntryExt::at(&one, &path))?
-                }
-                (None, None) => {}
-            }
-        }
-    }
-    let tree = repo.find_tree(index.write_tree_to(repo)?)?;
-    let sig = gitops::signature(repo)?;
-    let branch = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
-    Ok(repo.commit(
-        None,
-        &sig,
-        &sig,
-        &format!("lore sync: merge {remote}/{branch}"),
-        &tree,
-        &[&our_commit, &their_commit],
-    )?)
-}
-
-/// `memory/failures/x.md` → `memory/failures/x-1a2b3c4d.md`: a name no one else has.
-fn second_name(path: &str, id: Oid) -> String {
-    let hex = id.to_string();
-    match path.strip_suffix(".md") {
-        Some(stem) => format!("{stem}-{}.md", &hex[..8]),
-        None => format!("{path}-{}", &hex[..8]),
-    }
-}
-
-struct IndexEntryExt;
-
-impl IndexEntryExt {
-    /// A copy of `e` at `path`, as a plain stage-0 entry.
-    fn at(e: &git2::IndexEntry, path: &str) -> git2::IndexEntry {
-        git2::IndexEntry {
-            ctime: git2::IndexTime::new(0, 0),
-            mtime: git2::IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode: e.mode,
-            uid: 0,
-            gid: 0,
-            file_size: e.file_size,
-            id: e.id,
-            flags: path.len().min(0xfff) as u16,
-            flags_extended: 0,
-            path: path.as_bytes().to_vec(),
-        }
-    }
 }

@@ -33,13 +33,12 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use git2::{Oid, Repository};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, Step};
 use crate::fault;
-use crate::gitops::{self, Committed, StagedUndo};
+use crate::git::{self, Committed, Oid, Repo, StagedUndo, Tree};
 use crate::index::{Index, LockEventRow};
 use crate::lock::{self, LockEvent, LockOptions};
 use crate::store::Store;
@@ -129,7 +128,7 @@ enum Landed {
 /// The body's handle on the store during a write.
 pub struct Tx<'w> {
     store: &'w Store,
-    repo: &'w Repository,
+    repo: &'w Repo,
     /// `None` for a reindex, which writes the index file itself.
     index: Option<&'w mut Index>,
     progress: &'w mut dyn FnMut(Progress),
@@ -151,7 +150,7 @@ impl<'w> Tx<'w> {
         self.store
     }
 
-    pub fn repo(&self) -> &'w Repository {
+    pub fn repo(&self) -> &'w Repo {
         self.repo
     }
 
@@ -412,8 +411,8 @@ impl<'w> Tx<'w> {
 
     fn blob(&self, bytes: &[u8]) -> Result<Oid> {
         self.repo
-            .blob(bytes)
-            .map_err(|e| Error::from(e).at(Step::WriteFile))
+            .write_blob(bytes)
+            .map_err(|e| e.at(Step::WriteFile))
     }
 
     /// Moves `abs` aside to a copy beside it (`.lore-undo-<tag>-<name>`), so that it can come
@@ -580,7 +579,7 @@ fn write_with<T>(
     let mut written = result.map_err(|e| e.doing(verb(&opts.operation)))?;
     written.waited = waited;
     if written.commit.as_ref().is_some_and(|c| !c.no_op) {
-        crate::housekeeping::pack_if_due(&repo);
+        git::housekeeping::pack_if_due(&repo);
     }
     Ok(written)
 }
@@ -588,7 +587,7 @@ fn write_with<T>(
 /// Everything between taking the lock and releasing it.
 fn critical<T>(
     store: &Store,
-    repo: &Repository,
+    repo: &Repo,
     operation: &str,
     index: Option<&mut Index>,
     progress: &mut dyn FnMut(Progress),
@@ -606,7 +605,7 @@ fn critical<T>(
         journal: None,
         journal_off: false,
         operation: operation.to_string(),
-        started: gitops::head_commit(repo).ok().flatten(),
+        started: git::head_commit(repo).ok().flatten(),
     };
     let mut staged_undo: Option<StagedUndo> = None;
     let made = (|| {
@@ -617,13 +616,13 @@ fn critical<T>(
         }
         let moves = !matches!(tx.plan, Plan::Stay);
         if !tx.staged.is_empty() || moves {
-            let branch = gitops::head_branch(repo).map_err(|e| e.at(Step::Commit))?;
-            gitops::wait_for_git_locks(repo, &branch, GIT_LOCK_PATIENCE)
+            let branch = git::head_branch(repo).map_err(|e| e.at(Step::Commit))?;
+            git::wait_for_git_locks(repo, &branch, GIT_LOCK_PATIENCE)
                 .map_err(|e| e.at(Step::Commit))?;
         }
         if !tx.staged.is_empty() {
             tx.progress(Progress::Committing);
-            let staged = gitops::stage(repo, store.root(), &tx.staged, INDEX_LOCK_PATIENCE)
+            let staged = git::stage(repo, store.root(), &tx.staged, INDEX_LOCK_PATIENCE)
                 .map_err(|e| e.at(Step::Stage))?;
             staged_undo = Some(staged);
             // The index's backup is in the journal before anything else happens.
@@ -731,7 +730,7 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
                 .filter(|(_, b)| b.is_none())
                 .map(|(p, _)| p.as_str())
                 .collect();
-            gitops::commit_blobs(tx.repo, &puts, &removed, &message).map(Landing::Committed)
+            git::commit_blobs(tx.repo, &puts, &removed, &message).map(Landing::Committed)
         }
         Plan::MoveTo {
             commit,
@@ -740,8 +739,8 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
         } => {
             fault::point("after-objects")?;
             fault::point("before-ref")?;
-            let branch = gitops::head_branch(tx.repo)?;
-            if !gitops::move_branch_to(tx.repo, &branch, commit, expected, &reflog)? {
+            let branch = git::head_branch(tx.repo)?;
+            if !git::move_branch_to(tx.repo, &branch, commit, expected, &reflog)? {
                 return Err(Error::BranchMoved);
             }
             Ok(Landing::Committed(Committed {
@@ -794,15 +793,15 @@ fn undo(mut tx: Tx<'_>, staged: Option<StagedUndo>, cause: Error) -> Error {
 
 /// HEAD as it is now, and as it was when a write began.
 struct Since<'r> {
-    now: Option<git2::Tree<'r>>,
-    then: Option<git2::Tree<'r>>,
+    now: Option<Tree<'r>>,
+    then: Option<Tree<'r>>,
     moved: bool,
 }
 
 impl<'r> Since<'r> {
-    fn new(repo: &'r Repository, started: Option<Oid>) -> Since<'r> {
-        let now_id = gitops::head_commit(repo).ok().flatten();
-        let tree = |id: Option<Oid>| id.and_then(|i| repo.find_commit(i).ok()?.tree().ok());
+    fn new(repo: &'r Repo, started: Option<Oid>) -> Since<'r> {
+        let now_id = git::head_commit(repo).ok().flatten();
+        let tree = |id: Option<Oid>| id.and_then(|i| repo.tree_of(i).ok());
         Since {
             now: tree(now_id),
             then: tree(started),
@@ -817,10 +816,9 @@ impl<'r> Since<'r> {
         let (true, Ok(rel), Ok(bytes)) = (self.moved, abs.strip_prefix(root), fs::read(abs)) else {
             return false;
         };
-        let Ok(ours) = Oid::hash_object(git2::ObjectType::Blob, &bytes) else {
-            return false;
-        };
-        let blob = |t: &Option<git2::Tree<'_>>| t.as_ref()?.get_path(rel).ok().map(|e| e.id());
+        let ours = git::hash_blob(&bytes);
+        let rel = rel.to_string_lossy();
+        let blob = |t: &Option<Tree<'_>>| t.as_ref()?.blob_at(&rel);
         blob(&self.now) == Some(ours) && blob(&self.then) != Some(ours)
     }
 }
@@ -947,17 +945,15 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
     let landed = match &j.landing {
         Some(Landed::Move(commit)) => {
             let target = Oid::from_str(commit)?;
-            gitops::head_commit(repo)?.is_some_and(|h| {
-                h == target || repo.graph_descendant_of(h, target).unwrap_or(false)
-            })
+            git::head_commit(repo)?.is_some_and(|h| h == target || repo.descends(h, target))
         }
         Some(Landed::Commit(changes)) => {
-            let tree = gitops::head_tree(repo)?;
+            let tree = git::head_tree(repo)?;
             changes.iter().all(|(path, blob)| {
                 let in_head = tree
                     .as_ref()
-                    .and_then(|t| t.get_path(Path::new(path)).ok())
-                    .map(|e| e.id().to_string());
+                    .and_then(|t| t.blob_at(path))
+                    .map(|id| id.to_string());
                 in_head == *blob
             })
         }
@@ -1000,9 +996,7 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
                     // What the writer put there goes; anything else someone wrote since stays.
                     let rel = p.strip_prefix(root).unwrap_or(p).to_string_lossy();
                     let ours = match written.get(rel.as_ref()) {
-                        Some(Some(blob)) => {
-                            Oid::hash_object(git2::ObjectType::Blob, &bytes)?.to_string() == *blob
-                        }
+                        Some(Some(blob)) => git::hash_blob(&bytes).to_string() == *blob,
                         // Not yet staged when the writer died: the file is as it wrote it,
                         // unless it was changed since, which only a user would do.
                         _ => true,

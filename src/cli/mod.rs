@@ -262,7 +262,7 @@ pub fn main() -> i32 {
             return e.exit_code();
         }
     };
-    lore::gitops::set_fallback_identity(config.author.name.clone(), config.author.email.clone());
+    lore::git::set_fallback_identity(config.author.name.clone(), config.author.email.clone());
     let ctx = Ctx {
         store: cli.global.store.clone().or_else(|| config.store.clone()),
         opened: Default::default(),

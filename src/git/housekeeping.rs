@@ -18,15 +18,12 @@ const GC_AUTO_DEFAULT: i64 = 6_700;
 
 /// Starts `git gc --auto` in the background if loose objects have piled up. Returns whether it
 /// started one. Never fails a save: a missing `git` or any error is only logged.
-pub fn pack_if_due(repo: &git2::Repository) -> bool {
-    let limit = repo
-        .config()
-        .and_then(|c| c.get_i64("gc.auto"))
-        .unwrap_or(GC_AUTO_DEFAULT);
+pub fn pack_if_due(repo: &super::Repo) -> bool {
+    let limit = repo.config_i64("gc.auto").unwrap_or(GC_AUTO_DEFAULT);
     if limit <= 0 {
         return false;
     }
-    let git_dir = repo.path();
+    let git_dir = repo.git_dir();
     if !too_many_loose(git_dir, limit) || git_dir.join("gc.pid").exists() {
         return false;
     }

@@ -1,0 +1,213 @@
+//! A commit of exactly some files on top of the branch HEAD points at, and branch moves, by
+//! compare-and-swap under the branch's own lock file (as git does).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use git2::{FileMode, Signature};
+
+use super::locks::OwnedLock;
+use super::{Oid, Repo, branch_tip, head_branch, signature};
+use crate::error::{Error, Result};
+use crate::fault;
+
+/// How often a commit is retried when another git client moved the branch meanwhile.
+const MAX_RETRIES: usize = 16;
+/// How long a branch lock held by another git command is waited for.
+pub(super) const REF_LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub commit: Oid,
+    pub parent: Option<Oid>,
+    /// The branch ref that moved, e.g. `refs/heads/main`.
+    pub branch: String,
+    /// HEAD already held these files (another client committed them): nothing was created,
+    /// and `commit` is that client's commit.
+    pub no_op: bool,
+}
+
+/// One commit, on top of the branch HEAD points at, that puts the blobs `files` (already
+/// written) at their paths and removes `removed`; the branch moves by compare-and-swap,
+/// rebuilt on the new tip when another git client moved it meanwhile.
+pub fn commit_blobs(
+    repo: &Repo,
+    blobs: &[(&str, Oid)],
+    removed: &[&str],
+    message: &str,
+) -> Result<Committed> {
+    let branch = head_branch(repo)?;
+    let sig = signature(repo)?;
+    let locked_until = Instant::now() + REF_LOCK_PATIENCE;
+    let mut moved_retries = 0;
+    loop {
+        let parent = branch_tip(repo, &branch)?;
+        let base = match parent {
+            Some(oid) => repo.raw.find_commit(oid)?.tree()?,
+            None => repo.raw.find_tree(repo.raw.treebuilder(None)?.write()?)?,
+        };
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for (rel, blob) in blobs {
+            update.upsert(*rel, *blob, FileMode::Blob);
+        }
+        // A path already gone (another client committed its removal, staged first) stays gone.
+        for rel in removed
+            .iter()
+            .filter(|r| base.get_path(Path::new(r)).is_ok())
+        {
+            update.remove(*rel);
+        }
+        let tree = repo
+            .raw
+            .find_tree(update.create_updated(&repo.raw, &base)?)?;
+        // Another client already committed exactly these files (they were staged first).
+        if let Some(oid) = parent
+            && tree.id() == base.id()
+        {
+            return Ok(Committed {
+                commit: oid,
+                parent: None,
+                branch,
+                no_op: true,
+            });
+        }
+        let parents = match parent {
+            Some(oid) => vec![repo.raw.find_commit(oid)?],
+            None => vec![],
+        };
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        let commit = repo
+            .raw
+            .commit(None, &sig, &sig, message, &tree, &parent_refs)?;
+        fault::point("after-objects")?;
+        fault::point("before-ref")?;
+        let log = format!("commit: {}", message.lines().next().unwrap_or(""));
+        match move_branch(repo, &branch, commit, parent, &sig, &log) {
+            Ok(_) => {
+                return Ok(Committed {
+                    commit,
+                    parent,
+                    branch,
+                    no_op: false,
+                });
+            }
+            // The branch moved under us (another git client committed): rebuild on the new tip.
+            Err(Moved::Changed) => {
+                moved_retries += 1;
+                if moved_retries >= MAX_RETRIES {
+                    return Err(Error::Git(format!(
+                        "the branch kept moving while committing ({MAX_RETRIES} attempts); another program is committing in a tight loop"
+                    )));
+                }
+                continue;
+            }
+            // Another git command is updating the branch: it takes milliseconds.
+            Err(Moved::Locked) if Instant::now() < locked_until => {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            Err(Moved::Locked) => {
+                return Err(Error::GitLocked {
+                    path: repo.raw.path().join(format!("{branch}.lock")),
+                });
+            }
+            Err(Moved::Failed(e)) => return Err(e),
+        }
+    }
+}
+
+/// Moves `branch` from `expected` to `new` under its lock, as git does (so git commands and
+/// lore exclude each other), appending the reflog entries git would write.
+fn move_branch(
+    repo: &Repo,
+    branch: &str,
+    new: Oid,
+    expected: Option<Oid>,
+    sig: &Signature<'_>,
+    message: &str,
+) -> std::result::Result<(), Moved> {
+    let git_dir = repo.raw.path();
+    let lock = match OwnedLock::take(git_dir, branch) {
+        Ok(l) => l,
+        Err(Error::GitLocked { .. }) => return Err(Moved::Locked),
+        Err(e) => return Err(Moved::Failed(e)),
+    };
+    let current = match repo.raw.refname_to_id(branch) {
+        Ok(oid) => Some(oid),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+        Err(e) => return Err(Moved::Failed(e.into())),
+    };
+    if current != expected {
+        return Err(Moved::Changed);
+    }
+    if let Some(dir) = git_dir.join(branch).parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Moved::Failed(Error::io(dir, e)))?;
+    }
+    lock.commit(format!("{new}\n").as_bytes())
+        .map_err(Moved::Failed)?;
+    // Reflogs, as git writes them (failures here do not undo the commit).
+    let old = expected
+        .map(|o| o.to_string())
+        .unwrap_or_else(|| "0".repeat(40));
+    let when = sig.when();
+    let offset = when.offset_minutes();
+    let line = format!(
+        "{old} {new} {} <{}> {} {}{:02}{:02}\t{}\n",
+        sig.name().unwrap_or("lore"),
+        sig.email().unwrap_or(""),
+        when.seconds(),
+        if offset < 0 { '-' } else { '+' },
+        offset.abs() / 60,
+        offset.abs() % 60,
+        message.replace('\n', " ")
+    );
+    for log in [git_dir.join("logs").join(branch), git_dir.join("logs/HEAD")] {
+        if let Some(dir) = log.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+        {
+            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+enum Moved {
+    /// Someone else moved the branch first.
+    Changed,
+    /// The branch's lock file is taken.
+    Locked,
+    Failed(Error),
+}
+
+/// Moves `branch` from `expected` to `new` (compare-and-swap under the branch's lock file).
+/// `Ok(false)` when the branch had moved meanwhile.
+pub fn move_branch_to(
+    repo: &Repo,
+    branch: &str,
+    new: Oid,
+    expected: Option<Oid>,
+    message: &str,
+) -> Result<bool> {
+    let sig = signature(repo)?;
+    let deadline = Instant::now() + REF_LOCK_PATIENCE;
+    loop {
+        match move_branch(repo, branch, new, expected, &sig, message) {
+            Ok(()) => return Ok(true),
+            Err(Moved::Changed) => return Ok(false),
+            Err(Moved::Locked) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(Moved::Locked) => {
+                return Err(Error::GitLocked {
+                    path: repo.raw.path().join(format!("{branch}.lock")),
+                });
+            }
+            Err(Moved::Failed(e)) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! What commits hold and changed: the learnings (markdown under `memory/`) of a tree, the
+//! files two commits differ in, and when commits added each learning.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{Oid, Repo, head_tree};
+use crate::error::Result;
+
+/// A markdown file that commits added or changed (with its new blob) or removed (`None`).
+pub type Changed = (String, Option<Oid>);
+
+/// The markdown files under `memory/` in HEAD: (path, blob id), in tree order. Contents are
+/// read one at a time by whoever needs them: a million files would not fit in memory at once.
+pub fn head_markdown_ids(repo: &Repo) -> Result<Vec<(String, Oid)>> {
+    let mut out = Vec::new();
+    let Some(tree) = head_tree(repo)? else {
+        return Ok(out);
+    };
+    let Ok(memory) = tree.0.get_path(Path::new("memory")) else {
+        return Ok(out);
+    };
+    let memory = repo.raw.find_tree(memory.id())?;
+    memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let name = entry.name().unwrap_or("");
+        if entry.kind() == Some(git2::ObjectType::Blob) && name.ends_with(".md") {
+            out.push((format!("memory/{dir}{name}"), entry.id()));
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    Ok(out)
+}
+
+/// The markdown files under `memory/` in HEAD: (path, content).
+pub fn head_markdown(repo: &Repo) -> Result<Vec<(String, Vec<u8>)>> {
+    head_markdown_ids(repo)?
+        .into_iter()
+        .map(|(path, id)| Ok((path, repo.blob(id)?)))
+        .collect()
+}
+
+/// When the commits after `from` up to `to` added each markdown file (seconds since the
+/// epoch, the commit's time): the time a learning that arrives through git (a sync, a pull)
+/// was recorded, which its file gives only to the day. The newest 10,000 commits at most.
+pub fn added_at(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<HashMap<String, i64>> {
+    let mut times = HashMap::new();
+    let mut walk = repo.raw.revwalk()?;
+    walk.push(to)?;
+    if let Some(from) = from {
+        walk.hide(from)?;
+    }
+    for oid in walk.take(10_000) {
+        let commit = repo.raw.find_commit(oid?)?;
+        let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+        let added = tree_changes(repo, parent.as_ref(), &commit.tree()?)?;
+        // Newest first: an older commit that added the same path wins.
+        for (path, blob) in added {
+            if blob.is_some() {
+                times.insert(path, commit.time().seconds());
+            }
+        }
+    }
+    Ok(times)
+}
+
+/// The markdown files under `memory/` that differ between two trees (a missing `from` is an
+/// empty tree): each with its new blob, or `None` where it was removed.
+fn tree_changes(
+    repo: &Repo,
+    from: Option<&git2::Tree<'_>>,
+    to: &git2::Tree<'_>,
+) -> Result<Vec<Changed>> {
+    let mut opts = git2::DiffOptions::new();
+    opts.pathspec("memory/");
+    let diff = repo
+        .raw
+        .diff_tree_to_tree(from, Some(to), Some(&mut opts))?;
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let (file, gone) = match delta.status() {
+            git2::Delta::Deleted => (delta.old_file(), true),
+            _ => (delta.new_file(), false),
+        };
+        let Some(path) = file.path() else { continue };
+        let path = path.to_string_lossy().into_owned();
+        if path.ends_with(".md") {
+            out.push((path, (!gone).then(|| file.id())));
+        }
+    }
+    Ok(out)
+}
+
+/// The markdown files under `memory/` that differ between commits `from` (none: an empty
+/// tree) and `to`: each with its new blob, or `None` where it was removed. A `from` that cannot
+/// be found counts as empty.
+pub fn markdown_changes(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<Vec<Changed>> {
+    let from = from.and_then(|c| repo.raw.find_commit(c).and_then(|c| c.tree()).ok());
+    let to = repo.raw.find_commit(to)?.tree()?;
+    tree_changes(repo, from.as_ref(), &to)
+}
+
+/// One path two commits differ in: its blob before and after (`None`: absent).
+#[derive(Debug, Clone)]
+pub struct PathChange {
+    pub path: String,
+    pub old: Option<Oid>,
+    pub new: Option<Oid>,
+}
+
+/// Every path (not only learnings) that differs between commits `from` (none: empty) and `to`.
+pub fn changes_between(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<Vec<PathChange>> {
+    let old = match from {
+        Some(o) => Some(repo.raw.find_commit(o)?.tree()?),
+        None => None,
+    };
+    let new = repo.raw.find_commit(to)?.tree()?;
+    let diff = repo.raw.diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
+            continue;
+        };
+        let id = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id());
+        out.push(PathChange {
+            path: path.to_string_lossy().into_owned(),
+            old: id(delta.old_file()),
+            new: id(delta.new_file()),
+        });
+    }
+    Ok(out)
+}
