@@ -154,6 +154,7 @@ pub fn sync(
         // Another git client committing while this integrates makes the branch move under it
         // (all of it is then undone): integrate again, on top of that commit.
         let mut moved = 0;
+        let mut touched = std::collections::BTreeSet::new();
         let written = loop {
             let as_before = report.clone();
             let written = write::write(
@@ -165,7 +166,7 @@ pub fn sync(
                     write::Progress::Indexing => progress(Progress::Indexing),
                     _ => {}
                 },
-                |tx| integrate(tx, &branch_ref, remote, theirs, &mut report),
+                |tx| integrate(tx, &branch_ref, remote, theirs, &mut report, &mut touched),
             );
             match written {
                 Err(e) if e.branch_moved() && moved < MAX_MOVED => {
@@ -333,6 +334,7 @@ fn integrate(
     remote: &str,
     theirs: Option<Oid>,
     report: &mut Report,
+    touched: &mut std::collections::BTreeSet<String>,
 ) -> Result<&'static str> {
     let repo = tx.repo();
     let Some(theirs) = theirs else {
@@ -364,8 +366,24 @@ fn integrate(
     };
     let root = tx.store().root();
     let mut changed: Vec<Changed> = Vec::new();
-    for change in git::history::changes_between(repo, ours, new)? {
+    let changes = git::history::changes_between(repo, ours, new)?;
+    // A path an earlier attempt wrote and took back may since have been committed by another
+    // git client (it was staged): the work tree gets HEAD's version of it back.
+    let head = git::head_tree(repo)?;
+    for rel in touched.iter() {
+        if changes.iter().any(|c| c.path == *rel) {
+            continue;
+        }
+        if let Some(blob) = head.as_ref().and_then(|t| t.blob_at(rel)) {
+            let on_disk = std::fs::read(root.join(rel)).ok();
+            if on_disk.as_deref().map(git::hash_blob) != Some(blob) {
+                tx.replace(rel, &repo.blob(blob)?)?;
+            }
+        }
+    }
+    for change in changes {
         let (rel, old_id, new_id) = (change.path, change.old, change.new);
+        touched.insert(rel.clone());
         if crate::index::resolve_inside(root, &rel).is_none() {
             continue;
         }

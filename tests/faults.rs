@@ -756,8 +756,16 @@ fn beside_a_git_client(scene: fn(&Path) -> Scene) {
         // before lore staged its files drops them from git's index, and the client's next
         // commit then from HEAD (git's own race between any two writers of one index; the
         // files stay on disk). `doctor --fix` commits them again: nothing is lost.
+        let mut fixed = String::new();
         if !whole.is_subset(&head_learnings(s)) {
+            // What the store looked like, should the check below fail.
+            fixed = format!(
+                "status before doctor:\n{}\nlog:\n{}",
+                s.git(&["status", "--porcelain"]),
+                s.git(&["log", "--name-status", "--format=%h %p %s"])
+            );
             let out = s.run(&["doctor", "--fix"]);
+            fixed.push_str(&format!("\ndoctor: {}{}", stdout(&out), stderr(&out)));
             assert!(
                 out.status.code().is_some_and(|c| c <= 1),
                 "{at}: {}",
@@ -784,7 +792,8 @@ fn beside_a_git_client(scene: fn(&Path) -> Scene) {
             let disk_blob = git_hash(&on_disk);
             assert!(
                 in_history && disk_blob == blob,
-                "{at}: lost: {missing} (on disk: {disk_blob})"
+                "{at}: lost: {missing} (on disk: {disk_blob})\n{fixed}\nthe op said: {}",
+                stderr(&out)
             );
         }
     }
