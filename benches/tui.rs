@@ -95,7 +95,7 @@ fn generate(n: usize) -> tempfile::TempDir {
     // The word list behind prefix search, filled as opening an index from before it does
     // (rows saved by lore add their words as they are indexed).
     let t = Instant::now();
-    lore::terms::fill_from_index(&db).unwrap();
+    lore::index::terms::fill_from_index(&db).unwrap();
     println!(
         "word list filled from the search index in {:.1} s ({n} rows; once, when an older index is opened)",
         t.elapsed().as_secs_f64()

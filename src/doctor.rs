@@ -186,18 +186,7 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     let dead_writes = write::interrupted(store);
     disk.retain(|p| !dead_writes.iter().any(|w| w.files.contains(&root.join(p))));
     in_memory.retain(|(p, _)| !dead_writes.iter().any(|w| w.keeps(&root.join(p))));
-    let rows: BTreeMap<String, i64> = {
-        let mut stmt = index
-            .connection()
-            .prepare("SELECT filepath, id FROM learnings")?;
-        stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                r.get(1)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?
-    };
+    let rows: BTreeMap<String, i64> = index.paths_and_ids()?.into_iter().collect();
     let mut out = Vec::new();
     for path in &disk {
         match head.get(path) {

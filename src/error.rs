@@ -109,11 +109,11 @@ pub enum Error {
     )]
     BadIndex {
         path: PathBuf,
-        source: rusqlite::Error,
+        source: crate::index::DbError,
     },
 
     #[error("index: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[from] crate::index::DbError),
 
     #[error("index: {0}")]
     Index(String),

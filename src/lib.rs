@@ -27,7 +27,7 @@ pub mod slug;
 pub mod store;
 pub mod sync;
 pub mod template;
-pub mod terms;
+
 pub mod write;
 
 pub use error::{Error, Result};

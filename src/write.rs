@@ -33,13 +33,12 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, Step};
 use crate::fault;
 use crate::git::{self, Committed, Oid, Repo, StagedUndo, Tree};
-use crate::index::{Index, LockEventRow};
+use crate::index::{Conn, Index, LockEventRow};
 use crate::lock::{self, LockEvent, LockOptions};
 use crate::store::Store;
 
@@ -162,7 +161,7 @@ impl<'w> Tx<'w> {
     }
 
     /// The index's connection, inside this write's transaction (begun at the first call).
-    pub fn rows(&mut self) -> Result<&Connection> {
+    pub fn rows(&mut self) -> Result<&Conn> {
         let index = self
             .index
             .as_deref_mut()

@@ -1,4 +1,5 @@
-//! Where the store's critical operations may appear in the code, by module: naming git2,
+//! Where the store's critical operations may appear in the code, by module: naming git2 or
+//! rusqlite,
 //! taking the store lock, editing git's index, moving a branch, opening SQLite's write
 //! transaction of a change.
 //! Only the write seam (`write`) does them, over the modules that implement them; besides it,
@@ -11,6 +12,7 @@ use std::path::Path;
 /// (what, the marks of it in the source, the modules where it may appear).
 const RULES: &[(&str, &[&str], &[&str])] = &[
     ("naming git2", &["git2"], &["src/git/"]),
+    ("naming rusqlite", &["rusqlite"], &["src/index/"]),
     (
         "taking the store lock",
         &["lock::acquire("],
@@ -29,7 +31,7 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     (
         "a change's SQLite transaction",
         &["begin_write(", "commit_write(", "rollback_write("],
-        &["src/write.rs", "src/index.rs"],
+        &["src/write.rs", "src/index/"],
     ),
 ];
 

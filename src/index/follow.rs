@@ -1,0 +1,217 @@
+//! The index follows HEAD: the rows are brought in line with commits lore did not make (a
+//! `git pull`, an edit committed by hand), and a fresh clone's learnings are indexed.
+
+use super::*;
+
+/// What [`Index::follow_head`] or [`Index::apply_changes`] did: paths added, refreshed and
+/// removed, and files indexed with problems.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Followed {
+    pub added: Vec<String>,
+    pub refreshed: Vec<String>,
+    pub removed: Vec<String>,
+    pub flagged: Vec<(String, Vec<String>)>,
+}
+
+impl Followed {
+    pub fn changed(&self) -> bool {
+        !(self.added.is_empty() && self.refreshed.is_empty() && self.removed.is_empty())
+    }
+}
+
+/// `created_at` for a learning that arrived through git: the time of the commit that added
+/// it when that falls on the day its file gives (or the file gives none), else that day.
+fn arrival_time(parsed: &crate::parse::Parsed, committed: Option<i64>) -> String {
+    let Some(at) = committed.and_then(|s| jiff::Timestamp::from_second(s).ok()) else {
+        return parsed.created_at();
+    };
+    let day = at
+        .to_zoned_datetime(crate::clock::local_tz().clone())
+        .date()
+        .strftime("%Y-%m-%d")
+        .to_string();
+    match &parsed.date {
+        Some(d) if *d != day => parsed.created_at(),
+        _ => at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}
+
+impl Index {
+    /// Indexes every markdown file in HEAD that has no row yet; returns their paths.
+    pub fn import_head(&mut self, store: &Store) -> Result<Vec<String>> {
+        let repo = store.repo()?;
+        let files = crate::git::history::head_markdown_ids(&repo)?;
+        let have: std::collections::HashSet<String> = {
+            let mut stmt = self.conn.prepare("SELECT filepath FROM learnings")?;
+            stmt.query_map([], |r| r.get::<_, Option<String>>(0))?
+                .filter_map(|r| r.ok().flatten())
+                .collect()
+        };
+        self.writes.set(self.writes.get() + 1);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::catch_up_in(&tx, &self.root)?;
+        let mut added = Vec::new();
+        for (path, id) in files {
+            if have.contains(&path) {
+                continue;
+            }
+            // One file at a time: a large store's files would not fit in memory together.
+            let blob = repo.blob(id)?;
+            let text = String::from_utf8_lossy(&blob);
+            let parsed = crate::parse::parse(&text, &path);
+            let created = parsed.created_at();
+            Index::insert_parsed(
+                &tx,
+                None,
+                &path,
+                &parsed,
+                &created,
+                &text,
+                WordList::AtTheEnd,
+            )?;
+            added.push(path);
+        }
+        crate::index::terms::fill_from_index(&tx)?;
+        Index::mark_indexed(&tx)?;
+        if let Some(head) = crate::git::head_commit(&repo)? {
+            Index::set_followed(&tx, head)?;
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// The commit whose markdown the rows were last brought in line with (see
+    /// [`Index::follow_head`]); `None` for an index from before lore kept it.
+    fn followed(conn: &Connection) -> Option<crate::git::Oid> {
+        conn.query_row("SELECT value FROM lore_meta WHERE key = 'head'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()
+        .and_then(|v| crate::git::Oid::from_str(&v).ok())
+    }
+
+    /// Records that the rows match the markdown of commit `head`.
+    pub fn set_followed(tx: &Connection, head: crate::git::Oid) -> Result<()> {
+        set_meta(tx, "head", &head.to_string())
+    }
+
+    /// After lore itself moved the branch from `parent` to `commit` and indexed what it
+    /// changed: the rows now follow `commit`, if they followed `parent`. (If they did not, a
+    /// commit of someone else's came first, and [`Index::follow_head`] takes in both.)
+    pub fn advance_followed(
+        tx: &Connection,
+        parent: Option<crate::git::Oid>,
+        commit: crate::git::Oid,
+    ) -> Result<()> {
+        if parent.is_some() && Index::followed(tx) == parent {
+            Index::set_followed(tx, commit)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the rows in line with commits lore did not make: a `git pull`, a learning edited
+    /// or deleted and committed by hand, another tool's commit. The markdown files that
+    /// changed between the commit the rows last followed and HEAD are indexed again, added
+    /// ones get a row and removed ones lose theirs (their text stays in git's history). Cheap
+    /// when nothing moved: HEAD against one stored id. Returns what changed.
+    pub fn follow_head(&mut self, store: &Store) -> Result<Followed> {
+        let repo = store.repo()?;
+        let Some(head) = crate::git::head_commit(&repo)? else {
+            return Ok(Followed::default());
+        };
+        if Index::followed(&self.conn) == Some(head) {
+            return Ok(Followed::default());
+        }
+        self.writes.set(self.writes.get() + 1);
+        // Under the write lock, and HEAD read again: a save holds it from before its commit
+        // to after its row, so no save is half done while this looks.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Rows other tools inserted get their search text first, so that marking everything
+        // indexed below is true.
+        Self::catch_up_in(&tx, &self.root)?;
+        let mut followed = Followed::default();
+        let Some(head) = crate::git::head_commit(&repo)? else {
+            return Ok(followed);
+        };
+        match Index::followed(&tx) {
+            Some(old) if old == head => return Ok(followed),
+            // HEAD is behind what the rows follow (history reset): leave the rows; doctor
+            // reports those whose files are gone.
+            Some(old) if repo.descends(old, head) => {}
+            Some(old) => {
+                let changed = crate::git::history::markdown_changes(&repo, Some(old), head)?;
+                let times = crate::git::history::added_at(&repo, Some(old), head)?;
+                Index::apply_changes(&tx, &repo, &changed, &times, &mut followed)?;
+            }
+            // An index from before lore kept the commit: it starts following from here.
+            None => {}
+        }
+        Index::set_followed(&tx, head)?;
+        Index::mark_indexed(&tx)?;
+        tx.commit()?;
+        if followed.changed() {
+            log::info!(
+                "followed HEAD: {} added, {} refreshed, {} removed",
+                followed.added.len(),
+                followed.refreshed.len(),
+                followed.removed.len()
+            );
+        }
+        Ok(followed)
+    }
+
+    /// Indexes the markdown files that commits added or changed (`Some(blob)`), and drops the
+    /// rows of those they removed (`None`).
+    pub fn apply_changes(
+        tx: &Connection,
+        repo: &crate::git::Repo,
+        changed: &[Changed],
+        added_at: &std::collections::HashMap<String, i64>,
+        out: &mut Followed,
+    ) -> Result<()> {
+        for (path, blob) in changed {
+            if !path.starts_with("memory/") || !path.ends_with(".md") {
+                continue;
+            }
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM learnings WHERE filepath = ? ORDER BY id LIMIT 1",
+                    [path],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(blob) = blob else {
+                if existing.is_some() {
+                    tx.execute(
+                        "DELETE FROM lore_fts WHERE rowid IN (SELECT id FROM learnings WHERE filepath = ?1)",
+                        [path],
+                    )?;
+                    tx.execute("DELETE FROM learnings WHERE filepath = ?1", [path])?;
+                    out.removed.push(path.clone());
+                }
+                continue;
+            };
+            let text = String::from_utf8_lossy(&repo.blob(*blob)?).into_owned();
+            let parsed = crate::parse::parse(&text, path);
+            if !parsed.problems.is_empty() {
+                out.flagged.push((path.clone(), parsed.problems.clone()));
+            }
+            match existing {
+                Some(row) => {
+                    Index::refresh_parsed(tx, row, &parsed, &text)?;
+                    out.refreshed.push(path.clone());
+                }
+                None => {
+                    let created = arrival_time(&parsed, added_at.get(path).copied());
+                    Index::insert_parsed(tx, None, path, &parsed, &created, &text, WordList::Now)?;
+                    out.added.push(path.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}

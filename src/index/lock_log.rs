@@ -1,0 +1,103 @@
+//! The lock's history, `lock_events`: every acquisition, what the lock inspector charts.
+
+use super::*;
+use rusqlite::params;
+
+/// One lock acquisition (or failure to acquire), for `lock_events`.
+#[derive(Debug, Clone)]
+pub struct LockEventRow<'a> {
+    pub operation: &'a str,
+    pub waited: Duration,
+    pub held: Option<Duration>,
+    pub outcome: &'a str,
+}
+
+/// One row of `lock_events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockEventView {
+    pub at: String,
+    pub pid: i64,
+    pub host: String,
+    pub operation: String,
+    pub waited_ms: i64,
+    pub held_ms: Option<i64>,
+    pub outcome: String,
+}
+
+impl LockEventView {
+    /// From `SELECT at, pid, host, operation, waited_ms, held_ms, outcome`.
+    pub(super) fn from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<LockEventView> {
+        Ok(LockEventView {
+            at: r.get(0)?,
+            pid: r.get(1)?,
+            host: r.get(2)?,
+            operation: r.get(3)?,
+            waited_ms: r.get(4)?,
+            held_ms: r.get(5)?,
+            outcome: r.get(6)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LockStats {
+    /// Newest first, at most 200.
+    pub recent: Vec<LockEventView>,
+    /// `(YYYY-MM-DD, count)`, newest day first.
+    pub timeouts_per_day: Vec<(String, u64)>,
+    pub longest_holds: Vec<LockEventView>,
+}
+
+impl Index {
+    pub fn log_lock_event(&self, e: &LockEventRow<'_>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO lock_events (at, pid, host, operation, waited_ms, held_ms, outcome)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params![
+                now_timestamp(),
+                std::process::id(),
+                crate::lock::hostname(),
+                e.operation,
+                e.waited.as_millis() as i64,
+                e.held.map(|h| h.as_millis() as i64),
+                e.outcome
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// What the lock inspector charts, from `lock_events`.
+    pub fn lock_stats(&self) -> Result<LockStats> {
+        let recent = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT at, pid, host, operation, waited_ms, held_ms, outcome FROM lock_events
+                 ORDER BY id DESC LIMIT 200",
+            )?;
+            stmt.query_map([], LockEventView::from_sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let timeouts_per_day = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT substr(at, 1, 10) AS day, count(*) FROM lock_events
+                 WHERE outcome = 'timeout' GROUP BY day ORDER BY day DESC LIMIT 14",
+            )?;
+            stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let longest_holds = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT at, pid, host, operation, waited_ms, held_ms, outcome FROM lock_events
+                 WHERE held_ms IS NOT NULL ORDER BY held_ms DESC LIMIT 5",
+            )?;
+            stmt.query_map([], LockEventView::from_sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        Ok(LockStats {
+            recent,
+            timeouts_per_day,
+            longest_holds,
+        })
+    }
+}

@@ -1,0 +1,465 @@
+//! Reading rows: pages of the list, newest first, without OFFSET; full-text search, every word
+//! as a prefix, ranked while there are few matches.
+
+use super::*;
+use rusqlite::types::Value;
+
+/// One row of `learnings`, as `lore list --json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub tags: Option<String>,
+    pub domain: Option<String>,
+    /// An integer 1–5; `None` where an old row holds something else.
+    pub severity: Option<u8>,
+    pub filepath: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+pub(super) const ROW_COLUMNS: &str = "l.id, l.type, l.title, l.summary, l.tags, l.domain, l.severity, l.filepath, l.created_at, l.updated_at";
+
+fn text(v: Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(f) => Some(f.to_string()),
+        Value::Text(s) => Some(s),
+        Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+impl Row {
+    pub(super) fn from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+        let severity = match r.get::<_, Value>(6)? {
+            Value::Integer(n) => Severity::new(n).map(Severity::get),
+            Value::Real(f) => Severity::new(f as i64).map(Severity::get),
+            Value::Text(s) => Severity::parse_lenient(&s).map(Severity::get),
+            _ => None,
+        };
+        Ok(Row {
+            id: r.get(0)?,
+            kind: text(r.get(1)?).unwrap_or_default(),
+            title: text(r.get(2)?).unwrap_or_default(),
+            summary: text(r.get(3)?),
+            tags: text(r.get(4)?),
+            domain: text(r.get(5)?),
+            severity,
+            filepath: text(r.get(7)?).unwrap_or_default(),
+            created_at: text(r.get(8)?),
+            updated_at: text(r.get(9)?),
+        })
+    }
+
+    pub fn key(&self) -> Key {
+        Key {
+            created: self.created_at.clone().unwrap_or_default(),
+            id: self.id,
+        }
+    }
+
+    /// `YYYY-MM-DD` of `created_at`, or blank.
+    pub fn date(&self) -> &str {
+        self.created_at
+            .as_deref()
+            .map(|s| s.get(..10).unwrap_or(s))
+            .unwrap_or("")
+    }
+}
+
+/// "Newest first": the order of `lore list` and the browser, served by the index
+/// `lore_learnings_order` (the expression must match it exactly). Old rows without a
+/// `created_at` sort last.
+const NEWEST_FIRST: &str = "ifnull(l.created_at, '') DESC, l.id DESC";
+
+/// A row's position in [`NEWEST_FIRST`] order, for paging without OFFSET (which would scan
+/// every skipped row: far too slow at a million learnings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub created: String,
+    pub id: i64,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anchor {
+    /// The newest rows.
+    First,
+    /// The oldest rows.
+    Last,
+    /// Rows older than this key.
+    After(Key),
+    /// Rows newer than this key.
+    Before(Key),
+}
+
+/// Which rows `list` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub kind: Option<String>,
+    pub domain: Option<String>,
+    pub severity: Option<u8>,
+    /// `YYYY-MM-DD`: rows created on or after that day (UTC).
+    pub since: Option<String>,
+}
+
+impl Filter {
+    fn sql(&self) -> (String, Vec<Value>) {
+        let mut clauses = Vec::new();
+        let mut args = Vec::new();
+        if let Some(k) = &self.kind {
+            clauses.push("l.type = ?");
+            args.push(Value::Text(k.clone()));
+        }
+        if let Some(d) = &self.domain {
+            clauses.push("l.domain = ? COLLATE NOCASE");
+            args.push(Value::Text(d.clone()));
+        }
+        if let Some(s) = self.severity {
+            clauses.push("l.severity = ?");
+            args.push(Value::Integer(s.into()));
+        }
+        if let Some(s) = &self.since {
+            clauses.push("l.created_at >= ?");
+            args.push(Value::Text(s.clone()));
+        }
+        let sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" AND {}", clauses.join(" AND "))
+        };
+        (sql, args)
+    }
+}
+
+/// Searches with at most this many matches are ranked; broader ones list newest first.
+pub const RANKED_MATCHES: u64 = 1_000;
+
+/// (FTS query, filter, `PRAGMA data_version`, own write count).
+pub(super) type CountKey = (String, Filter, i64, u64);
+
+/// (what the user typed, `PRAGMA data_version`, own write count).
+pub(super) type ExprKey = (String, i64, u64);
+
+/// Turns what a user typed into an FTS5 query: every word must match as a prefix; FTS5 syntax
+/// characters in the input are treated as text, never as operators.
+///
+/// A one-character word matches only as a whole word: as a prefix it would match most of the
+/// vocabulary (there is no one-character prefix index) and make the first keystroke of every
+/// search the slowest.
+pub fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = words(input).map(term).collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// The words of a query: split at white space, control characters and ASCII punctuation (`_`
+/// stays inside words, as the tokenizer keeps it).
+fn words(input: &str) -> impl Iterator<Item = &str> {
+    input
+        .split(|c: char| {
+            c.is_whitespace() || c.is_control() || (c.is_ascii_punctuation() && c != '_')
+        })
+        .filter(|w| !w.is_empty())
+}
+
+/// The first string after every string that starts with the ASCII `prefix` (its last byte
+/// plus one), or `None` when there is no such ASCII string.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut bytes = prefix.as_bytes().to_vec();
+    let last = bytes.last_mut()?;
+    if !prefix.is_ascii() || *last >= 0x7f {
+        return None;
+    }
+    *last += 1;
+    String::from_utf8(bytes).ok()
+}
+
+/// One word as a quoted FTS5 term: a prefix, or a whole word for a single character.
+fn term(w: &str) -> String {
+    let star = if w.chars().count() > 1 { "*" } else { "" };
+    format!("\"{}\"{star}", w.replace('"', ""))
+}
+
+impl Index {
+    /// Every row's file path (blank where it has none) and id.
+    pub fn paths_and_ids(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT ifnull(filepath, ''), id FROM learnings")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Rows matching `filter`, newest first.
+    pub fn list(&self, filter: &Filter, limit: usize, offset: usize) -> Result<Vec<Row>> {
+        let (clause, mut args) = filter.sql();
+        args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        args.push(Value::Integer(offset as i64));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM learnings l WHERE 1{clause}
+             ORDER BY {NEWEST_FIRST} LIMIT ? OFFSET ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), Row::from_sql)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Up to `limit` rows matching `filter` next to `anchor`, always returned newest first.
+    pub fn page(&self, filter: &Filter, anchor: &Anchor, limit: usize) -> Result<Vec<Row>> {
+        let (clause, mut args) = filter.sql();
+        let (seek, order, reverse) = match anchor {
+            Anchor::First => ("", NEWEST_FIRST, false),
+            Anchor::Last => ("", "ifnull(l.created_at, '') ASC, l.id ASC", true),
+            Anchor::After(_) => (
+                " AND (ifnull(l.created_at, ''), l.id) < (?, ?)",
+                NEWEST_FIRST,
+                false,
+            ),
+            Anchor::Before(_) => (
+                " AND (ifnull(l.created_at, ''), l.id) > (?, ?)",
+                "ifnull(l.created_at, '') ASC, l.id ASC",
+                true,
+            ),
+        };
+        if let Anchor::After(k) | Anchor::Before(k) = anchor {
+            args.push(Value::Text(k.created.clone()));
+            args.push(Value::Integer(k.id));
+        }
+        args.push(Value::Integer(limit as i64));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM learnings l WHERE 1{clause}{seek} ORDER BY {order} LIMIT ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows: Vec<Row> = stmt
+            .query_map(rusqlite::params_from_iter(args), Row::from_sql)?
+            .collect::<rusqlite::Result<_>>()?;
+        if reverse {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// Search results `offset..offset + limit`. Up to [`RANKED_MATCHES`] matches are ranked
+    /// (bm25, best first); a broader query lists its matches newest first instead, because
+    /// ranking scores every match and would make each keystroke wait on the whole store.
+    pub fn search_page(
+        &mut self,
+        query: &str,
+        filter: &Filter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let Some(fts) = self.match_expr(query)? else {
+            return Ok(Vec::new());
+        };
+        let ranked = self.search_count(query, filter)? <= RANKED_MATCHES;
+        let (clause, mut args) = filter.sql();
+        let mut all = vec![Value::Text(fts)];
+        all.append(&mut args);
+        all.push(Value::Integer(limit as i64));
+        all.push(Value::Integer(offset as i64));
+        let order = if ranked { "f.rank" } else { "f.rowid DESC" };
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM lore_fts f JOIN learnings l ON l.id = f.rowid
+             WHERE lore_fts MATCH ?{clause} ORDER BY {order} LIMIT ? OFFSET ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(all), Row::from_sql)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many rows match `query` and `filter`, counted up to [`RANKED_MATCHES`] + 1 (more
+    /// than that reads as "over 1,000": an exact figure would cost a scan of every match).
+    /// A blank query counts every row.
+    pub fn search_count(&self, query: &str, filter: &Filter) -> Result<u64> {
+        // No word to look for (`*`, `'`, only punctuation): nothing matches, as the page says.
+        let Some(fts) = self.match_expr(query)? else {
+            return Ok(0);
+        };
+        // The browser asks for the page and the count of the same query at once; the answer
+        // holds until anything (this connection or another) writes.
+        let key = (fts, filter.clone(), self.data_version()?, self.writes.get());
+        if let Some((k, n)) = &*self.last_count.borrow()
+            && *k == key
+        {
+            return Ok(*n);
+        }
+        let fts = key.0.clone();
+        let (clause, mut args) = filter.sql();
+        let mut all = vec![Value::Text(fts)];
+        all.append(&mut args);
+        all.push(Value::Integer(RANKED_MATCHES as i64 + 1));
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM lore_fts f JOIN learnings l ON l.id = f.rowid
+             WHERE lore_fts MATCH ?{clause} LIMIT ?)"
+        );
+        let n = self
+            .conn
+            .query_row(&sql, rusqlite::params_from_iter(all), |r| {
+                r.get::<_, i64>(0)
+            })? as u64;
+        *self.last_count.borrow_mut() = Some((key, n));
+        Ok(n)
+    }
+
+    /// The FTS5 expression for what the user typed (see [`fts_query`]), with each word of four
+    /// characters or more expanded to the indexed words it is a prefix of, when there are few.
+    /// A trailing one-letter word is ignored until the next letter is typed.
+    ///
+    /// FTS5 answers a prefix with no prefix index of its length by merging the posting lists
+    /// of every matching word up front (100 ms at a million learnings); an OR of a few words is
+    /// merged lazily, so a capped count or a first page stops early (a few ms).
+    fn match_expr(&self, input: &str) -> Result<Option<String>> {
+        // The browser asks for a page and a count of the same query: expand it once.
+        let key = (input.to_string(), self.data_version()?, self.writes.get());
+        if let Some((k, expr)) = &*self.last_expr.borrow()
+            && *k == key
+        {
+            return Ok(expr.clone());
+        }
+        let expr = self.expand(input)?;
+        *self.last_expr.borrow_mut() = Some((key, expr.clone()));
+        Ok(expr)
+    }
+
+    /// `PRAGMA data_version`: changes when another connection commits.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    fn expand(&self, input: &str) -> Result<Option<String>> {
+        const MAX_EXPANSION: usize = 32;
+        let mut parts = Vec::new();
+        let mut all: Vec<&str> = words(input).collect();
+        // A last word of one letter is still being typed: matching it as a whole word would
+        // empty the list for a keystroke, and as a prefix it would match most of the index.
+        if all.len() > 1 && all.last().is_some_and(|w| w.chars().count() == 1) {
+            all.pop();
+        }
+        for word in all {
+            let lower = word.to_lowercase();
+            if lower.chars().count() < 4 || !lower.is_ascii() {
+                parts.push(term(word));
+                continue;
+            }
+            let Some(upper) = prefix_end(&lower) else {
+                parts.push(term(word));
+                continue;
+            };
+            let found =
+                crate::index::terms::in_range(&self.conn, &lower, &upper, MAX_EXPANSION + 1)?;
+            parts.push(match found.len() {
+                // No indexed word starts so: an exact term that cannot match, answered at once.
+                0 => format!("\"{}\"", lower.replace('"', "")),
+                n if n <= MAX_EXPANSION => {
+                    let alts: Vec<String> = found
+                        .iter()
+                        .map(|t| format!("\"{}\"", t.replace('"', "")))
+                        .collect();
+                    format!("({})", alts.join(" OR "))
+                }
+                _ => term(word),
+            });
+        }
+        Ok((!parts.is_empty()).then(|| parts.join(" AND ")))
+    }
+
+    pub fn count(&self, filter: &Filter) -> Result<u64> {
+        let (clause, args) = filter.sql();
+        let sql = format!("SELECT count(*) FROM learnings l WHERE 1{clause}");
+        Ok(self
+            .conn
+            .query_row(&sql, rusqlite::params_from_iter(args), |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Row>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM learnings l WHERE l.id = ?"),
+                [id],
+                Row::from_sql,
+            )
+            .optional()?)
+    }
+
+    pub fn get_by_path(&self, filepath: &str) -> Result<Option<Row>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM learnings l WHERE l.filepath = ? ORDER BY l.id DESC LIMIT 1"),
+                [filepath],
+                Row::from_sql,
+            )
+            .optional()?)
+    }
+
+    /// Full-text search over title, summary, tags, domain and the markdown body; best first
+    /// (newest first when over [`RANKED_MATCHES`] rows match).
+    /// Every word of `query` must match, each as a prefix (`lock cont` finds "lock contention").
+    pub fn search(&mut self, query: &str, filter: &Filter, limit: usize) -> Result<Vec<Row>> {
+        self.catch_up()?;
+        self.search_page(query, filter, 0, limit)
+    }
+
+    /// The domains present, most used first.
+    pub fn domains(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT domain, count(*) FROM learnings WHERE domain IS NOT NULL AND domain != ''
+             GROUP BY domain ORDER BY count(*) DESC, domain",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_query_quotes_every_word() {
+        assert_eq!(
+            fts_query("lock cont").as_deref(),
+            Some("\"lock\"* \"cont\"*")
+        );
+        assert_eq!(fts_query("a lock").as_deref(), Some("\"a\" \"lock\"*"));
+        assert_eq!(
+            fts_query("ab\"cd OR -ef").as_deref(),
+            Some("\"ab\"* \"cd\"* \"OR\"* \"ef\"*")
+        );
+        assert_eq!(fts_query("  ** "), None);
+    }
+
+    #[test]
+    fn prefix_ends_bound_exactly_the_words_they_start() {
+        assert_eq!(prefix_end("depl").as_deref(), Some("depm"));
+        assert_eq!(prefix_end("abc~").as_deref(), Some("abc\u{7f}"));
+        assert_eq!(prefix_end("abc\u{7f}"), None);
+        assert_eq!(prefix_end("café"), None);
+        assert_eq!(prefix_end(""), None);
+        assert_eq!(
+            words("ab\u{7f}cd\u{1}ef gh").collect::<Vec<_>>(),
+            ["ab", "cd", "ef", "gh"]
+        );
+    }
+
+    #[test]
+    fn paths_stay_inside() {
+        let root = Path::new("/s");
+        assert!(resolve_inside(root, "memory/failures/a.md").is_some());
+        assert!(resolve_inside(root, "../etc/passwd").is_none());
+        assert!(resolve_inside(root, "/etc/passwd").is_none());
+        assert!(resolve_inside(root, "memory/../../x").is_none());
+    }
+}
