@@ -15,7 +15,7 @@ mod support;
 use lore::index::Index;
 use lore::learning::Draft;
 use lore::lock::{self, LockOptions};
-use lore::record;
+use lore::ops::record;
 use lore::store::Store;
 use support::{lore_record, percentile};
 
@@ -98,7 +98,7 @@ fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("store");
-    let store = lore::init::init(&root).unwrap();
+    let store = lore::ops::init::init(&root).unwrap();
     println!(
         "lore core benchmark — {} cores, SQLite {}",
         std::thread::available_parallelism()

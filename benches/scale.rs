@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use lore::index::Index;
 use lore::lock::{self, LockOptions};
-use lore::record;
+use lore::ops::record;
 use lore::store::Store;
 use support::*;
 
@@ -190,7 +190,7 @@ fn writers(counts: &[usize]) {
 fn health(saves: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("store");
-    let store = lore::init::init(&root).unwrap();
+    let store = lore::ops::init::init(&root).unwrap();
     // Packing off while the saves pile up, to show what it prevents.
     Command::new("git")
         .arg("-C")
@@ -269,7 +269,7 @@ fn main() {
     );
     {
         let tmp = tempfile::tempdir().unwrap();
-        let store = lore::init::init(tmp.path()).unwrap();
+        let store = lore::ops::init::init(tmp.path()).unwrap();
         let paths = store.lock_paths();
         let times: Vec<Duration> = (0..20_000)
             .map(|_| {

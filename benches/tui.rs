@@ -30,7 +30,7 @@ const LORE: &str = env!("CARGO_BIN_EXE_lore");
 
 fn generate(n: usize) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    let store = lore::init::init(tmp.path()).unwrap();
+    let store = lore::ops::init::init(tmp.path()).unwrap();
     drop(Index::open(&store).unwrap());
     let mut db = rusqlite::Connection::open(store.index_path()).unwrap();
     db.pragma_update(None, "synchronous", "off").unwrap();

@@ -20,7 +20,7 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "editing git's index",
-        &["gitops::stage(", "edit_index", "StagedUndo"],
+        &["git::stage(", "edit_index", "StagedUndo"],
         &["src/write.rs", "src/git/"],
     ),
     (

@@ -84,7 +84,7 @@ pub const PER_DAY: usize = 300;
 /// work tree and git's index, and `lore reindex` builds the SQLite index from HEAD, as it would
 /// for any store.
 pub fn generate(root: &Path, n: usize, lore_bin: &str) -> Store {
-    let store = lore::init::init(root).unwrap();
+    let store = lore::ops::init::init(root).unwrap();
     let per_commit = n.div_ceil(100_000).max(1);
     let today = lore::clock::now().date();
     let mut child = Command::new("git")

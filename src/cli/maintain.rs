@@ -1,7 +1,7 @@
 //! `lore doctor` and `lore reindex`.
 
 use super::out::{out, outln};
-use lore::doctor::{self, Finding};
+use lore::ops::doctor::{self, Finding};
 use lore::sanitize::display_line;
 use lore::{Error, Result};
 
@@ -90,7 +90,7 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
     let store = ctx.store()?;
     let mut waits = WaitReporter::default();
     let report =
-        lore::reindex::reindex(&store, &ctx.lock_options("reindex"), &mut waits.progress())?;
+        lore::ops::reindex::reindex(&store, &ctx.lock_options("reindex"), &mut waits.progress())?;
     warn_all(&report.warnings);
     if json {
         print_json(&report);
@@ -127,8 +127,8 @@ pub fn reindex(ctx: &Ctx, json: bool) -> Result<()> {
 pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
     let store = ctx.store()?;
     let mut waits = WaitReporter::default();
-    let report = lore::sync::sync(&store, remote, &ctx.lock_options("sync"), &mut |p| {
-        use lore::sync::Progress;
+    let report = lore::ops::sync::sync(&store, remote, &ctx.lock_options("sync"), &mut |p| {
+        use lore::ops::sync::Progress;
         let what = match p {
             Progress::Lock(e) => return waits.on_event(&e),
             Progress::Fetching => "fetching",
@@ -174,7 +174,7 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
 pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
     use std::io::{BufRead, IsTerminal};
     let store = ctx.store()?;
-    let tracked = lore::exchange::tracks_index(&store)?;
+    let tracked = lore::ops::adopt::tracks_index(&store)?;
     if tracked.is_empty() {
         outln!("nothing to adopt: memory/index.db is not tracked in git");
         return Ok(());
@@ -199,7 +199,8 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
         }
     }
     let mut waits = WaitReporter::default();
-    let adopted = lore::exchange::adopt(&store, &ctx.lock_options("adopt"), &mut waits.progress())?;
+    let adopted =
+        lore::ops::adopt::adopt(&store, &ctx.lock_options("adopt"), &mut waits.progress())?;
     warn_all(&adopted.warnings);
     match adopted.commit {
         Some(commit) => outln!("adopted: commit {}", &commit[..12]),
@@ -211,7 +212,7 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
 pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()> {
     let store = ctx.store()?;
     let mut waits = WaitReporter::default();
-    let report = lore::exchange::import(
+    let report = lore::ops::import::import(
         &store,
         paths,
         &ctx.lock_options("import"),

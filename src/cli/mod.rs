@@ -182,7 +182,7 @@ impl Ctx {
         }
         let store = match &self.store {
             Some(dir) => Store::open(dir),
-            None => lore::init::open_default(),
+            None => lore::ops::init::open_default(),
         }?;
         Ok(self.opened.get_or_init(|| store).clone())
     }
@@ -285,7 +285,9 @@ pub fn main() -> i32 {
         None | Some(Command::Record(_) | Command::List(_) | Command::Show(_) | Command::Search(_))
     );
     let note = if checked {
-        ctx.store().ok().and_then(|s| lore::doctor::quick_check(&s))
+        ctx.store()
+            .ok()
+            .and_then(|s| lore::ops::doctor::quick_check(&s))
     } else {
         None
     };
@@ -379,9 +381,9 @@ fn commit_edit(ctx: &Ctx, id: i64) -> Result<()> {
     let mut index = lore::write::open_index(&store, "edit")?;
     let mut waits = record::WaitReporter::default();
     let opts = ctx.lock_options("edit");
-    match lore::edit::commit_edit(&store, &mut index, id, &opts, &mut waits.progress())? {
-        lore::edit::Edited::Unchanged => outln!("#{id} unchanged"),
-        lore::edit::Edited::Committed { commit, warnings } => {
+    match lore::ops::edit::commit_edit(&store, &mut index, id, &opts, &mut waits.progress())? {
+        lore::ops::edit::Edited::Unchanged => outln!("#{id} unchanged"),
+        lore::ops::edit::Edited::Committed { commit, warnings } => {
             record::warn_all(&warnings);
             outln!("committed the edit of #{id} ({commit})")
         }
@@ -393,7 +395,7 @@ fn commit_edit(ctx: &Ctx, id: i64) -> Result<()> {
 const DEMO: &str = include_str!("../../assets/demo/learnings.json");
 
 fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
-    let store = lore::init::init(dir)?;
+    let store = lore::ops::init::init(dir)?;
     outln!("initialised a lore store in {}", store.root().display());
     if demo {
         let drafts: Vec<lore::learning::Draft> =
@@ -401,7 +403,7 @@ fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
         let mut index = lore::index::Index::open(&store)?;
         for d in &drafts {
             let learning = d.validate()?;
-            lore::record::record(
+            lore::ops::record::record(
                 &store,
                 &mut index,
                 &learning,

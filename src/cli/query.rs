@@ -85,7 +85,7 @@ impl FilterArgs {
 }
 
 pub fn export(ctx: &Ctx, format: super::ExportFormat, args: &FilterArgs) -> Result<()> {
-    use lore::exchange::Format;
+    use lore::ops::export::Format;
     use std::io::IsTerminal;
     let filter = args.filter()?;
     let (_store, index) = open(ctx)?;
@@ -105,7 +105,7 @@ pub fn export(ctx: &Ctx, format: super::ExportFormat, args: &FilterArgs) -> Resu
         }
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    lore::exchange::export(&index, &filter, format, &mut out, &escape)?;
+    lore::ops::export::export(&index, &filter, format, &mut out, &escape)?;
     std::io::Write::flush(&mut out).map_err(|e| Error::io("standard output", e))?;
     Ok(())
 }

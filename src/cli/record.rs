@@ -8,7 +8,7 @@ use clap::Args;
 use lore::error::fmt_duration;
 use lore::learning::{Draft, limits};
 use lore::lock::LockEvent;
-use lore::record::{self, Progress};
+use lore::ops::record::{self, Progress};
 use lore::{Error, Result};
 
 use super::{Ctx, print_json, read_stdin};

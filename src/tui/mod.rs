@@ -346,12 +346,12 @@ fn edit(
                 }
             };
             let message = match lore::write::open_index(&store, "edit").and_then(|mut index| {
-                lore::edit::commit_edit(&store, &mut index, id, &opts, &mut progress)
+                lore::ops::edit::commit_edit(&store, &mut index, id, &opts, &mut progress)
             }) {
-                Ok(lore::edit::Edited::Unchanged) => {
+                Ok(lore::ops::edit::Edited::Unchanged) => {
                     format!("#{id} unchanged; nothing to commit")
                 }
-                Ok(lore::edit::Edited::Committed { commit, warnings }) => {
+                Ok(lore::ops::edit::Edited::Committed { commit, warnings }) => {
                     let mut said = format!("committed the edit of #{id} ({})", &commit[..7]);
                     for w in warnings {
                         said.push_str(&format!("; {w}"));

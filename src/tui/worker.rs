@@ -13,7 +13,7 @@ use lore::draft::{DraftId, Drafts};
 use lore::index::{Anchor, Filter, Index, LockStats, Row, read_body};
 use lore::learning::{Draft, Learning};
 use lore::lock::{self, Holder, LockEvent, LockOptions};
-use lore::record::{self, Progress};
+use lore::ops::record::{self, Progress};
 use lore::store::Store;
 use lore::{Error, Result};
 
@@ -369,18 +369,18 @@ pub fn spawn_sync(store: Store, mut opts: LockOptions, remote: String, tx: Sende
         .name("lore-sync".into())
         .spawn(move || {
             let progress_tx = tx.clone();
-            let result = lore::sync::sync(&store, &remote, &opts, &mut |p| {
+            let result = lore::ops::sync::sync(&store, &remote, &opts, &mut |p| {
                 let what = match p {
-                    lore::sync::Progress::Lock(e) => {
+                    lore::ops::sync::Progress::Lock(e) => {
                         if let Some(text) = waiting_notice("sync", &Progress::Lock(e)) {
                             let _ = progress_tx.send(Msg::Notice(text));
                         }
                         return;
                     }
-                    lore::sync::Progress::Fetching => "fetching",
-                    lore::sync::Progress::Integrating => "integrating",
-                    lore::sync::Progress::Pushing => "pushing",
-                    lore::sync::Progress::Indexing => "indexing",
+                    lore::ops::sync::Progress::Fetching => "fetching",
+                    lore::ops::sync::Progress::Integrating => "integrating",
+                    lore::ops::sync::Progress::Pushing => "pushing",
+                    lore::ops::sync::Progress::Indexing => "indexing",
                 };
                 let _ = progress_tx.send(Msg::Notice(format!("sync: {what}…")));
             });
