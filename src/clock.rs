@@ -34,3 +34,22 @@ pub fn from_millis(ms: u64) -> Option<ZonedDateTime> {
         .ok()
         .map(|ts| ts.to_zoned_datetime(local_tz().clone()))
 }
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC, the format of SQLite's `CURRENT_TIMESTAMP`.
+pub fn now_timestamp() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// `2.5 s`, `30 s`, `450 ms`: short and exact enough for a status line.
+pub fn fmt_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) || ms >= 10_000 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}

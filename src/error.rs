@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::lock::Holder;
+use crate::lock::error::LockError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -73,23 +73,9 @@ pub enum Error {
         message: String,
     },
 
-    #[error(
-        "timed out after {} waiting for the store lock {}{}; run `lore lock status` to see who holds it",
-        fmt_duration(*waited),
-        path.display(),
-        holder_suffix(holder.as_deref())
-    )]
-    LockTimeout {
-        path: PathBuf,
-        waited: Duration,
-        holder: Option<Box<Holder>>,
-    },
-
-    #[error("gave up waiting for the store lock {} after {}", path.display(), fmt_duration(*waited))]
-    LockCancelled { path: PathBuf, waited: Duration },
-
-    #[error("{0}")]
-    Lock(String),
+    /// The store lock: a timeout, a cancelled wait, a lock file that is a link…
+    #[error(transparent)]
+    Lock(#[from] LockError),
 
     #[error("{} is not a lore store ({reason}); create one with `lore init {}`", path.display(), path.display())]
     NotAStore { path: PathBuf, reason: String },
@@ -109,11 +95,11 @@ pub enum Error {
     )]
     BadIndex {
         path: PathBuf,
-        source: crate::index::DbError,
+        source: crate::index::db_error::DbError,
     },
 
     #[error("index: {0}")]
-    Sqlite(#[from] crate::index::DbError),
+    Sqlite(#[from] crate::index::db_error::DbError),
 
     #[error("index: {0}")]
     Index(String),
@@ -139,6 +125,36 @@ pub enum Error {
     #[error("no learning {0}; see `lore list`")]
     NotFound(String),
 
+    /// The user answered no to a confirmation; nothing was done.
+    #[error("{0}: not done")]
+    Declined(&'static str),
+
+    /// `lore doctor` found problems (each already printed).
+    #[error("{count} problem(s) found{}", match fixable {
+        None => String::new(),
+        Some(n) if n == count => "; `lore doctor --fix` repairs them".to_string(),
+        Some(n) => format!("; `lore doctor --fix` repairs {n} of them"),
+    })]
+    ProblemsFound {
+        count: usize,
+        /// How many `--fix` would repair, when it was not given and would repair any.
+        fixable: Option<usize>,
+    },
+
+    /// The terminal could not be set up, drawn on or read.
+    #[error("{doing} failed: {source}")]
+    Terminal {
+        doing: &'static str,
+        source: std::io::Error,
+    },
+
+    /// A helper thread could not be started.
+    #[error("could not start {what}: {source}")]
+    Thread {
+        what: &'static str,
+        source: std::io::Error,
+    },
+
     #[error("could not {verb}: {step} failed: {source}. {}", match left {
         None => "Nothing was written".to_string(),
         Some(l) => format!("Not all of it could be taken back: {l}; `lore doctor --fix` mends that"),
@@ -161,9 +177,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Invalid { .. } => exit::BAD_INPUT,
-            Error::LockTimeout { .. } => exit::LOCK_TIMEOUT,
+            Error::Lock(LockError::Timeout { .. }) => exit::LOCK_TIMEOUT,
             Error::Remote(_) => exit::REMOTE,
-            Error::LockCancelled { .. } => exit::INTERRUPTED,
+            Error::Lock(LockError::Cancelled { .. }) => exit::INTERRUPTED,
             Error::Step { source, .. } => source.exit_code(),
             _ => exit::FAILURE,
         }
@@ -186,7 +202,8 @@ impl Error {
     pub fn at(self, step: Step) -> Self {
         match self {
             // Already attributed, or a lock outcome that speaks for itself.
-            e @ (Error::Step { .. } | Error::LockTimeout { .. } | Error::LockCancelled { .. }) => e,
+            e @ (Error::Step { .. }
+            | Error::Lock(LockError::Timeout { .. } | LockError::Cancelled { .. })) => e,
             e => Error::Step {
                 step,
                 source: Box::new(e),
@@ -216,8 +233,7 @@ impl Error {
     /// For `lock_events`: how long a failed acquisition waited, and how it ended.
     pub fn lock_outcome(&self) -> (Duration, &'static str) {
         match self {
-            Error::LockTimeout { waited, .. } => (*waited, "timeout"),
-            Error::LockCancelled { waited, .. } => (*waited, "cancelled"),
+            Error::Lock(e) => e.outcome(),
             _ => (Duration::ZERO, "error"),
         }
     }
@@ -259,21 +275,4 @@ impl Error {
     }
 }
 
-fn holder_suffix(holder: Option<&Holder>) -> String {
-    match holder {
-        Some(h) => format!(" held by {}", h.describe()),
-        None => String::new(),
-    }
-}
-
-/// `2.5 s`, `30 s`, `450 ms`: short and exact enough for a status line.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms.is_multiple_of(1000) || ms >= 10_000 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
-}
+pub use crate::clock::fmt_duration;

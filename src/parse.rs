@@ -28,7 +28,7 @@ impl Parsed {
         self.date
             .as_ref()
             .map(|d| format!("{d} 00:00:00"))
-            .unwrap_or_else(crate::index::now_timestamp)
+            .unwrap_or_else(crate::clock::now_timestamp)
     }
 
     /// The row's `summary`: the first line, as the script stores it.

@@ -531,6 +531,7 @@ fn write_with<T>(
     }) {
         Ok(g) => g,
         Err(e) => {
+            let e = Error::from(e);
             let (waited, outcome) = e.lock_outcome();
             log(
                 index,

@@ -425,7 +425,7 @@ fn two_acquisitions_through_one_store_handle_still_exclude_each_other() {
     .join()
     .unwrap();
     assert!(
-        matches!(second, Err(lore::Error::LockTimeout { .. })),
+        matches!(second, Err(lore::lock::LockError::Timeout { .. })),
         "a second acquisition got the lock while the first held it: {second:?}"
     );
     drop(held);
@@ -455,7 +455,10 @@ fn a_handle_that_timed_out_does_not_keep_the_lock_once_its_holder_goes() {
     drop(lore::lock::acquire(&store.lock_paths(), &quick(1000), &mut |_| {}).unwrap());
     let mut holder = hold(&s, 1, &[]);
     let timed_out = lore::lock::acquire(&store.lock_paths(), &quick(200), &mut |_| {});
-    assert!(matches!(timed_out, Err(lore::Error::LockTimeout { .. })));
+    assert!(matches!(
+        timed_out,
+        Err(lore::lock::LockError::Timeout { .. })
+    ));
     holder.wait().unwrap();
     // The helper thread that was still waiting on the abandoned descriptor may get the lock
     // as the holder leaves; it must let go of it at once, not keep it for the handle.

@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, cmd: LockCommand) -> Result<()> {
             }
             outln!("{}", describe_status(&st));
             if !yes && !confirm("Break it?")? {
-                return Err(Error::Lock("not broken".into()));
+                return Err(Error::Declined("breaking the lock"));
             }
             match lock::break_lock(&paths, force)? {
                 BreakOutcome::Broken(h) => {
@@ -132,7 +132,7 @@ fn confirm(question: &str) -> Result<bool> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| Error::Lock(e.to_string()))?;
+        .map_err(|e| Error::io("standard input", e))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
@@ -143,7 +143,7 @@ fn hold(ctx: &Ctx, store: &lore::store::Store, duration: Duration) -> Result<()>
     let guard = match lock::acquire(&store.lock_paths(), &opts, &mut |e| reporter.on_event(&e)) {
         Ok(g) => g,
         Err(e) => {
-            let (waited, outcome) = e.lock_outcome();
+            let (waited, outcome) = e.outcome();
             if let Some(index) = &index {
                 let _ = index.log_lock_event(&LockEventRow {
                     operation: "hold",
@@ -152,7 +152,7 @@ fn hold(ctx: &Ctx, store: &lore::store::Store, duration: Duration) -> Result<()>
                     outcome,
                 });
             }
-            return Err(e);
+            return Err(e.into());
         }
     };
     outln!(

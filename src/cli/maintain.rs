@@ -74,15 +74,10 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
                 )
             })
             .count();
-        let advice = match (fix, fixable) {
-            (true, _) | (false, 0) => String::new(),
-            (false, n) if n == findings.len() => "; `lore doctor --fix` repairs them".into(),
-            (false, n) => format!("; `lore doctor --fix` repairs {n} of them"),
-        };
-        Err(Error::Lock(format!(
-            "{} problem(s) found{advice}",
-            findings.len()
-        )))
+        Err(Error::ProblemsFound {
+            count: findings.len(),
+            fixable: (!fix && fixable > 0).then_some(fixable),
+        })
     }
 }
 

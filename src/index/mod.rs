@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::learning::{Learning, Severity};
 use crate::store::Store;
 
+pub mod db_error;
 mod follow;
 mod lock_log;
 pub mod rebuild;
@@ -25,6 +26,8 @@ mod rows;
 mod schema;
 mod search;
 pub mod terms;
+
+pub use db_error::DbError;
 
 pub use follow::Followed;
 pub use lock_log::{LockEventRow, LockEventView, LockStats};
@@ -67,29 +70,13 @@ pub struct Index {
 /// The index's connection, as a write's body gets it (see [`crate::write::Tx::rows`]).
 pub type Conn = Connection;
 
-/// SQLite's own error, kept whole as the source of [`Error::Sqlite`] and [`Error::BadIndex`].
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct DbError(#[from] rusqlite::Error);
-
-impl DbError {
-    fn code(&self) -> Option<rusqlite::ErrorCode> {
-        self.0.sqlite_error_code()
-    }
-}
-
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Sqlite(DbError(e))
     }
 }
 
-/// `YYYY-MM-DD HH:MM:SS` in UTC, the format of SQLite's `CURRENT_TIMESTAMP`.
-pub fn now_timestamp() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
+pub use crate::clock::now_timestamp;
 
 pub use crate::git::history::Changed;
 

@@ -14,9 +14,9 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::error::{LockError, Result};
 use super::holder::{self, Holder, Liveness};
 use super::{Attempt, LockEvent, LockGuard, LockOptions, LockPaths, OwnerRecord, Strategy};
-use crate::error::{Error, Result};
 
 pub(super) enum DirState {
     Absent,
@@ -84,7 +84,7 @@ pub(super) fn try_mkdir(
                 DirState::Absent => Attempt::Busy(None),
             });
         }
-        Err(e) => return Err(Error::io(&paths.dir, e)),
+        Err(e) => return Err(LockError::io(&paths.dir, e)),
     }
     // Someone may lock the file with flock (the script, where flock(1) exists): honour it.
     let mut locked_file = None;
@@ -102,7 +102,7 @@ pub(super) fn try_mkdir(
     let owner = owner_path(&paths.dir);
     if let Err(e) = holder::write_record(&owner, &holder) {
         let _ = fs::remove_dir(&paths.dir);
-        return Err(Error::io(owner, e));
+        return Err(LockError::io(owner, e));
     }
     Ok(Attempt::Got(LockGuard {
         in_use: None,
@@ -130,7 +130,7 @@ pub(super) fn break_stale(paths: &LockPaths, judged: &Holder) -> Result<bool> {
     match fs::rename(&owner, &aside) {
         Ok(()) => {}
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(Error::io(owner, e)),
+        Err(e) => return Err(LockError::io(owner, e)),
     }
     let taken = holder::read_record(&aside).ok().flatten();
     let same = taken
@@ -159,7 +159,7 @@ pub(super) fn force_break(paths: &LockPaths) -> Result<()> {
     match fs::rename(&paths.dir, &aside) {
         Ok(()) => empty_and_remove(&aside),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(&paths.dir, e)),
+        Err(e) => Err(LockError::io(&paths.dir, e)),
     }
 }
 
@@ -175,6 +175,6 @@ fn empty_and_remove(dir: &Path) -> Result<()> {
     match fs::remove_dir(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(dir, e)),
+        Err(e) => Err(LockError::io(dir, e)),
     }
 }

@@ -12,7 +12,8 @@
 //! Waiting is observable: [`acquire`] reports [`LockEvent`]s to a callback and never prints.
 
 mod dir;
-mod holder;
+pub mod error;
+pub mod holder;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -22,12 +23,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+pub use error::LockError;
 pub use holder::{
     Holder, Liveness, creator_tag, host_hash, hostname, liveness_here, local_clock, now_ms,
     own_start_time,
 };
 
-use crate::error::{Error, Result};
+use self::error::Result;
 
 pub const LOCK_FILE: &str = "claude-lock";
 pub const OWNER_FILE: &str = "claude-lock.owner";
@@ -43,15 +45,12 @@ pub enum Strategy {
 }
 
 impl std::str::FromStr for Strategy {
-    type Err = Error;
+    type Err = LockError;
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "flock" => Ok(Strategy::Flock),
             "mkdir" => Ok(Strategy::Mkdir),
-            _ => Err(Error::invalid(
-                "lock-strategy",
-                format!("`{s}` is not a strategy; use flock or mkdir"),
-            )),
+            _ => Err(LockError::NoSuchStrategy(s.to_string())),
         }
     }
 }
@@ -187,7 +186,7 @@ impl LockGuard {
             None => {}
         }
         let res = match self.dir.take() {
-            Some(dir) => fs::remove_dir(&dir).map_err(|e| Error::io(dir, e)),
+            Some(dir) => fs::remove_dir(&dir).map_err(|e| LockError::io(dir, e)),
             None => Ok(()),
         };
         let file = self.file.take();
@@ -402,7 +401,7 @@ pub fn acquire(
                 start.elapsed(),
                 paths.file.display()
             );
-            return Err(Error::LockTimeout {
+            return Err(LockError::Timeout {
                 // The lock that was held: the directory, where that is what was waited on.
                 path: match strategy {
                     Strategy::Mkdir => paths.dir.clone(),
@@ -413,7 +412,7 @@ pub fn acquire(
             });
         }
         if cancelled(&opts.cancel) {
-            return Err(Error::LockCancelled {
+            return Err(LockError::Cancelled {
                 path: paths.file.clone(),
                 waited: start.elapsed(),
             });
@@ -450,14 +449,16 @@ pub fn acquire(
 /// A thread blocked in `flock(LOCK_EX)` on a duplicate of `file`'s descriptor (the same open
 /// file description, so the lock it gets is ours).
 fn spawn_waiter(file: &File, paths: &LockPaths) -> Result<mpsc::Receiver<io::Result<()>>> {
-    let dup = file.try_clone().map_err(|e| Error::io(&paths.file, e))?;
+    let dup = file
+        .try_clone()
+        .map_err(|e| LockError::io(&paths.file, e))?;
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("lore-lock-wait".into())
         .spawn(move || {
             let _ = tx.send(dup.lock());
         })
-        .map_err(|e| Error::io(&paths.file, e))?;
+        .map_err(|e| LockError::io(&paths.file, e))?;
     Ok(rx)
 }
 
@@ -469,7 +470,7 @@ fn flock_failed(paths: &LockPaths, e: io::Error) -> Result<Attempt> {
             paths.dir.display()
         )))
     } else {
-        Err(Error::io(&paths.file, e))
+        Err(LockError::io(&paths.file, e))
     }
 }
 
@@ -484,7 +485,7 @@ fn after_flock(
     let dir = fs::symlink_metadata(&paths.dir);
     if dir.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
         let _ = file.unlock();
-        return Err(Error::Symlink {
+        return Err(LockError::Symlink {
             path: paths.dir.clone(),
         });
     }
@@ -527,7 +528,7 @@ fn after_flock(
         }
         owner
             .write_all_at(&holder::record_block(Some(&holder)), 0)
-            .map_err(|e| Error::io(&paths.owner, e))?;
+            .map_err(|e| LockError::io(&paths.owner, e))?;
         Ok(owner)
     });
     let owner = match written {
@@ -574,7 +575,7 @@ fn open_lock_file(path: &Path) -> Result<File> {
 }
 
 /// Opens (creating, 0600) a file of the lock, refusing a symbolic link or a hard link.
-fn open_private(path: &Path, read: bool, purpose: &str) -> Result<File> {
+fn open_private(path: &Path, read: bool, purpose: &'static str) -> Result<File> {
     use std::os::unix::fs::MetadataExt;
     let f = OpenOptions::new()
         .read(read)
@@ -586,27 +587,27 @@ fn open_private(path: &Path, read: bool, purpose: &str) -> Result<File> {
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-                Error::Symlink {
+                LockError::Symlink {
                     path: path.to_path_buf(),
                 }
             } else {
-                Error::io(path, e)
+                LockError::io(path, e)
             }
         })?;
-    let meta = f.metadata().map_err(|e| Error::io(path, e))?;
+    let meta = f.metadata().map_err(|e| LockError::io(path, e))?;
     if meta.nlink() != 1 || !meta.is_file() {
-        return Err(Error::Lock(format!(
-            "refusing to {purpose} {}: it has {} hard links (lore never writes through a link); remove it and lore recreates it",
-            path.display(),
-            meta.nlink()
-        )));
+        return Err(LockError::HardLinked {
+            purpose,
+            path: path.to_path_buf(),
+            links: meta.nlink(),
+        });
     }
     Ok(f)
 }
 
 fn refuse_symlink(path: &Path) -> Result<()> {
     match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(Error::Symlink {
+        Ok(m) if m.file_type().is_symlink() => Err(LockError::Symlink {
             path: path.to_path_buf(),
         }),
         _ => Ok(()),
@@ -751,35 +752,35 @@ pub fn break_lock(paths: &LockPaths, force: bool) -> Result<BreakOutcome> {
             dir::break_stale(paths, &h)?;
             Ok(BreakOutcome::Broken(Some(h)))
         }
-        (_, Some(Strategy::Flock)) => Err(Error::Lock(format!(
-            "the lock is held by {}; a flock frees itself when its holder exits, so stop that process if it is stuck (`kill {}`)",
-            st.holder
+        (_, Some(Strategy::Flock)) => Err(LockError::FlockHeld {
+            holder: st
+                .holder
                 .as_ref()
                 .map(Holder::describe)
                 .unwrap_or_else(|| "an unknown process".into()),
-            st.holder
+            pid: st
+                .holder
                 .as_ref()
                 .map(|h| h.pid.to_string())
                 .unwrap_or_else(|| "<pid>".into()),
-        ))),
+        }),
         _ => match st.liveness {
-            Some(Liveness::Alive) => Err(Error::Lock(format!(
-                "refusing to break a live lock: held by {}",
-                st.holder.as_ref().map(Holder::describe).unwrap_or_default()
-            ))),
+            Some(Liveness::Alive) => Err(LockError::Alive {
+                holder: st.holder.as_ref().map(Holder::describe).unwrap_or_default(),
+            }),
             _ if force => {
                 dir::force_break(paths)?;
                 Ok(BreakOutcome::Broken(st.holder))
             }
-            _ => Err(Error::Lock(format!(
-                "cannot prove the holder of {} is dead ({}); if you are sure, run `lore lock break --force`",
-                paths.dir.display(),
-                st.holder
+            _ => Err(LockError::Unproven {
+                dir: paths.dir.clone(),
+                why: st
+                    .holder
                     .as_ref()
                     .map(|h| format!("held by {}", h.describe()))
                     .or(st.note)
-                    .unwrap_or_default()
-            ))),
+                    .unwrap_or_default(),
+            }),
         },
     }
 }

@@ -11,7 +11,7 @@ use lore::index::{Anchor, Filter, LockStats, Row};
 use lore::learning::{Draft, Kind, Learning};
 use lore::lock::{self, Holder};
 
-use super::compose::{Compose, FormAction};
+use super::compose::{Compose, FormAction, one_line};
 use super::worker::{Msg, PageAt, Request, SaveMsg, Source};
 
 /// Rows fetched per request, and the most kept in memory: the list never loads the table.
@@ -189,16 +189,6 @@ pub struct App {
     /// The draft changed and is not on disk yet (the loop debounces the write).
     pub draft_dirty: Option<Instant>,
     pub effects: VecDeque<Effect>,
-}
-
-/// What a paste becomes on one line: escapes and control characters stripped, line ends at
-/// its end dropped, other newlines and tabs made spaces.
-pub fn one_line(text: &str) -> String {
-    lore::sanitize::clean_block(text)
-        .trim_end_matches(['\n', '\r'])
-        .chars()
-        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
-        .collect()
 }
 
 /// A draft's title for a list, or a stand-in when it has none yet.

@@ -243,7 +243,7 @@ impl Compose {
         let text = if self.field().multiline() {
             lore::sanitize::clean_block(text)
         } else {
-            super::app::one_line(text)
+            one_line(text)
         };
         if text.is_empty() {
             return false;
@@ -261,6 +261,16 @@ impl Compose {
         let ratatui_textarea::DataCursor(row, col) = t.cursor();
         t.lines().get(row).is_some_and(|l| col >= l.chars().count())
     }
+}
+
+/// What a paste becomes on one line: escapes and control characters stripped, line ends at
+/// its end dropped, other newlines and tabs made spaces.
+pub fn one_line(text: &str) -> String {
+    lore::sanitize::clean_block(text)
+        .trim_end_matches(['\n', '\r'])
+        .chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .collect()
 }
 
 /// What completes `typed` to `domain`, when `domain` starts with it ignoring case: the rest of

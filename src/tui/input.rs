@@ -36,7 +36,7 @@ pub fn spawn(tx: Sender<Msg>) -> Input {
                     Ok(true) => {
                         let msg = match event::read() {
                             Ok(ev) => Msg::Input(ev),
-                            Err(e) => Msg::InputFailed(e.to_string()),
+                            Err(e) => Msg::InputFailed(e),
                         };
                         if tx.send(msg).is_err() {
                             return;
@@ -44,7 +44,7 @@ pub fn spawn(tx: Sender<Msg>) -> Input {
                     }
                     Ok(false) => {}
                     Err(e) => {
-                        let _ = tx.send(Msg::InputFailed(e.to_string()));
+                        let _ = tx.send(Msg::InputFailed(e));
                         return;
                     }
                 }

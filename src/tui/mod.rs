@@ -95,8 +95,10 @@ pub fn run(
         restore();
         previous(info);
     }));
-    let mut terminal =
-        setup().map_err(|e| Error::Lock(format!("cannot use this terminal: {e}")))?;
+    let mut terminal = setup().map_err(|source| Error::Terminal {
+        doing: "setting up the terminal",
+        source,
+    })?;
     let result = event_loop(&mut terminal, store, lock, interrupted, note, config);
     restore();
     // What became of a save that was in flight when the user left.
@@ -185,7 +187,10 @@ fn event_loop(
         }
         if dirty && broken.is_none() {
             if let Err(e) = terminal.draw(|f| hit = ui::draw(f, &mut app)) {
-                broken = Some(Error::Lock(format!("drawing failed: {e}")));
+                broken = Some(Error::Terminal {
+                    doing: "drawing",
+                    source: e,
+                });
                 app.interrupt();
             }
             dirty = false;
@@ -218,7 +223,10 @@ fn event_loop(
                 Msg::Input(Event::Paste(text)) => app.on_paste(&text),
                 Msg::InputFailed(e) => {
                     if broken.is_none() {
-                        broken = Some(Error::Lock(format!("reading the terminal failed: {e}")));
+                        broken = Some(Error::Terminal {
+                            doing: "reading the terminal",
+                            source: e,
+                        });
                     }
                 }
                 // Resizes and anything else: just redraw.

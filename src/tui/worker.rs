@@ -12,6 +12,7 @@ use std::time::Duration;
 use lore::draft::{DraftId, Drafts};
 use lore::index::{Anchor, Filter, Index, LockStats, Row, read_body};
 use lore::learning::{Draft, Learning};
+use lore::lock::error::LockError;
 use lore::lock::{self, Holder, LockEvent, LockOptions};
 use lore::ops::record::{self, Progress};
 use lore::store::Store;
@@ -112,7 +113,7 @@ pub enum Msg {
     Save(SaveMsg),
     /// A terminal event, from the input thread.
     Input(crossterm::event::Event),
-    InputFailed(String),
+    InputFailed(std::io::Error),
     /// A line of news for the status bar (sync progress and results).
     Notice(String),
     /// A sync brought something: reload what is shown.
@@ -157,7 +158,10 @@ pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Reader> {
     let mut counter = Index::open(&store)?;
     let (req_tx, req_rx) = mpsc::channel::<Request>();
     let (count_tx, count_rx) = mpsc::channel::<Request>();
-    let failed = |e: std::io::Error| Error::Lock(format!("could not start a reader thread: {e}"));
+    let failed = |source| Error::Thread {
+        what: "a reader thread",
+        source,
+    };
     let (count_store, count_msgs) = (store.clone(), tx.clone());
     std::thread::Builder::new()
         .name("lore-counter".into())
@@ -325,11 +329,13 @@ pub fn spawn_save(
                         warnings: r.warnings,
                     })
                 }
-                Err(Error::LockTimeout { holder, waited, .. }) => send(SaveMsg::TimedOut {
-                    holder: holder.map(|h| *h),
-                    waited,
-                }),
-                Err(Error::LockCancelled { .. }) => send(SaveMsg::Cancelled),
+                Err(Error::Lock(LockError::Timeout { holder, waited, .. })) => {
+                    send(SaveMsg::TimedOut {
+                        holder: holder.map(|h| *h),
+                        waited,
+                    })
+                }
+                Err(Error::Lock(LockError::Cancelled { .. })) => send(SaveMsg::Cancelled),
                 Err(e) => send(SaveMsg::Failed {
                     message: e.to_string(),
                 }),
