@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 mod support;
 
 use lore::index::Index;
-use lore::learning::Draft;
+use lore::learning::{Draft, Field};
 use lore::lock::{self, LockOptions};
 use lore::ops::record;
 use lore::store::Store;
@@ -37,18 +37,28 @@ fn summary(name: &str, mut v: Vec<Duration>, unit: &str) {
 }
 
 fn draft(i: usize) -> Draft {
-    Draft {
-        title: format!("Benchmark failure number {i} in the deploy pipeline"),
-        domain: ["ci", "infra", "db", "frontend"][i % 4].into(),
-        severity: Some(((i % 5) + 1).to_string()),
-        tags: "bench,load".into(),
-        summary: "A realistic summary of a few sentences. The job retried while the previous one \
-                  still held the lock, and both wrote the same artefact."
-            .repeat(3),
-        what_happened: "Steps, logs and observations. ".repeat(20),
-        root_cause: "The underlying cause, explained. ".repeat(10),
-        ..Draft::default()
-    }
+    Draft::default()
+        .with(
+            Field::Title,
+            format!("Benchmark failure number {i} in the deploy pipeline"),
+        )
+        .with(Field::Domain, ["ci", "infra", "db", "frontend"][i % 4])
+        .with(Field::Severity, ((i % 5) + 1).to_string())
+        .with(Field::Tags, "bench,load")
+        .with(
+            Field::Summary,
+            "A realistic summary of a few sentences. The job retried while the previous one \
+             still held the lock, and both wrote the same artefact."
+                .repeat(3),
+        )
+        .with(
+            Field::WhatHappened,
+            "Steps, logs and observations. ".repeat(20),
+        )
+        .with(
+            Field::RootCause,
+            "The underlying cause, explained. ".repeat(10),
+        )
 }
 
 fn quiet_opts() -> LockOptions {

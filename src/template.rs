@@ -1,35 +1,31 @@
 //! The markdown lore writes: the script's template (`assets/learning.md`), filled in.
 
-use crate::learning::Learning;
+use crate::learning::{FIELDS, Field, Learning, Place};
 
 const TEMPLATE: &str = include_str!("../assets/learning.md");
 
-/// The four sections of the script's template with the placeholders it writes when empty.
-pub const SECTIONS: [(&str, &str); 4] = [
-    ("What Happened", "[Describe the failure in detail]"),
-    ("Root Cause", "[What was the underlying issue?]"),
-    ("Impact", "[What were the consequences?]"),
-    (
-        "Prevention",
-        "[What heuristic or practice would prevent this?]",
-    ),
-];
-
-/// Renders a learning dated `date` (`YYYY-MM-DD`).
+/// Renders a learning dated `date` (`YYYY-MM-DD`): each field at its place in the table
+/// ([`crate::learning::fields`]), the sections in table order, or the learning's whole body
+/// instead of them.
 pub fn render(l: &Learning, date: &str) -> String {
     let body = match &l.body {
         Some(b) => b.clone(),
         None => {
-            let texts = [&l.what_happened, &l.root_cause, &l.impact, &l.prevention];
             let mut out = String::new();
-            for ((heading, placeholder), text) in SECTIONS.iter().zip(texts) {
+            for spec in &FIELDS {
+                let Place::Section {
+                    heading,
+                    placeholder,
+                } = spec.place
+                else {
+                    continue;
+                };
                 if !out.is_empty() {
                     out.push_str("\n\n");
                 }
-                let text = if text.is_empty() {
-                    placeholder
-                } else {
-                    text.as_str()
+                let text = match l.get(spec.field) {
+                    "" => placeholder,
+                    text => text,
                 };
                 out.push_str(&format!("## {heading}\n\n{text}"));
             }
@@ -37,14 +33,9 @@ pub fn render(l: &Learning, date: &str) -> String {
         }
     };
     fill(TEMPLATE, |key| match key {
-        "title" => Some(l.title.clone()),
-        "domain" => Some(l.domain.clone()),
-        "severity" => Some(l.severity.to_string()),
-        "tags" => Some(l.tags_joined()),
         "date" => Some(date.to_string()),
-        "summary" => Some(l.summary.clone()),
         "body" => Some(body.clone()),
-        _ => None,
+        key => Field::keyed(key).map(|f| l.get(f).to_string()),
     })
 }
 
@@ -80,19 +71,45 @@ mod tests {
 
     #[test]
     fn matches_the_script_layout() {
-        let l = Draft {
-            title: "Disk {domain} full".into(),
-            domain: "infra".into(),
-            severity: Some("high".into()),
-            tags: "disk,ops".into(),
-            summary: "Ran out".into(),
-            root_cause: "No alert".into(),
-            ..Draft::default()
-        }
-        .validate()
-        .unwrap();
+        let l = Draft::default()
+            .with(Field::Title, "Disk {domain} full")
+            .with(Field::Domain, "infra")
+            .with(Field::Severity, "high")
+            .with(Field::Tags, "disk,ops")
+            .with(Field::Summary, "Ran out")
+            .with(Field::RootCause, "No alert")
+            .validate()
+            .unwrap();
         let md = render(&l, "2026-11-27");
         let expected = "# Disk {domain} full\n\n**Domain**: infra\n**Severity**: 4\n**Tags**: disk,ops\n**Date**: 2026-11-27\n\n## Summary\n\nRan out\n\n## What Happened\n\n[Describe the failure in detail]\n\n## Root Cause\n\nNo alert\n\n## Impact\n\n[What were the consequences?]\n\n## Prevention\n\n[What heuristic or practice would prevent this?]\n\n## Related\n\n- **Experiments**:\n- **Heuristics**:\n- **Similar Failures**:\n";
         assert_eq!(md, expected);
+    }
+
+    /// A row added to the fields table reaches the file: every field but the type (which
+    /// picks the folder) is written where its row says.
+    #[test]
+    fn every_field_of_the_table_is_written() {
+        let mut draft = Draft::default();
+        for f in Field::all() {
+            let value = match f {
+                Field::Severity => "2".to_string(),
+                Field::Type => "success".to_string(),
+                f => format!("value-of-{}", f.name()),
+            };
+            draft.set(f, value);
+        }
+        let md = render(&draft.validate().unwrap(), "2026-12-02");
+        for spec in &FIELDS {
+            let wanted = match spec.place {
+                Place::Title => format!("# value-of-{}\n", spec.name),
+                Place::Header(h) if spec.field == Field::Severity => format!("**{h}**: 2\n"),
+                Place::Header(h) => format!("**{h}**: value-of-{}\n", spec.name),
+                Place::Block(h) | Place::Section { heading: h, .. } => {
+                    format!("## {h}\n\nvalue-of-{}\n", spec.name)
+                }
+                Place::Folder => continue,
+            };
+            assert!(md.contains(&wanted), "`{wanted}` not in:\n{md}");
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lore::learning::Draft;
+use lore::learning::{Draft, Field};
 use lore::store::Store;
 
 pub const WORDS: &[&str] = &[
@@ -58,17 +58,18 @@ pub fn text(seed: &mut u64, words: usize) -> String {
 
 /// The learning number `i` of a synthetic store: ~1 KB of markdown, as real ones are.
 pub fn draft(i: usize, seed: &mut u64) -> Draft {
-    Draft {
-        title: format!("{} failure {i}", text(seed, 4)),
-        domain: ["ci", "infra", "db", "frontend", "security"][i % 5].into(),
-        severity: Some(((i % 5) + 1).to_string()),
-        tags: "gen,bench".into(),
-        summary: text(seed, 14),
-        what_happened: text(seed, 50),
-        root_cause: text(seed, 20),
-        prevention: text(seed, 15),
-        ..Draft::default()
-    }
+    Draft::default()
+        .with(Field::Title, format!("{} failure {i}", text(seed, 4)))
+        .with(
+            Field::Domain,
+            ["ci", "infra", "db", "frontend", "security"][i % 5],
+        )
+        .with(Field::Severity, ((i % 5) + 1).to_string())
+        .with(Field::Tags, "gen,bench")
+        .with(Field::Summary, text(seed, 14))
+        .with(Field::WhatHappened, text(seed, 50))
+        .with(Field::RootCause, text(seed, 20))
+        .with(Field::Prevention, text(seed, 15))
 }
 
 /// Learnings a day in synthetic stores: a million learnings span about nine years.
@@ -115,7 +116,7 @@ pub fn generate(root: &Path, n: usize, lore_bin: &str) -> Store {
                 let name = format!(
                     "{}_{}.md",
                     date.strftime("%Y%m%d"),
-                    lore::slug::slug(&l.title)
+                    lore::slug::slug(l.title())
                 );
                 // lore's own layout: a day's folder takes FOLDER_CAP files, then `DD/2/`…
                 if date != day {
@@ -131,7 +132,7 @@ pub fn generate(root: &Path, n: usize, lore_bin: &str) -> Store {
                     date.strftime("%Y-%m"),
                     date.strftime("%d")
                 );
-                titles.push(l.title.clone());
+                titles.push(l.title().to_string());
                 files.push((path, body));
             }
             let msg = if titles.len() == 1 {

@@ -4,9 +4,9 @@ use super::out::outln;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 use lore::error::fmt_duration;
-use lore::learning::{Draft, limits};
+use lore::learning::{Check, Draft, FIELDS, Field, Place, limits};
 use lore::lock::LockEvent;
 use lore::ops::record::{self, Progress};
 use lore::{Error, Result};
@@ -15,57 +15,60 @@ use super::{Ctx, print_json, read_stdin};
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
-    /// One line, at most 500 characters
-    #[arg(long, env = "FAILURE_TITLE", hide_env_values = true)]
-    title: String,
-    /// At most 100 characters
-    #[arg(long, env = "FAILURE_DOMAIN", hide_env_values = true)]
-    domain: String,
-    /// 1–5, or low, medium, high, critical [default: 3]
-    #[arg(
-        long,
-        env = "FAILURE_SEVERITY",
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
-    severity: Option<String>,
-    /// Comma-separated
-    #[arg(
-        long,
-        env = "FAILURE_TAGS",
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
-    tags: Option<String>,
-    /// Text, or `-` to read it from standard input (at most 50,000 characters)
-    #[arg(
-        long,
-        env = "FAILURE_SUMMARY",
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
-    summary: Option<String>,
-    /// failure, success, heuristic, experiment or observation
-    #[arg(long = "type", value_name = "TYPE", default_value = "failure")]
-    kind: String,
-    /// The "What Happened" section
-    #[arg(long, allow_hyphen_values = true)]
-    what_happened: Option<String>,
-    /// The "Root Cause" section
-    #[arg(long, allow_hyphen_values = true)]
-    root_cause: Option<String>,
-    /// The "Impact" section
-    #[arg(long, allow_hyphen_values = true)]
-    impact: Option<String>,
-    /// The "Prevention" section
-    #[arg(long, allow_hyphen_values = true)]
-    prevention: Option<String>,
-    /// Markdown that replaces the four sections above (`-` reads standard input)
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["what_happened", "root_cause", "impact", "prevention"])]
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// Markdown that replaces the sections (`-` reads standard input)
+    #[arg(long, value_name = "FILE")]
     body_file: Option<PathBuf>,
     /// Print the result as a JSON object
     #[arg(long)]
     json: bool,
+}
+
+/// A flag per row of the fields table (`--title`, `--what-happened`, …), with the script's
+/// `FAILURE_*` variables filling absent ones.
+#[derive(Debug, Default)]
+struct FieldArgs {
+    given: Vec<(Field, String)>,
+}
+
+impl FromArgMatches for FieldArgs {
+    fn from_arg_matches(m: &ArgMatches) -> std::result::Result<Self, clap::Error> {
+        let given = Field::all()
+            .filter_map(|f| m.get_one::<String>(f.name()).map(|v| (f, v.clone())))
+            .collect();
+        Ok(FieldArgs { given })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> std::result::Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for FieldArgs {
+    fn augment_args(cmd: Command) -> Command {
+        FIELDS.iter().fold(cmd, |cmd, spec| {
+            let mut arg = Arg::new(spec.name)
+                .long(spec.name)
+                .help(spec.help)
+                .num_args(1)
+                .allow_hyphen_values(true)
+                .required(spec.check == Check::Required);
+            if let Some(var) = spec.env {
+                arg = arg.env(var).hide_env_values(true);
+            }
+            arg = arg.value_name(spec.name.to_uppercase().replace('-', "_"));
+            if matches!(spec.place, Place::Section { .. }) {
+                arg = arg.conflicts_with("body_file");
+            }
+            cmd.arg(arg)
+        })
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
 }
 
 fn read_body(path: &PathBuf) -> Result<String> {
@@ -100,7 +103,12 @@ fn read_body(path: &PathBuf) -> Result<String> {
 }
 
 pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
-    if args.summary.as_deref() == Some("-")
+    let mut draft = Draft::default();
+    for (field, value) in args.fields.given {
+        draft.set(field, value);
+    }
+    let summary_from_stdin = draft.get(Field::Summary) == "-";
+    if summary_from_stdin
         && args
             .body_file
             .as_ref()
@@ -111,25 +119,10 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
             "`-` cannot be used for both --summary and --body-file",
         ));
     }
-    let summary = match args.summary.as_deref() {
-        Some("-") => read_stdin("summary", limits::SUMMARY)?,
-        Some(s) => s.to_string(),
-        None => String::new(),
-    };
-    let body = args.body_file.as_ref().map(read_body).transpose()?;
-    let draft = Draft {
-        kind: Some(args.kind),
-        title: args.title,
-        domain: args.domain,
-        severity: args.severity,
-        tags: args.tags.unwrap_or_default(),
-        summary,
-        what_happened: args.what_happened.unwrap_or_default(),
-        root_cause: args.root_cause.unwrap_or_default(),
-        impact: args.impact.unwrap_or_default(),
-        prevention: args.prevention.unwrap_or_default(),
-        body,
-    };
+    if summary_from_stdin {
+        draft.set(Field::Summary, read_stdin("summary", limits::SUMMARY)?);
+    }
+    draft.body = args.body_file.as_ref().map(read_body).transpose()?;
     // Validate before touching the store: bad input writes nothing.
     let learning = draft.validate()?;
     let store = ctx.store()?;
@@ -207,6 +200,28 @@ impl WaitReporter {
                 holder.describe()
             ),
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row added to the fields table is a `record` flag, and its value reaches the draft.
+    #[test]
+    fn every_field_of_the_table_is_a_flag() {
+        let cmd = RecordArgs::augment_args(Command::new("record"));
+        let mut argv = vec!["record".to_string()];
+        for f in Field::all() {
+            argv.push(format!("--{}", f.name()));
+            argv.push(format!("-value of {}", f.name()));
+        }
+        let matches = cmd.try_get_matches_from(argv).unwrap();
+        let given = FieldArgs::from_arg_matches(&matches).unwrap().given;
+        assert_eq!(given.len(), Field::COUNT);
+        for (f, v) in given {
+            assert_eq!(v, format!("-value of {}", f.name()));
         }
     }
 }

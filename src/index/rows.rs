@@ -69,16 +69,16 @@ impl Index {
         tx.execute(
             "INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![l.kind.as_str(), filepath, l.title, l.summary_line(), tags, l.domain, l.severity.get(), now],
+            params![l.kind.as_str(), filepath, l.title(), l.summary_line(), tags, l.domain(), l.severity.get(), now],
         )?;
         let id = tx.last_insert_rowid();
         fts_insert(
             tx,
             id,
-            &l.title,
+            l.title(),
             Some(l.summary_line()),
             Some(&tags),
-            Some(&l.domain),
+            Some(l.domain()),
             body,
             WordList::Now,
         )?;

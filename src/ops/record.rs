@@ -50,9 +50,12 @@ pub fn record(
     let content = template::render(learning, &today.strftime("%Y-%m-%d").to_string());
     let message = format!(
         "{}: {}\n\nDomain: {} | Severity: {}",
-        learning.kind, learning.title, learning.domain, learning.severity
+        learning.kind,
+        learning.title(),
+        learning.domain(),
+        learning.severity
     );
-    let slug = slug::slug(&learning.title);
+    let slug = slug::slug(learning.title());
     let written = write::write(store, index, opts, progress, |tx| {
         tx.single_new_file();
         let (rel_dir, _) = tx

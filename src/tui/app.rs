@@ -193,7 +193,7 @@ pub struct App {
 
 /// A draft's title for a list, or a stand-in when it has none yet.
 pub fn draft_title(d: &Draft) -> String {
-    let t = d.title.trim();
+    let t = d.get(lore::learning::Field::Title).trim();
     if t.is_empty() {
         "(no title yet)".into()
     } else {

@@ -1,81 +1,12 @@
-//! The compose form: ten fields, inline validation with the CLI's limits, completion of the
-//! domain (from the store's) and of the type.
+//! The compose form: a box per row of the fields table (`lore::learning::fields`), inline
+//! validation with the CLI's limits, completion of the domain (from the store's) and of the
+//! type.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lore::draft::DraftId;
 use lore::learning::Draft;
+pub use lore::learning::Field;
 use ratatui_textarea::TextArea;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Title,
-    Domain,
-    Severity,
-    Tags,
-    Type,
-    Summary,
-    WhatHappened,
-    RootCause,
-    Impact,
-    Prevention,
-}
-
-impl Field {
-    pub const ALL: [Field; 10] = [
-        Field::Title,
-        Field::Domain,
-        Field::Severity,
-        Field::Tags,
-        Field::Type,
-        Field::Summary,
-        Field::WhatHappened,
-        Field::RootCause,
-        Field::Impact,
-        Field::Prevention,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Field::Title => "Title",
-            Field::Domain => "Domain",
-            Field::Severity => "Severity (1–5)",
-            Field::Tags => "Tags (comma-separated)",
-            Field::Type => "Type (failure, success, heuristic, experiment or observation)",
-            Field::Summary => "Summary",
-            Field::WhatHappened => "What happened",
-            Field::RootCause => "Root cause",
-            Field::Impact => "Impact",
-            Field::Prevention => "Prevention",
-        }
-    }
-
-    /// The name validation errors use (`title: …`).
-    fn error_key(self) -> &'static str {
-        match self {
-            Field::Title => "title",
-            Field::Domain => "domain",
-            Field::Severity => "severity",
-            Field::Tags => "tags",
-            Field::Type => "type",
-            Field::Summary => "summary",
-            Field::WhatHappened => "what-happened",
-            Field::RootCause => "root-cause",
-            Field::Impact => "impact",
-            Field::Prevention => "prevention",
-        }
-    }
-
-    pub fn multiline(self) -> bool {
-        matches!(
-            self,
-            Field::Summary
-                | Field::WhatHappened
-                | Field::RootCause
-                | Field::Impact
-                | Field::Prevention
-        )
-    }
-}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum FormAction {
@@ -118,22 +49,10 @@ fn area(text: &str) -> TextArea<'static> {
 
 impl Compose {
     pub fn new(draft: &Draft, domains: Vec<String>, id: DraftId, on_disk: bool) -> Compose {
-        let texts = [
-            draft.title.as_str(),
-            draft.domain.as_str(),
-            draft.severity.as_deref().unwrap_or(""),
-            draft.tags.as_str(),
-            draft.kind.as_deref().unwrap_or(""),
-            draft.summary.as_str(),
-            draft.what_happened.as_str(),
-            draft.root_cause.as_str(),
-            draft.impact.as_str(),
-            draft.prevention.as_str(),
-        ];
         let mut c = Compose {
-            fields: texts.iter().map(|t| area(t)).collect(),
+            fields: Field::all().map(|f| area(draft.get(f))).collect(),
             focus: 0,
-            errors: vec![None; Field::ALL.len()],
+            errors: vec![None; Field::COUNT],
             changed: false,
             show_errors: draft != &Draft::default(),
             completion: None,
@@ -146,7 +65,7 @@ impl Compose {
     }
 
     pub fn field(&self) -> Field {
-        Field::ALL[self.focus]
+        lore::learning::FIELDS[self.focus].field
     }
 
     fn text(&self, f: Field) -> String {
@@ -154,29 +73,15 @@ impl Compose {
     }
 
     pub fn draft(&self) -> Draft {
-        let severity = self.text(Field::Severity);
-        let kind = self.text(Field::Type);
-        Draft {
-            kind: (!kind.trim().is_empty()).then_some(kind),
-            title: self.text(Field::Title),
-            domain: self.text(Field::Domain),
-            severity: (!severity.trim().is_empty()).then_some(severity),
-            tags: self.text(Field::Tags),
-            summary: self.text(Field::Summary),
-            what_happened: self.text(Field::WhatHappened),
-            root_cause: self.text(Field::RootCause),
-            impact: self.text(Field::Impact),
-            prevention: self.text(Field::Prevention),
-            body: None,
-        }
+        Field::all().fold(Draft::default(), |d, f| d.with(f, self.text(f)))
     }
 
     /// Recomputes the inline messages; true when the draft can be saved.
     pub fn validate(&mut self) -> bool {
         let problems = self.draft().problems();
-        for (i, f) in Field::ALL.iter().enumerate() {
+        for (i, f) in Field::all().enumerate() {
             self.errors[i] = problems.iter().find_map(|e| match e {
-                lore::Error::Invalid { field, message } if *field == f.error_key() => {
+                lore::Error::Invalid { field, message } if *field == f.name() => {
                     Some(message.clone())
                 }
                 _ => None,

@@ -367,7 +367,7 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
         Effect::Save(l) => Some(l.clone()),
         _ => None,
     });
-    assert_eq!(learning.unwrap().title, "Cache stampede");
+    assert_eq!(learning.unwrap().title(), "Cache stampede");
     assert_eq!(app.save, SaveState::Starting);
     // The user keeps browsing while the save runs.
     assert_eq!(app.mode, Mode::Browse);
@@ -386,7 +386,7 @@ fn compose_validates_saves_through_the_worker_and_selects_the_new_entry() {
     app.on_msg(Msg::Save(SaveMsg::Cancelled));
     assert_eq!(app.mode, Mode::Compose);
     assert_eq!(
-        app.compose.as_ref().unwrap().draft().title,
+        app.compose.as_ref().unwrap().draft().get(Field::Title),
         "Cache stampede"
     );
     // Saving again, this time it lands.
@@ -439,14 +439,17 @@ fn esc_on_a_changed_form_keeps_it_as_a_draft_or_discards_it_only_on_d() {
     assert!(
         saved
             .iter()
-            .any(|r| matches!(r, Request::SaveDraft(_, d) if d.title == "half-typed")),
+            .any(|r| matches!(r, Request::SaveDraft(_, d) if d.get(Field::Title) == "half-typed")),
         "{saved:?}"
     );
     assert!(!saved.iter().any(|r| matches!(r, Request::DiscardDraft(_))));
     app.on_key(key(KeyCode::Char('n')));
     assert_eq!(app.mode, Mode::Drafts);
     app.on_key(key(KeyCode::Char('n')));
-    assert_eq!(app.compose.as_ref().unwrap().draft().title, "half-typed");
+    assert_eq!(
+        app.compose.as_ref().unwrap().draft().get(Field::Title),
+        "half-typed"
+    );
     // d discards it: the one key that does.
     typed(&mut app, " more");
     app.on_key(key(KeyCode::Esc));
@@ -464,11 +467,9 @@ fn esc_on_a_changed_form_keeps_it_as_a_draft_or_discards_it_only_on_d() {
 fn kept(title: &str) -> lore::draft::Kept {
     lore::draft::Kept {
         id: lore::draft::DraftId::new(),
-        draft: lore::learning::Draft {
-            title: title.into(),
-            domain: "d".into(),
-            ..Default::default()
-        },
+        draft: lore::learning::Draft::default()
+            .with(Field::Title, title)
+            .with(Field::Domain, "d"),
         written: Some(std::time::SystemTime::now()),
     }
 }
@@ -497,7 +498,7 @@ fn a_kept_draft_is_offered_and_n_twice_restores_it() {
     app.on_key(key(KeyCode::Char('n')));
     assert_eq!(app.mode, Mode::Compose);
     let form = app.compose.as_ref().unwrap();
-    assert_eq!(form.draft().title, "kept");
+    assert_eq!(form.draft().get(Field::Title), "kept");
     let new_id = form.id.clone();
     assert_ne!(new_id, old_id, "restored under a name of this browser's");
     // Written under the new name before the old file goes.
@@ -523,7 +524,7 @@ fn a_kept_draft_is_offered_and_n_twice_restores_it() {
     assert_eq!(app.kept_drafts[0].id, new_id);
     // c starts a new learning beside it; typing there writes another draft, not this one.
     app.on_key(key(KeyCode::Char('c')));
-    assert_eq!(app.compose.as_ref().unwrap().draft().title, "");
+    assert_eq!(app.compose.as_ref().unwrap().draft().get(Field::Title), "");
     assert_ne!(app.compose.as_ref().unwrap().id, new_id);
     assert_eq!(app.kept_drafts.len(), 1);
 }
@@ -546,7 +547,7 @@ fn deleting_a_kept_draft_asks_first() {
     app.on_key(key(KeyCode::Char('d')));
     app.on_key(key(KeyCode::Char('y')));
     assert_eq!(app.kept_drafts.len(), 1);
-    assert_eq!(app.kept_drafts[0].draft.title, "first");
+    assert_eq!(app.kept_drafts[0].draft.get(Field::Title), "first");
     assert!(
         requests(&mut app)
             .iter()
@@ -582,23 +583,21 @@ fn a_paste_is_text_at_the_cursor_never_keys() {
     let block: String = (0..300).map(|i| format!("line {i}\tcol\n")).collect();
     app.on_paste(&block);
     let d = app.compose.as_ref().unwrap().draft();
-    assert_eq!(d.title, "Before pasted title with lines after");
-    assert_eq!(d.domain, "");
-    assert_eq!(d.tags, "");
-    assert_eq!(d.summary.lines().count(), 300);
+    assert_eq!(d.get(Field::Title), "Before pasted title with lines after");
+    assert_eq!(d.get(Field::Domain), "");
+    assert_eq!(d.get(Field::Tags), "");
+    assert_eq!(d.get(Field::Summary).lines().count(), 300);
     assert!(
-        d.summary.starts_with("line 0\tcol\nline 1\tcol"),
+        d.get(Field::Summary)
+            .starts_with("line 0\tcol\nline 1\tcol"),
         "{:?}",
-        &d.summary[..30]
+        &d.get(Field::Summary)[..30]
     );
     assert!(app.draft_dirty.is_some(), "the draft is written soon after");
     // Escape sequences in a paste are stripped, as everywhere on input.
     app.on_key(key(KeyCode::BackTab));
     app.on_paste("\u{1b}]0;title\u{7}x\u{1b}[2Jy");
-    assert_eq!(
-        app.compose.as_ref().unwrap().draft().kind.as_deref(),
-        Some("xy")
-    );
+    assert_eq!(app.compose.as_ref().unwrap().draft().get(Field::Type), "xy");
 }
 
 #[test]
@@ -683,7 +682,10 @@ fn ctrl_c_in_a_form_being_typed_in_asks_first() {
     assert_eq!(app.mode, Mode::ConfirmQuit, "only y or Esc answer");
     app.on_key(key(KeyCode::Esc));
     assert_eq!(app.mode, Mode::Compose);
-    assert_eq!(app.compose.as_ref().unwrap().draft().title, "Half");
+    assert_eq!(
+        app.compose.as_ref().unwrap().draft().get(Field::Title),
+        "Half"
+    );
     app.on_key(ctrl('c'));
     app.on_key(key(KeyCode::Char('y')));
     assert!(app.quit);
@@ -697,7 +699,10 @@ fn the_form_cannot_change_while_its_text_is_being_saved() {
     assert_eq!(app.mode, Mode::Compose);
     typed(&mut app, "lost?");
     app.on_paste("lost too?");
-    assert_eq!(app.compose.as_ref().unwrap().draft().domain, "infra");
+    assert_eq!(
+        app.compose.as_ref().unwrap().draft().get(Field::Domain),
+        "infra"
+    );
     assert!(app.notice.as_ref().unwrap().0.starts_with("saving"));
 }
 
@@ -761,7 +766,7 @@ fn domain_completes_from_existing_domains() {
     );
     app.on_key(key(KeyCode::Right));
     assert_eq!(
-        app.compose.as_ref().unwrap().draft().domain,
+        app.compose.as_ref().unwrap().draft().get(Field::Domain),
         "infrastructure"
     );
 }

@@ -737,12 +737,9 @@ fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
             && let Some(rest) = &form.completion
         {
             let draft = form.draft();
-            let typed = match field {
-                Field::Domain => draft.domain,
-                _ => draft.kind.unwrap_or_default(),
-            };
+            let typed = draft.get(*field);
             title.push(Span::styled(
-                format!("→ {}{} ", display_line(&typed), rest),
+                format!("→ {}{} ", display_line(typed), rest),
                 Style::default().add_modifier(Modifier::DIM),
             ));
         }

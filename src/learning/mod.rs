@@ -8,14 +8,19 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::sanitize::{clean_block, clean_line};
 
-/// Limits, shared by the CLI, the TUI form and the tests. Counted in characters.
+pub mod fields;
+
+pub use fields::{Check, FIELDS, Field, Place, Spec};
+
+/// Limits, shared by the CLI, the TUI form and the tests. Counted in characters; each field's
+/// is its row in [`fields`].
 pub mod limits {
-    pub const TITLE: usize = 500;
-    pub const DOMAIN: usize = 100;
-    pub const SUMMARY: usize = 50_000;
-    pub const TAGS: usize = 1_000;
-    /// Each of What Happened, Root Cause, Impact and Prevention.
-    pub const SECTION: usize = 50_000;
+    use super::Field;
+
+    pub const TITLE: usize = Field::Title.limit();
+    pub const DOMAIN: usize = Field::Domain.limit();
+    pub const SUMMARY: usize = Field::Summary.limit();
+    pub const TAGS: usize = Field::Tags.limit();
     /// A whole body given with `--body-file`.
     pub const BODY: usize = 1_000_000;
 
@@ -162,166 +167,229 @@ impl FromStr for Severity {
     }
 }
 
-/// What the user typed, unchecked. Every field is optional here so the CLI, the environment
-/// variables and the TUI form can all fill it; [`Draft::validate`] decides.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+/// What the user typed, unchecked: the text of every field of the [`fields`] table (empty
+/// where nothing was given), so the CLI, the environment variables and the browser's form can
+/// all fill it; [`Draft::validate`] decides.
+///
+/// On disk and in the demo JSON it is an object keyed by each field's `key`, plus `body`;
+/// `null` reads as empty and unknown keys are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Draft {
-    pub kind: Option<String>,
-    pub title: String,
-    pub domain: String,
-    pub severity: Option<String>,
-    pub tags: String,
-    pub summary: String,
-    pub what_happened: String,
-    pub root_cause: String,
-    pub impact: String,
-    pub prevention: String,
-    /// A whole markdown body that replaces the four sections above.
+    text: [String; Field::COUNT],
+    /// A whole markdown body that replaces the sections.
     pub body: Option<String>,
 }
 
+impl Draft {
+    pub fn get(&self, field: Field) -> &str {
+        &self.text[field as usize]
+    }
+
+    pub fn set(&mut self, field: Field, value: impl Into<String>) {
+        self.text[field as usize] = value.into();
+    }
+
+    /// The draft with `field` set to `value`.
+    pub fn with(mut self, field: Field, value: impl Into<String>) -> Draft {
+        self.set(field, value);
+        self
+    }
+}
+
+impl serde::Serialize for Draft {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(Field::COUNT + 1))?;
+        for spec in &FIELDS {
+            map.serialize_entry(spec.key, self.get(spec.field))?;
+        }
+        map.serialize_entry("body", &self.body)?;
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Draft {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<String, Option<String>>::deserialize(d)?;
+        let mut draft = Draft::default();
+        for (key, value) in map {
+            match (key.as_str(), Field::keyed(&key)) {
+                ("body", _) => draft.body = value,
+                (_, Some(field)) => draft.set(field, value.unwrap_or_default()),
+                _ => {}
+            }
+        }
+        Ok(draft)
+    }
+}
+
 /// A learning that passed validation: clean, within limits, ready to write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Learning {
     pub kind: Kind,
-    pub title: String,
-    pub domain: String,
     pub severity: Severity,
     pub tags: Vec<String>,
-    pub summary: String,
-    pub what_happened: String,
-    pub root_cause: String,
-    pub impact: String,
-    pub prevention: String,
+    /// Every field's cleaned text (the type, severity and tags as the file writes them).
+    text: [String; Field::COUNT],
     pub body: Option<String>,
 }
 
 impl Learning {
+    pub fn get(&self, field: Field) -> &str {
+        &self.text[field as usize]
+    }
+
+    pub fn title(&self) -> &str {
+        self.get(Field::Title)
+    }
+
+    pub fn domain(&self) -> &str {
+        self.get(Field::Domain)
+    }
+
+    /// The Summary section, whole.
+    pub fn summary(&self) -> &str {
+        self.get(Field::Summary)
+    }
+
     pub fn tags_joined(&self) -> String {
         self.tags.join(",")
     }
 
     /// The `summary` column holds only the first line, as the script's rows do.
     pub fn summary_line(&self) -> &str {
-        self.summary.lines().next().unwrap_or("").trim()
+        self.summary().lines().next().unwrap_or("").trim()
     }
 }
 
 pub const NO_SUMMARY: &str = "No summary provided";
 
-fn check_len(field: &'static str, value: &str, limit: usize) -> Result<()> {
+fn check_len(field: Field, value: &str) -> Result<()> {
     let n = value.chars().count();
+    let limit = field.limit();
     if n > limit {
         return Err(Error::invalid(
-            field,
+            field.name(),
             format!("is {n} characters long; the limit is {limit}"),
         ));
     }
     Ok(())
 }
 
-fn required(field: &'static str, value: String, limit: usize) -> Result<String> {
-    if value.is_empty() {
-        return Err(Error::invalid(field, "is empty; give a non-blank value"));
-    }
-    check_len(field, &value, limit)?;
-    Ok(value)
-}
-
 impl Draft {
-    /// Every problem with the draft, one per field (the form shows them all inline at once).
+    /// Every problem with the draft, one per field, in the table's order (the form shows them
+    /// all inline at once).
     pub fn problems(&self) -> Vec<Error> {
-        let mut out = Vec::new();
-        let mut probe = self.clone();
-        // Validate field by field: a problem found is recorded and the field neutralised, so
-        // the next call reports the next field.
-        for _ in 0..16 {
-            match probe.validate() {
-                Ok(_) => break,
-                Err(e) => {
-                    let Error::Invalid { field, .. } = &e else {
-                        break;
-                    };
-                    let field = *field;
-                    out.push(e);
-                    match field {
-                        "title" => probe.title = "x".into(),
-                        "domain" => probe.domain = "x".into(),
-                        "type" => probe.kind = None,
-                        "severity" => probe.severity = None,
-                        "tags" => probe.tags.clear(),
-                        "summary" => probe.summary.clear(),
-                        "what-happened" => probe.what_happened.clear(),
-                        "root-cause" => probe.root_cause.clear(),
-                        "impact" => probe.impact.clear(),
-                        "prevention" => probe.prevention.clear(),
-                        "body" => probe.body = None,
-                        _ => break,
-                    }
-                }
-            }
+        let mut out: Vec<Error> = Field::all()
+            .filter_map(|f| check(f, self.get(f)).err())
+            .collect();
+        if let Some(e) = self.body.as_deref().and_then(|b| check_body(b).err()) {
+            out.push(e);
         }
         out
     }
 
-    /// Cleans every field (see [`crate::sanitize`]) and checks it against [`limits`].
-    /// The first problem found is returned, naming the field and the limit.
+    /// Cleans every field (see [`crate::sanitize`]) and checks it against its row of the
+    /// table. The first problem found is returned, naming the field and the limit.
     pub fn validate(&self) -> Result<Learning> {
-        let title = required("title", clean_line(&self.title), limits::TITLE)?;
-        let domain = required("domain", clean_line(&self.domain), limits::DOMAIN)?;
-        let kind = match &self.kind {
-            Some(k) if !k.trim().is_empty() => k.parse()?,
-            _ => Kind::Failure,
+        let mut learning = Learning {
+            kind: Kind::Failure,
+            severity: Severity::DEFAULT,
+            tags: Vec::new(),
+            text: Default::default(),
+            body: self.body.as_deref().map(check_body).transpose()?.flatten(),
         };
-        let severity = match &self.severity {
-            Some(s) if !s.trim().is_empty() => s.parse()?,
-            _ => Severity::DEFAULT,
-        };
-        let tags_line = clean_line(&self.tags);
-        check_len("tags", &tags_line, limits::TAGS)?;
-        // A tag given twice (in any case) is kept once, where it first appeared.
-        let mut seen = std::collections::HashSet::new();
-        let tags = tags_line
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
-            .map(str::to_string)
-            .collect();
-        let summary = clean_block(&self.summary).trim().to_string();
-        check_len("summary", &summary, limits::SUMMARY)?;
-        let summary = if summary.is_empty() {
-            NO_SUMMARY.to_string()
-        } else {
-            summary
-        };
-        let section = |field: &'static str, v: &str| -> Result<String> {
-            let v = clean_block(v).trim().to_string();
-            check_len(field, &v, limits::SECTION)?;
-            Ok(v)
-        };
-        let body = match &self.body {
-            Some(b) => {
-                let b = clean_block(b).trim().to_string();
-                check_len("body", &b, limits::BODY)?;
-                (!b.is_empty()).then_some(b)
-            }
-            None => None,
-        };
-        Ok(Learning {
-            kind,
-            title,
-            domain,
-            severity,
-            tags,
-            summary,
-            what_happened: section("what-happened", &self.what_happened)?,
-            root_cause: section("root-cause", &self.root_cause)?,
-            impact: section("impact", &self.impact)?,
-            prevention: section("prevention", &self.prevention)?,
-            body,
-        })
+        for field in Field::all() {
+            let text = match check(field, self.get(field))? {
+                Checked::Text(t) => t,
+                Checked::Kind(k) => {
+                    learning.kind = k;
+                    k.as_str().to_string()
+                }
+                Checked::Severity(s) => {
+                    learning.severity = s;
+                    s.to_string()
+                }
+                Checked::Tags(tags) => {
+                    let joined = tags.join(",");
+                    learning.tags = tags;
+                    joined
+                }
+            };
+            learning.text[field as usize] = text;
+        }
+        Ok(learning)
     }
+}
+
+/// What one field's text becomes once checked.
+enum Checked {
+    Text(String),
+    Kind(Kind),
+    Severity(Severity),
+    Tags(Vec<String>),
+}
+
+fn check(field: Field, raw: &str) -> Result<Checked> {
+    let spec = field.spec();
+    let cleaned = if spec.multiline {
+        clean_block(raw).trim().to_string()
+    } else {
+        clean_line(raw)
+    };
+    Ok(match spec.check {
+        Check::Required => {
+            if cleaned.is_empty() {
+                return Err(Error::invalid(
+                    spec.name,
+                    "is empty; give a non-blank value",
+                ));
+            }
+            check_len(field, &cleaned)?;
+            Checked::Text(cleaned)
+        }
+        Check::Text => {
+            check_len(field, &cleaned)?;
+            Checked::Text(cleaned)
+        }
+        Check::Summary => {
+            check_len(field, &cleaned)?;
+            Checked::Text(if cleaned.is_empty() {
+                NO_SUMMARY.to_string()
+            } else {
+                cleaned
+            })
+        }
+        Check::Tags => {
+            check_len(field, &cleaned)?;
+            let mut seen = std::collections::HashSet::new();
+            Checked::Tags(
+                cleaned
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
+                    .map(str::to_string)
+                    .collect(),
+            )
+        }
+        Check::Kind if raw.trim().is_empty() => Checked::Kind(Kind::Failure),
+        Check::Kind => Checked::Kind(raw.parse()?),
+        Check::Severity if raw.trim().is_empty() => Checked::Severity(Severity::DEFAULT),
+        Check::Severity => Checked::Severity(raw.parse()?),
+    })
+}
+
+/// A whole body: cleaned, within [`limits::BODY`]; `None` when blank.
+fn check_body(raw: &str) -> Result<Option<String>> {
+    let b = clean_block(raw).trim().to_string();
+    let n = b.chars().count();
+    if n > limits::BODY {
+        return Err(Error::invalid(
+            "body",
+            format!("is {n} characters long; the limit is {}", limits::BODY),
+        ));
+    }
+    Ok((!b.is_empty()).then_some(b))
 }
 
 #[cfg(test)]
@@ -329,11 +397,9 @@ mod tests {
     use super::*;
 
     fn draft(title: &str, domain: &str) -> Draft {
-        Draft {
-            title: title.into(),
-            domain: domain.into(),
-            ..Draft::default()
-        }
+        Draft::default()
+            .with(Field::Title, title)
+            .with(Field::Domain, domain)
     }
 
     #[test]
@@ -366,7 +432,7 @@ mod tests {
     #[test]
     fn problems_lists_every_bad_field() {
         let mut d = draft("", &"d".repeat(101));
-        d.severity = Some("9".into());
+        d.set(Field::Severity, "9");
         let fields: Vec<String> = d
             .problems()
             .iter()
@@ -379,13 +445,13 @@ mod tests {
     #[test]
     fn defaults_and_tags() {
         let mut d = draft("t", "d");
-        d.tags = " a, ,b ,".into();
+        d.set(Field::Tags, " a, ,b ,");
         let l = d.validate().unwrap();
         assert_eq!(l.tags, ["a", "b"]);
-        d.tags = "a b,a b,c,C,c, b".into();
+        d.set(Field::Tags, "a b,a b,c,C,c, b");
         assert_eq!(d.validate().unwrap().tags, ["a b", "c", "b"]);
         assert_eq!(l.kind, Kind::Failure);
         assert_eq!(l.severity, Severity::DEFAULT);
-        assert_eq!(l.summary, NO_SUMMARY);
+        assert_eq!(l.summary(), NO_SUMMARY);
     }
 }
