@@ -32,31 +32,69 @@ pub struct Config {
     pub keys: KeysConfig,
 }
 
-/// The browser's keys for its actions (one character each; navigation keys are fixed).
+/// The browser's keys for its actions (`[keys]`: an action's name, one character each;
+/// navigation keys are fixed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeysConfig {
-    pub search: Option<String>,
-    pub new: Option<String>,
-    pub edit: Option<String>,
-    pub filter: Option<String>,
-    pub sync: Option<String>,
-    pub lock: Option<String>,
-    pub help: Option<String>,
-    pub quit: Option<String>,
+#[serde(transparent)]
+pub struct KeysConfig(pub std::collections::BTreeMap<String, String>);
+
+/// The browser's actions whose keys can be changed: the one list of them, read by the
+/// configuration's checks, the browser's keymap and its help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Search,
+    New,
+    Edit,
+    Filter,
+    Sync,
+    Lock,
+    Help,
+    Quit,
 }
 
-/// The actions whose keys can be changed, with their default keys.
-pub const KEY_ACTIONS: [(&str, char); 8] = [
-    ("search", '/'),
-    ("new", 'n'),
-    ("edit", 'e'),
-    ("filter", 'f'),
-    ("sync", 'S'),
-    ("lock", 'L'),
-    ("help", '?'),
-    ("quit", 'q'),
-];
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::Search,
+        Action::New,
+        Action::Edit,
+        Action::Filter,
+        Action::Sync,
+        Action::Lock,
+        Action::Help,
+        Action::Quit,
+    ];
+
+    /// Its name in `[keys]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Search => "search",
+            Action::New => "new",
+            Action::Edit => "edit",
+            Action::Filter => "filter",
+            Action::Sync => "sync",
+            Action::Lock => "lock",
+            Action::Help => "help",
+            Action::Quit => "quit",
+        }
+    }
+
+    pub fn default_key(self) -> char {
+        match self {
+            Action::Search => '/',
+            Action::New => 'n',
+            Action::Edit => 'e',
+            Action::Filter => 'f',
+            Action::Sync => 'S',
+            Action::Lock => 'L',
+            Action::Help => '?',
+            Action::Quit => 'q',
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
 
 /// Keys the browser uses for moving about, which no action may take.
 const NAVIGATION_KEYS: &str = "jkhlgG ";
@@ -210,24 +248,33 @@ impl Config {
                 line_of("accent")
             ));
         }
-        let mut taken: Vec<(char, &str)> = Vec::new();
-        for (action, _) in KEY_ACTIONS {
-            let key = config.key_for(action);
-            let given = config.key_value(action);
+        if let Some(name) = config.keys.0.keys().find(|n| Action::named(n).is_none()) {
+            let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+            return Err(format!(
+                "{}keys.{name}: not an action; use one of {}",
+                line_of(name),
+                names.join(", ")
+            ));
+        }
+        let mut taken: Vec<(char, Action)> = Vec::new();
+        for action in Action::ALL {
+            let name = action.name();
+            let key = config.key(action);
+            let given = config.keys.0.get(name);
             if let Some(v) = given
                 && (v.chars().count() != 1 || NAVIGATION_KEYS.contains(key))
             {
                 return Err(format!(
-                    "{}keys.{action}: `{v}` must be one character, not one of the navigation keys j k h l g G or space",
-                    line_of(action)
+                    "{}keys.{name}: `{v}` must be one character, not one of the navigation keys j k h l g G or space",
+                    line_of(name)
                 ));
             }
             if let Some((_, other)) = taken.iter().find(|(k, _)| *k == key) {
                 // Name the action whose key was configured (the other kept its default).
                 let (named, clash) = if given.is_some() {
-                    (action, *other)
+                    (name, other.name())
                 } else {
-                    (*other, action)
+                    (other.name(), name)
                 };
                 return Err(format!(
                     "{}keys.{named}: `{key}` is already the key for {clash}",
@@ -243,32 +290,13 @@ impl Config {
         Ok(config)
     }
 
-    fn key_value(&self, action: &str) -> Option<&String> {
-        let k = &self.keys;
-        match action {
-            "search" => k.search.as_ref(),
-            "new" => k.new.as_ref(),
-            "edit" => k.edit.as_ref(),
-            "filter" => k.filter.as_ref(),
-            "sync" => k.sync.as_ref(),
-            "lock" => k.lock.as_ref(),
-            "help" => k.help.as_ref(),
-            "quit" => k.quit.as_ref(),
-            _ => None,
-        }
-    }
-
-    /// The key for one of [`KEY_ACTIONS`]: the configured one, else the default.
-    pub fn key_for(&self, action: &str) -> char {
-        self.key_value(action)
+    /// The key for `action`: the configured one, else its default.
+    pub fn key(&self, action: Action) -> char {
+        self.keys
+            .0
+            .get(action.name())
             .and_then(|v| v.chars().next())
-            .or_else(|| {
-                KEY_ACTIONS
-                    .iter()
-                    .find(|(a, _)| *a == action)
-                    .map(|(_, k)| *k)
-            })
-            .unwrap_or('\0')
+            .unwrap_or(action.default_key())
     }
 
     pub fn lock_timeout(&self) -> Option<Duration> {
@@ -324,7 +352,10 @@ mod tests {
         assert!(
             full.author.name.is_some() && full.author.email.is_some() && full.ui.color.is_some()
         );
-        assert!(full.ui.accent.is_some() && full.keys.search.is_some() && full.keys.quit.is_some());
+        assert!(full.ui.accent.is_some() && full.keys.0.len() == Action::ALL.len());
+        for action in Action::ALL {
+            assert_eq!(full.key(action), action.default_key(), "{action:?}");
+        }
     }
 
     #[test]
@@ -345,9 +376,14 @@ mod tests {
     fn keys_and_colours() {
         let c = Config::parse("[keys]\nsearch = \"s\"\nquit = \"x\"\n[ui]\naccent = \"#ff8800\"\n")
             .unwrap();
-        assert_eq!(c.key_for("search"), 's');
-        assert_eq!(c.key_for("quit"), 'x');
-        assert_eq!(c.key_for("new"), 'n');
+        assert_eq!(c.key(Action::Search), 's');
+        assert_eq!(c.key(Action::Quit), 'x');
+        assert_eq!(c.key(Action::New), 'n');
+        let e = Config::parse("[keys]\nsearch = \"s\"\nserch = \"x\"\n").unwrap_err();
+        assert!(
+            e.contains("line 3") && e.contains("keys.serch: not an action"),
+            "{e}"
+        );
         let e = Config::parse("[keys]\nsearch = \"n\"\n").unwrap_err();
         assert!(
             e.contains("line 2") && e.contains("already the key for"),

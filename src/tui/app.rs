@@ -12,7 +12,9 @@ use lore::learning::{Draft, Kind, Learning};
 use lore::lock::{self, Holder};
 
 use super::compose::{Compose, FormAction, one_line};
+use super::keymap::Keymap;
 use super::worker::{Msg, PageAt, Request, SaveMsg, Source};
+use lore::config::Action;
 
 /// Rows fetched per request, and the most kept in memory: the list never loads the table.
 pub const PAGE: usize = 100;
@@ -62,40 +64,6 @@ pub enum Effect {
     CancelSave,
     Edit { id: i64, path: String },
     Sync,
-}
-
-/// The keys of the browser's actions (`[keys]` in the configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Keys {
-    pub search: char,
-    pub new: char,
-    pub edit: char,
-    pub filter: char,
-    pub sync: char,
-    pub lock: char,
-    pub help: char,
-    pub quit: char,
-}
-
-impl Keys {
-    pub fn from_config(c: &lore::config::Config) -> Keys {
-        Keys {
-            search: c.key_for("search"),
-            new: c.key_for("new"),
-            edit: c.key_for("edit"),
-            filter: c.key_for("filter"),
-            sync: c.key_for("sync"),
-            lock: c.key_for("lock"),
-            help: c.key_for("help"),
-            quit: c.key_for("quit"),
-        }
-    }
-}
-
-impl Default for Keys {
-    fn default() -> Keys {
-        Keys::from_config(&lore::config::Config::default())
-    }
 }
 
 /// The state of the current (or last) save, for the status line and the gauge.
@@ -183,7 +151,7 @@ pub struct App {
     pub filter_cursor: usize,
     pub quit: bool,
     pub color: bool,
-    pub keys: Keys,
+    pub keys: Keymap,
     /// The accent colour (focused borders, the title).
     pub accent: ratatui::style::Color,
     /// The draft changed and is not on disk yet (the loop debounces the write).
@@ -233,7 +201,7 @@ impl App {
             filter_cursor: 0,
             quit: false,
             color,
-            keys: Keys::default(),
+            keys: Keymap::default(),
             accent: ratatui::style::Color::Cyan,
             draft_dirty: None,
             effects: VecDeque::new(),
@@ -695,12 +663,11 @@ impl App {
             Mode::Search => self.search_key(key),
             Mode::Compose => self.compose_key(key),
             Mode::Help | Mode::Inspector => {
-                let k = self.keys;
-                let close = match key.code {
-                    KeyCode::Esc => true,
-                    KeyCode::Char(c) => c == k.quit || c == k.help || c == k.lock,
-                    _ => false,
-                };
+                let close = key.code == KeyCode::Esc
+                    || matches!(
+                        self.keys.action(key),
+                        Some(Action::Quit | Action::Help | Action::Lock)
+                    );
                 if close {
                     self.mode = Mode::Browse;
                 }
@@ -807,7 +774,7 @@ impl App {
         }
         match key.code {
             KeyCode::Esc => self.mode = Mode::Browse,
-            KeyCode::Char(c) if c == self.keys.quit => self.mode = Mode::Browse,
+            _ if self.keys.is(key, Action::Quit) => self.mode = Mode::Browse,
             KeyCode::Down | KeyCode::Char('j') => {
                 self.drafts_cursor = (self.drafts_cursor + 1).min(n - 1)
             }
@@ -816,7 +783,7 @@ impl App {
             }
             // The key that opened the list restores too: pressing it twice is the habit.
             KeyCode::Enter => self.restore_chosen_draft(),
-            KeyCode::Char(c) if c == self.keys.new => self.restore_chosen_draft(),
+            _ if self.keys.is(key, Action::New) => self.restore_chosen_draft(),
             KeyCode::Char('c') => {
                 self.forget_notice("A draft from an earlier session");
                 self.open_compose(Draft::default(), DraftId::new(), false);
@@ -963,35 +930,10 @@ impl App {
     }
 
     fn common_key(&mut self, key: KeyEvent) {
-        let k = self.keys;
+        if let Some(action) = self.keys.action(key) {
+            return self.act(action);
+        }
         match key.code {
-            KeyCode::Char(c) if c == k.quit => self.quit_key(),
-            KeyCode::Char(c) if c == k.search => {
-                self.mode = Mode::Search;
-                self.focus = Focus::List;
-            }
-            KeyCode::Char(c) if c == k.new => self.new_learning(),
-            KeyCode::Char(c) if c == k.edit => match self.list.selected_row() {
-                Some(r) => {
-                    let (id, path) = (r.id, r.filepath.clone());
-                    self.effects.push_back(Effect::Edit { id, path });
-                }
-                None => self.notify(format!(
-                    "nothing selected to edit: press {} to write a learning",
-                    k.new
-                )),
-            },
-            KeyCode::Char(c) if c == k.help => self.mode = Mode::Help,
-            KeyCode::Char(c) if c == k.sync => self.start_sync(),
-            KeyCode::Char(c) if c == k.lock => {
-                self.mode = Mode::Inspector;
-                self.request(Request::LockStats);
-            }
-            KeyCode::Char(c) if c == k.filter => {
-                self.mode = Mode::Filter;
-                self.filter_cursor = 0;
-                self.request(Request::Domains);
-            }
             KeyCode::Esc if self.saving() => self.effects.push_back(Effect::CancelSave),
             KeyCode::Esc => {
                 if matches!(self.save, SaveState::Failed(_)) {
@@ -999,6 +941,39 @@ impl App {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Does what an action's key asks, from the list or the detail.
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit_key(),
+            Action::Search => {
+                self.mode = Mode::Search;
+                self.focus = Focus::List;
+            }
+            Action::New => self.new_learning(),
+            Action::Edit => match self.list.selected_row() {
+                Some(r) => {
+                    let (id, path) = (r.id, r.filepath.clone());
+                    self.effects.push_back(Effect::Edit { id, path });
+                }
+                None => self.notify(format!(
+                    "nothing selected to edit: press {} to write a learning",
+                    self.keys.key(Action::New)
+                )),
+            },
+            Action::Help => self.mode = Mode::Help,
+            Action::Sync => self.start_sync(),
+            Action::Lock => {
+                self.mode = Mode::Inspector;
+                self.request(Request::LockStats);
+            }
+            Action::Filter => {
+                self.mode = Mode::Filter;
+                self.filter_cursor = 0;
+                self.request(Request::Domains);
+            }
         }
     }
 
@@ -1065,7 +1040,7 @@ impl App {
         let n = self.filter_entries().len();
         match key.code {
             KeyCode::Esc => self.mode = Mode::Browse,
-            KeyCode::Char(c) if c == self.keys.quit || c == self.keys.filter => {
+            _ if matches!(self.keys.action(key), Some(Action::Quit | Action::Filter)) => {
                 self.mode = Mode::Browse
             }
             KeyCode::Down | KeyCode::Char('j') => {
@@ -1236,7 +1211,8 @@ impl App {
             }
             _ => self.notify(format!(
                 "a paste goes into the search line ({}) or a form ({}); this one was ignored",
-                self.keys.search, self.keys.new
+                self.keys.key(Action::Search),
+                self.keys.key(Action::New)
             )),
         }
     }

@@ -7,6 +7,7 @@
 mod app;
 mod compose;
 mod input;
+mod keymap;
 mod markdown;
 #[cfg(test)]
 mod tests;
@@ -124,7 +125,7 @@ fn event_loop(
     let auto_sync = config.auto_sync();
     let mut last_sync = Instant::now();
     let mut app = App::new(store.root().display().to_string(), drafts, color);
-    app.keys = app::Keys::from_config(&config);
+    app.keys = keymap::Keymap::from_config(&config);
     if let Some(accent) = config.ui.accent.as_deref().and_then(|a| a.parse().ok()) {
         app.accent = accent;
     }

@@ -15,6 +15,7 @@ use ratatui::widgets::{
 use super::app::{App, Focus, Mode, SaveState};
 use super::compose::Field;
 use super::markdown;
+use lore::config::Action;
 
 /// Screen rows of the list body (first, end), for mouse clicks; set while drawing.
 #[derive(Debug, Default, Clone, Copy)]
@@ -138,7 +139,7 @@ fn draw_drafts(f: &mut Frame, app: &App, area: Rect) {
             ]))
         })
         .collect();
-    let n = app.keys.new;
+    let n = app.keys.key(Action::New);
     let help = format!(" Enter/{n} restore · c new learning (drafts stay kept) · d delete… · Esc ");
     let r = centered(
         area,
@@ -184,7 +185,7 @@ fn draw_search(f: &mut Frame, app: &App, area: Rect) {
         }
     } else {
         spans.push(Span::styled(
-            format!(" press {} to search", app.keys.search),
+            format!(" press {} to search", app.keys.key(Action::Search)),
             fg(app, Color::DarkGray),
         ));
     }
@@ -553,11 +554,9 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         format!("{}/{total}", app.list.position() + 1)
     };
     let (lock, lock_style) = lock_text(app);
-    let k = app.keys;
-    let hints = format!(
-        "{} search · {} new · {} edit · {} filter · {} sync · {} lock · {} help · {} quit",
-        k.search, k.new, k.edit, k.filter, k.sync, k.lock, k.help, k.quit
-    );
+    let hints = Action::ALL
+        .map(|a| format!("{} {}", app.keys.key(a), a.name()))
+        .join(" · ");
     let hints = match app.mode {
         Mode::Search => "type to search · Enter list · Esc clear",
         Mode::Compose => "Tab next · Ctrl-S save · Esc close",
@@ -586,62 +585,16 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-pub const BINDINGS: &[(&str, &str)] = &[
-    ("↑ ↓ / j k", "move in the list (or scroll the detail)"),
-    ("PgUp PgDn / Space", "page"),
-    ("g / G  Home / End", "first / last"),
-    ("Enter Tab → l", "focus the detail pane; Esc or ← back"),
-    (
-        "/",
-        "search as you type (words match as prefixes); Esc clears",
-    ),
-    ("f", "filter by type, severity or domain"),
-    ("n", "new learning (offers the drafts kept, to restore one)"),
-    ("e", "edit the selected learning in $VISUAL / $EDITOR"),
-    ("L", "lock inspector"),
-    ("S", "sync with the remote `origin` (fetch, merge, push)"),
-    ("Esc", "cancel a save that waits for the lock"),
-    ("?", "this help"),
-    ("q  Ctrl-C", "quit (asks while a save or a sync runs)"),
-    ("Form: Tab Shift-Tab", "next / previous field"),
-    ("Form: Ctrl-S", "save (from any field)"),
-    ("Form: →", "accept the domain or type completion"),
-    ("Form: Esc", "close: keep it as a draft, or discard it"),
-    (
-        "Paste",
-        "inserted as text at the cursor, never taken as keys",
-    ),
-    ("Mouse", "wheel scrolls, click selects"),
-];
-
 fn draw_help(f: &mut Frame, app: &App, area: Rect) {
-    let r = centered(area, 86, BINDINGS.len() as u16 + 4);
+    let rows = app.keys.help();
+    let r = centered(area, 86, rows.len() as u16 + 4);
     f.render_widget(Clear, r);
-    let keys = app.keys;
-    // The action keys as configured; the rest of the table as written.
-    let label = |k: &str| -> String {
-        let mapped = match k {
-            "/" => Some(keys.search),
-            "n" => Some(keys.new),
-            "e" => Some(keys.edit),
-            "f" => Some(keys.filter),
-            "S" => Some(keys.sync),
-            "L" => Some(keys.lock),
-            "?" => Some(keys.help),
-            _ => None,
-        };
-        match (mapped, k) {
-            (Some(c), _) => c.to_string(),
-            (None, "q  Ctrl-C") => format!("{}  Ctrl-C", keys.quit),
-            (None, k) => k.to_string(),
-        }
-    };
-    let lines: Vec<Line> = BINDINGS
-        .iter()
+    let lines: Vec<Line> = rows
+        .into_iter()
         .map(|(k, v)| {
             Line::from(vec![
-                Span::styled(format!("{:>22}  ", label(k)), fg(app, app.accent)),
-                Span::raw(*v),
+                Span::styled(format!("{k:>22}  "), fg(app, app.accent)),
+                Span::raw(v),
             ])
         })
         .collect();
