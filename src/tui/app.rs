@@ -13,7 +13,7 @@ use lore::lock::{self, Holder};
 
 use super::compose::{Compose, FormAction, one_line};
 use super::keymap::Keymap;
-use super::worker::{Msg, PageAt, Request, SaveMsg, Source};
+use super::msg::{Msg, PageAt, Request, SaveMsg, Source};
 use lore::config::Action;
 
 /// Rows fetched per request, and the most kept in memory: the list never loads the table.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event;
 
-use super::worker::Msg;
+use super::msg::Msg;
 
 pub struct Input {
     paused: Arc<AtomicBool>,

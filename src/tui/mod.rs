@@ -7,8 +7,10 @@
 mod app;
 mod compose;
 mod input;
+mod jobs;
 mod keymap;
 mod markdown;
+mod msg;
 #[cfg(test)]
 mod tests;
 mod ui;
@@ -36,7 +38,8 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use app::{App, Effect, Mode};
-use worker::{Msg, Request};
+use jobs::Job;
+use msg::{Msg, Request};
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -156,7 +159,8 @@ fn event_loop(
                 Effect::Save(learning) => {
                     let cancel = Arc::new(AtomicBool::new(false));
                     save_cancel = Some(cancel.clone());
-                    worker::spawn_save(store.clone(), *learning, lock.clone(), cancel, tx.clone());
+                    let job = Job::Save { learning, cancel };
+                    jobs::start(job, store.clone(), lock.clone(), tx.clone());
                 }
                 Effect::CancelSave => {
                     if let Some(c) = &save_cancel {
@@ -165,12 +169,10 @@ fn event_loop(
                 }
                 Effect::Sync => {
                     last_sync = Instant::now();
-                    worker::spawn_sync(
-                        store.clone(),
-                        lock.clone(),
-                        config.sync_remote(),
-                        tx.clone(),
-                    )
+                    let job = Job::Sync {
+                        remote: config.sync_remote(),
+                    };
+                    jobs::start(job, store.clone(), lock.clone(), tx.clone());
                 }
                 Effect::Edit { id, path } => {
                     // The editor owns the terminal meanwhile: stop reading it.
@@ -342,37 +344,6 @@ fn edit(
             return;
         }
     }
-    let (store, mut opts) = (store.clone(), lock.clone());
-    opts.operation = "edit".into();
     app.committing_edit = true;
-    let spawned = std::thread::Builder::new()
-        .name("lore-edit".into())
-        .spawn(move || {
-            let waiting = tx.clone();
-            let mut progress = |p| {
-                if let Some(text) = worker::waiting_notice("edit", &p) {
-                    let _ = waiting.send(Msg::Notice(text));
-                }
-            };
-            let message = match lore::write::open_index(&store, "edit").and_then(|mut index| {
-                lore::ops::edit::commit_edit(&store, &mut index, id, &opts, &mut progress)
-            }) {
-                Ok(lore::ops::edit::Edited::Unchanged) => {
-                    format!("#{id} unchanged; nothing to commit")
-                }
-                Ok(lore::ops::edit::Edited::Committed { commit, warnings }) => {
-                    let mut said = format!("committed the edit of #{id} ({})", &commit[..7]);
-                    for w in warnings {
-                        said.push_str(&format!("; {w}"));
-                    }
-                    said
-                }
-                Err(e) => format!("edit not committed: {e}"),
-            };
-            let _ = tx.send(Msg::Edited { id, message });
-        });
-    if let Err(e) = spawned {
-        app.committing_edit = false;
-        app.notify(format!("edit not committed: could not start a thread: {e}"));
-    }
+    jobs::start(Job::CommitEdit { id }, store.clone(), lock.clone(), tx);
 }

@@ -11,8 +11,8 @@ use ratatui::backend::TestBackend;
 
 use super::app::{App, Effect, Mode, PAGE, SaveState};
 use super::compose::Field;
+use super::msg::{Msg, PageAt, Request, SaveMsg};
 use super::ui;
-use super::worker::{Msg, PageAt, Request, SaveMsg};
 
 fn row(id: i64, title: &str, domain: &str, severity: u8) -> Row {
     Row {

@@ -1,134 +1,19 @@
-//! The browser's background threads, in the manner of gitui's `asyncgit`: the UI thread sends
+//! The browser's readers, in the manner of gitui's `asyncgit`: the UI thread sends
 //! [`Request`]s and receives [`Msg`]s over channels and never waits on SQLite, git or the lock.
 //!
-//! One reader thread owns the index connection and answers requests in order; each save runs
-//! in a thread of its own, reporting progress as it goes.
+//! One reader thread owns the index connection and answers requests in order (a second one
+//! counts); writes run as jobs of their own (see `jobs`).
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
-use lore::draft::{DraftId, Drafts};
-use lore::index::{Anchor, Filter, Index, LockStats, Row, read_body};
-use lore::learning::{Draft, Learning};
-use lore::lock::error::LockError;
-use lore::lock::{self, Holder, LockEvent, LockOptions};
-use lore::ops::record::{self, Progress};
+use lore::draft::Drafts;
+use lore::index::{Anchor, Index, read_body};
+use lore::lock;
 use lore::store::Store;
 use lore::{Error, Result};
 
-/// What the list shows: everything (newest first), or search results (best first).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Browse(Filter),
-    Search(String, Filter),
-}
-
-impl Default for Source {
-    fn default() -> Self {
-        Source::Browse(Filter::default())
-    }
-}
-
-/// Where a page of rows comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageAt {
-    Anchor(Anchor),
-    /// Position in search results.
-    Offset(u64),
-}
-
-#[derive(Debug)]
-pub enum Request {
-    Page {
-        generation: u64,
-        source: Source,
-        at: PageAt,
-        limit: usize,
-    },
-    Count {
-        generation: u64,
-        source: Source,
-    },
-    Detail {
-        id: i64,
-    },
-    LockStatus,
-    LockStats,
-    Domains,
-    /// Writes a form's draft.
-    SaveDraft(DraftId, Box<Draft>),
-    /// Deletes a draft: its learning was saved, or the user confirmed.
-    DiscardDraft(DraftId),
-    /// Has anyone else changed the store (a save from another process, a commit made with
-    /// git)? Answered with [`Msg::Changed`] only when they have.
-    Refresh,
-}
-
-#[derive(Debug, Clone)]
-pub enum SaveMsg {
-    Waiting {
-        holder: Option<Holder>,
-        waited: Duration,
-        timeout: Duration,
-    },
-    Writing,
-    Committing,
-    Done {
-        id: i64,
-        commit: String,
-        /// Said beside success (the index catches up on the next read).
-        warnings: Vec<String>,
-    },
-    Failed {
-        message: String,
-    },
-    TimedOut {
-        holder: Option<Holder>,
-        waited: Duration,
-    },
-    Cancelled,
-}
-
-#[derive(Debug)]
-pub enum Msg {
-    Page {
-        generation: u64,
-        at: PageAt,
-        rows: Vec<Row>,
-    },
-    Count {
-        generation: u64,
-        total: u64,
-    },
-    Detail {
-        id: i64,
-        row: Option<Row>,
-        body: Option<String>,
-    },
-    Lock(lock::Status),
-    LockStats(LockStats),
-    Domains(Vec<(String, u64)>),
-    Save(SaveMsg),
-    /// A terminal event, from the input thread.
-    Input(crossterm::event::Event),
-    InputFailed(std::io::Error),
-    /// A line of news for the status bar (sync progress and results).
-    Notice(String),
-    /// A sync brought something: reload what is shown.
-    Synced,
-    /// A sync ended (well or not): what to say.
-    SyncEnded(String),
-    /// Another process changed the store since the last look.
-    Changed,
-    /// The outcome of `e` (edit in an external editor).
-    Edited {
-        id: i64,
-        message: String,
-    },
-    Error(String),
-}
+use super::msg::{Msg, PageAt, Request, Source};
 
 /// The reader thread: requests go in through `requests`; [`Reader::finish`] waits for those
 /// already sent (draft writes among them) to be done.
@@ -150,9 +35,9 @@ impl Reader {
 
 /// Starts the reader threads; they end when the request channel closes.
 ///
-/// Totals and the domain list are scans (~60 ms at a million rows), so they go to a second
-/// thread with its own connection: on one thread they held up the detail of the row the user
-/// had just moved to (scrolling p99 44 ms at a million rows, against 2 ms otherwise).
+/// Totals and the domain list are scans of the whole table, so they go to a second thread with
+/// its own connection: on one thread they held up the detail of the row the user had just
+/// moved to (BENCHMARKS.md has the scrolling figures).
 pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Reader> {
     let mut index = Index::open(&store)?;
     let mut counter = Index::open(&store)?;
@@ -287,137 +172,4 @@ fn answer(store: &Store, index: &mut Index, drafts: &Drafts, req: Request) -> Re
         // Answered by `serve`, which keeps what it saw last.
         Request::Refresh => return Ok(None),
     }))
-}
-
-/// Runs one save in its own thread: the same pipeline as `lore record`.
-pub fn spawn_save(
-    store: Store,
-    learning: Learning,
-    mut opts: LockOptions,
-    cancel: Arc<AtomicBool>,
-    tx: Sender<Msg>,
-) {
-    opts.cancel = Some(cancel);
-    let _ = std::thread::Builder::new()
-        .name("lore-save".into())
-        .spawn(move || {
-            let send = |m: SaveMsg| {
-                let _ = tx.send(Msg::Save(m));
-            };
-            let result = lore::write::open_index(&store, "record").and_then(|mut index| {
-                record::record(&store, &mut index, &learning, &opts, &mut |p| match p {
-                    Progress::Lock(LockEvent::Contended {
-                        holder,
-                        waited,
-                        timeout,
-                    }) => send(SaveMsg::Waiting {
-                        holder,
-                        waited,
-                        timeout,
-                    }),
-                    Progress::Writing { .. } | Progress::Indexing => send(SaveMsg::Writing),
-                    Progress::Committing => send(SaveMsg::Committing),
-                    _ => {}
-                })
-            });
-            match result {
-                Ok(r) => {
-                    // The draft goes when the form learns of this (see `App::on_save`).
-                    send(SaveMsg::Done {
-                        id: r.id,
-                        commit: r.commit,
-                        warnings: r.warnings,
-                    })
-                }
-                Err(Error::Lock(LockError::Timeout { holder, waited, .. })) => {
-                    send(SaveMsg::TimedOut {
-                        holder: holder.map(|h| *h),
-                        waited,
-                    })
-                }
-                Err(Error::Lock(LockError::Cancelled { .. })) => send(SaveMsg::Cancelled),
-                Err(e) => send(SaveMsg::Failed {
-                    message: e.to_string(),
-                }),
-            }
-        });
-}
-
-/// The status line's words for a background write (`sync`, `edit`) waiting for the lock, at
-/// most once a second.
-pub fn waiting_notice(what: &str, p: &Progress) -> Option<String> {
-    let Progress::Lock(LockEvent::Contended {
-        holder,
-        waited,
-        timeout,
-    }) = p
-    else {
-        return None;
-    };
-    if waited.as_millis() % 1000 >= 100 {
-        return None;
-    }
-    let who = holder
-        .as_ref()
-        .map(|h| format!("held by {}", h.describe()))
-        .unwrap_or_else(|| "held by another process".into());
-    Some(format!(
-        "{what}: waiting for the store lock, {who} — {} of {}",
-        lore::error::fmt_duration(*waited),
-        lore::error::fmt_duration(*timeout)
-    ))
-}
-
-/// Runs `lore sync` with `remote` in its own thread, reporting as it goes.
-pub fn spawn_sync(store: Store, mut opts: LockOptions, remote: String, tx: Sender<Msg>) {
-    opts.operation = "sync".into();
-    let _ = std::thread::Builder::new()
-        .name("lore-sync".into())
-        .spawn(move || {
-            let progress_tx = tx.clone();
-            let result = lore::ops::sync::sync(&store, &remote, &opts, &mut |p| {
-                let what = match p {
-                    lore::ops::sync::Progress::Lock(e) => {
-                        if let Some(text) = waiting_notice("sync", &Progress::Lock(e)) {
-                            let _ = progress_tx.send(Msg::Notice(text));
-                        }
-                        return;
-                    }
-                    lore::ops::sync::Progress::Fetching => "fetching",
-                    lore::ops::sync::Progress::Integrating => "integrating",
-                    lore::ops::sync::Progress::Pushing => "pushing",
-                    lore::ops::sync::Progress::Indexing => "indexing",
-                };
-                let _ = progress_tx.send(Msg::Notice(format!("sync: {what}…")));
-            });
-            let msg = match result {
-                Ok(r) => {
-                    let _ = tx.send(Msg::Synced);
-                    let mut text = format!(
-                        "synced with {}/{}: {}, {} arrived, {}",
-                        r.remote,
-                        r.branch,
-                        r.integration,
-                        r.arrived.len(),
-                        if r.pushed {
-                            "pushed"
-                        } else {
-                            "nothing to push"
-                        }
-                    );
-                    for w in &r.warnings {
-                        text.push_str(&format!("; {w}"));
-                    }
-                    if !r.kept_both.is_empty() || !r.conflicts.is_empty() {
-                        text.push_str(&format!(
-                            "; {} collision(s) kept both versions (see `lore sync` output)",
-                            r.kept_both.len() + r.conflicts.len()
-                        ));
-                    }
-                    text
-                }
-                Err(e) => format!("sync failed: {e}"),
-            };
-            let _ = tx.send(Msg::SyncEnded(msg));
-        });
 }
