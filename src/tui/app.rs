@@ -652,6 +652,14 @@ impl App {
         )
     }
 
+    /// What the last frame measured: the list's height (for paging) and scroll, and how far
+    /// the detail can scroll (a `G` asked for the end: it stops at the last line).
+    pub fn on_drawn(&mut self, drawn: &super::ui::Drawn) {
+        self.list.height = drawn.list_height;
+        self.list.scroll = drawn.list_scroll;
+        self.detail_scroll = self.detail_scroll.min(drawn.detail_last);
+    }
+
     // ----- keys ------------------------------------------------------------------------
 
     pub fn on_key(&mut self, key: KeyEvent) {

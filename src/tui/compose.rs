@@ -61,7 +61,19 @@ impl Compose {
             on_disk,
         };
         c.validate();
+        c.show_cursor();
         c
+    }
+
+    /// Only the focused field shows its cursor (a text area draws its own).
+    fn show_cursor(&mut self) {
+        for (i, t) in self.fields.iter_mut().enumerate() {
+            t.set_cursor_style(if i == self.focus {
+                ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
+            } else {
+                ratatui::style::Style::default()
+            });
+        }
     }
 
     pub fn field(&self) -> Field {
@@ -138,6 +150,7 @@ impl Compose {
             }
         }
         self.update_completion();
+        self.show_cursor();
         FormAction::None
     }
 

@@ -145,7 +145,7 @@ fn event_loop(
     let mut last_lock = Instant::now();
     let mut last_look = Instant::now();
     let mut dirty = true;
-    let mut hit = ui::Hit::default();
+    let mut drawn = ui::Drawn::default();
     // Set when the terminal failed us: nothing more is drawn or read, and the loop only waits
     // for what runs in the background before leaving with this error.
     let mut broken: Option<Error> = None;
@@ -189,12 +189,14 @@ fn event_loop(
             }
         }
         if dirty && broken.is_none() {
-            if let Err(e) = terminal.draw(|f| hit = ui::draw(f, &mut app)) {
+            if let Err(e) = terminal.draw(|f| drawn = ui::draw(f, &app)) {
                 broken = Some(Error::Terminal {
                     doing: "drawing",
                     source: e,
                 });
                 app.interrupt();
+            } else {
+                app.on_drawn(&drawn);
             }
             dirty = false;
         }
@@ -221,7 +223,7 @@ fn event_loop(
                 Msg::Input(Event::Key(k)) if k.kind != event::KeyEventKind::Release => {
                     app.on_key(k)
                 }
-                Msg::Input(Event::Mouse(m)) => app.on_mouse(m, hit.list_top, hit.list_bottom),
+                Msg::Input(Event::Mouse(m)) => app.on_mouse(m, drawn.list_top, drawn.list_bottom),
                 Msg::Input(_) if broken.is_some() => {}
                 Msg::Input(Event::Paste(text)) => app.on_paste(&text),
                 Msg::InputFailed(e) => {

@@ -92,10 +92,10 @@ fn sample() -> App {
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        ui::draw(f, app);
-    })
-    .unwrap();
+    let mut drawn = ui::Drawn::default();
+    t.draw(|f| drawn = ui::draw(f, app)).unwrap();
+    // As the event loop does: the state follows what the frame measured.
+    app.on_drawn(&drawn);
     let buf = t.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {

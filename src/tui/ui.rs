@@ -17,11 +17,20 @@ use super::compose::Field;
 use super::markdown;
 use lore::config::Action;
 
-/// Screen rows of the list body (first, end), for mouse clicks; set while drawing.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Hit {
+/// What a frame measured, for the state to follow (see `App::on_drawn`): the view reads the
+/// state and never writes it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    /// Screen rows of the list body (first, end), for mouse clicks.
     pub list_top: u16,
     pub list_bottom: u16,
+    /// Rows of the list on screen, for paging.
+    pub list_height: usize,
+    /// The topmost row shown (index in the loaded rows), as the table scrolled to keep the
+    /// selection in view.
+    pub list_scroll: usize,
+    /// The furthest the detail can scroll: its last line at the bottom.
+    pub detail_last: u16,
 }
 
 fn fg(app: &App, c: Color) -> Style {
@@ -48,7 +57,7 @@ fn severity_style(app: &App, sev: Option<u8>) -> Style {
     }
 }
 
-pub fn draw(f: &mut Frame, app: &mut App) -> Hit {
+pub fn draw(f: &mut Frame, app: &App) -> Drawn {
     let area = f.area();
     let save_height = match app.save {
         SaveState::Failed(_) => 2,
@@ -65,7 +74,7 @@ pub fn draw(f: &mut Frame, app: &mut App) -> Hit {
         ])
         .split(area);
     draw_search(f, app, rows[0]);
-    let hit = draw_main(f, app, rows[1]);
+    let drawn = draw_main(f, app, rows[1]);
     if save_height > 0 {
         draw_save(f, app, rows[2]);
     }
@@ -108,11 +117,11 @@ pub fn draw(f: &mut Frame, app: &mut App) -> Hit {
         Mode::Filter => draw_filter(f, app, area),
         Mode::Browse | Mode::Search => {}
     }
-    hit
+    drawn
 }
 
 /// The form, over everything but the status line (and the save gauge, when it shows).
-fn draw_form_over(f: &mut Frame, app: &mut App, area: Rect, save_height: u16) {
+fn draw_form_over(f: &mut Frame, app: &App, area: Rect, save_height: u16) {
     let body = Rect {
         height: area.height.saturating_sub(1 + save_height),
         ..area
@@ -209,7 +218,7 @@ fn draw_search(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_main(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
+fn draw_main(f: &mut Frame, app: &App, area: Rect) -> Drawn {
     let wide = area.width >= 110;
     let parts = Layout::default()
         .direction(if wide {
@@ -222,9 +231,10 @@ fn draw_main(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
             Constraint::Min(3),
         ])
         .split(area);
-    let hit = draw_list(f, app, parts[0]);
-    draw_detail(f, app, parts[1]);
-    hit
+    Drawn {
+        detail_last: draw_detail(f, app, parts[1]),
+        ..draw_list(f, app, parts[0])
+    }
 }
 
 fn border_style(app: &App, focused: bool) -> Style {
@@ -235,7 +245,7 @@ fn border_style(app: &App, focused: bool) -> Style {
     }
 }
 
-fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
+fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
     let title = if app.query.trim().is_empty() {
         " learnings, newest first "
     } else if app.broad_search() {
@@ -248,7 +258,13 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
         .title(title)
         .border_style(border_style(app, app.focus == Focus::List));
     let inner = block.inner(area);
-    app.list.height = inner.height.saturating_sub(1) as usize;
+    let mut drawn = Drawn {
+        list_top: inner.y + 1,
+        list_bottom: inner.y + inner.height,
+        list_height: inner.height.saturating_sub(1) as usize,
+        list_scroll: app.list.scroll,
+        detail_last: 0,
+    };
     if app.list.rows.is_empty() {
         let text = if app.list.loading {
             vec![Line::from("loading…")]
@@ -266,15 +282,20 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
                 )),
             ]
         } else {
-            vec![Line::from(
-                "Nothing matches. Esc clears the search; f changes the filter.",
-            )]
+            vec![Line::from(format!(
+                "Nothing matches. Esc clears the search; {} changes the filter.",
+                app.keys.key(Action::Filter)
+            ))]
         };
         f.render_widget(
             Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
             area,
         );
-        return Hit::default();
+        return Drawn {
+            list_top: 0,
+            list_bottom: 0,
+            ..drawn
+        };
     }
     let id_w = app
         .list
@@ -383,14 +404,12 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) -> Hit {
         .with_offset(app.list.scroll)
         .with_selected(Some(app.list.selected));
     f.render_stateful_widget(table, area, &mut state);
-    app.list.scroll = state.offset();
-    Hit {
-        list_top: inner.y + 1,
-        list_bottom: inner.y + inner.height,
-    }
+    drawn.list_scroll = state.offset();
+    drawn
 }
 
-fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
+/// Draws the detail; returns how far it can scroll.
+fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> u16 {
     let focused = app.focus == Focus::Detail;
     let (title, lines) = match (&app.detail, app.list.selected_row()) {
         (Some((row, body)), Some(sel)) if row.id == sel.id => {
@@ -425,8 +444,11 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
     let last = u16::try_from(wrapped)
         .unwrap_or(u16::MAX)
         .saturating_sub(area.height.saturating_sub(2));
-    app.detail_scroll = app.detail_scroll.min(last);
-    f.render_widget(text.block(block).scroll((app.detail_scroll, 0)), area);
+    f.render_widget(
+        text.block(block).scroll((app.detail_scroll.min(last), 0)),
+        area,
+    );
+    last
 }
 
 fn holder_text(h: &Holder) -> String {
@@ -642,10 +664,10 @@ fn draw_filter(f: &mut Frame, app: &App, area: Rect) {
     f.render_stateful_widget(list, r, &mut state);
 }
 
-fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_compose(f: &mut Frame, app: &App, area: Rect) {
     let color = app.color;
     let accent = app.accent;
-    let Some(form) = &mut app.compose else { return };
+    let Some(form) = &app.compose else { return };
     f.render_widget(Clear, area);
     let outer = Block::default()
         .borders(Borders::ALL)
@@ -702,19 +724,13 @@ fn draw_compose(f: &mut Frame, app: &mut App, area: Rect) {
             (true, _, false) => Style::default().add_modifier(Modifier::BOLD),
             _ => Style::default().add_modifier(Modifier::DIM),
         };
-        let ta = &mut form.fields[i];
-        ta.set_block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Line::from(title))
-                .border_style(border),
-        );
-        ta.set_cursor_style(if focused {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default()
-        });
-        f.render_widget(&*ta, cells[i]);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Line::from(title))
+            .border_style(border);
+        let inside = block.inner(cells[i]);
+        f.render_widget(block, cells[i]);
+        f.render_widget(&form.fields[i], inside);
     }
 }
 
