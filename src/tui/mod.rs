@@ -1,16 +1,23 @@
 //! The browser: `lore` with no subcommand on a terminal.
 //!
 //! The UI thread only draws and handles input. SQLite, git and the lock are reached through
-//! worker threads ([`worker`]) that answer with messages, so drawing never waits on I/O and a
-//! save that waits for the lock shows who holds it, live, while the user keeps browsing.
+//! reader threads ([`worker`]) and jobs ([`jobs`]) that answer with messages ([`msg`]), so
+//! drawing never waits on I/O and a save that waits for the lock shows who holds it, live,
+//! while the user keeps browsing.
+//!
+//! - [`app`]: the state, and which screen a key goes to; [`screens`]: each screen's keys and
+//!   view; [`ui`]: the frame's layout (drawing reads the state, never writes it);
+//! - [`keymap`]: the configurable actions and the help made from them; [`form`]: the compose
+//!   form's fields; [`input`]: the terminal reader thread; [`markdown`]: a learning as text.
 
 mod app;
-mod compose;
+mod form;
 mod input;
 mod jobs;
 mod keymap;
 mod markdown;
 mod msg;
+mod screens;
 #[cfg(test)]
 mod tests;
 mod ui;

@@ -1,0 +1,252 @@
+//! The compose screen: opening the form (on a new or a kept draft), routing keys to it,
+//! saving, writing its draft as the user types, and its view. The form's fields are
+//! `tui::form`.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent};
+use lore::draft::DraftId;
+use lore::learning::Draft;
+use lore::lock::Holder;
+use lore::sanitize::display_line;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear};
+
+use crate::tui::app::{App, Effect, Mode, SaveState};
+use crate::tui::form::{Compose, Field, FormAction};
+use crate::tui::msg::Request;
+
+impl App {
+    pub(crate) fn new_learning(&mut self) {
+        if self.compose.is_some() {
+            self.mode = Mode::Compose;
+            return;
+        }
+        if self.kept_drafts.is_empty() {
+            self.open_compose(Draft::default(), DraftId::new(), false);
+        } else {
+            self.drafts_cursor = 0;
+            self.mode = Mode::Drafts;
+        }
+    }
+
+    /// Opens the form on `draft`, written to disk as draft `id` (`on_disk`: it is already).
+    pub(crate) fn open_compose(&mut self, draft: Draft, id: DraftId, on_disk: bool) {
+        let domains = self.domains.iter().map(|(d, _)| d.clone()).collect();
+        self.compose = Some(Compose::new(&draft, domains, id, on_disk));
+        self.mode = Mode::Compose;
+        // For the domain completion.
+        self.request(Request::Domains);
+        // Say at once if someone holds the lock, not only after the user has typed.
+        self.request(Request::LockStatus);
+        if let Some(st) = &self.lock
+            && st.state != "free"
+        {
+            let who = st
+                .holder
+                .as_ref()
+                .map(Holder::describe)
+                .unwrap_or_else(|| "another process".into());
+            self.notify(format!(
+                "note: the store lock is held by {who}; a save will wait for it"
+            ));
+        }
+    }
+
+    pub(crate) fn compose_key(&mut self, key: KeyEvent) {
+        let saving = self.saving();
+        let Some(form) = &mut self.compose else {
+            self.mode = Mode::Browse;
+            return;
+        };
+        if saving {
+            // What the form holds is being saved: an edit now would be lost when it lands.
+            if key.code == KeyCode::Esc {
+                self.effects.push_back(Effect::CancelSave);
+            } else {
+                self.notify("saving: the form can be changed again if the save does not land (Esc cancels a wait for the lock)");
+            }
+            return;
+        }
+        match form.on_key(key) {
+            FormAction::None => {
+                if form.changed {
+                    self.draft_dirty.get_or_insert_with(Instant::now);
+                    // The fields' own labels say what is still wrong, as the user types.
+                    self.forget_notice("cannot save yet");
+                }
+            }
+            FormAction::Close => {
+                if form.changed {
+                    self.mode = Mode::ConfirmClose;
+                } else {
+                    // Nothing typed since it opened: a restored draft stays kept as it was.
+                    self.keep_and_close();
+                }
+            }
+            FormAction::Save => {
+                if saving {
+                    return;
+                }
+                form.show_errors = true;
+                let draft = form.draft();
+                match draft.validate() {
+                    Ok(learning) => {
+                        // The draft is on disk before the save starts: nothing typed is lost
+                        // whatever happens to the save.
+                        let id = form.id.clone();
+                        self.request(Request::SaveDraft(id, Box::new(draft)));
+                        self.draft_dirty = None;
+                        self.save = SaveState::Starting;
+                        self.effects.push_back(Effect::Save(Box::new(learning)));
+                        // Keep browsing while the save runs; n shows the form again, Esc
+                        // cancels a wait for the lock.
+                        self.mode = Mode::Browse;
+                    }
+                    Err(e) => self.notify(format!("cannot save yet: {e}")),
+                }
+            }
+        }
+    }
+
+    /// Writes the draft if it changed more than `debounce` ago (called by the loop).
+    pub fn flush_draft(&mut self, debounce: Duration) {
+        if let (Some(since), Some(form)) = (self.draft_dirty, &self.compose)
+            && since.elapsed() >= debounce
+        {
+            let (id, d) = (form.id.clone(), form.draft());
+            self.draft_dirty = None;
+            self.request(Request::SaveDraft(id, Box::new(d)));
+        }
+    }
+}
+
+/// The form, over everything but the status line (and the save gauge, when it shows).
+pub(crate) fn draw_form_over(f: &mut Frame, app: &App, area: Rect, save_height: u16) {
+    let body = Rect {
+        height: area.height.saturating_sub(1 + save_height),
+        ..area
+    };
+    draw_compose(f, app, body);
+}
+
+pub(crate) fn draw_compose(f: &mut Frame, app: &App, area: Rect) {
+    let color = app.color;
+    let accent = app.accent;
+    let Some(form) = &app.compose else { return };
+    f.render_widget(Clear, area);
+    let outer = Block::default()
+        .borders(Borders::ALL)
+        .title(" new learning — Tab next field · Ctrl-S save · Esc close ");
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    let mut y = inner.y;
+    let cells: Vec<Rect> = form_heights(inner.height, form.focus)
+        .into_iter()
+        .map(|h| {
+            let r = Rect::new(inner.x, y, inner.width, h);
+            y += h;
+            r
+        })
+        .collect();
+    for (i, field) in Field::ALL.iter().enumerate() {
+        if cells[i].height == 0 {
+            continue;
+        }
+        let focused = i == form.focus;
+        // A word being completed is unfinished rather than wrong: the completion is shown
+        // instead of the message (saving is still refused until it is accepted or fixed).
+        let completing = focused && form.completion.is_some();
+        let error = if form.show_errors && !completing {
+            form.errors[i].clone()
+        } else {
+            None
+        };
+        let mut title = vec![Span::raw(format!(" {} ", field.label()))];
+        if let Some(e) = &error {
+            title.push(Span::styled(
+                format!("✗ {} ", display_line(e)),
+                if color {
+                    Style::default().fg(Color::Red)
+                } else {
+                    Style::default().add_modifier(Modifier::BOLD)
+                },
+            ));
+        }
+        if focused
+            && matches!(field, Field::Domain | Field::Type)
+            && let Some(rest) = &form.completion
+        {
+            let draft = form.draft();
+            let typed = draft.get(*field);
+            title.push(Span::styled(
+                format!("→ {}{} ", display_line(typed), rest),
+                Style::default().add_modifier(Modifier::DIM),
+            ));
+        }
+        let border = match (focused, error.is_some(), color) {
+            (_, true, true) => Style::default().fg(Color::Red),
+            (true, _, true) => Style::default().fg(accent),
+            (true, _, false) => Style::default().add_modifier(Modifier::BOLD),
+            _ => Style::default().add_modifier(Modifier::DIM),
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Line::from(title))
+            .border_style(border);
+        let inside = block.inner(cells[i]);
+        f.render_widget(block, cells[i]);
+        f.render_widget(&form.fields[i], inside);
+    }
+}
+
+/// Rows for each field of the form in `total` rows. With room, a one-line field gets three
+/// (its border and its text) and the multi-line ones share the rest (four at least). Short of
+/// room (an 80×24 terminal), the field being typed in comes first, then every one-line field's
+/// text, then a line of text for the multi-line ones in order; a field left with one row shows
+/// its title, so the form never hides where the cursor is.
+pub(crate) fn form_heights(total: u16, focus: usize) -> Vec<u16> {
+    let want = |f: &Field| if f.multiline() { 4 } else { 3 };
+    let full: u16 = Field::ALL.iter().map(want).sum();
+    let multi = Field::ALL.iter().filter(|f| f.multiline()).count() as u16;
+    if total >= full {
+        // The multi-line fields share what is left over, the first ones taking any remainder.
+        let (each, mut extra) = ((total - full) / multi, (total - full) % multi);
+        return Field::ALL
+            .iter()
+            .map(|f| {
+                if !f.multiline() {
+                    return 3;
+                }
+                let one = u16::from(extra > 0);
+                extra = extra.saturating_sub(1);
+                4 + each + one
+            })
+            .collect();
+    }
+    let mut heights = vec![0u16; Field::ALL.len()];
+    let mut left = total;
+    let mut grow = |i: usize, to: u16, heights: &mut Vec<u16>| {
+        let more = to.saturating_sub(heights[i]).min(left);
+        heights[i] += more;
+        left -= more;
+    };
+    grow(focus, want(&Field::ALL[focus]), &mut heights);
+    for i in 0..Field::ALL.len() {
+        grow(i, 1, &mut heights);
+    }
+    for (i, f) in Field::ALL.iter().enumerate() {
+        if !f.multiline() {
+            grow(i, 3, &mut heights);
+        }
+    }
+    for (i, f) in Field::ALL.iter().enumerate() {
+        if f.multiline() {
+            grow(i, 3, &mut heights);
+        }
+    }
+    heights
+}
