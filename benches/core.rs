@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)]
+#[path = "../tests/support/mod.rs"]
 mod support;
 
 use lore::index::Index;
@@ -17,7 +17,8 @@ use lore::learning::{Draft, Field};
 use lore::lock::{self, LockOptions};
 use lore::ops::record;
 use lore::store::Store;
-use support::{lore_record, percentile};
+use support::figures::percentile;
+use support::synthetic::lore_record;
 
 const LORE: &str = env!("CARGO_BIN_EXE_lore");
 

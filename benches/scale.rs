@@ -13,7 +13,7 @@
 //!
 //! `LORE_BENCH_KEEP=DIR` keeps each size's generated store in `DIR/<size>`.
 
-#[allow(dead_code)]
+#[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::path::Path;
@@ -24,7 +24,8 @@ use lore::index::Index;
 use lore::lock::{self, LockOptions};
 use lore::ops::record;
 use lore::store::Store;
-use support::*;
+use support::figures::*;
+use support::synthetic::*;
 
 const LORE: &str = env!("CARGO_BIN_EXE_lore");
 const STANDIN: &str = concat!(

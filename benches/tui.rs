@@ -18,13 +18,14 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)]
+#[path = "../tests/support/mod.rs"]
 mod support;
 
 use lore::index::{Anchor, Filter, Index};
 use lore::store::Store;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::text;
+use support::figures::ms;
+use support::synthetic::text;
 
 const LORE: &str = env!("CARGO_BIN_EXE_lore");
 
@@ -189,10 +190,6 @@ fn first_frame_and_rss(
     writer.flush().unwrap();
     let _ = child.wait();
     (first, hwm, scroll)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
 fn main() {

@@ -93,13 +93,10 @@ pub enum Error {
         "the index {} cannot be read ({source}); rebuild it from the markdown with `lore reindex`",
         path.display()
     )]
-    BadIndex {
-        path: PathBuf,
-        source: crate::index::db_error::DbError,
-    },
+    BadIndex { path: PathBuf, source: DbError },
 
     #[error("index: {0}")]
-    Sqlite(#[from] crate::index::db_error::DbError),
+    Sqlite(#[from] DbError),
 
     #[error("index: {0}")]
     Index(String),
@@ -276,3 +273,9 @@ impl Error {
 }
 
 pub use crate::clock::fmt_duration;
+
+/// SQLite's own error, kept whole as the source of [`Error::Sqlite`] and [`Error::BadIndex`].
+/// Made only by the index (the one module that names SQLite), which also reads its code.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DbError(pub Box<dyn std::error::Error + Send + Sync + 'static>);

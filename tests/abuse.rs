@@ -1,13 +1,11 @@
 //! Locks and stores under abuse: racing breakers, every staleness case, other git clients,
 //! and writers killed at random moments.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 
 /// Writes a holder record into a lock directory, as a lore process would have.
 fn lock_dir_with(s: &TestStore, record: &str) {

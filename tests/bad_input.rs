@@ -1,8 +1,6 @@
 //! Bad input: a one-line error naming the field and the limit, exit status 2, nothing written.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use std::process::Command;
 
 fn rejects(s: &TestStore, args: &[&str], field: &str) -> String {

@@ -1,10 +1,8 @@
 //! The command line's own surface: version, help, completions, manual page.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 fn run(args: &[&str]) -> std::process::Output {
     Command::new(LORE)
@@ -129,11 +127,11 @@ fn init_demo_makes_a_store_to_play_with() {
 }
 
 /// The CLI reference (docs/CLI.md) is the `--help` of every command, so it cannot drift.
-/// After changing the command line: `LORE_BLESS=1 cargo test --test cli` rewrites it.
+/// After changing the command line: `LORE_BLESS=1 cargo test --test integration cli::` rewrites it.
 #[test]
 fn the_cli_reference_matches_the_help() {
     let mut doc = String::from(
-        "# lore command-line reference\n\nGenerated from `lore --help` and the help of every command; a test keeps it in step\n(`LORE_BLESS=1 cargo test --test cli` rewrites it).\n",
+        "# lore command-line reference\n\nGenerated from `lore --help` and the help of every command; a test keeps it in step\n(`LORE_BLESS=1 cargo test --test integration cli::` rewrites it).\n",
     );
     let mut commands: Vec<Vec<&str>> = vec![vec![]];
     for c in [
@@ -181,7 +179,7 @@ fn the_cli_reference_matches_the_help() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == doc,
-        "docs/CLI.md is out of date: run `LORE_BLESS=1 cargo test --test cli`"
+        "docs/CLI.md is out of date: run `LORE_BLESS=1 cargo test --test integration cli::`"
     );
 }
 

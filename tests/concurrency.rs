@@ -1,12 +1,10 @@
 //! Many writers on one store at once: every record lands exactly once, history stays linear,
 //! and no two critical sections — lore's or the script's — ever overlap.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 #[test]
 fn sixteen_processes_times_twenty_five_records() {

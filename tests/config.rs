@@ -1,10 +1,8 @@
 //! The configuration file: where it is, what it changes, and clear errors for bad ones.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
 fn with_config(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();

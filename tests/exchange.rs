@@ -1,10 +1,8 @@
 //! Moving in and out: adopting an old store, importing markdown, exporting.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::support::*;
 
 #[test]
 fn adopt_stops_tracking_the_index_in_one_commit() {

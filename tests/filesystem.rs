@@ -1,13 +1,11 @@
 //! The store's files under attack and under stress: links, permissions, read-only and full
 //! file systems, detached HEAD, and descriptors that must not leak into child processes.
 
-mod common;
-
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 /// Mounts a tmpfs at `dir` (root only); `None` where this machine does not allow it.
 fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {

@@ -1,6 +1,6 @@
 //! Property tests (a short fuzzing run on every `cargo test`): the markdown reader, the slug
 //! and the sanitiser never panic, and keep their promises on arbitrary input.
-//! Longer runs: `PROPTEST_CASES=100000 cargo test --test fuzz`.
+//! Longer runs: `PROPTEST_CASES=100000 cargo test --test integration fuzz::`.
 
 use lore::learning::limits;
 use lore::parse::parse;

@@ -1,9 +1,7 @@
 //! lore edits git's index itself (one splice, one write): git must accept every index it
 //! leaves, in every index version, with git's caches in place.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 #[test]
 fn git_accepts_the_index_lore_writes_in_every_version() {

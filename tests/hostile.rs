@@ -2,12 +2,10 @@
 //! `list`, `show`, `search` and `--json`. Policy (README): control characters are stripped on
 //! input; text from elsewhere is escaped visibly on output; nothing reaches the terminal raw.
 
-mod common;
-
 use std::io::Write;
 use std::process::Stdio;
 
-use common::*;
+use crate::support::*;
 
 /// What may never appear in anything lore prints.
 fn dangerous(c: char) -> bool {

@@ -1,9 +1,7 @@
 //! Where learning files go: daily folders in stores lore creates, the script's flat folder in
 //! the script's stores, and both shapes read everywhere.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 fn today() -> String {
     jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string()

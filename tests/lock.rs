@@ -1,12 +1,10 @@
 //! The store lock between real processes: visibility of the holder, timeouts, crashes, stale
 //! lock directories, and exclusion of the script's own `flock(1)` and `mkdir` locks.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
 /// `lore record` of a throwaway learning, giving up on the lock after `secs` seconds.
 fn record_within(s: &TestStore, secs: &str) -> std::process::Output {

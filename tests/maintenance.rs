@@ -1,9 +1,7 @@
 //! `lore reindex` and `lore doctor`: rebuilding the index from git, and finding and repairing
 //! what crashes and other tools leave behind.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use std::time::Duration;
 
 fn rows(s: &TestStore) -> Vec<(i64, String, String, String, i64)> {

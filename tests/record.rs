@@ -1,10 +1,8 @@
 //! `lore record`: the file it writes, the row, the commit, and what it leaves alone.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 
-use common::*;
+use crate::support::*;
 
 #[test]
 fn writes_the_scripts_template_a_row_and_one_commit() {

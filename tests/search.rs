@@ -1,9 +1,7 @@
 //! `lore search`: prefix matching, every word required, ranking, hostile query syntax, and
 //! broad searches over many rows.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 fn ids(s: &TestStore, q: &str) -> Vec<i64> {
     let out: serde_json::Value =

@@ -1,13 +1,11 @@
 //! `lore sync` between two clones and a bare remote: concurrent writers, syncs in both orders
 //! and at the same time, collisions kept, and an unreachable remote.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::support::*;
 
 struct Team {
     _dir: tempfile::TempDir,

@@ -1,13 +1,11 @@
 //! The browser as a user meets it: the real binary in a pseudo-terminal, its screen read back
 //! through a terminal emulator (vt100).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 struct Tui {

@@ -1,11 +1,9 @@
 //! Existing stores of every vintage (see the store-format reference) open, list, search and
 //! record, and lore leaves what other tools rely on exactly as it was.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::support::*;
 
 const OTHER_TABLES: &str = "
 CREATE TABLE heuristics (id INTEGER PRIMARY KEY, rule TEXT);

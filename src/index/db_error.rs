@@ -1,12 +1,14 @@
-//! SQLite's error, kept whole as the source of lore's index errors.
+//! SQLite's error, kept whole as the source of lore's index errors (`error::DbError`).
 
-/// SQLite's own error (the source of `Error::Sqlite` and `Error::BadIndex`).
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct DbError(#[from] pub(super) rusqlite::Error);
+pub use crate::error::DbError;
 
-impl DbError {
-    pub(super) fn code(&self) -> Option<rusqlite::ErrorCode> {
-        self.0.sqlite_error_code()
-    }
+/// Wraps SQLite's error.
+pub(super) fn db_error(e: rusqlite::Error) -> DbError {
+    DbError(Box::new(e))
+}
+
+/// SQLite's code for the error, if it came from SQLite.
+pub(super) fn code(e: &DbError) -> Option<rusqlite::ErrorCode> {
+    e.0.downcast_ref::<rusqlite::Error>()
+        .and_then(rusqlite::Error::sqlite_error_code)
 }

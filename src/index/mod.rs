@@ -72,7 +72,7 @@ pub type Conn = Connection;
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::Sqlite(DbError(e))
+        Error::Sqlite(db_error::db_error(e))
     }
 }
 
@@ -210,7 +210,7 @@ pub(crate) fn unusable(path: &Path, source: rusqlite::Error) -> Error {
         }
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) | None => Error::BadIndex {
             path: path.to_path_buf(),
-            source: DbError(source),
+            source: db_error::db_error(source),
         },
         Some(_) => Error::io(path, std::io::Error::other(source.to_string())),
     }
@@ -221,7 +221,7 @@ pub(crate) fn unusable(path: &Path, source: rusqlite::Error) -> Error {
 pub fn explain_full(e: Error, dir: &Path) -> Error {
     use rusqlite::ErrorCode;
     let io = match &e {
-        Error::Sqlite(s) => s.code(),
+        Error::Sqlite(s) => db_error::code(s),
         _ => None,
     };
     let free = rustix::fs::statvfs(dir)

@@ -49,7 +49,7 @@ pub(super) fn unknown_note(dir: &Path) -> String {
         .map(|d| {
             format!(
                 ", created {} ago",
-                crate::error::fmt_duration(Duration::from_secs(d.as_secs()))
+                crate::clock::fmt_duration(Duration::from_secs(d.as_secs()))
             )
         })
         .unwrap_or_default();

@@ -67,6 +67,22 @@ pub enum Effect {
     Sync,
 }
 
+/// What a frame measured, for the state to follow (see `App::on_drawn`): the view reads the
+/// state and never writes it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    /// Screen rows of the list body (first, end), for mouse clicks.
+    pub list_top: u16,
+    pub list_bottom: u16,
+    /// Rows of the list on screen, for paging.
+    pub list_height: usize,
+    /// The topmost row shown (index in the loaded rows), as the table scrolled to keep the
+    /// selection in view.
+    pub list_scroll: usize,
+    /// The furthest the detail can scroll: its last line at the bottom.
+    pub detail_last: u16,
+}
+
 /// The state of the current (or last) save, for the status line and the gauge.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveState {
@@ -421,7 +437,7 @@ impl App {
 
     /// What the last frame measured: the list's height (for paging) and scroll, and how far
     /// the detail can scroll (a `G` asked for the end: it stops at the last line).
-    pub fn on_drawn(&mut self, drawn: &super::ui::Drawn) {
+    pub fn on_drawn(&mut self, drawn: &Drawn) {
         self.list.height = drawn.list_height;
         self.list.scroll = drawn.list_scroll;
         self.detail_scroll = self.detail_scroll.min(drawn.detail_last);

@@ -18,6 +18,7 @@ mod keymap;
 mod markdown;
 mod msg;
 mod screens;
+mod style;
 #[cfg(test)]
 mod tests;
 mod ui;
@@ -152,7 +153,7 @@ fn event_loop(
     let mut last_lock = Instant::now();
     let mut last_look = Instant::now();
     let mut dirty = true;
-    let mut drawn = ui::Drawn::default();
+    let mut drawn = app::Drawn::default();
     // Set when the terminal failed us: nothing more is drawn or read, and the loop only waits
     // for what runs in the background before leaving with this error.
     let mut broken: Option<Error> = None;

@@ -1,8 +1,8 @@
 //! git's index file (`.git/index`), edited in its bytes for the few entries a save changes.
 //!
 //! A save adds one entry. libgit2 loads the whole index into memory, re-hashes it with
-//! collision-detecting SHA-1, and writes it back through temporary files; at 1,000 learnings
-//! that was a third of a save, and it grows with the store. Here the file is walked once, the
+//! collision-detecting SHA-1, and writes it back through temporary files, a cost that grows
+//! with the store (BENCHMARKS.md has the figures). Here the file is walked once, the
 //! new entry spliced in, the cache of tree hashes invalidated along its path (as git does),
 //! and the result hashed once: one read, one write.
 //!
@@ -13,8 +13,8 @@
 //!
 //! **Split index** (git's `core.splitIndex`): a large *shared* index, `sharedindex.<hash>`,
 //! written rarely, and a small `index` holding what changed since, linked to it by the `link`
-//! extension. Even spliced, a whole index costs a save time in proportion to the store (150
-//! bytes a learning: 15 MB at 100,000); split, a save rewrites only the small part. In the small
+//! extension. Even spliced, a whole index costs a save time in proportion to the store (about
+//! 150 bytes a learning); split, a save rewrites only the small part. In the small
 //! part, entries that *replace* shared ones come first with empty names, then added entries in
 //! path order; an added entry with the path of a shared one takes its place when git merges
 //! the two, which is all a save needs. Removing a path may have to touch the shared part, so
@@ -116,6 +116,10 @@ pub struct Applied {
     /// For a split index, the hash naming its shared part.
     pub shared: Option<[u8; 20]>,
 }
+
+mod split;
+
+pub use split::{Split, split, unsplit};
 
 const HEADER: usize = 12;
 const HASH: usize = 20;
@@ -285,217 +289,12 @@ fn entries_end(bytes: &[u8]) -> Result<(usize, u32), IndexError> {
     Ok((walk.pos, n))
 }
 
-/// A whole index split in two.
-pub struct Split {
-    /// The shared index: the whole index's entries, no extensions.
-    pub shared: Vec<u8>,
-    /// Its hash, which names its file (`sharedindex.<hash>`).
-    pub base: [u8; 20],
-    /// The small index linking to it: no entries yet, the whole index's extensions.
-    pub small: Vec<u8>,
-}
-
-/// Splits a whole index into a shared index and a small one that links to it.
-pub fn split(whole: &[u8]) -> Result<Split, IndexError> {
-    let (end, count) = entries_end(whole)?;
-    let mut shared = Vec::with_capacity(end + HASH);
-    shared.extend_from_slice(&whole[..end]);
-    shared[8..12].copy_from_slice(&count.to_be_bytes());
-    let base: [u8; 20] = Sha1::digest(&shared).into();
-    shared.extend_from_slice(&base);
-
-    let mut small = Vec::with_capacity(whole.len() - end + 128);
-    small.extend_from_slice(&whole[..HEADER]);
-    small[8..12].copy_from_slice(&0u32.to_be_bytes());
-    let mut pos = end;
-    let body_end = whole.len() - HASH;
-    while pos < body_end {
-        let size = be32(whole, pos + 4)? as usize;
-        let next = pos + 8 + size;
-        if next > body_end {
-            return Err(IndexError::Corrupt("truncated extension"));
-        }
-        if matches!(&whole[pos..pos + 4], b"TREE" | b"REUC") {
-            small.extend_from_slice(&whole[pos..next]);
-        }
-        pos = next;
-    }
-    let link = link_extension(&base);
-    small.extend_from_slice(b"link");
-    small.extend_from_slice(&(link.len() as u32).to_be_bytes());
-    small.extend_from_slice(&link);
-    let digest = Sha1::digest(&small);
-    small.extend_from_slice(&digest);
-    Ok(Split {
-        shared,
-        base,
-        small,
-    })
-}
-
-/// The `link` extension's data: the shared index's hash and two empty EWAH bitmaps (nothing
-/// deleted, nothing replaced), as git writes them.
-fn link_extension(base: &[u8; 20]) -> Vec<u8> {
-    let mut d = base.to_vec();
-    for _ in 0..2 {
-        // bit count 0, one word (a marker word of zero), marker at word 0.
-        d.extend_from_slice(&0u32.to_be_bytes());
-        d.extend_from_slice(&1u32.to_be_bytes());
-        d.extend_from_slice(&0u64.to_be_bytes());
-        d.extend_from_slice(&0u32.to_be_bytes());
-    }
-    d
-}
-
 /// The number of entries in a shared index, from its header.
 pub fn entry_count(header: &[u8]) -> Result<u32, IndexError> {
     if header.len() < HEADER || &header[..4] != b"DIRC" {
         return Err(IndexError::Corrupt("no index signature"));
     }
     be32(header, 8)
-}
-
-/// The positions of the set bits of a serialized EWAH bitmap at `data[*pos..]`; moves `pos`
-/// past it. (git's compressed bitmap: marker words, each a run of identical words followed by
-/// a count of literal words.)
-fn ewah_bits(data: &[u8], pos: &mut usize) -> Result<Vec<usize>, IndexError> {
-    let bad = IndexError::Corrupt("bad bitmap in link extension");
-    let words = be32(data, *pos + 4).map_err(|_| bad.clone())? as usize;
-    let start = *pos + 8;
-    let end = words
-        .checked_mul(8)
-        .and_then(|b| b.checked_add(start))
-        .filter(|&e| e + 4 <= data.len())
-        .ok_or(bad.clone())?;
-    let word = |i: usize| {
-        u64::from_be_bytes(
-            data[start + 8 * i..start + 8 * i + 8]
-                .try_into()
-                .expect("eight bytes"),
-        )
-    };
-    let mut bits = Vec::new();
-    let (mut i, mut at) = (0usize, 0usize);
-    while i < words {
-        let marker = word(i);
-        let run = ((marker >> 1) & 0xffff_ffff) as usize;
-        let literals = (marker >> 33) as usize;
-        if marker & 1 == 1 {
-            bits.extend(at..at + run * 64);
-        }
-        at += run * 64;
-        if i + literals >= words {
-            return Err(bad);
-        }
-        for k in 1..=literals {
-            let w = word(i + k);
-            bits.extend((0..64).filter(|b| w >> b & 1 == 1).map(|b| at + b));
-            at += 64;
-        }
-        i += 1 + literals;
-    }
-    *pos = end + 4;
-    Ok(bits)
-}
-
-/// Merges a split index with its shared part into one whole index, as git reads them: shared
-/// entries, replaced and deleted as the bitmaps say, then the added entries, each taking the
-/// place of a shared entry with its path and stage. Keeps the small part's extensions.
-pub fn unsplit(small: &[u8], shared: &[u8]) -> Result<Vec<u8>, IndexError> {
-    let version = be32(small, 4)?;
-    // The small part: its link extension, and its other extensions to carry over.
-    let (end, _) = entries_end(small)?;
-    let body_end = small.len() - HASH;
-    let (mut deleted, mut replaced) = (Vec::new(), Vec::new());
-    let mut extensions = Vec::new();
-    let mut pos = end;
-    while pos < body_end {
-        let size = be32(small, pos + 4)? as usize;
-        let next = pos + 8 + size;
-        let data = small
-            .get(pos + 8..next)
-            .ok_or(IndexError::Corrupt("truncated extension"))?;
-        match &small[pos..pos + 4] {
-            b"link" if data.len() > HASH => {
-                let mut at = HASH;
-                deleted = ewah_bits(data, &mut at)?;
-                replaced = ewah_bits(data, &mut at)?;
-            }
-            b"TREE" | b"REUC" => extensions.extend_from_slice(&small[pos..next]),
-            _ => {}
-        }
-        pos = next;
-    }
-    // Owned entries: (fixed part, path).
-    let mut base: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut walk = Walk::new(shared)?;
-    while let Some(e) = walk.next_entry()? {
-        base.push((e.raw[..e.fixed].to_vec(), e.path.to_vec()));
-    }
-    let mut walk = Walk::new(small)?;
-    let mut own: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    while let Some(e) = walk.next_entry()? {
-        own.push((e.raw[..e.fixed].to_vec(), e.path.to_vec()));
-    }
-    if replaced.len() > own.len() {
-        return Err(IndexError::Corrupt("more replacements than entries"));
-    }
-    for (k, &p) in replaced.iter().enumerate() {
-        let slot = base
-            .get_mut(p)
-            .ok_or(IndexError::Corrupt("replacement past the shared index"))?;
-        slot.0 = own[k].0.clone();
-    }
-    let mut keep = vec![true; base.len()];
-    for &p in &deleted {
-        *keep
-            .get_mut(p)
-            .ok_or(IndexError::Corrupt("deletion past the shared index"))? = false;
-    }
-    let stage = |fixed: &[u8]| (u16::from_be_bytes([fixed[60], fixed[61]]) >> 12) & 3;
-    let mut merged: Vec<(Vec<u8>, Vec<u8>)> = base
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(e, k)| k.then_some(e))
-        .collect();
-    let mut added: Vec<(Vec<u8>, Vec<u8>)> = own.split_off(replaced.len());
-    added.sort_by(|a, b| (&a.1, stage(&a.0)).cmp(&(&b.1, stage(&b.0))));
-    // Merge two sorted lists; an added entry wins over a shared one with its path and stage.
-    let mut out_entries = Vec::with_capacity(merged.len() + added.len());
-    let mut added = added.into_iter().peekable();
-    for e in merged.drain(..) {
-        while let Some(a) = added.peek()
-            && (&a.1, stage(&a.0)) < (&e.1, stage(&e.0))
-        {
-            out_entries.push(added.next().expect("peeked"));
-        }
-        if let Some(a) = added.peek()
-            && (&a.1, stage(&a.0)) == (&e.1, stage(&e.0))
-        {
-            out_entries.push(added.next().expect("peeked"));
-            continue;
-        }
-        out_entries.push(e);
-    }
-    out_entries.extend(added);
-
-    let mut out = Vec::with_capacity(shared.len() + small.len());
-    out.extend_from_slice(&small[..HEADER]);
-    out[8..12].copy_from_slice(&(out_entries.len() as u32).to_be_bytes());
-    let mut last = Vec::new();
-    for (mut fixed, path) in out_entries {
-        // The flags carry the name's length (a replacement's was empty).
-        let flags = u16::from_be_bytes([fixed[60], fixed[61]]);
-        let flags = (flags & !0xfff) | path.len().min(0xfff) as u16;
-        fixed[60..62].copy_from_slice(&flags.to_be_bytes());
-        let len = fixed.len();
-        out.extend_from_slice(&fixed);
-        emit_name(&path, len, version, &mut out, &mut last);
-    }
-    out.extend_from_slice(&extensions);
-    let digest = Sha1::digest(&out);
-    out.extend_from_slice(&digest);
-    Ok(out)
 }
 
 /// The paths staged in an index file, stage 0 only, in index order.
@@ -788,206 +587,4 @@ fn number_until(data: &[u8], pos: &mut usize, end: u8) -> Option<i64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(path: &str, n: u8) -> Entry {
-        Entry {
-            path: path.as_bytes().to_vec(),
-            oid: [n; 20],
-            ctime: (1, 2),
-            mtime: (3, 4),
-            dev: 5,
-            ino: 6,
-            mode: 0o100644,
-            uid: 7,
-            gid: 8,
-            size: 9,
-        }
-    }
-
-    fn with_version(v: u32) -> Vec<u8> {
-        let mut b = empty_index();
-        b[4..8].copy_from_slice(&v.to_be_bytes());
-        let n = b.len() - HASH;
-        let d = Sha1::digest(&b[..n]);
-        b[n..].copy_from_slice(&d);
-        b
-    }
-
-    #[test]
-    fn entries_stay_sorted_and_replace_in_every_version() {
-        for v in [2, 3, 4] {
-            let mut idx = with_version(v);
-            for (p, n) in [("b/x.md", 1), ("a.md", 2), ("b/a.md", 3), ("c", 4)] {
-                idx = apply(Some(&idx), &[Change::Upsert(entry(p, n))])
-                    .unwrap()
-                    .bytes;
-            }
-            idx = apply(Some(&idx), &[Change::Upsert(entry("b/a.md", 9))])
-                .unwrap()
-                .bytes;
-            idx = apply(Some(&idx), &[Change::Remove(b"c".to_vec())])
-                .unwrap()
-                .bytes;
-            let got: Vec<String> = paths(&idx)
-                .unwrap()
-                .into_iter()
-                .map(|p| String::from_utf8(p).unwrap())
-                .collect();
-            assert_eq!(got, ["a.md", "b/a.md", "b/x.md"], "version {v}");
-            assert_eq!(be32(&idx, 4).unwrap(), v);
-        }
-    }
-
-    #[test]
-    fn a_damaged_index_is_refused() {
-        let mut idx = apply(None, &[Change::Upsert(entry("a", 1))]).unwrap().bytes;
-        let n = idx.len();
-        idx[n - 30] ^= 1;
-        assert_eq!(
-            apply(Some(&idx), &[]).unwrap_err(),
-            IndexError::Corrupt("checksum mismatch")
-        );
-        // A large one (checked on a second thread): a flipped bit anywhere is refused, also
-        // where the splice itself would have gone through, or failed with another error.
-        let changes: Vec<Change> = (0..2_500)
-            .map(|i| Change::Upsert(entry(&format!("memory/failures/{i:05}.md"), 1)))
-            .collect();
-        let big = apply(None, &changes).unwrap().bytes;
-        assert!(big.len() >= CHECK_BESIDE, "{}", big.len());
-        let new = [Change::Upsert(entry("z", 2))];
-        assert!(apply(Some(&big), &new).is_ok());
-        for at in [9, 500, big.len() / 2, big.len() - 21] {
-            let mut bad = big.clone();
-            bad[at] ^= 0x40;
-            assert_eq!(
-                apply(Some(&bad), &new).unwrap_err(),
-                IndexError::Corrupt("checksum mismatch"),
-                "bit flipped at {at}"
-            );
-        }
-    }
-
-    fn names(idx: &[u8]) -> Vec<String> {
-        paths(idx)
-            .unwrap()
-            .into_iter()
-            .map(|p| String::from_utf8(p).unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn a_split_index_takes_additions_in_its_small_part_and_merges_back() {
-        for v in [2, 4] {
-            let mut whole = with_version(v);
-            for (p, n) in [("a", 1), ("b", 2), ("c", 3)] {
-                whole = apply(Some(&whole), &[Change::Upsert(entry(p, n))])
-                    .unwrap()
-                    .bytes;
-            }
-            let Split {
-                shared,
-                base,
-                small,
-            } = split(&whole).unwrap();
-            assert_eq!(&shared[shared.len() - 20..], &base);
-            assert!(names(&small).is_empty());
-            assert_eq!(names(&unsplit(&small, &shared).unwrap()), ["a", "b", "c"]);
-
-            let changed = apply(
-                Some(&small),
-                &[Change::Upsert(entry("d", 4)), Change::Upsert(entry("b", 9))],
-            )
-            .unwrap();
-            assert_eq!(changed.shared, Some(base));
-            assert_eq!(changed.entries, 2, "only the small part grows");
-            let merged = unsplit(&changed.bytes, &shared).unwrap();
-            assert_eq!(names(&merged), ["a", "b", "c", "d"]);
-            // The added "b" took the shared one's place.
-            let mut walk = Walk::new(&merged).unwrap();
-            walk.next_entry().unwrap();
-            let b = walk.next_entry().unwrap().unwrap();
-            assert_eq!(&b.raw[40..60], &[9u8; 20]);
-            // Removing may touch the shared part: the caller must merge first.
-            assert_eq!(
-                apply(Some(&changed.bytes), &[Change::Remove(b"a".to_vec())]).unwrap_err(),
-                IndexError::NeedsShared(base)
-            );
-        }
-    }
-
-    #[test]
-    fn ewah_bitmaps_decode_runs_and_literals() {
-        // One marker (a run of one all-ones word, two literal words), then the literals.
-        let mut d = Vec::new();
-        d.extend_from_slice(&200u32.to_be_bytes());
-        d.extend_from_slice(&3u32.to_be_bytes());
-        d.extend_from_slice(&((2u64 << 33) | (1 << 1) | 1).to_be_bytes());
-        d.extend_from_slice(&(1u64 << 3).to_be_bytes());
-        d.extend_from_slice(&(1u64 << 63).to_be_bytes());
-        d.extend_from_slice(&0u32.to_be_bytes());
-        let mut pos = 0;
-        let bits = ewah_bits(&d, &mut pos).unwrap();
-        assert_eq!(pos, d.len());
-        let mut want: Vec<usize> = (0..64).collect();
-        want.extend([67, 191]);
-        assert_eq!(bits, want);
-    }
-
-    /// One cache-tree directory as git writes it; `oid: None` is an invalid one.
-    fn dir(name: &str, entries: i64, subtrees: usize, oid: Option<u8>) -> Vec<u8> {
-        let mut d = format!("{name}\0{entries} {subtrees}\n").into_bytes();
-        d.extend(oid.map(|o| [o; HASH]).into_iter().flatten());
-        d
-    }
-
-    #[test]
-    fn only_the_directories_above_a_touched_path_lose_their_cached_tree() {
-        // root { memory { failures { 2026-11 { 27, 28 } }, notes }, src }
-        let tree = |touched_dirs: &[&str]| {
-            let hash = |n: &str, o| (!touched_dirs.contains(&n)).then_some(o);
-            let e = |n: &str, k| if touched_dirs.contains(&n) { -1 } else { k };
-            [
-                dir("", e("", 9), 2, hash("", 1)),
-                dir("memory", e("memory", 7), 2, hash("memory", 2)),
-                dir("failures", e("failures", 5), 1, hash("failures", 3)),
-                dir("2026-11", e("2026-11", 5), 2, hash("2026-11", 4)),
-                dir("27", 3, 0, Some(5)),
-                dir("28", e("28", 2), 0, hash("28", 6)),
-                dir("notes", 2, 0, Some(7)),
-                dir("src", 2, 0, Some(8)),
-            ]
-            .concat()
-        };
-        let untouched = tree(&[]);
-        let path: &[u8] = b"memory/failures/2026-11/28/x.md";
-        assert_eq!(
-            invalidate_tree(&untouched, &[path]).unwrap(),
-            tree(&["", "memory", "failures", "2026-11", "28"])
-        );
-        // A new folder: its parents are invalid, its siblings keep their hashes.
-        let new_day: &[u8] = b"memory/failures/2026-11/29/y.md";
-        assert_eq!(
-            invalidate_tree(&untouched, &[new_day]).unwrap(),
-            tree(&["", "memory", "failures", "2026-11"])
-        );
-        // A file at the top, and a name that only starts like a folder's.
-        let top: &[u8] = b"srcfile";
-        assert_eq!(invalidate_tree(&untouched, &[top]).unwrap(), tree(&[""]));
-        assert_eq!(invalidate_tree(&untouched, &[]).unwrap(), untouched);
-        // Damage is refused, however deep it claims to nest.
-        let deep: Vec<u8> = (0..100_000).flat_map(|_| dir("d", -1, 1, None)).collect();
-        assert!(invalidate_tree(&deep, &[path]).is_err());
-        assert!(invalidate_tree(&untouched[..untouched.len() - 5], &[path]).is_err());
-    }
-
-    #[test]
-    fn varints_round_trip() {
-        for v in [0usize, 1, 127, 128, 255, 16_383, 16_384, 1 << 30] {
-            let mut b = Vec::new();
-            put_varint(v, &mut b);
-            assert_eq!(varint(&b, 0).unwrap(), (v, b.len()), "{v}");
-        }
-    }
-}
+mod tests;

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::app::{App, Effect, Mode, QuitPlan, SaveState};
 use crate::tui::msg::Request;
-use crate::tui::ui::centered;
+use crate::tui::style::centered;
 
 impl App {
     /// Ctrl-C: quits, but asks first when leaving would cut short a save or a sync, or close

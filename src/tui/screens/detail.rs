@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::tui::app::{App, Focus};
 use crate::tui::markdown;
-use crate::tui::ui::{border_style, fg, fit};
+use crate::tui::style::{border_style, fg, fit};
 
 impl App {
     /// Keys with the detail focused: they scroll it; Esc, Tab, Enter, ← or h go back to the

@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState};
 
 use crate::tui::app::{App, Mode};
 use crate::tui::msg::Request;
-use crate::tui::ui::{centered, fg};
+use crate::tui::style::{centered, fg};
 
 impl App {
     pub(crate) fn drafts_key(&mut self, key: KeyEvent) {

@@ -10,7 +10,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState};
 
 use crate::tui::app::{App, Mode};
-use crate::tui::ui::centered;
+use crate::tui::style::centered;
 
 impl App {
     /// The filter picker's entries: clear, types, severities, then the domains present.

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::tui::app::App;
-use crate::tui::ui::{centered, fg};
+use crate::tui::style::{centered, fg};
 
 pub(crate) fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     let rows = app.keys.help();

@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Sparkline};
 
 use crate::tui::app::{App, SaveState};
 use crate::tui::screens::status::{holder_text, lock_text};
-use crate::tui::ui::{centered, fg};
+use crate::tui::style::{centered, fg};
 
 /// Milliseconds from `lock_events` as a short duration (`12 ms`, `8 s`).
 pub(crate) fn ms(n: i64) -> String {

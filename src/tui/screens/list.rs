@@ -11,10 +11,11 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
 
+use crate::tui::app::Drawn;
 use crate::tui::app::{App, Focus, MARGIN, Mode, PAGE, WINDOW};
 use crate::tui::msg::{PageAt, Request};
 use crate::tui::screens::detail::draw_detail;
-use crate::tui::ui::{Drawn, border_style, fg, fit, severity_style};
+use crate::tui::style::{border_style, fg, fit, severity_style};
 
 impl App {
     /// Starts over from the top of the current source.

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, SaveState};
-use crate::tui::ui::fg;
+use crate::tui::style::fg;
 
 pub(crate) fn holder_text(h: &Holder) -> String {
     let mut s = h.describe();

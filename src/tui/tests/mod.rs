@@ -98,7 +98,7 @@ fn sample() -> App {
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut drawn = ui::Drawn::default();
+    let mut drawn = crate::tui::app::Drawn::default();
     t.draw(|f| drawn = ui::draw(f, app)).unwrap();
     // As the event loop does: the state follows what the frame measured.
     app.on_drawn(&drawn);

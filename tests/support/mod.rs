@@ -1,6 +1,9 @@
-//! Shared helpers for the integration tests: temporary stores, running the real `lore` binary,
-//! and reading back git and SQLite state.
+//! What the integration tests and the benchmarks share: temporary stores, running the real
+//! `lore` binary, reading back git and SQLite state; synthetic stores; figures.
 #![allow(dead_code)]
+
+pub mod figures;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,5 +1,5 @@
-//! What the benchmarks share: realistic text, synthetic stores with a git history, and
-//! percentile summaries.
+//! Synthetic learnings and stores for the benchmarks and the scale tests: realistic text,
+//! stores of any size with a git history, a timed `lore record`.
 
 use std::io::Write;
 use std::path::Path;
@@ -175,41 +175,6 @@ pub fn generate(root: &Path, n: usize, lore_bin: &str) -> Store {
         String::from_utf8_lossy(&out.stderr)
     );
     store
-}
-
-pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-pub fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-/// `p50 … p99 … max …` of a sample.
-pub fn spread(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
-    v.sort();
-    (
-        percentile(&v, 0.5),
-        percentile(&v, 0.99),
-        *v.last().unwrap(),
-    )
-}
-
-/// Total size of the files under `dir`, in bytes.
-pub fn du(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(_) => total += e.metadata().map(|m| m.len()).unwrap_or(0),
-                Err(_) => {}
-            }
-        }
-    }
-    total
 }
 
 /// One `lore record` as a whole process (the binary `lore`), timed from spawn to exit.

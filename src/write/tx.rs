@@ -1,0 +1,380 @@
+//! The body's handle on the store during a write: every file change it makes goes through
+//! here, into the undo log (and the journal, when there is one).
+
+use std::fs;
+use std::io::{ErrorKind, Write as _};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::journal::{Journal, Landed, journal_path, save_journal};
+use super::{Plan, Progress, PutInPlace};
+use crate::error::{Error, Result, Step};
+use crate::fault;
+use crate::git::{Oid, Repo, StagedUndo};
+use crate::index::{Conn, Index};
+use crate::lock;
+use crate::store::Store;
+
+/// A file whose change can be taken back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) enum FileUndo {
+    /// Created: removed on undo.
+    Created(PathBuf),
+    /// Replaced or deleted: its earlier version, kept at `copy`, goes back on undo.
+    Kept { path: PathBuf, copy: PathBuf },
+}
+
+/// The body's handle on the store during a write.
+pub struct Tx<'w> {
+    pub(super) store: &'w Store,
+    pub(super) repo: &'w Repo,
+    /// `None` for a reindex, which writes the index file itself.
+    pub(super) index: Option<&'w mut Index>,
+    pub(super) progress: &'w mut dyn FnMut(Progress),
+    pub(super) rows_begun: bool,
+    pub(super) files: Vec<FileUndo>,
+    /// What git's index (and the commit's tree) gets: each path's blob, or `None` to remove it.
+    pub(super) staged: Vec<(String, Option<Oid>)>,
+    pub(super) plan: Plan,
+    /// Where the journal is kept, once one is (see [`Tx::single_new_file`]).
+    pub(super) journal: Option<PathBuf>,
+    pub(super) journal_off: bool,
+    pub(super) operation: String,
+    /// The commit HEAD was at when the write began.
+    pub(super) started: Option<Oid>,
+}
+
+impl<'w> Tx<'w> {
+    pub fn store(&self) -> &'w Store {
+        self.store
+    }
+
+    pub fn repo(&self) -> &'w Repo {
+        self.repo
+    }
+
+    /// The index, for reading (its writes go through [`Tx::rows`]).
+    pub fn index(&self) -> &Index {
+        self.index
+            .as_deref()
+            .expect("a write with rows has an index")
+    }
+
+    /// The index's connection, inside this write's transaction (begun at the first call).
+    pub fn rows(&mut self) -> Result<&Conn> {
+        let index = self
+            .index
+            .as_deref_mut()
+            .expect("a write with rows has an index");
+        if !self.rows_begun {
+            index.begin_write().map_err(|e| e.at(Step::InsertRow))?;
+            self.rows_begun = true;
+        }
+        Ok(index.connection())
+    }
+
+    /// Ends the rows' transaction: committed, or rolled back (`keep` false).
+    pub(super) fn end_rows(&mut self, keep: bool) -> Result<()> {
+        if !std::mem::take(&mut self.rows_begun) {
+            return Ok(());
+        }
+        let index = self.index.as_deref_mut().expect("rows begun");
+        if keep {
+            index.commit_write()
+        } else {
+            index.rollback_write();
+            Ok(())
+        }
+    }
+
+    pub fn progress(&mut self, p: Progress) {
+        (self.progress)(p)
+    }
+
+    /// Says that this write makes one new file and nothing else, so it keeps no journal: a
+    /// crash leaves that file uncommitted, which `doctor --fix` commits (the write is whole).
+    pub fn single_new_file(&mut self) {
+        self.journal_off = true;
+    }
+
+    /// Writes the journal as things stand, with `next` (the change about to be made), before
+    /// that change is made.
+    pub(super) fn note(&mut self, next: Option<&FileUndo>) -> Result<()> {
+        self.note_all(next, None, None)
+    }
+
+    pub(super) fn note_all(
+        &mut self,
+        next: Option<&FileUndo>,
+        staged: Option<&StagedUndo>,
+        landing: Option<Landed>,
+    ) -> Result<()> {
+        if self.journal_off {
+            return Ok(());
+        }
+        let path = match &self.journal {
+            Some(p) => p.clone(),
+            None => {
+                let p = journal_path(self.store);
+                self.journal = Some(p.clone());
+                p
+            }
+        };
+        let mut files = self.files.clone();
+        files.extend(next.cloned());
+        let journal = Journal {
+            operation: self.operation.clone(),
+            head: self.started.map(|h| h.to_string()),
+            files,
+            staged: staged.cloned(),
+            landing,
+        };
+        save_journal(&path, &journal).map_err(|e| e.at(Step::WriteFile))
+    }
+
+    /// Records, before the write lands, how it would: so that a writer that died just after
+    /// can be told to have landed.
+    pub(super) fn note_landing(&mut self, staged: Option<&StagedUndo>) -> Result<()> {
+        if self.journal.is_none() {
+            return Ok(());
+        }
+        let landing = match &self.plan {
+            Plan::OnHead { .. } => Some(Landed::Commit(
+                self.staged
+                    .iter()
+                    .map(|(p, b)| (p.clone(), b.map(|b| b.to_string())))
+                    .collect(),
+            )),
+            Plan::MoveTo { commit, .. } => Some(Landed::Move(commit.to_string())),
+            Plan::Stay | Plan::Install(_) => None,
+        };
+        self.note_all(None, staged, landing)
+    }
+
+    pub(super) fn abs(&self, rel: &str) -> Result<PathBuf> {
+        crate::index::resolve_inside(self.store.root(), rel)
+            .ok_or_else(|| Error::invalid("path", format!("{rel} is outside the store")))
+    }
+
+    /// Writes `bytes` under the first free name that `name(1)`, `name(2)`, … gives in folder
+    /// `dir` (relative to the work tree; it must exist), never replacing anything: the text
+    /// goes to a temporary file that is hard-linked to each candidate in turn (a link fails if
+    /// the name exists, even if another program made it a moment ago). `taken` skips names
+    /// known to be in use elsewhere (HEAD, the index). Returns the path chosen, or `None` when
+    /// all `max` names are taken. The file is staged for the commit.
+    pub fn create_unique(
+        &mut self,
+        dir: &str,
+        bytes: &[u8],
+        max: u32,
+        name: &dyn Fn(u32) -> String,
+        taken: &dyn Fn(&Tx<'_>, &str) -> Result<bool>,
+    ) -> Result<Option<String>> {
+        let abs_dir = self.abs(dir)?;
+        let tmp = abs_dir.join(format!(
+            ".lore-{}-{}.tmp",
+            lock::creator_tag(),
+            lock::now_ms()
+        ));
+        write_new(&tmp, bytes).map_err(|e| Error::io(&tmp, e).at(Step::WriteFile))?;
+        let chosen = (|| {
+            for n in 1..=max {
+                let rel = format!("{dir}/{}", name(n));
+                let abs = abs_dir.join(name(n));
+                if fs::symlink_metadata(&abs).is_ok() || taken(self, &rel)? {
+                    continue;
+                }
+                // In the journal before it exists: a crash just after is taken back.
+                self.note(Some(&FileUndo::Created(abs.clone())))?;
+                match fs::hard_link(&tmp, &abs) {
+                    Ok(()) => return Ok(Some((rel, abs))),
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(Error::io(&abs, e).at(Step::WriteFile)),
+                }
+            }
+            Ok(None)
+        })();
+        let _ = fs::remove_file(&tmp);
+        let Some((rel, abs)) = chosen.map_err(|e| e.at(Step::ChoosePath))? else {
+            return Ok(None);
+        };
+        self.files.push(FileUndo::Created(abs));
+        let blob = self.blob(bytes)?;
+        self.staged.push((rel.clone(), Some(blob)));
+        self.progress(Progress::Writing { path: rel.clone() });
+        fault::point("after-write").map_err(|e| e.at(Step::WriteFile))?;
+        Ok(Some(rel))
+    }
+
+    /// Writes `bytes` at `rel`, replacing what is there (whose earlier version is kept beside
+    /// it until the write ends), and stages it.
+    pub fn replace(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
+        self.put_back(rel, bytes)?;
+        let blob = self.blob(bytes)?;
+        self.staged.push((rel.to_string(), Some(blob)));
+        Ok(())
+    }
+
+    /// [`Tx::replace`] without staging: for a file put back as git's index already lists it.
+    pub fn put_back(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let abs = self.abs(rel)?;
+        if let Some(dir) = abs.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e).at(Step::WriteFile))?;
+        }
+        let exists = fs::symlink_metadata(&abs).is_ok();
+        self.note(Some(&if exists {
+            FileUndo::Kept {
+                path: abs.clone(),
+                copy: crate::leftovers::undo_copy_path(&abs),
+            }
+        } else {
+            FileUndo::Created(abs.clone())
+        }))?;
+        let kept = self.keep_aside(&abs, false)?;
+        // In the undo log before the file changes: a failed write is taken back too.
+        self.files.push(match kept {
+            Some(copy) => FileUndo::Kept {
+                path: abs.clone(),
+                copy,
+            },
+            None => FileUndo::Created(abs.clone()),
+        });
+        let tmp = crate::leftovers::write_temp_name(&abs);
+        let _ = fs::remove_file(&tmp);
+        let written = write_new(&tmp, bytes).and_then(|()| fs::rename(&tmp, &abs));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(&abs, e).at(Step::WriteFile));
+        }
+        fault::point("after-write").map_err(|e| e.at(Step::WriteFile))?;
+        Ok(())
+    }
+
+    /// Removes `rel` from the work tree (kept aside until the write ends) and from git.
+    pub fn delete(&mut self, rel: &str) -> Result<()> {
+        let abs = self.abs(rel)?;
+        self.note(Some(&FileUndo::Kept {
+            path: abs.clone(),
+            copy: crate::leftovers::undo_copy_path(&abs),
+        }))?;
+        if let Some(copy) = self.keep_aside(&abs, true)? {
+            self.files.push(FileUndo::Kept { path: abs, copy });
+        }
+        self.staged.push((rel.to_string(), None));
+        Ok(())
+    }
+
+    /// Takes the file at `rel` into git as it is on disk (an edit, a file never committed);
+    /// returns its blob.
+    pub fn track(&mut self, rel: &str) -> Result<Oid> {
+        let abs = self.abs(rel)?;
+        let bytes = fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
+        let blob = self.blob(&bytes)?;
+        self.staged.push((rel.to_string(), Some(blob)));
+        Ok(blob)
+    }
+
+    /// Stages `rel` as `blob` (which the repository holds) without touching the file: git's
+    /// index made to say what HEAD says.
+    pub fn stage(&mut self, rel: &str, blob: Oid) {
+        self.staged.push((rel.to_string(), Some(blob)));
+    }
+
+    /// Takes `rel` out of git (the commit's tree and git's index), leaving the file on disk.
+    pub fn untrack(&mut self, rel: &str) {
+        self.staged.push((rel.to_string(), None));
+    }
+
+    /// Ends the write with one commit of everything staged, on top of HEAD.
+    pub fn commit(&mut self, message: impl Into<String>) {
+        self.plan = Plan::OnHead {
+            message: message.into(),
+        };
+    }
+
+    /// Ends the write by running `put_in_place`, which makes a change the body prepared (a
+    /// rebuilt index) the store's: the write lands there, as it would at a commit.
+    pub fn install(&mut self, put_in_place: PutInPlace) {
+        self.plan = Plan::Install(put_in_place);
+    }
+
+    /// Ends the write by moving the branch to `commit` (made by the body), if it is still at
+    /// `expected`; what is staged is the work tree's side of that move.
+    pub fn move_to_commit(&mut self, commit: Oid, expected: Option<Oid>, reflog: String) {
+        self.plan = Plan::MoveTo {
+            commit,
+            expected,
+            reflog,
+        };
+    }
+
+    pub(super) fn blob(&self, bytes: &[u8]) -> Result<Oid> {
+        self.repo
+            .write_blob(bytes)
+            .map_err(|e| e.at(Step::WriteFile))
+    }
+
+    /// Moves `abs` aside to a copy beside it (`.lore-undo-<tag>-<name>`), so that it can come
+    /// back by a rename. With `remove`, the file is gone from its place afterwards; without,
+    /// it is still there (hard-linked), to be replaced by a rename.
+    pub(super) fn keep_aside(&self, abs: &Path, remove: bool) -> Result<Option<PathBuf>> {
+        match fs::symlink_metadata(abs) {
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(abs, e).at(Step::WriteFile)),
+            Ok(m) if !m.is_file() => {
+                return Err(Error::io(
+                    abs,
+                    std::io::Error::other("not a regular file; lore never writes through it"),
+                )
+                .at(Step::WriteFile));
+            }
+            Ok(_) => {}
+        }
+        let copy = crate::leftovers::undo_copy_path(abs);
+        let _ = fs::remove_file(&copy);
+        let kept = if remove {
+            fs::rename(abs, &copy)
+        } else {
+            fs::hard_link(abs, &copy)
+        };
+        kept.map_err(|e| Error::io(&copy, e).at(Step::WriteFile))?;
+        Ok(Some(copy))
+    }
+}
+
+/// Creates `path` (never following or replacing anything), mode 0600 (the umask may make it
+/// stricter), and writes it; a failed write removes the partial file.
+///
+/// No fsync: like git and SQLite in WAL mode with `synchronous=NORMAL`, a write survives any
+/// crash of lore itself; a power cut may lose the last moments (see the README's durability
+/// notes). Two fsyncs per save cost more than the whole rest of it on some disks.
+pub(super) fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    let res = f.write_all(bytes);
+    if res.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    res
+}
+
+/// Puts the earlier version kept at `copy` back at `path`. Where the change never happened
+/// (the copy is still a hard link of the file itself), the copy only goes: a rename between
+/// two links of one file does nothing.
+pub(super) fn put_copy_back(copy: &Path, path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let same = match (fs::metadata(copy), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    };
+    if same {
+        fs::remove_file(copy)
+    } else {
+        fs::rename(copy, path)
+    }
+}
