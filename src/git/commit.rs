@@ -8,7 +8,7 @@ use git2::{FileMode, Signature};
 
 use super::locks::OwnedLock;
 use super::{Oid, Repo, branch_tip, head_branch, signature};
-use crate::error::{Error, Result};
+use crate::error::{Error, GitError, Result};
 use crate::fault;
 
 /// How often a commit is retried when another git client moved the branch meanwhile.
@@ -95,9 +95,9 @@ pub fn commit_blobs(
             Err(Moved::Changed) => {
                 moved_retries += 1;
                 if moved_retries >= MAX_RETRIES {
-                    return Err(Error::Git(format!(
-                        "the branch kept moving while committing ({MAX_RETRIES} attempts); another program is committing in a tight loop"
-                    )));
+                    return Err(Error::Git(GitError::BranchKeptMoving {
+                        attempts: MAX_RETRIES,
+                    }));
                 }
                 continue;
             }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository, Signature};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, GitError, Result};
 
 pub use commit::{Committed, commit_blobs, move_branch_to};
 pub use locks::{break_stale_git_lock, stale_git_lock, wait_for_git_locks};
@@ -121,7 +121,10 @@ impl Repo {
 
 impl From<git2::Error> for Error {
     fn from(e: git2::Error) -> Self {
-        Error::Git(e.message().to_string())
+        Error::Git(GitError::Lib {
+            message: e.message().to_string(),
+            source: Box::new(e),
+        })
     }
 }
 
@@ -235,5 +238,20 @@ pub fn head_tree(repo: &Repo) -> Result<Option<Tree<'_>>> {
     match branch_tip(repo, &branch)? {
         Some(oid) => Ok(Some(repo.tree_of(oid)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// libgit2's error is said by its message alone, and kept whole as the source.
+    #[test]
+    fn a_git2_error_keeps_its_source() {
+        let e: Error = git2::Error::from_str("object not found").into();
+        assert_eq!(e.to_string(), "git: object not found");
+        let lib = std::error::Error::source(&e).expect("the git error");
+        let raw = std::error::Error::source(lib).expect("libgit2's own error");
+        assert!(raw.downcast_ref::<git2::Error>().is_some());
     }
 }

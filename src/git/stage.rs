@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::commit::REF_LOCK_PATIENCE;
 use super::locks::OwnedLock;
 use super::{Oid, Repo, head_tree};
-use crate::error::{Error, Result};
+use crate::error::{Error, GitError, Result};
 
 /// The git index entry for file `abs` at `rel` holding blob `id`, with the file's stat data
 /// (so `git status` sees it clean without re-hashing it).
@@ -17,7 +17,7 @@ fn index_entry(rel: &str, id: Oid, abs: &Path) -> Result<gitindex::Entry> {
     let oid: [u8; 20] = id
         .as_bytes()
         .try_into()
-        .map_err(|_| Error::Git("lore supports SHA-1 repositories only".into()))?;
+        .map_err(|_| Error::Git(GitError::NotSha1))?;
     Ok(gitindex::Entry::for_file(rel, oid, &meta))
 }
 
@@ -58,7 +58,12 @@ fn edit_index_keeping(
         }
     }
     let written = lock.file.metadata().map(|m| m.ino()).unwrap_or(0);
-    let bad = |e: gitindex::IndexError| Error::Git(format!("{e} ({})", index_path.display()));
+    let bad = |source| {
+        Error::Git(GitError::IndexFile {
+            path: index_path.to_path_buf(),
+            source,
+        })
+    };
     let applied = match gitindex::apply(current.as_deref(), changes) {
         Err(gitindex::IndexError::NeedsShared(base)) => {
             let whole = gitindex::unsplit(
@@ -312,7 +317,8 @@ fn shared_entry_count(git_dir: &Path, base: &[u8; 20]) -> Result<u32> {
     std::fs::File::open(&path)
         .and_then(|mut f| f.read_exact(&mut header))
         .map_err(|e| Error::io(&path, e))?;
-    gitindex::entry_count(&header).map_err(|e| Error::Git(format!("{e} ({})", path.display())))
+    gitindex::entry_count(&header)
+        .map_err(|source| Error::Git(GitError::IndexFile { path, source }))
 }
 
 /// Splits a whole index: writes its shared part (under its hash, through a temporary file,
@@ -322,7 +328,12 @@ fn write_split(git_dir: &Path, whole: &[u8]) -> Result<(Vec<u8>, [u8; 20])> {
         shared,
         base,
         small,
-    } = gitindex::split(whole).map_err(|e| Error::Git(e.to_string()))?;
+    } = gitindex::split(whole).map_err(|source| {
+        Error::Git(GitError::IndexFile {
+            path: git_dir.join("index"),
+            source,
+        })
+    })?;
     let path = shared_path(git_dir, &base);
     if !path.exists() {
         let tmp = git_dir.join(format!("sharedindex.lore-{}", crate::lock::creator_tag()));
@@ -343,7 +354,12 @@ pub fn staged_blobs(repo: &Repo) -> Result<std::collections::HashMap<String, Oid
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
         Err(e) => return Err(Error::io(&index_path, e)),
     };
-    let bad = |e: gitindex::IndexError| Error::Git(format!("{e} ({})", index_path.display()));
+    let bad = |source| {
+        Error::Git(GitError::IndexFile {
+            path: index_path.to_path_buf(),
+            source,
+        })
+    };
     let whole = match gitindex::apply(Some(&bytes), &[]).map_err(bad)?.shared {
         Some(base) => gitindex::unsplit(&bytes, &read_shared(git_dir, &base)?).map_err(bad)?,
         None => bytes,

@@ -12,3 +12,26 @@ pub(super) fn code(e: &DbError) -> Option<rusqlite::ErrorCode> {
     e.0.downcast_ref::<rusqlite::Error>()
         .and_then(rusqlite::Error::sqlite_error_code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's error is kept whole, with its code, as the source of the index's errors.
+    #[test]
+    fn sqlite_errors_keep_their_source_and_code() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let raw = conn
+            .execute("INSERT INTO nowhere VALUES (1)", [])
+            .unwrap_err();
+        let e = crate::Error::Sqlite(db_error(raw));
+        assert!(e.to_string().contains("no such table: nowhere"), "{e}");
+        let crate::Error::Sqlite(db) = &e else {
+            unreachable!()
+        };
+        assert_eq!(code(db), Some(rusqlite::ErrorCode::Unknown));
+        let source = std::error::Error::source(&e).expect("SQLite's error");
+        let kept = source.downcast_ref::<DbError>().expect("a DbError");
+        assert!(kept.0.downcast_ref::<rusqlite::Error>().is_some());
+    }
+}

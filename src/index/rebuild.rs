@@ -26,6 +26,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use serde::Serialize;
 
 use super::{Index, WordList, read_body};
+use crate::error::IndexFailure;
 use crate::error::{Error, Result};
 use crate::lock;
 use crate::parse::{self, Parsed};
@@ -222,10 +223,7 @@ pub fn rebuild(store: &Store) -> Result<(Report, Rebuilt)> {
 fn copy_whole(from: &Connection, to: &mut Connection) -> Result<()> {
     match Backup::new(from, to)?.step(-1)? {
         StepResult::Done => Ok(()),
-        _ => Err(Error::Index(
-            "the index was busy while it was being copied; nothing was changed, run `lore reindex` again"
-                .into(),
-        )),
+        _ => Err(Error::Index(IndexFailure::BusyWhileCopied)),
     }
 }
 
@@ -323,10 +321,7 @@ fn rebuild_copy(
     let rebuilt = Connection::open_with_flags(work, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let schema_after = foreign_schema(&rebuilt)?;
     if schema_after != schema_before {
-        return Err(Error::Index(
-            "rebuilding would have changed other tools' tables, views, indexes or triggers; nothing was changed"
-                .into(),
-        ));
+        return Err(Error::Index(IndexFailure::ForeignSchemaChanged));
     }
     let sequences_after = sequences(&rebuilt)?;
     for (name, before) in &sequences_before {
@@ -337,9 +332,11 @@ fn rebuild_copy(
             after == *before
         };
         if !kept {
-            return Err(Error::Index(format!(
-                "rebuilding would have moved the id counter of {name} from {before} to {after}; nothing was changed"
-            )));
+            return Err(Error::Index(IndexFailure::CounterMoved {
+                table: name.clone(),
+                before: *before,
+                after,
+            }));
         }
     }
     Ok(())
@@ -463,7 +460,7 @@ fn aside_path(index_path: &Path) -> Result<PathBuf> {
     (1..1000)
         .map(name)
         .find(|p| db_files(p).iter().all(|f| fs::symlink_metadata(f).is_err()))
-        .ok_or_else(|| Error::Index("too many corrupt copies of the index kept today".into()))
+        .ok_or(Error::Index(IndexFailure::TooManyCorruptCopies))
 }
 
 /// Moves the unreadable index (and its journal files) to `aside`, kept out of git.
@@ -488,10 +485,9 @@ fn install(work: &Path, index_path: &Path) -> Result<()> {
     match renameat_with(CWD, work, CWD, index_path, RenameFlags::NOREPLACE) {
         Ok(()) => return Ok(()),
         Err(rustix::io::Errno::EXIST) => {
-            return Err(Error::Index(format!(
-                "another process created {} during the rebuild; run `lore reindex` again",
-                index_path.display()
-            )));
+            return Err(Error::Index(IndexFailure::CreatedMeanwhile {
+                path: index_path.to_path_buf(),
+            }));
         }
         // Not supported by this file system: the index's place was checked empty above, and
         // the store lock keeps other lore processes out.

@@ -18,6 +18,7 @@ use std::ffi::{CStr, c_char, c_int, c_void};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, ffi};
 
+use crate::error::IndexFailure;
 use crate::error::{Error, Result};
 
 /// The tokenizer of `lore_fts` and its arguments, as in the table's `tokenize=` option.
@@ -86,11 +87,7 @@ struct Tokenizer<'c> {
 impl<'c> Tokenizer<'c> {
     fn new(conn: &'c Connection) -> Result<Tokenizer<'c>> {
         // Only a lore linked against an SQLite without FTS5 gets here (the bundled one has it).
-        let unavailable = |what: &str| {
-            Error::Index(format!(
-                "SQLite's FTS5 tokenizer is unavailable ({what}); build lore with its bundled SQLite (the default `cargo build --release`)"
-            ))
-        };
+        let unavailable = |what| Error::Index(IndexFailure::NoTokenizer { what });
         // SQLite hands out its FTS5 interface through a pointer bound to `SELECT fts5(?)`.
         let mut fts5: *mut ffi::fts5_api = std::ptr::null_mut();
         let slot = ToSqlOutput::Pointer((
@@ -144,10 +141,12 @@ impl<'c> Tokenizer<'c> {
 
     fn tokenize(&self, text: &str, into: &mut HashSet<String>) -> Result<()> {
         let Some(tokenize) = self.api.xTokenize else {
-            return Err(Error::Index("FTS5 tokenizer has no xTokenize".into()));
+            return Err(Error::Index(IndexFailure::NoTokenizer {
+                what: "no xTokenize",
+            }));
         };
         let Ok(len) = c_int::try_from(text.len()) else {
-            return Err(Error::Index("text too long to tokenize".into()));
+            return Err(Error::Index(IndexFailure::TooLongToTokenize));
         };
         // SAFETY: `instance` is live until drop; the text pointer and length describe `text`,
         // which outlives the call; the callback only reads the token it is given and writes to
@@ -163,7 +162,7 @@ impl<'c> Tokenizer<'c> {
             )
         };
         if rc != ffi::SQLITE_OK {
-            return Err(Error::Index(format!("FTS5 tokenizer failed (code {rc})")));
+            return Err(Error::Index(IndexFailure::TokenizerFailed { code: rc }));
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result, Step};
+use crate::error::{Error, GitError, Result, Step};
 use crate::git;
 use crate::git::history::{head_markdown, head_markdown_ids};
 use crate::index::Index;
@@ -517,8 +517,11 @@ fn repair(
 }
 
 fn head_blob(head: Option<&git::Tree<'_>>, path: &str) -> Result<git::Oid> {
-    head.and_then(|t| t.blob_at(path))
-        .ok_or_else(|| Error::Git(format!("{path} is not in HEAD")))
+    head.and_then(|t| t.blob_at(path)).ok_or_else(|| {
+        Error::Git(GitError::NotInHead {
+            path: path.to_string(),
+        })
+    })
 }
 
 /// An earlier version a write kept aside when its creator died mid-write: if HEAD still holds

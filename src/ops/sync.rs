@@ -14,7 +14,7 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, GitError, RemoteError, Result};
 use crate::git::{self, Oid, Repo};
 use crate::index::Index;
 use crate::lock::{LockEvent, LockOptions};
@@ -65,11 +65,7 @@ fn git(root: &Path, args: &[&str]) -> Result<std::process::Output> {
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
-        .map_err(|e| {
-            Error::Remote(format!(
-                "lore sync needs the `git` command to reach remotes, and it could not run ({e}); install git, then retry. Recording keeps working offline"
-            ))
-        })
+        .map_err(|e| Error::Remote(RemoteError::NoGit { source: e }))
 }
 
 /// git's own reason: its first `fatal:` or `error:` line (else its last line), sanitised.
@@ -111,12 +107,10 @@ pub fn sync(
     // A name git does not know, and no URL or path: say so before git's own wording.
     let named = !remote.contains(['/', ':', '\\']);
     if named && !store.repo()?.has_remote(remote) {
-        return Err(Error::Remote(format!(
-            "this store has no remote `{}`; add one with `git -C {} remote add {} URL` (a bare repository everyone can reach), then run `lore sync` again",
-            crate::sanitize::display_line(remote),
-            store.root().display(),
-            crate::sanitize::display_line(remote),
-        )));
+        return Err(Error::Remote(RemoteError::Unknown {
+            remote: crate::sanitize::display_line(remote),
+            root: store.root().to_path_buf(),
+        }));
     }
     let repo = store.repo()?;
     let branch_ref = git::head_branch(&repo)?;
@@ -215,10 +209,10 @@ pub fn sync(
         .iter()
         .any(|w| err.contains(w));
         if !raced || attempt == MAX_ATTEMPTS {
-            return Err(Error::Remote(format!(
-                "could not push to `{remote}`: {}. Your learnings are committed locally; run `lore sync` again",
-                last_line(&out.stderr)
-            )));
+            return Err(Error::Remote(RemoteError::Push {
+                remote: remote.to_string(),
+                reason: last_line(&out.stderr),
+            }));
         }
     }
     Ok(report)
@@ -233,10 +227,10 @@ fn fetch(root: &Path, repo: &Repo, remote: &str, branch: &str) -> Result<Option<
     if String::from_utf8_lossy(&out.stderr).contains("couldn't find remote ref") {
         return Ok(None);
     }
-    Err(Error::Remote(format!(
-        "could not fetch from `{remote}`: {}. Nothing changed locally; recording keeps working offline",
-        last_line(&out.stderr)
-    )))
+    Err(Error::Remote(RemoteError::Fetch {
+        remote: remote.to_string(),
+        reason: last_line(&out.stderr),
+    }))
 }
 
 /// The branch of `remote` that `branch` tracks, when git's configuration names one.
@@ -269,10 +263,10 @@ fn store_branch_elsewhere(
 ) -> Result<Option<String>> {
     let out = git(root, &["ls-remote", "--heads", remote])?;
     if !out.status.success() {
-        return Err(Error::Remote(format!(
-            "could not list the branches of `{remote}`: {}",
-            last_line(&out.stderr)
-        )));
+        return Err(Error::Remote(RemoteError::ListBranches {
+            remote: remote.to_string(),
+            reason: last_line(&out.stderr),
+        }));
     }
     let heads: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -300,14 +294,16 @@ fn store_branch_elsewhere(
     };
     match stores.as_slice() {
         [one] => Ok(Some(one.clone())),
-        [] => Err(Error::Remote(format!(
-            "`{remote}` has no branch `{branch}`, and its branches ({}) hold no lore store; pushing would add an unrelated branch. Check the remote, or push this store's branch yourself with `git push {remote} {branch}`",
-            shown(&heads)
-        ))),
-        many => Err(Error::Remote(format!(
-            "`{remote}` has no branch `{branch}` but holds a store on {}; choose one with `git branch --set-upstream-to={remote}/<branch>` and run `lore sync` again",
-            shown(many)
-        ))),
+        [] => Err(Error::Remote(RemoteError::NoStoreBranch {
+            remote: remote.to_string(),
+            branch: branch.to_string(),
+            heads: shown(&heads),
+        })),
+        many => Err(Error::Remote(RemoteError::SeveralStoreBranches {
+            remote: remote.to_string(),
+            branch: branch.to_string(),
+            stores: shown(many),
+        })),
     }
 }
 
@@ -316,10 +312,9 @@ fn fetch_head(repo: &Repo) -> Result<Oid> {
         .map_err(|e| Error::io(repo.git_dir().join("FETCH_HEAD"), e))?;
     let hex = text.split_whitespace().next().unwrap_or("");
     Oid::from_str(hex).map_err(|_| {
-        Error::Git(format!(
-            "FETCH_HEAD does not name a commit: {}",
-            crate::sanitize::display_line(hex)
-        ))
+        Error::Git(GitError::BadFetchHead {
+            text: crate::sanitize::display_line(hex),
+        })
     })
 }
 

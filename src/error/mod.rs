@@ -8,6 +8,14 @@ use std::time::Duration;
 
 use crate::lock::error::LockError;
 
+mod git;
+mod index;
+mod remote;
+
+pub use git::GitError;
+pub use index::IndexFailure;
+pub use remote::RemoteError;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit statuses, documented in the README.
@@ -99,10 +107,10 @@ pub enum Error {
     Sqlite(#[from] DbError),
 
     #[error("index: {0}")]
-    Index(String),
+    Index(#[from] IndexFailure),
 
     #[error("git: {0}")]
-    Git(String),
+    Git(#[from] GitError),
 
     #[error(
         "{} exists: another git command is running or crashed. Wait for it to finish; if no git process is running, remove the file and retry",
@@ -116,8 +124,8 @@ pub enum Error {
     #[error("the branch moved meanwhile (another git command committed); run it again")]
     BranchMoved,
 
-    #[error("{0}")]
-    Remote(String),
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
 
     #[error("no learning {0}; see `lore list`")]
     NotFound(String),
