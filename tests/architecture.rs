@@ -211,10 +211,49 @@ fn circle(
     None
 }
 
+/// The edges between the nodes `node` makes of the source files, from what each file names;
+/// none between a module and a module inside it (a module's children may use it).
+fn import_edges(
+    files: &[(String, String)],
+    node: impl Fn(&str) -> Option<String>,
+) -> (
+    usize,
+    std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) {
+    let inside =
+        |a: &str, b: &str| a.starts_with(&format!("{b}::")) || b.starts_with(&format!("{a}::"));
+    let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    let mut named = 0;
+    for (rel, text) in files {
+        let Some(from) = node(rel) else { continue };
+        edges.entry(from.clone()).or_default();
+        for path in references(rel, text) {
+            // The longest prefix of the path that is a file of its own.
+            let to = (1..=path.len()).rev().find_map(|n| {
+                let p = &path[..n];
+                let file = format!("src/{}.rs", p.join("/"));
+                let dir = format!("src/{}/mod.rs", p.join("/"));
+                files
+                    .iter()
+                    .any(|(r, _)| *r == file || *r == dir)
+                    .then(|| node(&file))
+                    .flatten()
+            });
+            let Some(to) = to else { continue };
+            named += 1;
+            if to != from && !inside(&from, &to) {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    (named, edges)
+}
+
 /// No two modules use each other, directly or round a longer circle: the library's top-level
 /// modules (the bottom ones — `clock`, `sanitize`, `error` — used by the rest), and the
-/// browser's and the CLI's modules (`tui::screens` as one). A module's own children may use
-/// it; that is not a circle between modules.
+/// browser's and the CLI's modules (`tui::screens` as one); and, inside any of them, no two
+/// files. A module's own children may use it; that is not a circle between modules.
 #[test]
 fn there_are_no_import_circles_between_modules() {
     let mut files = Vec::new();
@@ -222,29 +261,19 @@ fn there_are_no_import_circles_between_modules() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
         &mut files,
     );
-    let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
-        Default::default();
-    let mut named = 0;
-    for (rel, text) in &files {
-        let Some(from) = node_of(rel) else { continue };
-        edges.entry(from.clone()).or_default();
-        for path in references(rel, text) {
-            let as_file = format!("src/{}.rs", path.join("/"));
-            let Some(to) = node_of(&as_file) else {
-                continue;
-            };
-            named += 1;
-            if to != from {
-                edges.entry(from.clone()).or_default().insert(to);
-            }
-        }
-    }
+    let (named, edges) = import_edges(&files, node_of);
     assert!(
         named > 100 && edges.len() > 30,
         "the references were not found"
     );
     if let Some(c) = circle(&edges) {
-        panic!("an import circle: {}", c.join(" → "));
+        panic!("an import circle between modules: {}", c.join(" → "));
+    }
+    let (_, edges) = import_edges(&files, |rel| {
+        node_of(rel).map(|_| module_of(rel).join("::"))
+    });
+    if let Some(c) = circle(&edges) {
+        panic!("an import circle between files: {}", c.join(" → "));
     }
 }
 

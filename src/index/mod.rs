@@ -31,7 +31,7 @@ pub use db_error::DbError;
 
 pub use follow::Followed;
 pub use lock_log::{LockEventRow, LockEventView, LockStats};
-use rows::{fts_insert, set_meta};
+use rows::{SearchText, fts_insert, set_meta};
 pub use search::{Anchor, Filter, Key, RANKED_MATCHES, Row, fts_query};
 use search::{CountKey, ExprKey, ROW_COLUMNS};
 
@@ -122,16 +122,7 @@ impl Index {
         let mut max = last;
         for row in &rows {
             let body = read_body(root, &row.filepath).unwrap_or_default();
-            fts_insert(
-                tx,
-                row.id,
-                &row.title,
-                row.summary.as_deref(),
-                row.tags.as_deref(),
-                row.domain.as_deref(),
-                &body,
-                WordList::Now,
-            )?;
+            fts_insert(tx, row.id, &SearchText::of_row(row, &body), WordList::Now)?;
             max = max.max(row.id);
         }
         if max != last {

@@ -21,16 +21,7 @@ impl Index {
             params![now_timestamp(), id],
         )?;
         conn.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
-        fts_insert(
-            conn,
-            id,
-            &row.title,
-            row.summary.as_deref(),
-            row.tags.as_deref(),
-            row.domain.as_deref(),
-            body,
-            WordList::Now,
-        )
+        fts_insert(conn, id, &SearchText::of_row(&row, body), WordList::Now)
     }
 
     /// Puts row `id` (already in `learnings`) into the search index, with markdown `body`.
@@ -50,16 +41,14 @@ impl Index {
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
-        fts_insert(
-            tx,
-            id,
-            &title,
-            summary.as_deref(),
-            tags.as_deref(),
-            domain.as_deref(),
+        let text = SearchText {
+            title: &title,
+            summary: summary.as_deref(),
+            tags: tags.as_deref(),
+            domain: domain.as_deref(),
             body,
-            words,
-        )
+        };
+        fts_insert(tx, id, &text, words)
     }
 
     /// Inserts the row for a learning saved at `filepath` with markdown `body`.
@@ -72,16 +61,14 @@ impl Index {
             params![l.kind.as_str(), filepath, l.title(), l.summary_line(), tags, l.domain(), l.severity.get(), now],
         )?;
         let id = tx.last_insert_rowid();
-        fts_insert(
-            tx,
-            id,
-            l.title(),
-            Some(l.summary_line()),
-            Some(&tags),
-            Some(l.domain()),
+        let text = SearchText {
+            title: l.title(),
+            summary: Some(l.summary_line()),
+            tags: Some(&tags),
+            domain: Some(l.domain()),
             body,
-            WordList::Now,
-        )?;
+        };
+        fts_insert(tx, id, &text, WordList::Now)?;
         set_meta(tx, "fts_last_id", &id.to_string())?;
         Ok(id)
     }
@@ -232,16 +219,14 @@ impl Columns {
         body: &str,
         words: WordList,
     ) -> Result<()> {
-        fts_insert(
-            tx,
-            id,
-            &p.title,
-            self.summary.as_deref(),
-            Some(&self.tags),
-            p.domain.as_deref(),
+        let text = SearchText {
+            title: &p.title,
+            summary: self.summary.as_deref(),
+            tags: Some(&self.tags),
+            domain: p.domain.as_deref(),
             body,
-            words,
-        )
+        };
+        fts_insert(tx, id, &text, words)
     }
 }
 
@@ -253,17 +238,42 @@ pub(super) fn set_meta(tx: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What full-text search holds of a learning: its columns' text and its markdown.
+pub(super) struct SearchText<'a> {
+    pub title: &'a str,
+    pub summary: Option<&'a str>,
+    pub tags: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub body: &'a str,
+}
+
+impl<'a> SearchText<'a> {
+    pub fn of_row(row: &'a Row, body: &'a str) -> SearchText<'a> {
+        SearchText {
+            title: &row.title,
+            summary: row.summary.as_deref(),
+            tags: row.tags.as_deref(),
+            domain: row.domain.as_deref(),
+            body,
+        }
+    }
+}
+
+/// Puts learning `id`'s text into the search index (and its words into the word list, now
+/// or, for a rebuild, at the end).
 pub(super) fn fts_insert(
     tx: &Connection,
     id: i64,
-    title: &str,
-    summary: Option<&str>,
-    tags: Option<&str>,
-    domain: Option<&str>,
-    body: &str,
+    text: &SearchText<'_>,
     words: WordList,
 ) -> Result<()> {
+    let SearchText {
+        title,
+        summary,
+        tags,
+        domain,
+        body,
+    } = *text;
     tx.execute(
         "INSERT INTO lore_fts (rowid, title, summary, tags, domain, body) VALUES (?, ?, ?, ?, ?, ?)",
         params![id, title, summary, tags, domain, body],

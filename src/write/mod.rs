@@ -39,12 +39,15 @@ use crate::index::{Index, LockEventRow};
 use crate::lock::{self, LockEvent, LockOptions};
 use crate::store::Store;
 
+mod files;
 mod journal;
+mod recover;
 mod tx;
 
-pub use journal::{Interrupted, interrupted, recover};
+use files::put_copy_back;
+use journal::FileUndo;
+pub use recover::{Interrupted, interrupted, recover};
 pub use tx::Tx;
-use tx::{FileUndo, put_copy_back};
 
 /// How long staging waits for another git command that holds git's `index.lock`.
 const INDEX_LOCK_PATIENCE: Duration = Duration::from_secs(5);
