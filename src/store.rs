@@ -130,11 +130,10 @@ fn is_day_dir(s: &str) -> bool {
 
 /// Files a day's folder (and each of its overflow folders) takes before the next one opens.
 /// A folder is one git tree, rewritten by every save into it: capped, a save's cost stays the
-/// same however many learnings one day brings (20,000 in a day made 1.5 MB trees uncapped).
-/// A save into an overflow folder rewrites two capped trees (the day's, which also lists the
-/// overflow folders, and the overflow folder's): at 64 files each is ~6 KB to hash and
-/// compress. (It was 500, ~47 KB each; folders an earlier lore filled that far are simply
-/// full and stay as they are.)
+/// same however many learnings one day brings. A save into an overflow folder rewrites two
+/// capped trees (the day's, which also lists the overflow folders, and the overflow
+/// folder's), so the cap is small (tree sizes in BENCHMARKS.md, "Measurements behind the code"). It was 500; folders an earlier lore
+/// filled that far are simply full and stay as they are.
 pub const FOLDER_CAP: usize = 64;
 
 /// An overflow folder's number: `2`, `3`, … (the day's folder itself is the first).

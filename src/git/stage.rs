@@ -292,7 +292,8 @@ fn approx_age(spec: &str) -> Option<Duration> {
     (parts.next() == Some("ago")).then(|| Duration::from_secs(n * secs))
 }
 
-/// Entries in a whole index past which lore splits it (~1.5 MB rewritten by every save).
+/// Entries in a whole index past which lore splits it (a whole index that size is rewritten
+/// by every save; BENCHMARKS.md, "Measurements behind the code").
 const SPLIT_AT: u32 = 10_000;
 /// Entries in a split index's small part past which it is folded into a new shared index.
 const FOLD_AT: u64 = 1_000;

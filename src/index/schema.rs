@@ -79,11 +79,10 @@ impl Index {
             .map_err(bad)?;
         // A short-lived `lore record` would otherwise checkpoint and delete the WAL on every
         // exit (two fsyncs, and a file re-created next time). Instead the WAL is kept, and
-        // checkpointed every 256 pages (1 MB): the first connection of each process reads the
-        // whole WAL to rebuild its index, so a larger one slows every start (+0.9 ms p50 at
-        // 1,000 pages), while a smaller one checkpoints more often, and each checkpoint's two
-        // fsyncs cost a save 5-7 ms on a journaled ext4 (at 64 pages, 4 saves in 10 paid it:
-        // p90 22 ms; at 256, p90 12 ms).
+        // checkpointed every 256 pages: the first connection of each process reads the whole
+        // WAL to rebuild its index, so a larger one slows every start, while a smaller one
+        // checkpoints more often, and each checkpoint's two fsyncs cost a save dearly on a
+        // journaled file system (BENCHMARKS.md, "Measurements behind the code").
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(bad)?;
         conn.pragma_update(None, "wal_autocheckpoint", 256)

@@ -311,8 +311,8 @@ impl Index {
     /// A trailing one-letter word is ignored until the next letter is typed.
     ///
     /// FTS5 answers a prefix with no prefix index of its length by merging the posting lists
-    /// of every matching word up front (100 ms at a million learnings); an OR of a few words is
-    /// merged lazily, so a capped count or a first page stops early (a few ms).
+    /// of every matching word up front, slow in a large store; an OR of a few words is merged
+    /// lazily, so a capped count or a first page stops early (BENCHMARKS.md, "Measurements behind the code").
     fn match_expr(&self, input: &str) -> Result<Option<String>> {
         // The browser asks for a page and a count of the same query: expand it once.
         let key = (input.to_string(), self.data_version()?, self.writes.get());

@@ -2,8 +2,8 @@
 //! can be expanded to them at once.
 //!
 //! FTS5 answers "which indexed words start with `depl`" through `fts5vocab`, which also counts
-//! the documents of every word it lists by reading each one's whole posting list: 25 ms a
-//! keystroke at a million learnings, longer than the search itself. `lore_terms` holds just the
+//! the documents of every word it lists by reading each one's whole posting list: in a large
+//! store longer than the search itself (BENCHMARKS.md, "Measurements behind the code"). `lore_terms` holds just the
 //! words, so the same question is a range scan of a small B-tree.
 //!
 //! The words come from FTS5's own tokenizer, called with the arguments of `lore_fts`, so they

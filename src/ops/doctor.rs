@@ -301,7 +301,7 @@ pub fn quick_check(store: &Store) -> Option<String> {
             .then_some(h)
     });
     // A flock is never stale (the kernel frees it), so only a lock directory needs a look;
-    // reading the kernel's lock table here cost up to 18 ms on a cold start.
+    // reading the kernel's lock table here was slow on a cold start (BENCHMARKS.md, "Measurements behind the code").
     let dead = dead.or_else(|| lock::stale_dir_holder(&paths));
     dead.filter(|h| h.operation != "hold").map(|h| {
         format!(

@@ -37,7 +37,7 @@ impl Reader {
 ///
 /// Totals and the domain list are scans of the whole table, so they go to a second thread with
 /// its own connection: on one thread they held up the detail of the row the user had just
-/// moved to (BENCHMARKS.md has the scrolling figures).
+/// moved to (BENCHMARKS.md, "Measurements behind the code").
 pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Reader> {
     let mut index = Index::open(&store)?;
     let mut counter = Index::open(&store)?;

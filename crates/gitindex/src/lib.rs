@@ -497,10 +497,10 @@ fn emit_change(c: &Change, version: u32, out: &mut Vec<u8>, last: &mut Vec<u8>, 
 /// `cache_tree_invalidate_path`), leaving the rest of the cache for git to reuse.
 ///
 /// The extension lists directories depth first, each as `name NUL entries SP subtrees LF`
-/// followed by its tree's hash when `entries` is not -1. A million learnings in day and
-/// overflow folders make ~17,000 of them (0.5 MB), so the walk only reads their headers and
-/// copies the runs between the few it rewrites: no tree is built in memory, and a damaged
-/// extension cannot nest deeper than the walk's own stack.
+/// followed by its tree's hash when `entries` is not -1. A large store in day and overflow
+/// folders makes many thousands of them (lore's BENCHMARKS.md), so the walk only reads their
+/// headers and copies the runs between the few it rewrites: no tree is built in memory, and a
+/// damaged extension cannot nest deeper than the walk's own stack.
 fn invalidate_tree(data: &[u8], touched: &[&[u8]]) -> Result<Vec<u8>, IndexError> {
     let bad = || IndexError::Corrupt("bad cache tree");
     let mut out = Vec::with_capacity(data.len() + 8);
