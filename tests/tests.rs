@@ -17,6 +17,7 @@ mod hostile;
 mod layout;
 mod lock;
 mod maintenance;
+mod moving_in;
 mod readme;
 mod record;
 mod reliability_doc;

@@ -134,10 +134,53 @@ pub struct SearchArgs {
 fn open(ctx: &Ctx) -> Result<(Store, Index)> {
     let store = ctx.store()?;
     let mut index = Index::open(&store)?;
-    if let Err(e) = index.follow_head(&store) {
+    let mut progress = IndexingReporter::new();
+    if let Err(e) = index.follow_head_with(&store, &mut |p| progress.on(p)) {
         log::warn!("could not bring the index up to date with HEAD: {e}");
     }
     Ok((store, index))
+}
+
+/// Says on stderr how the first indexing of a store goes once it has run for
+/// `lore::index::progress_after()`: a line a second at most, and one when it is done.
+pub struct IndexingReporter {
+    started: std::time::Instant,
+    said: Option<std::time::Instant>,
+}
+
+impl IndexingReporter {
+    pub fn new() -> IndexingReporter {
+        IndexingReporter {
+            started: std::time::Instant::now(),
+            said: None,
+        }
+    }
+
+    pub fn on(&mut self, p: lore::index::Indexing) {
+        let now = std::time::Instant::now();
+        let elapsed = now - self.started;
+        if p.done == p.total {
+            if self.said.is_some() {
+                eprintln!(
+                    "lore: indexed {} committed learnings in {}",
+                    p.total,
+                    lore::clock::fmt_duration(elapsed)
+                );
+            }
+            return;
+        }
+        let due = match self.said {
+            None => elapsed >= lore::index::progress_after(),
+            Some(at) => now - at >= std::time::Duration::from_secs(1),
+        };
+        if due {
+            self.said = Some(now);
+            eprintln!(
+                "lore: indexing the store's committed learnings for the first time: {} of {}…",
+                p.done, p.total
+            );
+        }
+    }
 }
 
 pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {

@@ -13,6 +13,30 @@ pub struct Followed {
     pub flagged: Vec<(String, Vec<String>)>,
 }
 
+/// How far the first indexing of a store has come: `done` of `total` committed learnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Indexing {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// How many files apart [`Indexing`] reports come.
+const PROGRESS_EVERY: usize = 256;
+
+/// How long a first indexing runs before it is worth telling the user about it (the CLI on
+/// stderr, the browser in its status line). Tests shorten it with
+/// `LORE_TEST_PROGRESS_AFTER_MS` (only with the `fault-injection` feature).
+pub fn progress_after() -> std::time::Duration {
+    #[cfg(feature = "fault-injection")]
+    if let Some(ms) = std::env::var("LORE_TEST_PROGRESS_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return std::time::Duration::from_millis(ms);
+    }
+    std::time::Duration::from_millis(500)
+}
+
 impl Followed {
     pub fn changed(&self) -> bool {
         !(self.added.is_empty() && self.refreshed.is_empty() && self.removed.is_empty())
@@ -37,25 +61,30 @@ fn arrival_time(parsed: &crate::parse::Parsed, committed: Option<i64>) -> String
 }
 
 impl Index {
-    /// Indexes every markdown file in HEAD that has no row yet; returns their paths.
-    pub fn import_head(&mut self, store: &Store) -> Result<Vec<String>> {
-        let repo = store.repo()?;
-        let files = crate::git::history::head_markdown_ids(&repo)?;
+    /// Gives a row to every markdown file in HEAD that has none yet (a fresh clone, a store
+    /// another tool indexed in part), telling `progress` how far it is; returns their paths.
+    /// Runs inside `tx`.
+    fn index_missing(
+        tx: &Connection,
+        repo: &crate::git::Repo,
+        progress: &mut dyn FnMut(Indexing),
+    ) -> Result<Vec<String>> {
+        let files = crate::git::history::head_markdown_ids(repo)?;
         let have: std::collections::HashSet<String> = {
-            let mut stmt = self.conn.prepare("SELECT filepath FROM learnings")?;
+            let mut stmt = tx.prepare("SELECT filepath FROM learnings")?;
             stmt.query_map([], |r| r.get::<_, Option<String>>(0))?
                 .filter_map(|r| r.ok().flatten())
                 .collect()
         };
-        self.writes.set(self.writes.get() + 1);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::catch_up_in(&tx, &self.root)?;
-        let mut added = Vec::new();
-        for (path, id) in files {
-            if have.contains(&path) {
-                continue;
+        let missing: Vec<_> = files
+            .into_iter()
+            .filter(|(path, _)| !have.contains(path))
+            .collect();
+        let total = missing.len();
+        let mut added = Vec::with_capacity(total);
+        for (n, (path, id)) in missing.into_iter().enumerate() {
+            if n % PROGRESS_EVERY == 0 {
+                progress(Indexing { done: n, total });
             }
             // One file at a time: a large store's files would not fit in memory together.
             let blob = repo.blob(id)?;
@@ -63,7 +92,7 @@ impl Index {
             let parsed = crate::parse::parse(&text, &path);
             let created = parsed.created_at();
             Index::insert_parsed(
-                &tx,
+                tx,
                 None,
                 &path,
                 &parsed,
@@ -73,12 +102,10 @@ impl Index {
             )?;
             added.push(path);
         }
-        crate::index::terms::fill_from_index(&tx)?;
-        Index::mark_indexed(&tx)?;
-        if let Some(head) = crate::git::head_commit(&repo)? {
-            Index::set_followed(&tx, head)?;
+        if total > 0 {
+            crate::index::terms::fill_from_index(tx)?;
+            progress(Indexing { done: total, total });
         }
-        tx.commit()?;
         Ok(added)
     }
 
@@ -117,6 +144,16 @@ impl Index {
     /// ones get a row and removed ones lose theirs (their text stays in git's history). Cheap
     /// when nothing moved: HEAD against one stored id. Returns what changed.
     pub fn follow_head(&mut self, store: &Store) -> Result<Followed> {
+        self.follow_head_with(store, &mut |_| {})
+    }
+
+    /// [`Index::follow_head`], telling `progress` how far it is when it has every committed
+    /// learning to index (the first open of a store whose index does not follow HEAD yet).
+    pub fn follow_head_with(
+        &mut self,
+        store: &Store,
+        progress: &mut dyn FnMut(Indexing),
+    ) -> Result<Followed> {
         let repo = store.repo()?;
         let Some(head) = crate::git::head_commit(&repo)? else {
             return Ok(Followed::default());
@@ -147,8 +184,10 @@ impl Index {
                 let times = crate::git::history::added_at(&repo, Some(old), head)?;
                 Index::apply_changes(&tx, &repo, &changed, &times, &mut followed)?;
             }
-            // An index from before lore kept the commit: it starts following from here.
-            None => {}
+            // Never followed: a fresh clone, an index made by the script or another tool, or
+            // by an older lore. Every committed learning without a row gets one, so that the
+            // whole store is listed and searchable from the first look.
+            None => followed.added = Index::index_missing(&tx, &repo, progress)?,
         }
         Index::set_followed(&tx, head)?;
         Index::mark_indexed(&tx)?;

@@ -29,7 +29,7 @@ pub mod terms;
 
 pub use db_error::DbError;
 
-pub use follow::Followed;
+pub use follow::{Followed, Indexing, progress_after};
 pub use lock_log::{LockEventRow, LockEventView, LockStats};
 use rows::{SearchText, fts_insert, set_meta};
 pub use search::{Anchor, Filter, Key, RANKED_MATCHES, Row, fts_query};
@@ -85,13 +85,11 @@ impl Index {
     pub fn open(store: &Store) -> Result<Index> {
         store.ensure_dir("failures")?;
         let fresh = !store.index_path().exists();
-        let mut index = Index::open_at(store.index_path(), store.root())?;
-        if fresh {
-            if let Err(e) = store.keep_index_out_of_git() {
-                log::warn!("could not keep the index out of git: {e}");
-            }
-            // A fresh `git clone` of a store is a store: index what it holds.
-            index.import_head(store)?;
+        let index = Index::open_at(store.index_path(), store.root())?;
+        // A fresh `git clone` of a store is a store: the first look that follows HEAD
+        // ([`Index::follow_head`]) indexes what it holds.
+        if fresh && let Err(e) = store.keep_index_out_of_git() {
+            log::warn!("could not keep the index out of git: {e}");
         }
         Ok(index)
     }

@@ -58,7 +58,34 @@ pub fn spawn_reader(store: Store, tx: Sender<Msg>) -> Result<Reader> {
         .spawn(move || {
             // Commits made outside lore since the index last looked (a `git pull`, an edit
             // committed by hand): taken in before the first page is read.
-            if let Err(e) = index.follow_head(&store) {
+            // The first look at a store whose index does not follow HEAD yet indexes every
+            // committed learning: the status line says how far it is.
+            let started = std::time::Instant::now();
+            let mut said = None::<std::time::Instant>;
+            let mut progress = |p: lore::index::Indexing| {
+                let now = std::time::Instant::now();
+                let due = match said {
+                    None => now - started >= lore::index::progress_after(),
+                    Some(at) => now - at >= std::time::Duration::from_millis(250),
+                };
+                let text = if p.done == p.total {
+                    said.is_some().then(|| {
+                        format!("indexed the store's {} committed learnings", p.total)
+                    })
+                } else {
+                    due.then(|| {
+                        said = Some(now);
+                        format!(
+                            "indexing the store's committed learnings for the first time: {} of {}…",
+                            p.done, p.total
+                        )
+                    })
+                };
+                if let Some(text) = text {
+                    let _ = tx.send(Msg::Notice(text));
+                }
+            };
+            if let Err(e) = index.follow_head_with(&store, &mut progress) {
                 log::warn!("could not bring the index up to date with HEAD: {e}");
             }
             serve(&store, &mut index, &req_rx, &tx, Some(count_tx));

@@ -1,0 +1,106 @@
+//! Moving in: a store the `record-failure.sh` script made, opened by lore for the first time,
+//! shows everything it holds.
+
+use std::collections::BTreeMap;
+
+use crate::support::script_store::script_store;
+use crate::support::*;
+
+fn listed(s: &TestStore) -> BTreeMap<String, i64> {
+    let out = s.ok(&["list", "--limit", "100000", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let mut by_path = BTreeMap::new();
+    for r in rows {
+        let path = r["filepath"].as_str().unwrap().to_string();
+        let id = r["id"].as_i64().unwrap();
+        assert!(
+            by_path.insert(path.clone(), id).is_none(),
+            "{path} listed twice"
+        );
+    }
+    by_path
+}
+
+#[test]
+fn the_first_open_of_a_script_store_indexes_every_committed_learning_and_says_so() {
+    let f = script_store(265, 38);
+    let s = &f.store;
+    let ids_before: BTreeMap<String, i64> = {
+        let db = s.db();
+        let mut st = db.prepare("SELECT filepath, id FROM learnings").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(ids_before.len(), 38 + 1, "the fixture's rows");
+
+    // The first look: every committed learning gets a row, with word on stderr when it takes
+    // a while (here: at once).
+    let out = s
+        .cmd()
+        .args(["list", "--limit", "5"])
+        .env("LORE_TEST_PROGRESS_AFTER_MS", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let missing = f.learnings - f.rows + 1; // and the template file, for now
+    assert!(
+        err.contains(&format!(
+            "indexing the store's committed learnings for the first time: 0 of {missing}"
+        )) && err.contains(&format!("indexed {missing} committed learnings")),
+        "{err}"
+    );
+
+    // Everything is listed, once; the rows the script had keep their ids.
+    let rows = listed(s);
+    for i in 0..f.learnings {
+        let path = format!(
+            "memory/failures/2025{:02}{:02}_migrated-failure-{i}.md",
+            1 + i % 12,
+            1 + i % 28
+        );
+        assert!(rows.contains_key(&path), "{path} is not listed");
+    }
+    for (path, id) in &ids_before {
+        assert_eq!(rows.get(path), Some(id), "{path} changed its id");
+    }
+    // New rows come after the counter the other tool left ahead.
+    let newest = rows.values().max().unwrap();
+    assert!(
+        *newest > 38 + 1 + 50,
+        "ids were handed out under the counter: {newest}"
+    );
+
+    // And searchable: a word only in a file the old index had no row for.
+    let found = s.ok(&["search", "quokka200", "--json"]);
+    assert!(found.contains("migrated-failure-200.md"), "{found}");
+
+    // Doctor no longer finds committed learnings missing from the index; later looks are
+    // quiet.
+    let doctor = s.run(&["doctor"]);
+    assert!(
+        !stdout(&doctor).contains("committed but not in the index"),
+        "{}",
+        stdout(&doctor)
+    );
+    let again = s
+        .cmd()
+        .args(["list"])
+        .env("LORE_TEST_PROGRESS_AFTER_MS", "0")
+        .output()
+        .unwrap();
+    assert!(!stderr(&again).contains("indexing"), "{}", stderr(&again));
+
+    // Other tools' rows are untouched.
+    let db = s.db();
+    let kept: i64 = db
+        .query_row(
+            "SELECT count(*) FROM heuristics WHERE learning_id = 99999",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 1);
+}
