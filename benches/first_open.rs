@@ -52,7 +52,11 @@ fn main() {
         let t = Instant::now();
         generate(&root, n, LORE);
         let generated = t.elapsed();
-        for f in ["memory/index.db", "memory/index.db-wal", "memory/index.db-shm"] {
+        for f in [
+            "memory/index.db",
+            "memory/index.db-wal",
+            "memory/index.db-shm",
+        ] {
             let _ = std::fs::remove_file(root.join(f));
         }
         let (first, rss) = list_once(&root);

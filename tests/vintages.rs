@@ -73,6 +73,13 @@ BEGIN
 END;
 ";
 
+/// The files of [`ROWS`] that the samples hold.
+const OLD_PATHS: [&str; 3] = [
+    "memory/failures/20251201_fixed-git-lock-contention-in-record-scripts.md",
+    "memory/failures/2025-12-01-file-edit-race-condition.md",
+    "memory/successes/20241130_vram-rag-architecture-review.md",
+];
+
 /// Rows as the script and other tools left them, quirks included.
 const ROWS: &str = "
 INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at) VALUES
@@ -137,13 +144,30 @@ fn check_vintage(name: &str, schema: &str) {
     let objects_before = schema_objects(&s);
     let rows_before = old_rows(&s);
 
-    // list: every row, severities as integers, newest first.
-    let rows: serde_json::Value = serde_json::from_str(&s.ok(&["list", "--json"])).unwrap();
+    // list: every old row, and every committed learning the old index had no row for (the
+    // first open indexes them), severities as integers.
+    let committed = s.git(&["ls-files", "memory/*.md", "memory/**/*.md"]);
+    let unrowed = committed.lines().filter(|p| !OLD_PATHS.contains(p)).count();
+    assert!(
+        unrowed > 0,
+        "the samples hold files the old index has no row for"
+    );
+    let rows: serde_json::Value =
+        serde_json::from_str(&s.ok(&["list", "--limit", "100", "--json"])).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 5, "{name}");
+    assert_eq!(rows.len(), 5 + unrowed, "{name}: {rows:?}");
+    let edit_race = rows
+        .iter()
+        .find(|r| r["filepath"] == "memory/failures/2025-12-01-file-edit-race-condition.md")
+        .expect("the old row");
     assert_eq!(
-        rows[0]["title"],
+        edit_race["title"],
         "Failure: Repeated Edit Tool Failures Due to External File Modification"
+    );
+    assert_eq!(
+        edit_race["id"].as_i64(),
+        Some(2),
+        "{name}: the old row kept its id"
     );
     assert!(
         rows.iter().all(|r| r["severity"].is_i64()),
@@ -242,7 +266,7 @@ fn check_vintage(name: &str, schema: &str) {
     let hits: serde_json::Value =
         serde_json::from_str(&s.ok(&["search", "zebra", "--json"])).unwrap();
     assert_eq!(hits.as_array().unwrap().len(), 1, "{name}: {hits}");
-    assert_eq!(s.row_count(), 7);
+    assert_eq!(s.row_count(), 7 + unrowed as i64);
 }
 
 #[test]
