@@ -213,6 +213,15 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps the index's `-wal` and `-shm` out of git where git does not ignore them already
+    /// (a store that tracks the index itself ignores neither).
+    pub fn keep_index_journal_out_of_git(&self) -> Result<()> {
+        for suffix in ["-wal", "-shm"] {
+            self.keep_out_of_git(&format!("{INDEX_DB}{suffix}"))?;
+        }
+        Ok(())
+    }
+
     /// Appends `lines` to `.git/info/exclude`; returns its path.
     fn exclude(&self, lines: &str) -> Result<PathBuf> {
         let info = self.git_dir.join("info");

@@ -93,6 +93,17 @@ fn the_first_open_of_a_script_store_indexes_every_committed_learning_and_says_so
         .unwrap();
     assert!(!stderr(&again).contains("indexing"), "{}", stderr(&again));
 
+    // The tracked index's journal files are kept out of `git status` (and `git add -A`).
+    let status = s.git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert!(
+        !status.contains("index.db-wal") && !status.contains("index.db-shm"),
+        "{status}"
+    );
+
+    // `#1`, as lists print it, names row 1.
+    let shown = s.ok(&["show", "#1"]);
+    assert!(shown.contains("Migrated failure 0 quokka0"), "{shown}");
+
     // Other tools' rows are untouched.
     let db = s.db();
     let kept: i64 = db
@@ -103,4 +114,54 @@ fn the_first_open_of_a_script_store_indexes_every_committed_learning_and_says_so
         )
         .unwrap();
     assert_eq!(kept, 1);
+}
+
+#[test]
+fn init_on_a_store_says_it_already_is_one() {
+    let s = TestStore::new();
+    let out = std::process::Command::new(LORE)
+        .arg("init")
+        .arg(s.root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("is already a lore store"),
+        "{}",
+        stdout(&out)
+    );
+    let fresh = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(LORE)
+        .arg("init")
+        .arg(fresh.path().join("new"))
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("initialised a lore store"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_empty_lore_store_variable_is_no_store_given() {
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(LORE)
+        .args(["list"])
+        .env("LORE_STORE", "")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("LORE_CONFIG", "/nonexistent/lore/config.toml")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "LORE_STORE= is not a --store without its value: {}",
+        stderr(&out)
+    );
+    assert!(
+        home.path().join("data/lore/.git").exists(),
+        "the default store"
+    );
 }

@@ -234,6 +234,13 @@ fn install_signal_flag() -> Arc<AtomicBool> {
 }
 
 pub fn main() -> i32 {
+    // `LORE_STORE=` (set, but empty) means no store given, as with an unset variable; clap
+    // would read it as a `--store` without its value.
+    if std::env::var_os("LORE_STORE").is_some_and(|v| v.is_empty()) {
+        // SAFETY: the first thing the process does; no other thread exists yet to read the
+        // environment meanwhile.
+        unsafe { std::env::remove_var("LORE_STORE") };
+    }
     // A panic is a bug: report it with a backtrace hint instead of a bare message.
     let _ = color_eyre::install();
     let cli = match Cli::try_parse() {
@@ -395,8 +402,16 @@ fn commit_edit(ctx: &Ctx, id: i64) -> Result<()> {
 const DEMO: &str = include_str!("../../assets/demo/learnings.json");
 
 fn init(ctx: &Ctx, dir: &std::path::Path, demo: bool) -> Result<()> {
+    let existed = lore::store::Store::open(dir).is_ok();
     let store = lore::ops::init::init(dir)?;
-    outln!("initialised a lore store in {}", store.root().display());
+    if existed {
+        outln!(
+            "{} is already a lore store; nothing to initialise",
+            store.root().display()
+        );
+    } else {
+        outln!("initialised a lore store in {}", store.root().display());
+    }
     if demo {
         let drafts: Vec<lore::learning::Draft> =
             serde_json::from_str(DEMO).expect("the demo data set parses");

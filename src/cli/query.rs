@@ -269,7 +269,8 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     if target.is_empty() {
         return Err(Error::invalid("target", "give a learning's id or path"));
     }
-    let row = match target.parse::<i64>() {
+    // `#12`, as lists print ids, is id 12.
+    let row = match target.strip_prefix('#').unwrap_or(target).parse::<i64>() {
         Ok(id) => index.get(id)?,
         Err(_) => {
             // A path as the shell gives it (absolute, `./memory/…`, relative to where the user

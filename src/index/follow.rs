@@ -187,7 +187,14 @@ impl Index {
             // Never followed: a fresh clone, an index made by the script or another tool, or
             // by an older lore. Every committed learning without a row gets one, so that the
             // whole store is listed and searchable from the first look.
-            None => followed.added = Index::index_missing(&tx, &repo, progress)?,
+            None => {
+                followed.added = Index::index_missing(&tx, &repo, progress)?;
+                // Where the index is tracked in git (the script's stores), its journal files
+                // would show as untracked, and a `git add -A` would commit them.
+                if let Err(e) = store.keep_index_journal_out_of_git() {
+                    log::warn!("could not keep the index's journal files out of git: {e}");
+                }
+            }
         }
         Index::set_followed(&tx, head)?;
         Index::mark_indexed(&tx)?;
