@@ -101,7 +101,9 @@ fn read_layout(root: &Path) -> Layout {
 /// [`FOLDER_CAP`] files, `memory/<type>/YYYY-MM/DD/N/NAME.md`.
 pub fn is_learning_path(rel: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
-    let name_ok = |n: &str| n.ends_with(".md") && !n.starts_with('.');
+    let name_ok = |n: &str| {
+        n.ends_with(".md") && !n.starts_with('.') && !crate::learning::is_template_file(n)
+    };
     let kind_ok = |d: &str| crate::learning::Kind::ALL.iter().any(|k| k.dir() == d);
     match parts.as_slice() {
         ["memory", kind, name] => kind_ok(kind) && name_ok(name),
@@ -132,8 +134,9 @@ fn is_day_dir(s: &str) -> bool {
 /// A folder is one git tree, rewritten by every save into it: capped, a save's cost stays the
 /// same however many learnings one day brings. A save into an overflow folder rewrites two
 /// capped trees (the day's, which also lists the overflow folders, and the overflow
-/// folder's), so the cap is small (tree sizes in BENCHMARKS.md, "Measurements behind the code"). It was 500; folders an earlier lore
-/// filled that far are simply full and stay as they are.
+/// folder's), so the cap is small (tree sizes in BENCHMARKS.md, "Measurements behind the
+/// code"). It was 500; folders an earlier lore filled that far are simply full and stay as
+/// they are.
 pub const FOLDER_CAP: usize = 64;
 
 /// An overflow folder's number: `2`, `3`, … (the day's folder itself is the first).

@@ -681,12 +681,12 @@ fn q_and_ctrl_c_during_a_waiting_save_ask_and_say_what_happened() {
 fn the_first_open_of_a_script_store_says_in_the_status_line_that_it_indexes_it() {
     let f = crate::support::script_store::script_store(265, 38);
     let mut t = Tui::start(&f.store, &[], &[("LORE_TEST_PROGRESS_AFTER_MS", "0")]);
-    let missing = f.learnings - f.rows + 1;
+    let missing = f.learnings - f.rows;
     let screen = t.wait_for(&format!(
         "indexed the store's {missing} committed learnings"
     ));
     // The list holds them all: the script's rows, the new ones, its row for a file elsewhere.
-    t.wait_for(&format!("/{}", f.learnings + 2));
+    t.wait_for(&format!("/{}", f.learnings + 1));
     assert!(screen.contains("Migrated failure"), "{screen}");
     t.keys("q");
     t.wait_exit();

@@ -23,7 +23,10 @@ pub fn head_markdown_ids(repo: &Repo) -> Result<Vec<(String, Oid)>> {
     let memory = repo.raw.find_tree(memory.id())?;
     memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let name = entry.name().unwrap_or("");
-        if entry.kind() == Some(git2::ObjectType::Blob) && name.ends_with(".md") {
+        if entry.kind() == Some(git2::ObjectType::Blob)
+            && name.ends_with(".md")
+            && !crate::learning::is_template_file(name)
+        {
             out.push((format!("memory/{dir}{name}"), entry.id()));
         }
         git2::TreeWalkResult::Ok
@@ -83,7 +86,7 @@ fn tree_changes(
         };
         let Some(path) = file.path() else { continue };
         let path = path.to_string_lossy().into_owned();
-        if path.ends_with(".md") {
+        if path.ends_with(".md") && !crate::learning::is_template_file(&path) {
             out.push((path, (!gone).then(|| file.id())));
         }
     }

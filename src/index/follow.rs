@@ -82,6 +82,8 @@ impl Index {
             .collect();
         let total = missing.len();
         let mut added = Vec::with_capacity(total);
+        // Rows of files without a Date line, dated below by the commit that added the file.
+        let mut undated = Vec::new();
         for (n, (path, id)) in missing.into_iter().enumerate() {
             if n % PROGRESS_EVERY == 0 {
                 progress(Indexing { done: n, total });
@@ -91,7 +93,7 @@ impl Index {
             let text = String::from_utf8_lossy(&blob);
             let parsed = crate::parse::parse(&text, &path);
             let created = parsed.created_at();
-            Index::insert_parsed(
+            let id = Index::insert_parsed(
                 tx,
                 None,
                 &path,
@@ -100,7 +102,23 @@ impl Index {
                 &text,
                 WordList::AtTheEnd,
             )?;
+            if parsed.date.is_none() {
+                undated.push((id, path.clone()));
+            }
             added.push(path);
+        }
+        if let (false, Some(head)) = (undated.is_empty(), crate::git::head_commit(repo)?) {
+            // One walk of the history, only when some file gives no date of its own.
+            let times = crate::git::history::added_at(repo, None, head)?;
+            for (id, path) in undated {
+                if let Some(&at) = times.get(&path) {
+                    let when = arrival_time(&crate::parse::Parsed::default(), Some(at));
+                    tx.execute(
+                        "UPDATE learnings SET created_at = ?1, updated_at = ?1 WHERE id = ?2",
+                        rusqlite::params![when, id],
+                    )?;
+                }
+            }
         }
         if total > 0 {
             crate::index::terms::fill_from_index(tx)?;

@@ -264,6 +264,14 @@ impl Learning {
 
 pub const NO_SUMMARY: &str = "No summary provided";
 
+/// Whether the file at `path` is a template to copy rather than a learning: named
+/// `TEMPLATE.md` or `<anything>.template.md`, in any case. Such files are never indexed,
+/// listed or checked by `doctor`.
+pub fn is_template_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    name == "template.md" || name.ends_with(".template.md")
+}
+
 fn check_len(field: Field, value: &str) -> Result<()> {
     let n = value.chars().count();
     let limit = field.limit();
@@ -440,6 +448,24 @@ mod tests {
             .collect();
         assert_eq!(fields, ["title", "domain", "severity"]);
         assert!(draft("t", "d").problems().is_empty());
+    }
+
+    #[test]
+    fn templates_are_told_by_name() {
+        for t in [
+            "memory/failures/TEMPLATE.md",
+            "memory/failures/template.md",
+            "memory/successes/2026-01/02/post-mortem.Template.md",
+        ] {
+            assert!(is_template_file(t), "{t}");
+        }
+        for l in [
+            "memory/failures/20260101_template-md-was-wrong.md",
+            "memory/failures/20260101_templates.md",
+            "memory/failures/TEMPLATE.md.bak",
+        ] {
+            assert!(!is_template_file(l), "{l}");
+        }
     }
 
     #[test]

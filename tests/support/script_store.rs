@@ -35,6 +35,27 @@ BEGIN
 END;
 ";
 
+/// When the fixture's batch `chunk` was committed (an undated file is dated by it).
+pub fn commit_date(chunk: usize) -> String {
+    format!("2025-03-0{}T12:00:00", chunk + 1)
+}
+
+fn commit_on(root: &std::path::Path, message: &str, date: &str) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["commit", "-q", "-m", message])
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// What the fixture holds, for the tests to check against.
 pub struct ScriptStore {
     pub store: TestStore,
@@ -101,9 +122,10 @@ pub fn script_store(n: usize, rows: usize) -> ScriptStore {
             }
         }
         git(root, &["add", "-A"]);
-        git(
+        commit_on(
             root,
-            &["commit", "-q", "-m", &format!("failure: batch {chunk}")],
+            &format!("failure: batch {chunk}"),
+            &commit_date(chunk),
         );
     }
     // Rows the script made for files elsewhere, a heuristic whose learning is gone, and a
