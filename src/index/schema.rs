@@ -164,3 +164,33 @@ impl Index {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every column the fields table names is one of the `learnings` table lore creates.
+    #[test]
+    fn the_fields_table_names_columns_of_learnings() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(CREATE_LEARNINGS).unwrap();
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('learnings')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let named: Vec<&str> = crate::learning::FIELDS
+            .iter()
+            .filter_map(|s| s.column)
+            .collect();
+        assert!(!named.is_empty());
+        for c in named {
+            assert!(
+                columns.iter().any(|k| k == c),
+                "no column {c} in {columns:?}"
+            );
+        }
+    }
+}
