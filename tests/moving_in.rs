@@ -181,3 +181,32 @@ fn an_empty_lore_store_variable_is_no_store_given() {
         "the default store"
     );
 }
+
+#[test]
+fn importing_a_file_that_is_not_markdown_says_why_and_imports_nothing() {
+    let s = TestStore::new();
+    let before = s.snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "# A note\n\nnot markdown by name\n").unwrap();
+    let template = dir.path().join("TEMPLATE.md");
+    std::fs::write(&template, "# [Short Title]\n").unwrap();
+    for named in [&notes, &template] {
+        let out = s.run(&["import", named.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&*named.to_string_lossy()), "{err}");
+        assert!(err.contains("Nothing imported"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert_eq!(s.snapshot(), before, "nothing written");
+    }
+    // In a folder they are passed over; the markdown beside them is imported.
+    std::fs::write(
+        dir.path().join("real.md"),
+        "# Real one\n\n**Date:** 2026-01-02\n\n## What Happened\nit broke\n",
+    )
+    .unwrap();
+    let out = s.ok(&["import", "--json", dir.path().to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["imported"].as_array().unwrap().len(), 1, "{out}");
+}

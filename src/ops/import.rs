@@ -24,8 +24,14 @@ pub struct Imported {
     pub warnings: Vec<String>,
 }
 
-fn markdown_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// The markdown files under `path`. A file named on the command line must be a learning: one
+/// that is not markdown, or is a template, is an error that says so (it would otherwise be
+/// `0 imported` without a reason). Inside a folder such files are passed over, as are hidden
+/// entries.
+fn markdown_files(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> Result<()> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+    let is_markdown = path.extension().is_some_and(|e| e == "md");
+    let is_template = crate::learning::is_template_file(&path.to_string_lossy());
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| Error::io(path, e))?
@@ -38,10 +44,25 @@ fn markdown_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             .collect();
         entries.sort();
         for e in entries {
-            markdown_files(&e, out)?;
+            markdown_files(&e, false, out)?;
         }
-    } else if meta.is_file() && path.extension().is_some_and(|e| e == "md") {
+    } else if meta.is_file() && is_markdown && !is_template {
         out.push(path.to_path_buf());
+    } else if named {
+        let why = if !meta.is_file() {
+            "is neither a file nor a folder"
+        } else if is_template {
+            "is a template (TEMPLATE.md or *.template.md), not a learning"
+        } else {
+            "is not a markdown file (.md)"
+        };
+        return Err(Error::invalid(
+            "import",
+            format!(
+                "{} {why}; give .md files or folders holding them. Nothing imported",
+                path.display()
+            ),
+        ));
     }
     Ok(())
 }
@@ -78,7 +99,7 @@ pub fn import(
 ) -> Result<Imported> {
     let mut files = Vec::new();
     for s in sources {
-        markdown_files(s, &mut files)?;
+        markdown_files(s, true, &mut files)?;
     }
     // Read before the lock is taken: the files are outside the store.
     let read: Vec<(PathBuf, Vec<u8>)> = files
