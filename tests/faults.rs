@@ -590,3 +590,44 @@ fn a_cancelled_wait_is_logged_with_the_time_it_really_waited() {
     assert!(waited >= 1000, "logged as waiting {waited} ms");
     assert_eq!(held, None);
 }
+
+#[test]
+fn after_a_crash_the_note_is_said_once_then_points_at_doctor() {
+    let s = TestStore::new();
+    let out = s
+        .cmd()
+        .args(["record", "--title", "Killed mid-save", "--domain", "d"])
+        .env("LORE_FAULT", "after-write:crash")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9));
+    let notes = |args: &[&str]| -> Vec<String> {
+        let out = s.run(args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+            .lines()
+            .filter(|l| l.starts_with("lore: note:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let first = notes(&["list"]);
+    assert!(
+        first.len() == 1 && first[0].contains("died holding the store lock"),
+        "{first:?}"
+    );
+    for args in [
+        &["list"][..],
+        &["record", "--title", "Later", "--domain", "d"],
+    ] {
+        let later = notes(args);
+        assert!(
+            later.len() == 1
+                && !later[0].contains("died holding")
+                && later[0].contains("lore doctor"),
+            "{args:?}: {later:?}"
+        );
+    }
+    s.run(&["doctor", "--fix"]);
+    s.run(&["doctor"]);
+    assert_eq!(notes(&["list"]), Vec::<String>::new(), "doctor looked");
+}

@@ -163,12 +163,14 @@ fn files_are_private_and_a_stricter_umask_is_respected() {
 fn a_detached_head_is_a_clear_error() {
     let s = TestStore::new();
     s.record("first", "d");
+    // On a branch that is not `main`, the advice names it.
+    s.git(&["branch", "-m", "notes"]);
     s.git(&["checkout", "-q", "--detach"]);
     let before = s.snapshot();
     let out = s.run(&["record", "--title", "t", "--domain", "d"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("HEAD is detached") && stderr(&out).contains("git switch"),
+        stderr(&out).contains("HEAD is detached") && stderr(&out).contains("`git switch notes`"),
         "{}",
         stderr(&out)
     );

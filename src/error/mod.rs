@@ -118,8 +118,13 @@ pub enum Error {
     )]
     GitLocked { path: PathBuf },
 
-    #[error("HEAD is detached in {}; check out a branch (`git switch main`) and retry", path.display())]
-    DetachedHead { path: PathBuf },
+    #[error("HEAD is detached in {}; check out a branch (`git switch {}`) and retry", path.display(), branch.as_deref().unwrap_or("<branch>"))]
+    DetachedHead {
+        path: PathBuf,
+        /// The branch to go back to, when one can be told: the one at HEAD's commit, else the
+        /// only one there is.
+        branch: Option<String>,
+    },
 
     #[error("the branch moved meanwhile (another git command committed); run it again")]
     BranchMoved,

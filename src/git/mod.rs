@@ -170,8 +170,24 @@ pub fn head_branch(repo: &Repo) -> Result<String> {
         Some(t) => Ok(t.to_string()),
         None => Err(Error::DetachedHead {
             path: workdir(repo),
+            branch: branch_to_return_to(repo),
         }),
     }
+}
+
+/// For a detached HEAD: the local branch at its commit, else the only local branch.
+fn branch_to_return_to(repo: &Repo) -> Option<String> {
+    let head = repo.raw.head().ok()?.target();
+    let mut names = Vec::new();
+    for b in repo.raw.branches(Some(git2::BranchType::Local)).ok()? {
+        let (b, _) = b.ok()?;
+        let name = b.name().ok()??.to_string();
+        if b.get().target() == head {
+            return Some(name);
+        }
+        names.push(name);
+    }
+    (names.len() == 1).then(|| names.remove(0))
 }
 
 fn workdir(repo: &Repo) -> PathBuf {

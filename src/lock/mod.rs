@@ -220,6 +220,9 @@ pub struct LockPaths {
     /// Written when a holder is found to have died holding the lock (its work may be half
     /// done); `lore doctor` removes it once the store is consistent.
     pub interrupted: PathBuf,
+    /// Names the holder in `interrupted` once the start-up note about it has been said in
+    /// full, so later commands point at `lore doctor` in a few words instead of repeating it.
+    pub told: PathBuf,
     /// The lock file and holder record kept open between acquisitions, when these paths
     /// belong to a long-lived store handle (see [`LockPaths::keeping_files_open`]).
     open: Option<Arc<OpenLockFiles>>,
@@ -261,6 +264,7 @@ impl LockPaths {
             owner: git_dir.join(OWNER_FILE),
             dir: git_dir.join(LOCK_DIR),
             interrupted: git_dir.join("lore-interrupted"),
+            told: git_dir.join("lore-interrupted-told"),
             open: None,
         }
     }
@@ -287,6 +291,22 @@ impl LockPaths {
 
     pub fn clear_interrupted(&self) {
         let _ = fs::remove_file(&self.interrupted);
+        let _ = fs::remove_file(&self.told);
+    }
+
+    /// Whether the start-up note about `h` having died holding the lock was said already;
+    /// the first call for a holder says no and remembers it (and that it died: the record
+    /// it was found by is rewritten by the next holder).
+    pub fn told_of(&self, h: &Holder) -> bool {
+        let said = h.describe();
+        if fs::read_to_string(&self.told).is_ok_and(|t| t == said) {
+            return true;
+        }
+        if self.interrupted().is_none() {
+            self.note_interrupted(h);
+        }
+        let _ = fs::write(&self.told, said);
+        false
     }
 }
 

@@ -303,10 +303,13 @@ pub fn quick_check(store: &Store) -> Option<String> {
     // A flock is never stale (the kernel frees it), so only a lock directory needs a look;
     // reading the kernel's lock table here was slow on a cold start (BENCHMARKS.md, "Measurements behind the code").
     let dead = dead.or_else(|| lock::stale_dir_holder(&paths));
-    dead.filter(|h| h.operation != "hold").map(|h| {
+    let dead = dead.filter(|h| h.operation != "hold")?;
+    Some(if paths.told_of(&dead) {
+        "a save was interrupted and `lore doctor` has not looked since: run it".to_string()
+    } else {
         format!(
             "{} died holding the store lock; its save may be half done: run `lore doctor` (and `lore doctor --fix`)",
-            h.describe()
+            dead.describe()
         )
     })
 }
