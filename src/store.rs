@@ -190,7 +190,9 @@ impl Store {
         }
         let repo = crate::git::open(root).map_err(|_| not_a_store("not a git work tree".into()))?;
         let Some(workdir) = repo.workdir() else {
-            return Err(not_a_store("a bare repository has no work tree".into()));
+            return Err(Error::BareRepository {
+                path: root.to_path_buf(),
+            });
         };
         let root = canonical(workdir);
         Ok(Store {

@@ -210,3 +210,39 @@ fn importing_a_file_that_is_not_markdown_says_why_and_imports_nothing() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["imported"].as_array().unwrap().len(), 1, "{out}");
 }
+
+#[test]
+fn a_bare_repository_is_named_as_one_and_init_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("team.git");
+    git(dir.path(), &["init", "-q", "--bare", "team.git"]);
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(&bare)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    for args in [
+        &["--store", bare.to_str().unwrap(), "list"][..],
+        &["init", bare.to_str().unwrap()],
+    ] {
+        let out = std::process::Command::new(LORE)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("is a bare git repository") && err.contains("git clone"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("lore init"),
+            "{args:?}: must not suggest init: {err}"
+        );
+        assert_eq!(listing(), before, "{args:?} wrote into the bare repository");
+    }
+}

@@ -255,6 +255,18 @@ fn an_unreachable_remote_is_a_clear_error_and_changes_nothing() {
         err.contains("could not fetch from `origin`") && err.contains("Nothing changed locally"),
         "{err}"
     );
+    // Asked for JSON, a script gets a document on failure too: the message and the status.
+    let out = lore(&t.a, &["sync", "--json"]);
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not fetch from `origin`"),
+        "{v}"
+    );
+    assert_eq!(v["exit_code"], 4);
     assert_eq!(git(&t.a, &["rev-parse", "HEAD"]), head);
     // Recording keeps working offline.
     ok(
@@ -391,7 +403,25 @@ fn a_remote_that_holds_the_store_under_another_branch_name_is_joined() {
     ok(&a, &["record", "--title", "From A", "--domain", "d"]);
     ok(&a, &["sync"]);
     git(dir.path(), &["clone", "-q", remote.to_str().unwrap(), "b"]);
-    ok(&b, &["record", "--title", "From B", "--domain", "d"]);
+    // B's first look joins the store instead of starting a history of its own on `master`.
+    let out = lore(&b, &["record", "--title", "From B", "--domain", "d"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("switched to `main`, tracking origin/main"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(git(&b, &["symbolic-ref", "HEAD"]).trim(), "refs/heads/main");
+    assert_eq!(
+        git(&b, &["rev-list", "--count", "HEAD"]).trim(),
+        "3",
+        "A's two commits and B's"
+    );
+    assert!(
+        files(&b).iter().any(|f| f.contains('/')),
+        "B records in the store's daily layout: {:?}",
+        files(&b)
+    );
     let out = ok(&b, &["sync"]);
     assert!(out.contains("main"), "{out}");
     // One branch on the remote, holding both; B now tracks it, and both stores agree.
@@ -401,8 +431,21 @@ fn a_remote_that_holds_the_store_under_another_branch_name_is_joined() {
     );
     assert_eq!(heads.trim(), "refs/heads/main");
     assert_eq!(
-        git(&b, &["config", "branch.master.merge"]).trim(),
+        git(&b, &["config", "branch.main.merge"]).trim(),
         "refs/heads/main"
+    );
+    ok(&a, &["sync"]);
+    // A local branch of another name: the merge names the branch it merged, the remote's.
+    git(&b, &["branch", "-m", "notes"]);
+    git(&b, &["branch", "-u", "origin/main"]);
+    ok(&a, &["record", "--title", "A again", "--domain", "d"]);
+    ok(&b, &["record", "--title", "B again", "--domain", "d"]);
+    ok(&a, &["sync"]);
+    ok(&b, &["sync"]);
+    let merges = git(&b, &["log", "--merges", "--format=%s"]);
+    assert!(
+        !merges.is_empty() && merges.lines().all(|m| m == "lore sync: merge origin/main"),
+        "{merges}"
     );
     ok(&a, &["sync"]);
     let titles = |s: &Path| -> BTreeSet<String> { rows(s).into_iter().map(|(_, t)| t).collect() };

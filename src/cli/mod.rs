@@ -163,6 +163,26 @@ enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command was asked for JSON: its failure is then a JSON object on standard
+    /// output too, so that a script reading it gets a document either way.
+    fn wants_json(&self) -> bool {
+        match self {
+            Command::Record(a) => a.json,
+            Command::List(a) => a.json,
+            Command::Show(a) => a.json,
+            Command::Search(a) => a.json,
+            Command::Lock(lock::LockCommand::Status { json }) => *json,
+            Command::Doctor { json, .. }
+            | Command::Import { json, .. }
+            | Command::Sync { json, .. }
+            | Command::Reindex { json } => *json,
+            Command::Export { format, .. } => matches!(format, ExportFormat::Json),
+            _ => false,
+        }
+    }
+}
+
 /// What every command needs: the parsed global options and the Ctrl-C flag.
 pub struct Ctx {
     pub config: lore::config::Config,
@@ -180,10 +200,22 @@ impl Ctx {
         if let Some(s) = self.opened.get() {
             return Ok(s.clone());
         }
-        let store = match &self.store {
+        let mut store = match &self.store {
             Some(dir) => Store::open(dir),
             None => lore::ops::init::open_default(),
         }?;
+        if let Some(j) = lore::ops::join::join(&store, &self.lock_options("sync"))? {
+            eprintln!(
+                "lore: note: `{}` had no commits (the remote's HEAD names a branch it does not have): switched to `{}`, tracking {}/{}, with its {} learning(s)",
+                lore::sanitize::display_line(&j.was),
+                lore::sanitize::display_line(&j.branch),
+                lore::sanitize::display_line(&j.remote),
+                lore::sanitize::display_line(&j.branch),
+                j.learnings
+            );
+            // Its layout came with it.
+            store = Store::open(store.root())?;
+        }
         Ok(self.opened.get_or_init(|| store).clone())
     }
 
@@ -301,6 +333,7 @@ pub fn main() -> i32 {
     if let (Some(n), Some(_)) = (&note, &cli.command) {
         eprintln!("lore: note: {}", lore::sanitize::display_line(n));
     }
+    let json = cli.command.as_ref().is_some_and(Command::wants_json);
     let result = match cli.command {
         None => browse(&ctx, note),
         Some(Command::Record(args)) => record::run(&ctx, args),
@@ -355,8 +388,14 @@ pub fn main() -> i32 {
         // The reader of the output went away (`lore export | head`): it had enough.
         Err(e) if out::is_closed_pipe(&e) => exit::OK,
         Err(e) => {
-            eprintln!("lore: {}", lore::sanitize::display_line(&e.to_string()));
-            e.exit_code()
+            let message = lore::sanitize::display_line(&e.to_string());
+            eprintln!("lore: {message}");
+            let code = e.exit_code();
+            // doctor's findings are its document already.
+            if json && !matches!(e, Error::ProblemsFound { .. }) {
+                print_json(&serde_json::json!({ "error": message, "exit_code": code }));
+            }
+            code
         }
     }
 }

@@ -26,7 +26,7 @@ pub struct ListArgs {
     limit: usize,
     /// Print a JSON array of rows
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The filters of `list` and `export`.
@@ -115,7 +115,7 @@ pub struct ShowArgs {
     /// A learning's id, or its file path relative to the store
     target: String,
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -125,7 +125,7 @@ pub struct SearchArgs {
     #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     limit: usize,
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The store and its index, brought in line with commits lore did not make (a `git pull`, a

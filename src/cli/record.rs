@@ -22,7 +22,7 @@ pub struct RecordArgs {
     body_file: Option<PathBuf>,
     /// Print the result as a JSON object
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// A flag per row of the fields table (`--title`, `--what-happened`, …), with the script's

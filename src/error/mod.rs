@@ -88,6 +88,9 @@ pub enum Error {
     #[error("{} is not a lore store ({reason}); create one with `lore init {}`", path.display(), path.display())]
     NotAStore { path: PathBuf, reason: String },
 
+    #[error("{} is a bare git repository: a store needs a work tree. Clone it (`git clone {} DIR`) and use the clone, or keep it as a remote that `lore sync` shares learnings through", path.display(), path.display())]
+    BareRepository { path: PathBuf },
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

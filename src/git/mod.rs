@@ -117,6 +117,31 @@ impl Repo {
     pub fn set_config(&self, key: &str, value: &str) -> Result<()> {
         Ok(self.raw.config()?.set_str(key, value)?)
     }
+
+    /// The remote-tracking branches a fetch or clone left: (remote, branch, tip), without
+    /// the `<remote>/HEAD` aliases.
+    pub fn remote_branches(&self) -> Result<Vec<(String, String, Oid)>> {
+        let mut out = Vec::new();
+        for r in self.raw.references_glob("refs/remotes/*")? {
+            let r = r?;
+            let (Ok(name), Some(tip)) = (r.name(), r.target()) else {
+                continue;
+            };
+            let Some((remote, branch)) = name["refs/remotes/".len()..].split_once('/') else {
+                continue;
+            };
+            if branch != "HEAD" {
+                out.push((remote.to_string(), branch.to_string(), tip));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Points HEAD at `branch` (`refs/heads/…`) without touching the work tree or the index;
+    /// for a HEAD whose branch has no commits, where nothing is checked out to change.
+    pub fn point_head_at(&self, branch: &str) -> Result<()> {
+        Ok(self.raw.set_head(branch)?)
+    }
 }
 
 impl From<git2::Error> for Error {

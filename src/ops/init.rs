@@ -23,6 +23,12 @@ pub fn init(root: &Path) -> Result<Store> {
         .create(root)
         .map_err(|e| Error::io(root, e))?;
     let repo = git::open_or_init(root)?;
+    if repo.workdir().is_none() {
+        // Nothing is written into it: a `memory/` folder inside a bare repository is junk.
+        return Err(Error::BareRepository {
+            path: root.to_path_buf(),
+        });
+    }
     let fresh = git::branch_tip(&repo, &git::head_branch(&repo)?)?.is_none();
     let settings = root.join(SETTINGS);
     if fresh && !settings.exists() {

@@ -8,6 +8,7 @@ pub mod edit;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod join;
 pub mod record;
 pub mod reindex;
 pub mod sync;

@@ -160,7 +160,16 @@ pub fn sync(
                     write::Progress::Indexing => progress(Progress::Indexing),
                     _ => {}
                 },
-                |tx| integrate(tx, &branch_ref, remote, theirs, &mut report, &mut touched),
+                |tx| {
+                    integrate(
+                        tx,
+                        &branch_ref,
+                        (remote, &their_branch),
+                        theirs,
+                        &mut report,
+                        &mut touched,
+                    )
+                },
             );
             match written {
                 Err(e) if e.branch_moved() && moved < MAX_MOVED => {
@@ -244,7 +253,12 @@ fn upstream(repo: &Repo, branch: &str, remote: &str) -> Option<String> {
 
 /// Records that `branch` syncs with `remote`'s `their_branch`, as `git branch -u` would, so
 /// later syncs (and plain git) use it.
-fn set_upstream(repo: &Repo, branch: &str, remote: &str, their_branch: &str) -> Result<()> {
+pub(super) fn set_upstream(
+    repo: &Repo,
+    branch: &str,
+    remote: &str,
+    their_branch: &str,
+) -> Result<()> {
     repo.set_config(&format!("branch.{branch}.remote"), remote)?;
     repo.set_config(
         &format!("branch.{branch}.merge"),
@@ -323,10 +337,10 @@ use crate::index::Changed;
 /// Integrates `theirs` into the branch, inside a write: the work tree and git's index are
 /// brought to the new tree, the learnings that arrived indexed, and the branch moved to the
 /// fast-forward or merge commit (all or nothing). Returns what happened.
-fn integrate(
+pub(super) fn integrate(
     tx: &mut Tx<'_>,
     branch_ref: &str,
-    remote: &str,
+    (remote, their_branch): (&str, &str),
     theirs: Option<Oid>,
     report: &mut Report,
     touched: &mut std::collections::BTreeSet<String>,
@@ -343,8 +357,7 @@ fn integrate(
         Some(o) if repo.descends(theirs, o) => ("fast-forward", theirs),
         None => ("fast-forward", theirs),
         Some(o) => {
-            let branch = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
-            let message = format!("lore sync: merge {remote}/{branch}");
+            let message = format!("lore sync: merge {remote}/{their_branch}");
             let merged = git::merge::keeping_both(repo, o, theirs, &message)?;
             for c in merged.collisions {
                 if c.edited_on_both {
