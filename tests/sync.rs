@@ -240,6 +240,78 @@ fn the_same_title_on_the_same_day_on_both_machines_keeps_both() {
 }
 
 #[test]
+fn an_id_and_a_path_that_record_printed_go_on_naming_the_same_learning_after_a_sync() {
+    let t = team();
+    let record = |store: &Path, summary: &str| -> serde_json::Value {
+        let out = ok(
+            store,
+            &[
+                "record",
+                "--json",
+                "--title",
+                "Same title",
+                "--domain",
+                "d",
+                "--summary",
+                summary,
+            ],
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    record(&t.a, "written on a");
+    let mine = record(&t.b, "written on b");
+    let (id, path) = (mine["id"].as_i64().unwrap(), mine["path"].as_str().unwrap());
+    // B pushes first; A merges, keeping its own under the plain name and B's suffixed; B then
+    // fast-forwards, and its learning arrives at the suffixed path.
+    ok(&t.b, &["sync"]);
+    assert!(ok(&t.a, &["sync"]).contains("kept both"));
+    let out = ok(&t.b, &["sync"]);
+    assert!(
+        out.contains(&format!("moved: {path} is now")),
+        "sync says it moved B's learning: {out}"
+    );
+    let shown = ok(&t.b, &["show", &id.to_string()]);
+    assert!(
+        shown.contains("written on b"),
+        "the id B's record printed: {shown}"
+    );
+    let by_path = lore(&t.b, &["show", path]);
+    assert!(by_path.status.success(), "{}", stderr(&by_path));
+    assert!(
+        stdout(&by_path).contains("written on b"),
+        "{}",
+        stdout(&by_path)
+    );
+    assert!(
+        stderr(&by_path).contains("moved to") && stderr(&by_path).contains("the learning now at"),
+        "{}",
+        stderr(&by_path)
+    );
+    // A's learning got an id of its own; both are listed and searchable on B.
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&t.b, &["search", "--json", "written"])).unwrap();
+    let ids: BTreeSet<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&id));
+    let on_a = rows.iter().find(|r| r["id"].as_i64() != Some(id)).unwrap();
+    assert_eq!(
+        on_a["filepath"].as_str(),
+        Some(path),
+        "A's is at the plain name"
+    );
+    // The same for a rename committed by hand (`git mv`): the row follows it.
+    let moved = path.replace(".md", "-renamed.md");
+    git(&t.b, &["mv", path, &moved]);
+    git_commit(&t.b, &["-m", "rename by hand"]);
+    let shown = ok(&t.b, &["show", &format!("#{}", on_a["id"])]);
+    assert!(
+        shown.contains(&moved) && shown.contains("written on a"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn an_unreachable_remote_is_a_clear_error_and_changes_nothing() {
     let t = team();
     ok(&t.a, &["record", "--title", "offline", "--domain", "d"]);

@@ -147,6 +147,14 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
             display_line(kept)
         );
     }
+    for (from, to) in &report.moved {
+        outln!(
+            "moved: {} is now {} (same learning, same id; `lore show {}` still finds it)",
+            display_line(from),
+            display_line(to),
+            display_line(from)
+        );
+    }
     for c in &report.conflicts {
         outln!("conflict: {}", display_line(c));
     }

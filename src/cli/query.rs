@@ -282,7 +282,28 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
                 .and_then(|p| p.strip_prefix(store.root()).ok())
                 .or_else(|| given.strip_prefix(store.root()).ok())
                 .unwrap_or_else(|| given.strip_prefix(".").unwrap_or(given));
-            index.get_by_path(&rel.to_string_lossy())?
+            let rel = rel.to_string_lossy();
+            match index.moved_from(&rel)? {
+                // The learning a path named when it was printed, wherever it is now.
+                Some(moved) => {
+                    let now_there = index.get_by_path(&rel)?;
+                    eprintln!(
+                        "lore: note: {} moved to {}{}",
+                        display_line(&rel),
+                        display_line(&moved.filepath),
+                        match now_there {
+                            Some(other) => format!(
+                                "; the learning now at {} is #{}",
+                                display_line(&rel),
+                                other.id
+                            ),
+                            None => String::new(),
+                        }
+                    );
+                    Some(moved)
+                }
+                None => index.get_by_path(&rel)?,
+            }
         }
     }
     .ok_or_else(|| Error::NotFound(display_line(target)))?;

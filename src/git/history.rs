@@ -7,8 +7,8 @@ use std::path::Path;
 use super::{Oid, Repo, head_tree};
 use crate::error::Result;
 
-/// A markdown file that commits added or changed (with its new blob) or removed (`None`).
-pub type Changed = (String, Option<Oid>);
+/// A markdown file that commits added, changed or removed: its blob before and after.
+pub type Changed = PathChange;
 
 /// The markdown files under `memory/` in HEAD: (path, blob id), in tree order. Contents are
 /// read one at a time by whoever needs them: a million files would not fit in memory at once.
@@ -57,9 +57,9 @@ pub fn added_at(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<HashMap<Strin
         let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
         let added = tree_changes(repo, parent.as_ref(), &commit.tree()?)?;
         // Newest first: an older commit that added the same path wins.
-        for (path, blob) in added {
-            if blob.is_some() {
-                times.insert(path, commit.time().seconds());
+        for c in added {
+            if c.new.is_some() {
+                times.insert(c.path, commit.time().seconds());
             }
         }
     }
@@ -67,7 +67,7 @@ pub fn added_at(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<HashMap<Strin
 }
 
 /// The markdown files under `memory/` that differ between two trees (a missing `from` is an
-/// empty tree): each with its new blob, or `None` where it was removed.
+/// empty tree), with their blobs before and after.
 fn tree_changes(
     repo: &Repo,
     from: Option<&git2::Tree<'_>>,
@@ -80,22 +80,19 @@ fn tree_changes(
         .diff_tree_to_tree(from, Some(to), Some(&mut opts))?;
     let mut out = Vec::new();
     for delta in diff.deltas() {
-        let (file, gone) = match delta.status() {
-            git2::Delta::Deleted => (delta.old_file(), true),
-            _ => (delta.new_file(), false),
+        let Some(c) = path_change(&delta) else {
+            continue;
         };
-        let Some(path) = file.path() else { continue };
-        let path = path.to_string_lossy().into_owned();
-        if path.ends_with(".md") && !crate::learning::is_template_file(&path) {
-            out.push((path, (!gone).then(|| file.id())));
+        if c.path.ends_with(".md") && !crate::learning::is_template_file(&c.path) {
+            out.push(c);
         }
     }
     Ok(out)
 }
 
 /// The markdown files under `memory/` that differ between commits `from` (none: an empty
-/// tree) and `to`: each with its new blob, or `None` where it was removed. A `from` that cannot
-/// be found counts as empty.
+/// tree) and `to`, with their blobs before and after. A `from` that cannot be found counts as
+/// empty.
 pub fn markdown_changes(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<Vec<Changed>> {
     let from = from.and_then(|c| repo.raw.find_commit(c).and_then(|c| c.tree()).ok());
     let to = repo.raw.find_commit(to)?.tree()?;
@@ -118,17 +115,16 @@ pub fn changes_between(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<Vec<Pa
     };
     let new = repo.raw.find_commit(to)?.tree()?;
     let diff = repo.raw.diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
-    let mut out = Vec::new();
-    for delta in diff.deltas() {
-        let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
-            continue;
-        };
-        let id = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id());
-        out.push(PathChange {
-            path: path.to_string_lossy().into_owned(),
-            old: id(delta.old_file()),
-            new: id(delta.new_file()),
-        });
-    }
-    Ok(out)
+    Ok(diff.deltas().filter_map(|d| path_change(&d)).collect())
+}
+
+/// A delta of a diff without rename detection: one path, its blob before and after.
+fn path_change(delta: &git2::DiffDelta<'_>) -> Option<PathChange> {
+    let path = delta.new_file().path().or(delta.old_file().path())?;
+    let id = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id());
+    Some(PathChange {
+        path: path.to_string_lossy().into_owned(),
+        old: id(delta.old_file()),
+        new: id(delta.new_file()),
+    })
 }

@@ -10,6 +10,8 @@ pub struct Followed {
     pub added: Vec<String>,
     pub refreshed: Vec<String>,
     pub removed: Vec<String>,
+    /// Learnings whose text moved from one path to another, keeping their rows: (from, to).
+    pub moved: Vec<(String, String)>,
     pub flagged: Vec<(String, Vec<String>)>,
 }
 
@@ -39,7 +41,10 @@ pub fn progress_after() -> std::time::Duration {
 
 impl Followed {
     pub fn changed(&self) -> bool {
-        !(self.added.is_empty() && self.refreshed.is_empty() && self.removed.is_empty())
+        !(self.added.is_empty()
+            && self.refreshed.is_empty()
+            && self.removed.is_empty()
+            && self.moved.is_empty())
     }
 }
 
@@ -228,8 +233,11 @@ impl Index {
         Ok(followed)
     }
 
-    /// Indexes the markdown files that commits added or changed (`Some(blob)`), and drops the
-    /// rows of those they removed (`None`).
+    /// Indexes the markdown files that commits added or changed, and drops the rows of those
+    /// they removed. A learning whose exact text left one path and arrived at another (a sync
+    /// that kept both of two same-named learnings, a `git mv`) keeps its row and so its id:
+    /// ids are printed, and must go on naming the same learning. Such moves are remembered
+    /// (see [`Index::moved_from`]) and reported in `out.moved`.
     pub fn apply_changes(
         tx: &Connection,
         repo: &crate::git::Repo,
@@ -237,18 +245,70 @@ impl Index {
         added_at: &std::collections::HashMap<String, i64>,
         out: &mut Followed,
     ) -> Result<()> {
-        for (path, blob) in changed {
-            if !path.starts_with("memory/") || !path.ends_with(".md") {
-                continue;
-            }
-            let existing: Option<i64> = tx
+        let learnings: Vec<&Changed> = changed
+            .iter()
+            .filter(|c| c.path.starts_with("memory/") && c.path.ends_with(".md"))
+            .collect();
+        let row_at = |path: &str| -> Result<Option<i64>> {
+            Ok(tx
                 .query_row(
                     "SELECT id FROM learnings WHERE filepath = ? ORDER BY id LIMIT 1",
                     [path],
                     |r| r.get(0),
                 )
-                .optional()?;
-            let Some(blob) = blob else {
+                .optional()?)
+        };
+        // Text that left a path which has a row: where it may have gone.
+        let mut left: std::collections::HashMap<crate::git::Oid, Vec<(&str, i64)>> =
+            std::collections::HashMap::new();
+        for c in &learnings {
+            if let Some(old) = c.old
+                && c.new != c.old
+                && let Some(id) = row_at(&c.path)?
+            {
+                left.entry(old).or_default().push((&c.path, id));
+            }
+        }
+        let mut moved_to: Vec<(&str, i64)> = Vec::new();
+        for c in &learnings {
+            let Some(new) = c.new else { continue };
+            if c.old == Some(new) {
+                continue;
+            }
+            let Some((from, id)) = left.get_mut(&new).and_then(|v| v.pop()) else {
+                continue;
+            };
+            tx.execute(
+                "UPDATE learnings SET filepath = ?1 WHERE id = ?2",
+                rusqlite::params![c.path, id],
+            )?;
+            tx.execute(
+                "INSERT INTO lore_moves (old_path, id, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(old_path) DO UPDATE SET id = excluded.id, at = excluded.at",
+                rusqlite::params![from, id, now_timestamp()],
+            )?;
+            out.moved.push((from.to_string(), c.path.clone()));
+            moved_to.push((&c.path, id));
+        }
+        // A row still at a path a learning moved to is one whose text is gone (had it moved
+        // too, its row would have gone with it).
+        for &(path, id) in &moved_to {
+            tx.execute(
+                "DELETE FROM lore_fts WHERE rowid IN (SELECT id FROM learnings WHERE filepath = ?1 AND id != ?2)",
+                rusqlite::params![path, id],
+            )?;
+            tx.execute(
+                "DELETE FROM learnings WHERE filepath = ?1 AND id != ?2",
+                rusqlite::params![path, id],
+            )?;
+        }
+        for c in learnings {
+            if moved_to.iter().any(|&(p, _)| p == c.path) {
+                continue;
+            }
+            let path = &c.path;
+            let existing = row_at(path)?;
+            let Some(blob) = c.new else {
                 if existing.is_some() {
                     tx.execute(
                         "DELETE FROM lore_fts WHERE rowid IN (SELECT id FROM learnings WHERE filepath = ?1)",
@@ -259,7 +319,7 @@ impl Index {
                 }
                 continue;
             };
-            let text = String::from_utf8_lossy(&repo.blob(*blob)?).into_owned();
+            let text = String::from_utf8_lossy(&repo.blob(blob)?).into_owned();
             let parsed = crate::parse::parse(&text, path);
             if !parsed.problems.is_empty() {
                 out.flagged.push((path.clone(), parsed.problems.clone()));

@@ -391,6 +391,19 @@ impl Index {
             .optional()?)
     }
 
+    /// The learning that was at `old_path` before a sync or a commit moved it elsewhere (its
+    /// row kept), if it is still indexed: a path `lore record` printed goes on naming it.
+    pub fn moved_from(&self, old_path: &str) -> Result<Option<Row>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM lore_moves m JOIN learnings l ON l.id = m.id WHERE m.old_path = ?1 AND l.filepath != ?1"),
+                [old_path],
+                Row::from_sql,
+            )
+            .optional()?)
+    }
+
     pub fn get_by_path(&self, filepath: &str) -> Result<Option<Row>> {
         Ok(self
             .conn

@@ -48,6 +48,9 @@ pub struct Report {
     pub kept_both: Vec<(String, String)>,
     /// Files changed both here and there: the remote's version is kept beside ours.
     pub conflicts: Vec<String>,
+    /// Learnings of this store that the integration moved to another path, keeping their ids
+    /// (a collision the remote settled by suffixing ours): (from, to).
+    pub moved: Vec<(String, String)>,
     /// Arrived files indexed with problems: (path, problems).
     pub flagged: Vec<(String, Vec<String>)>,
     pub pushed: bool,
@@ -412,7 +415,11 @@ pub(super) fn integrate(
             None if on_disk.is_some() => tx.delete(&rel)?,
             None => tx.untrack(&rel),
         }
-        changed.push((rel, new_id));
+        changed.push(Changed {
+            path: rel,
+            old: old_id,
+            new: new_id,
+        });
     }
     tx.progress(write::Progress::Indexing);
     let times = git::history::added_at(repo, ours, new)?;
@@ -421,6 +428,7 @@ pub(super) fn integrate(
     Index::apply_changes(conn, repo, &changed, &times, &mut done)?;
     Index::mark_indexed(conn)?;
     report.arrived.extend(done.added);
+    report.moved.extend(done.moved);
     report.flagged.extend(done.flagged);
     tx.move_to_commit(new, ours, format!("lore sync: {kind} {remote}"));
     Ok(kind)

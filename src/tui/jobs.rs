@@ -175,6 +175,9 @@ fn sync(store: &Store, remote: &str, opts: &LockOptions, tx: &Sender<Msg>) {
             for w in &r.warnings {
                 text.push_str(&format!("; {w}"));
             }
+            for (from, to) in &r.moved {
+                text.push_str(&format!("; moved {from} to {to} (same id)"));
+            }
             if !r.kept_both.is_empty() || !r.conflicts.is_empty() {
                 text.push_str(&format!(
                     "; {} collision(s) kept both versions (see `lore sync` output)",
