@@ -174,3 +174,43 @@ fn core_split_index_false_makes_the_index_whole_again() {
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
     index_is_head_plus(&s, &[]);
 }
+
+#[test]
+fn the_first_split_says_so_once_and_doctor_reports_a_split_index() {
+    let s = TestStore::new();
+    s.record("Before", "d");
+    // Over 10,000 entries in git's index, added by git (which writes it whole).
+    let vendor = s.root().join("vendor");
+    std::fs::create_dir(&vendor).unwrap();
+    for i in 0..10_050 {
+        std::fs::write(vendor.join(format!("f{i}")), "x").unwrap();
+    }
+    s.git(&["add", "vendor"]);
+    git_commit(s.root(), &["-q", "-m", "vendor"]);
+    assert!(!is_split(&s));
+    let notice = |out: &std::process::Output| stderr(out).contains("lore split it");
+    let first = s.run(&["record", "--title", "Splits", "--domain", "d"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(is_split(&s));
+    let said = stderr(&first);
+    assert!(
+        notice(&first) && said.contains("libgit2") && said.contains("core.splitIndex false"),
+        "what it breaks and how to turn it off: {said}"
+    );
+    let second = s.run(&["record", "--title", "Stays split", "--domain", "d"]);
+    assert!(!notice(&second), "once: {}", stderr(&second));
+    let doctor = s.run(&["doctor"]);
+    assert_eq!(doctor.status.code(), Some(0), "information, not a problem");
+    assert!(
+        stdout(&doctor).contains("info: git's index is split"),
+        "{}",
+        stdout(&doctor)
+    );
+    // Turned off: whole again at the next save, without a word, and doctor is quiet.
+    s.git(&["config", "core.splitIndex", "false"]);
+    let whole = s.run(&["record", "--title", "Whole again", "--domain", "d"]);
+    assert!(!notice(&whole));
+    assert!(!is_split(&s));
+    assert!(!stdout(&s.run(&["doctor"])).contains("split"));
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+}

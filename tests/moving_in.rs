@@ -246,3 +246,87 @@ fn a_bare_repository_is_named_as_one_and_init_leaves_it_alone() {
         assert_eq!(listing(), before, "{args:?} wrote into the bare repository");
     }
 }
+
+#[test]
+fn doctor_on_a_migrated_store_can_come_back_clean_and_dates_undated_files_by_their_commit() {
+    let f = script_store(60, 20);
+    let s = &f.store;
+    s.ok(&["list"]);
+    let elsewhere: i64 = s
+        .db()
+        .query_row(
+            "SELECT id FROM learnings WHERE filepath = 'notes/elsewhere.md'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let first = s.run(&["doctor"]);
+    assert_eq!(first.status.code(), Some(1), "{}", stdout(&first));
+    let report = stdout(&first);
+    assert!(
+        report.contains(&format!("#{elsewhere} notes/elsewhere.md"))
+            && report.contains("lore doctor --settle"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("TEMPLATE"),
+        "a template is no learning: {report}"
+    );
+
+    // Settled once: kept, and no longer a problem.
+    let rows_before = s.row_count();
+    let settled = s.run(&["doctor", "--settle"]);
+    assert_eq!(settled.status.code(), Some(0), "{}", stdout(&settled));
+    assert!(
+        stdout(&settled).contains(&format!("settled #{elsewhere} notes/elsewhere.md")),
+        "{}",
+        stdout(&settled)
+    );
+    let later = s.run(&["doctor", "--json"]);
+    assert_eq!(later.status.code(), Some(0), "{}", stdout(&later));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&later)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{v}");
+    assert!(
+        v["info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "settled-row" && i["id"] == elsewhere),
+        "{v}"
+    );
+    assert_eq!(s.row_count(), rows_before, "nothing deleted");
+
+    // An undated file indexed again by `reindex` or by `doctor --fix` is dated by the commit
+    // that added it (numbers 29 and 39 are undated, in the second batch).
+    let created = |n: usize| -> String {
+        s.db()
+            .query_row(
+                &format!(
+                    "SELECT created_at FROM learnings WHERE filepath LIKE '%migrated-failure-{n}.md'"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let day = &crate::support::script_store::commit_date(1)[..10];
+    let forget = |n: usize| {
+        s.db()
+            .execute(
+                &format!("DELETE FROM learnings WHERE filepath LIKE '%migrated-failure-{n}.md'"),
+                [],
+            )
+            .unwrap();
+    };
+    forget(29);
+    s.ok(&["reindex"]);
+    assert!(created(29).starts_with(day), "reindex: {}", created(29));
+    forget(39);
+    let fixed = s.run(&["doctor", "--fix"]);
+    assert!(fixed.status.success(), "{}", stdout(&fixed));
+    assert!(
+        created(39).starts_with(day),
+        "doctor --fix: {}",
+        created(39)
+    );
+}

@@ -8,25 +8,40 @@ use lore::{Error, Result};
 use super::record::{WaitReporter, warn_all};
 use super::{Ctx, print_json};
 
-pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
+pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
     let store = ctx.store()?;
     let mut findings = doctor::check(&store).map_err(|e| {
-        if fix {
+        if fix || settle {
             lore::write::before("doctor", lore::error::Step::Inspect, e)
         } else {
             e
         }
     })?;
     let mut done = Vec::new();
-    if fix && !findings.is_empty() {
-        let mut waits = WaitReporter::default();
-        done = doctor::fix(
+    let mut waits = WaitReporter::default();
+    let mut acted = false;
+    if settle {
+        let settled = doctor::settle(
             &store,
             &findings,
             &ctx.lock_options("doctor"),
             &mut waits.progress(),
         )?;
-        let (warnings, said): (Vec<String>, Vec<String>) = done
+        acted = !settled.is_empty();
+        done.extend(
+            settled
+                .iter()
+                .map(|(id, path)| format!("settled #{id} {path}: kept, no longer reported")),
+        );
+    }
+    if fix && findings.iter().any(|f| !f.is_info()) {
+        let fixed = doctor::fix(
+            &store,
+            &findings,
+            &ctx.lock_options("doctor"),
+            &mut waits.progress(),
+        )?;
+        let (warnings, said): (Vec<String>, Vec<String>) = fixed
             .into_iter()
             .partition(|d| d.starts_with(doctor::WARNING));
         warn_all(
@@ -35,7 +50,10 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
                 .map(|w| w[doctor::WARNING.len()..].to_string())
                 .collect::<Vec<_>>(),
         );
-        done = said;
+        done.extend(said);
+        acted = true;
+    }
+    if acted {
         findings = match doctor::check(&store) {
             Ok(f) => f,
             // The repairs are made; only the second look failed (a full disk, say).
@@ -47,14 +65,24 @@ pub fn doctor(ctx: &Ctx, fix: bool, json: bool) -> Result<()> {
             }
         };
     }
+    let (info, findings): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(Finding::is_info);
     if json {
-        print_json(&serde_json::json!({ "fixed": done, "findings": findings }));
+        print_json(&serde_json::json!({ "fixed": done, "findings": findings, "info": info }));
     } else {
         for d in &done {
-            outln!("fixed: {}", display_line(d));
+            let verb = if d.starts_with("settled ") {
+                ""
+            } else {
+                "fixed: "
+            };
+            outln!("{verb}{}", display_line(d));
         }
         for f in &findings {
             outln!("{}", display_line(&f.describe()));
+        }
+        for f in &info {
+            outln!("info: {}", display_line(&f.describe()));
         }
         if findings.is_empty() {
             outln!("ok: files on disk, files in HEAD and the index agree");

@@ -105,6 +105,10 @@ enum Command {
         /// Repair what can be repaired without losing anything
         #[arg(long)]
         fix: bool,
+        /// Keep the rows without files found now, and stop reporting them (a migrated store's
+        /// rows for files kept elsewhere)
+        #[arg(long)]
+        settle: bool,
         #[arg(long)]
         json: bool,
     },
@@ -344,7 +348,7 @@ pub fn main() -> i32 {
         Some(Command::Init { dir, demo }) => init(&ctx, &dir, demo),
         #[cfg(feature = "fault-injection")]
         Some(Command::CommitEdit { id }) => commit_edit(&ctx, id),
-        Some(Command::Doctor { fix, json }) => maintain::doctor(&ctx, fix, json),
+        Some(Command::Doctor { fix, settle, json }) => maintain::doctor(&ctx, fix, settle, json),
         Some(Command::Reindex { json }) => maintain::reindex(&ctx, json),
         Some(Command::Sync { remote, json }) => {
             let remote = remote.unwrap_or_else(|| ctx.config.sync_remote());

@@ -34,14 +34,29 @@ fn edit_index(repo: &Repo, changes: &[gitindex::Change]) -> Result<()> {
     edit_index_keeping(repo, changes, None).map(drop)
 }
 
+/// Whether git's index is split (its small part links to a shared index).
+pub fn index_is_split(repo: &Repo) -> bool {
+    std::fs::read(repo.raw.path().join("index")).is_ok_and(|bytes| {
+        match gitindex::apply(Some(&bytes), &[]) {
+            Ok(a) => a.shared.is_some(),
+            Err(e) => matches!(e, gitindex::IndexError::NeedsShared(_)),
+        }
+    })
+}
+
+/// What lore says the first time it splits a store's git index on its own (git's
+/// `core.splitIndex` unset): the speed has a price that other tools pay.
+pub const SPLIT_NOTICE: &str = "git's index here has passed 10,000 entries, so lore split it (.git/index and a .git/sharedindex.* file) to keep saves fast. git reads it; tools built on libgit2 (gitui, some shell prompts) cannot (libgit2/libgit2#6132). To keep it whole: `git config core.splitIndex false` (lore honours it from the next save)";
+
 /// [`edit_index`], first hard-linking the index as it was to `backup` (when there was one):
 /// putting it back is then a rename, which needs no free space. Returns the inode of the
-/// index written, by which [`StagedUndo`] knows whether anyone has written it since.
+/// index written, by which [`StagedUndo`] knows whether anyone has written it since, and
+/// whether this edit split a whole index on lore's own initiative (see [`SPLIT_NOTICE`]).
 fn edit_index_keeping(
     repo: &Repo,
     changes: &[gitindex::Change],
     backup: Option<&Path>,
-) -> Result<u64> {
+) -> Result<(u64, bool)> {
     use std::os::unix::fs::MetadataExt;
     let git_dir = repo.raw.path();
     let index_path = git_dir.join("index");
@@ -82,8 +97,10 @@ fn edit_index_keeping(
     // Set when this edit replaces the shared index: (the old one, the new one if any). The old
     // one is then garbage, once no reader can still be on its way to it.
     let mut superseded = None;
+    let mut split_first = false;
     let bytes = match applied.shared {
         None if policy.unwrap_or(applied.entries > SPLIT_AT) => {
+            split_first = policy.is_none();
             write_split(git_dir, &applied.bytes)?.0
         }
         None => applied.bytes,
@@ -124,7 +141,7 @@ fn edit_index_keeping(
         let keep: Vec<[u8; 20]> = [Some(previous), current].into_iter().flatten().collect();
         expire_shared_indexes(git_dir, &keep, expiry.as_deref());
     }
-    Ok(written)
+    Ok((written, split_first))
 }
 
 /// What [`stage`] changed in git's index, kept so that it can be taken back (also by another
@@ -133,6 +150,9 @@ fn edit_index_keeping(
 pub struct StagedUndo {
     /// The index as it was, hard-linked aside; `None` when there was none.
     backup: Option<PathBuf>,
+    /// This staging split a whole index on lore's own initiative: say [`SPLIT_NOTICE`].
+    #[serde(skip)]
+    pub split_first: bool,
     /// The inode of the index lore wrote.
     written: u64,
     /// The paths staged.
@@ -169,9 +189,9 @@ pub fn stage(
     let backup = index_backup_path(repo.raw.path());
     let had_index = repo.raw.path().join("index").exists();
     let deadline = Instant::now() + patience;
-    let written = loop {
+    let (written, split_first) = loop {
         match edit_index_keeping(repo, &changes, Some(&backup)) {
-            Ok(ino) => break ino,
+            Ok(done) => break done,
             Err(Error::GitLocked { .. }) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -180,6 +200,7 @@ pub fn stage(
     };
     Ok(StagedUndo {
         backup: had_index.then_some(backup),
+        split_first,
         written,
         paths: paths.iter().map(|(p, _)| p.clone()).collect(),
     })

@@ -112,24 +112,36 @@ impl Index {
             }
             added.push(path);
         }
-        if let (false, Some(head)) = (undated.is_empty(), crate::git::head_commit(repo)?) {
-            // One walk of the history, only when some file gives no date of its own.
-            let times = crate::git::history::added_at(repo, None, head)?;
-            for (id, path) in undated {
-                if let Some(&at) = times.get(&path) {
-                    let when = arrival_time(&crate::parse::Parsed::default(), Some(at));
-                    tx.execute(
-                        "UPDATE learnings SET created_at = ?1, updated_at = ?1 WHERE id = ?2",
-                        rusqlite::params![when, id],
-                    )?;
-                }
-            }
-        }
+        Index::date_by_commit(tx, repo, &undated)?;
         if total > 0 {
             crate::index::terms::fill_from_index(tx)?;
             progress(Indexing { done: total, total });
         }
         Ok(added)
+    }
+
+    /// Dates the rows of files that give no Date line (`undated`: id, path) by the commit that
+    /// added the file, rather than by the day they happened to be indexed: one walk of the
+    /// history, only when there is such a file.
+    pub(super) fn date_by_commit(
+        tx: &Connection,
+        repo: &crate::git::Repo,
+        undated: &[(i64, String)],
+    ) -> Result<()> {
+        let Some(head) = crate::git::head_commit(repo)?.filter(|_| !undated.is_empty()) else {
+            return Ok(());
+        };
+        let times = crate::git::history::added_at(repo, None, head)?;
+        for (id, path) in undated {
+            if let Some(&at) = times.get(path) {
+                let when = arrival_time(&crate::parse::Parsed::default(), Some(at));
+                tx.execute(
+                    "UPDATE learnings SET created_at = ?1, updated_at = ?1 WHERE id = ?2",
+                    rusqlite::params![when, id],
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The commit whose markdown the rows were last brought in line with (see

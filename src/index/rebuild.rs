@@ -389,6 +389,8 @@ fn fill_rows(
     }
     // Every known id is in place before a new one is handed out, so none can collide.
     let mut sorted: Vec<&(String, crate::git::Oid)> = files.iter().collect();
+    // Rows of files without a Date line, dated by the commit that added the file.
+    let mut undated = Vec::new();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, blob) in sorted {
         let blob = repo.blob(*blob)?;
@@ -400,7 +402,7 @@ fn fill_rows(
         match known.get(path) {
             Some(&id) => Index::rewrite_parsed(tx, id, &parsed, &text, WordList::AtTheEnd)?,
             None => {
-                Index::insert_parsed(
+                let row = Index::insert_parsed(
                     tx,
                     None,
                     path,
@@ -409,10 +411,14 @@ fn fill_rows(
                     &text,
                     WordList::AtTheEnd,
                 )?;
+                if parsed.date.is_none() {
+                    undated.push((row, path.clone()));
+                }
             }
         }
         report.files += 1;
     }
+    Index::date_by_commit(tx, repo, &undated)?;
     // Listed once from the search index: cheaper than tokenizing every file a second time.
     super::terms::fill_from_index(tx)?;
     Index::mark_indexed(tx)?;

@@ -168,6 +168,7 @@ impl Index {
         files: &[(String, crate::git::Oid)],
     ) -> Result<Vec<String>> {
         let mut added = Vec::new();
+        let mut undated = Vec::new();
         for (path, id) in files {
             let has: bool = conn.query_row(
                 "SELECT count(*) > 0 FROM learnings WHERE filepath = ?",
@@ -181,9 +182,14 @@ impl Index {
             let text = String::from_utf8_lossy(&blob);
             let parsed = crate::parse::parse(&text, path);
             let created = parsed.created_at();
-            Index::insert_parsed(conn, None, path, &parsed, &created, &text, WordList::Now)?;
+            let row =
+                Index::insert_parsed(conn, None, path, &parsed, &created, &text, WordList::Now)?;
+            if parsed.date.is_none() {
+                undated.push((row, path.clone()));
+            }
             added.push(path.clone());
         }
+        Index::date_by_commit(conn, repo, &undated)?;
         Index::mark_indexed(conn)?;
         Ok(added)
     }

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS lock_events (
 );
 CREATE INDEX IF NOT EXISTS lore_lock_events_at ON lock_events(at);
 CREATE TABLE IF NOT EXISTS lore_moves (old_path TEXT PRIMARY KEY, id INTEGER NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lore_settled (id INTEGER PRIMARY KEY, filepath TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS lore_learnings_filepath ON learnings(filepath);
 DROP INDEX IF EXISTS lore_learnings_newest;
 CREATE INDEX IF NOT EXISTS lore_learnings_order ON learnings(ifnull(created_at, '') DESC, id DESC);

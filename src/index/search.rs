@@ -194,6 +194,27 @@ impl Index {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The rows without a file that the user settled (`lore doctor --settle`): id and the
+    /// path it was settled with (a row whose path changed since is not settled).
+    pub fn settled(&self) -> Result<std::collections::BTreeSet<(i64, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.id, s.filepath FROM lore_settled s JOIN learnings l ON l.id = s.id AND l.filepath = s.filepath",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records, inside a write, that row `id` (at `filepath`) has no file and is to be kept
+    /// as it is without `lore doctor` reporting it again.
+    pub fn settle(tx: &Connection, id: i64, filepath: &str) -> Result<()> {
+        tx.execute(
+            "INSERT INTO lore_settled (id, filepath, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET filepath = excluded.filepath, at = excluded.at",
+            rusqlite::params![id, filepath, now_timestamp()],
+        )?;
+        Ok(())
+    }
+
     /// Rows matching `filter`, newest first.
     pub fn list(&self, filter: &Filter, limit: usize, offset: usize) -> Result<Vec<Row>> {
         let (clause, mut args) = filter.sql();

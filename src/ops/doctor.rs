@@ -36,6 +36,11 @@ pub enum Finding {
     Unindexed { path: String },
     /// A row whose file is neither on disk nor in HEAD.
     RowWithoutFile { id: i64, path: String },
+    /// Information: a row without a file that the user settled (`--settle`): kept, not a
+    /// problem.
+    SettledRow { id: i64, path: String },
+    /// Information: git's index is split, which tools built on libgit2 cannot read.
+    SplitIndex,
     /// A lock directory whose holder is provably dead.
     StaleLock { holder: String },
     /// A temporary file of an interrupted save, holding the user's text.
@@ -59,6 +64,11 @@ pub enum Finding {
 }
 
 impl Finding {
+    /// Whether this is information rather than a problem: it never fails `lore doctor`.
+    pub fn is_info(&self) -> bool {
+        matches!(self, Finding::SettledRow { .. } | Finding::SplitIndex)
+    }
+
     /// Whether an interrupted save can leave this (the others come from people or other tools).
     fn may_follow_a_crash(&self) -> bool {
         matches!(
@@ -88,8 +98,12 @@ impl Finding {
                 format!("{path}: committed but missing from git's index (`git status` lists it) — --fix stages it")
             }
             Finding::RowWithoutFile { id, path } => format!(
-                "#{id} {path}: the index has a row whose file is nowhere — reported and kept (--fix never drops rows)"
+                "#{id} {path}: the index has a row whose file is nowhere — kept (--fix never drops rows); `lore doctor --settle` stops reporting it"
             ),
+            Finding::SettledRow { id, path } => {
+                format!("#{id} {path}: a row without a file, settled — kept, not checked")
+            }
+            Finding::SplitIndex => "git's index is split (.git/sharedindex.*): git reads it, tools built on libgit2 (gitui, some shell prompts) cannot; `git config core.splitIndex false` keeps it whole from lore's next save".to_string(),
             Finding::StaleLock { holder } => format!("stale lock directory left by {holder} — --fix removes it"),
             Finding::LeftoverTemp { path } => {
                 format!("{path}: text of an interrupted save — --fix recovers it as a learning (or removes it if it duplicates one)")
@@ -225,14 +239,20 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
             out.push(Finding::Unindexed { path: path.clone() });
         }
     }
+    let settled = index.settled()?;
     for (path, id) in &rows {
         let on_disk = crate::index::resolve_inside(root, path).is_some_and(|p| p.exists());
         if !on_disk && !head.contains_key(path) {
-            out.push(Finding::RowWithoutFile {
-                id: *id,
-                path: path.clone(),
+            let (id, path) = (*id, path.clone());
+            out.push(if settled.contains(&(id, path.clone())) {
+                Finding::SettledRow { id, path }
+            } else {
+                Finding::RowWithoutFile { id, path }
             });
         }
+    }
+    if git::index_is_split(&repo) {
+        out.push(Finding::SplitIndex);
     }
     let st = lock::status(&store.lock_paths());
     if st.state == "stale" {
@@ -312,6 +332,36 @@ pub fn quick_check(store: &Store) -> Option<String> {
             dead.describe()
         )
     })
+}
+
+/// Settles every row without a file among `findings`, as one write: `lore doctor` keeps them
+/// and no longer reports them (a migrated store's rows for files kept elsewhere, or gone,
+/// that the user wants to keep as history). Returns the rows settled.
+pub fn settle(
+    store: &Store,
+    findings: &[Finding],
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<(i64, String)>> {
+    let rows: Vec<(i64, String)> = findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::RowWithoutFile { id, path } => Some((*id, path.clone())),
+            _ => None,
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let mut index = write::open_index(store, "doctor")?;
+    write::write(store, &mut index, opts, progress, |tx| {
+        let conn = tx.rows()?;
+        for (id, path) in &rows {
+            Index::settle(conn, *id, path)?;
+        }
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 /// Marks what [`fix`] did that is a warning (said beside success) rather than a repair.

@@ -292,6 +292,9 @@ fn critical<T>(
         _ => None,
     };
     let mut warnings = Vec::new();
+    if staged_undo.as_ref().is_some_and(|s| s.split_first) {
+        warnings.push(git::SPLIT_NOTICE.to_string());
+    }
     let after = match (fault::point("after-commit"), landed) {
         (Err(e), false) => return Err(undo(tx, staged_undo, e.at(Step::Commit))),
         (after, _) => after.map_err(|e| e.at(Step::Commit)),
