@@ -330,3 +330,73 @@ fn doctor_on_a_migrated_store_can_come_back_clean_and_dates_undated_files_by_the
         created(39)
     );
 }
+
+/// The stand-in's learning is whole: its file on disk and in HEAD, its row in the index, and
+/// nothing of it left staged.
+fn whole(s: &TestStore, rel: &str) {
+    assert!(s.root().join(rel).is_file(), "{rel} on disk");
+    assert!(s.files_in_head().iter().any(|f| f == rel), "{rel} in HEAD");
+    let rows: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM learnings WHERE filepath = ?1",
+            [rel],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 1, "{rel}'s row");
+    let status = s.git(&["status", "--porcelain"]);
+    assert!(!status.contains(rel), "{status}");
+}
+
+#[test]
+fn adopt_explains_what_it_would_break_where_the_script_is_in_use_and_the_script_keeps_working() {
+    use crate::support::script_store::{Script, stand_in_record};
+    let f = script_store(30, 10);
+    let s = &f.store;
+    s.ok(&["list"]);
+    // The script beside lore, before any adoption.
+    let first = stand_in_record(s.root(), Script::AsShipped, "Before adopting").unwrap();
+    whole(s, &first);
+    let commits = s.commit_count();
+
+    // Asked to adopt without a word from the user about the script: it explains and refuses.
+    let out = s.run(&["adopt", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stdout(&out);
+    for sign in [
+        "record-failure.sh looks in use",
+        "commits are the script's",
+        "opened the lock file",
+        "its `git add memory/index.db` is refused",
+        "delete its `git add memory/index.db` line",
+        "Or do nothing",
+    ] {
+        assert!(said.contains(sign), "{sign:?} in:\n{said}");
+    }
+    assert!(
+        stderr(&out).contains("--script-updated"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.commit_count(), commits, "nothing changed");
+    assert!(s.git(&["ls-files"]).contains("memory/index.db"));
+    // Declined, the script goes on working.
+    let second = stand_in_record(s.root(), Script::AsShipped, "After declining").unwrap();
+    whole(s, &second);
+
+    // The script updated as adopt says, and adoption confirmed: the updated script's record
+    // is whole, and the index is no longer committed by anyone.
+    let out = s.run(&["adopt", "--yes", "--script-updated"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("adopted"), "{}", stdout(&out));
+    let third = stand_in_record(s.root(), Script::Updated, "After adopting").unwrap();
+    whole(s, &third);
+    assert!(!s.git(&["ls-files"]).contains("memory/index.db"));
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    // lore sees all three.
+    let listed = s.ok(&["list", "--limit", "1000"]);
+    for t in ["Before adopting", "After declining", "After adopting"] {
+        assert!(listed.contains(t), "{t} listed:\n{listed}");
+    }
+}

@@ -202,7 +202,7 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
+pub fn adopt(ctx: &Ctx, yes: bool, script_updated: bool) -> Result<()> {
     use std::io::{BufRead, IsTerminal};
     let store = ctx.store()?;
     let tracked = lore::ops::adopt::tracks_index(&store)?;
@@ -214,6 +214,24 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
         "This store tracks {} in git. lore will make one commit that stops tracking it (the file stays on disk) and adds it to .gitignore.",
         tracked.join(", ")
     );
+    let script = lore::ops::adopt::script_in_use(&store)?;
+    if script.is_in_use() {
+        outln!();
+        outln!("record-failure.sh looks in use in this store:");
+        for sign in &script.signs {
+            outln!("  - {}", display_line(sign));
+        }
+        outln!();
+        outln!(
+            "Adopting breaks it as it is: its `git add memory/index.db` is refused once the index is ignored, and its error trap then deletes the learning it has just written (file and row)."
+        );
+        outln!(
+            "Before adopting, update the script: delete its `git add memory/index.db` line (lore indexes the markdown itself), or record with `lore record` instead (the same flags and FAILURE_* variables)."
+        );
+        outln!(
+            "Or do nothing: lore works beside the script on the store as it is (it never stages or commits the index)."
+        );
+    }
     if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(Error::invalid(
@@ -221,13 +239,22 @@ pub fn adopt(ctx: &Ctx, yes: bool) -> Result<()> {
                 "standard input is not a terminal; pass --yes to confirm",
             ));
         }
-        out!("Make that commit? [y/N] ");
+        if script.is_in_use() {
+            out!("Adopt now (only once the script is updated)? [y/N] ");
+        } else {
+            out!("Make that commit? [y/N] ");
+        }
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
         if !matches!(line.trim(), "y" | "Y" | "yes") {
             outln!("nothing changed");
             return Ok(());
         }
+    } else if script.is_in_use() && !script_updated {
+        return Err(Error::invalid(
+            "script-updated",
+            "record-failure.sh looks in use here (see above); update it, then pass --script-updated with --yes, or leave the store as it is. Nothing changed",
+        ));
     }
     let mut waits = WaitReporter::default();
     let adopted =

@@ -117,6 +117,10 @@ enum Command {
         /// Do not ask for confirmation
         #[arg(long, short)]
         yes: bool,
+        /// With --yes where record-failure.sh looks in use: it has been updated as adopt
+        /// explains, so go ahead
+        #[arg(long)]
+        script_updated: bool,
     },
     /// Import markdown learnings from files or folders, in one commit (exact duplicates skipped)
     Import {
@@ -382,7 +386,10 @@ pub fn main() -> i32 {
             out!("{}", toml::to_string(&ctx.config).unwrap_or_default());
             Ok(())
         }
-        Some(Command::Adopt { yes }) => maintain::adopt(&ctx, yes),
+        Some(Command::Adopt {
+            yes,
+            script_updated,
+        }) => maintain::adopt(&ctx, yes, script_updated),
         Some(Command::Import { paths, json }) => maintain::import(&ctx, &paths, json),
         Some(Command::Export { format, filter }) => query::export(&ctx, format, &filter),
     };

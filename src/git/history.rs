@@ -128,3 +128,56 @@ fn path_change(delta: &git2::DiffDelta<'_>) -> Option<PathChange> {
         new: id(delta.new_file()),
     })
 }
+
+/// Among the newest `limit` commits of HEAD's history, how many whose message starts with
+/// `subject` changed `rel`, and the time of the newest (seconds since the epoch): a tool that
+/// commits a file with every record shows in this.
+pub fn commits_changing(
+    repo: &Repo,
+    rel: &str,
+    subject: &str,
+    limit: usize,
+) -> Result<(usize, Option<i64>)> {
+    let Some(head) = super::head_commit(repo)? else {
+        return Ok((0, None));
+    };
+    let mut walk = repo.raw.revwalk()?;
+    walk.push(head)?;
+    let at = |tree: &git2::Tree<'_>| tree.get_path(Path::new(rel)).ok().map(|e| e.id());
+    let (mut count, mut newest) = (0, None);
+    for oid in walk.take(limit) {
+        let commit = repo.raw.find_commit(oid?)?;
+        if !commit.message_bytes().starts_with(subject.as_bytes()) {
+            continue;
+        }
+        let now = at(&commit.tree()?);
+        let before = match commit.parent(0) {
+            Ok(p) => at(&p.tree()?),
+            Err(_) => None,
+        };
+        if now != before {
+            count += 1;
+            newest = newest.or(Some(commit.time().seconds()));
+        }
+    }
+    Ok((count, newest))
+}
+
+/// Paths in HEAD outside `memory/` whose file name is `name`.
+pub fn head_files_named(repo: &Repo, name: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let Some(tree) = head_tree(repo)? else {
+        return Ok(out);
+    };
+    tree.0.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let entry_name = entry.name().unwrap_or("");
+        if dir.is_empty() && entry_name == "memory" {
+            return git2::TreeWalkResult::Skip;
+        }
+        if entry.kind() == Some(git2::ObjectType::Blob) && entry_name == name {
+            out.push(format!("{dir}{entry_name}"));
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    Ok(out)
+}

@@ -146,3 +146,84 @@ pub fn script_store(n: usize, rows: usize) -> ScriptStore {
         rows,
     }
 }
+
+/// Which `record-failure.sh` a [`stand_in_record`] plays: as it ships, or as `lore adopt`
+/// says to update it (without its `git add memory/index.db`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Script {
+    AsShipped,
+    Updated,
+}
+
+/// Records one failure the way the script does, with real git and real SQLite: the file and
+/// the row first, then, holding `flock` on `.git/claude-lock` (opened for writing, which
+/// truncates it), `git add` of the file and of the index and `git commit` (a failed commit
+/// counts as success); any other failure runs its error trap, which deletes the file and the
+/// row. Returns the file's path, or the failing step's message.
+pub fn stand_in_record(
+    root: &std::path::Path,
+    script: Script,
+    title: &str,
+) -> Result<String, String> {
+    let slug: String = title
+        .to_lowercase()
+        .replace(' ', "-")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let rel = format!("memory/failures/20261202_{slug}.md");
+    std::fs::write(
+        root.join(&rel),
+        format!(
+            "# {title}\n\n**Domain**: standin\n**Severity**: 3\n**Tags**: \n**Date**: 2026-12-02\n\n## Summary\n\nWritten by the stand-in.\n"
+        ),
+    )
+    .unwrap();
+    let db = rusqlite::Connection::open(root.join("memory/index.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    db.execute(
+        "INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity) VALUES ('failure', ?1, ?2, 'Written by the stand-in.', '', 'standin', '3')",
+        [&rel, title],
+    )
+    .unwrap();
+    let trap = |why: String| -> Result<String, String> {
+        let _ = std::fs::remove_file(root.join(&rel));
+        db.execute("DELETE FROM learnings WHERE filepath = ?1", [&rel])
+            .unwrap();
+        Err(why)
+    };
+    let lock = std::fs::File::create(root.join(".git/claude-lock")).unwrap();
+    lock.lock().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let mut adds = vec![rel.as_str()];
+    if script == Script::AsShipped {
+        adds.push("memory/index.db");
+    }
+    for path in adds {
+        let out = run(&["add", path]);
+        if !out.status.success() {
+            drop(lock);
+            return trap(format!(
+                "git add {path}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    let _ = run(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("failure: {title}"),
+        "-m",
+        "Domain: standin | Severity: 3",
+    ]);
+    drop(lock);
+    Ok(rel)
+}
