@@ -400,3 +400,28 @@ fn adopt_explains_what_it_would_break_where_the_script_is_in_use_and_the_script_
         assert!(listed.contains(t), "{t} listed:\n{listed}");
     }
 }
+
+#[test]
+fn a_script_made_learning_moved_by_hand_keeps_its_id_and_its_old_path_finds_it() {
+    let f = script_store(30, 10);
+    let s = &f.store;
+    let before = listed(s);
+    let old = "memory/failures/20250202_migrated-failure-1.md";
+    let id = before[old];
+    let new = "memory/failures/20250202_migrated-failure-1-moved.md";
+    s.git(&["mv", old, new]);
+    git_commit(s.root(), &["-m", "tidy a name"]);
+    let after = listed(s);
+    assert_eq!(after.get(new), Some(&id), "the row followed the file");
+    assert!(!after.contains_key(old));
+    assert_eq!(after.len(), before.len());
+    let shown = s.run(&["show", old]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(
+        stdout(&shown).contains(&format!("#{id} Migrated failure 1 quokka1"))
+            && stdout(&shown).contains(new),
+        "{}",
+        stdout(&shown)
+    );
+    assert!(stderr(&shown).contains("moved to"), "{}", stderr(&shown));
+}
