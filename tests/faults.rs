@@ -1,5 +1,5 @@
 //! Injected faults at every step of every write operation — record, edit, import, adopt,
-//! doctor --fix, sync, reindex — under both lock strategies (the `fault-injection` feature, on
+//! doctor --fix, doctor --settle, sync, a clone's join, reindex — under both lock strategies (the `fault-injection` feature, on
 //! in tests). Each operation is first run once with its points logged, so the matrix covers
 //! exactly the steps it goes through. An error before the write lands leaves everything as it
 //! was (HEAD, git's index, `git status`, every file, every row) and says "Nothing was
@@ -18,9 +18,6 @@ use crate::support::*;
 mod scenes;
 
 use scenes::*;
-
-/// Points after which the write has landed: an error there is a success with a warning.
-const LANDED: [&str; 2] = ["after-commit", "before-unlock"];
 
 fn matrix(scene: fn(&Path) -> Scene) {
     let base = std::env::temp_dir();
@@ -62,7 +59,8 @@ fn error_at(scene: impl Fn() -> Scene, strategy: &str, point: &str, whole: &View
     let out = sc.run(strategy, &[("LORE_FAULT", format!("{point}:error"))]);
     let err = stderr(&out);
     let at = format!("{} {strategy}/{point}", sc.operation);
-    if LANDED.contains(&point) {
+    let landed = sc.landed.contains(&point);
+    if landed {
         assert!(err.contains("warning:"), "{at}: no warning: {err}");
         if !out.status.success() {
             // Only doctor: its commit landed, the rows it was also repairing did not, and it
@@ -99,7 +97,7 @@ fn error_at(scene: impl Fn() -> Scene, strategy: &str, point: &str, whole: &View
     assert_eq!(st["state"], "free", "{at}");
     // Nothing for doctor that was not there before (a failed repair leaves what it found).
     let now = findings(s);
-    if LANDED.contains(&point) {
+    if landed {
         assert!(now.is_subset(&found), "{at}: doctor: {now:#?}");
     } else {
         assert_eq!(now, found, "{at}: doctor");
@@ -195,6 +193,16 @@ fn adopt_at_every_step() {
 #[test]
 fn doctor_fix_at_every_step() {
     matrix(doctor_scene);
+}
+
+#[test]
+fn doctor_fix_of_the_index_alone_at_every_step() {
+    matrix(doctor_index_only_scene);
+}
+
+#[test]
+fn doctor_settle_at_every_step() {
+    matrix(settle_scene);
 }
 
 #[test]
@@ -630,4 +638,148 @@ fn after_a_crash_the_note_is_said_once_then_points_at_doctor() {
     s.run(&["doctor", "--fix"]);
     s.run(&["doctor"]);
     assert_eq!(notes(&["list"]), Vec::<String>::new(), "doctor looked");
+}
+
+/// What a clone that has not joined its remote's store yet looks like: where HEAD points,
+/// every ref, git's index and every file of the work tree but lore's index (which any read
+/// makes, and which is rebuilt from git).
+fn clone_state(s: &TestStore) -> String {
+    let mut files: Vec<String> = walkdir(s.root())
+        .into_iter()
+        .filter(|f| !f.starts_with("memory/index.db"))
+        .collect();
+    files.sort();
+    format!(
+        "{}{}{}{}",
+        s.git(&["symbolic-ref", "HEAD"]),
+        s.git(&["for-each-ref", "--format=%(refname) %(objectname)"]),
+        s.git(&["ls-files", "-s"]),
+        files.join("\n")
+    )
+}
+
+fn walkdir(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            if rel == ".git" {
+                continue;
+            }
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push(format!(
+                    "{rel} {}",
+                    std::fs::read(&p).map(|b| b.len()).unwrap_or(0)
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn joining_the_store_of_a_clone_at_every_step() {
+    // A bare remote whose HEAD names `master`, holding a store on `main`: its clones check
+    // nothing out, and lore's first open joins the store (see `ops::join`).
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", "-b", "master", "remote.git"],
+    );
+    let a = TestStore::new();
+    a.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    a.record("Shared one", "d");
+    a.record("Shared two", "d");
+    a.ok(&["sync"]);
+    let theirs = git(&remote, &["rev-parse", "refs/heads/main"]);
+    let fresh = || {
+        let s = TestStore::empty();
+        git(
+            dir.path(),
+            &[
+                "clone",
+                "-q",
+                remote.to_str().unwrap(),
+                s.root().to_str().unwrap(),
+            ],
+        );
+        s
+    };
+    // Joined, whole, once lore has looked (a look joins a clone that has not yet).
+    let joined = |s: &TestStore, at: &str| {
+        let listed = s.ok(&["list"]);
+        assert!(
+            listed.contains("Shared one") && listed.contains("Shared two"),
+            "{at}: {listed}"
+        );
+        assert_eq!(
+            s.git(&["symbolic-ref", "HEAD"]).trim(),
+            "refs/heads/main",
+            "{at}"
+        );
+        assert_eq!(s.git(&["rev-parse", "HEAD"]), theirs, "{at}");
+        assert_eq!(s.git(&["status", "--porcelain"]).trim(), "", "{at}");
+    };
+    let clean = fresh();
+    let log = clean.root().join(".git/points.log");
+    let out = clean
+        .cmd()
+        .arg("list")
+        .env("LORE_TEST_POINTS_LOG", &log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    joined(&clean, "clean");
+    let passed = std::fs::read_to_string(&log).unwrap();
+    let points: Vec<&str> = lore::fault::POINTS
+        .into_iter()
+        .filter(|p| passed.lines().any(|l| l == *p))
+        .collect();
+    assert!(points.contains(&"before-ref"), "{points:?}");
+    for point in points {
+        let s = fresh();
+        let before = clone_state(&s);
+        let out = s
+            .cmd()
+            .arg("list")
+            .env("LORE_FAULT", format!("{point}:error"))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        if COMMITTED.contains(&point) {
+            assert!(
+                out.status.success() && err.contains("warning:"),
+                "{point}: {err}"
+            );
+            joined(&s, point);
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{point}: {err}");
+            assert!(
+                err.contains("could not sync:") && err.trim_end().ends_with("Nothing was written"),
+                "{point}: {err}"
+            );
+            assert_eq!(clone_state(&s), before, "{point}: something changed");
+            joined(&s, &format!("{point}, then a clean run"));
+        }
+        let s = fresh();
+        let out = s
+            .cmd()
+            .arg("list")
+            .env("LORE_FAULT", format!("{point}:crash"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.signal(), Some(9), "{point}");
+        let fixed = s.run(&["doctor", "--fix"]);
+        assert!(
+            fixed.status.code().is_some_and(|c| c <= 1),
+            "{point}: {}",
+            stdout(&fixed)
+        );
+        joined(&s, &format!("{point} crash, then doctor --fix"));
+    }
 }

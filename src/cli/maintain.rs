@@ -21,12 +21,13 @@ pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
     let mut waits = WaitReporter::default();
     let mut acted = false;
     if settle {
-        let settled = doctor::settle(
+        let (settled, warnings) = doctor::settle(
             &store,
             &findings,
             &ctx.lock_options("doctor"),
             &mut waits.progress(),
         )?;
+        warn_all(&warnings);
         acted = !settled.is_empty();
         done.extend(
             settled

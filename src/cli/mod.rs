@@ -221,6 +221,7 @@ impl Ctx {
                 lore::sanitize::display_line(&j.branch),
                 j.learnings
             );
+            record::warn_all(&j.warnings);
             // Its layout came with it.
             store = Store::open(store.root())?;
         }

@@ -23,7 +23,7 @@ use crate::error::{Error, GitError, Result};
 
 pub use commit::{Committed, commit_blobs, move_branch_to};
 pub use locks::{break_stale_git_lock, stale_git_lock, wait_for_git_locks};
-pub use stage::{SPLIT_NOTICE, StagedUndo, index_is_split, stage, staged_blobs};
+pub use stage::{SPLIT_INFO, SPLIT_NOTICE, StagedUndo, index_is_split, stage, staged_blobs};
 
 /// A git object id.
 pub type Oid = git2::Oid;

@@ -44,6 +44,9 @@ pub fn index_is_split(repo: &Repo) -> bool {
     })
 }
 
+/// What `lore doctor` says of a split index (information, not a problem).
+pub const SPLIT_INFO: &str = "git's index is split (.git/sharedindex.*): git reads it, tools built on libgit2 (gitui, some shell prompts) cannot; `git config core.splitIndex false` keeps it whole from lore's next save";
+
 /// What lore says the first time it splits a store's git index on its own (git's
 /// `core.splitIndex` unset): the speed has a price that other tools pay.
 pub const SPLIT_NOTICE: &str = "git's index here has passed 10,000 entries, so lore split it (.git/index and a .git/sharedindex.* file) to keep saves fast. git reads it; tools built on libgit2 (gitui, some shell prompts) cannot (libgit2/libgit2#6132). To keep it whole: `git config core.splitIndex false` (lore honours it from the next save)";

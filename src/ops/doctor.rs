@@ -103,7 +103,7 @@ impl Finding {
             Finding::SettledRow { id, path } => {
                 format!("#{id} {path}: a row without a file, settled — kept, not checked")
             }
-            Finding::SplitIndex => "git's index is split (.git/sharedindex.*): git reads it, tools built on libgit2 (gitui, some shell prompts) cannot; `git config core.splitIndex false` keeps it whole from lore's next save".to_string(),
+            Finding::SplitIndex => git::SPLIT_INFO.to_string(),
             Finding::StaleLock { holder } => format!("stale lock directory left by {holder} — --fix removes it"),
             Finding::LeftoverTemp { path } => {
                 format!("{path}: text of an interrupted save — --fix recovers it as a learning (or removes it if it duplicates one)")
@@ -336,13 +336,14 @@ pub fn quick_check(store: &Store) -> Option<String> {
 
 /// Settles every row without a file among `findings`, as one write: `lore doctor` keeps them
 /// and no longer reports them (a migrated store's rows for files kept elsewhere, or gone,
-/// that the user wants to keep as history). Returns the rows settled.
+/// that the user wants to keep as history). Returns the rows settled, and what must be said
+/// beside success (see [`write::Written::warnings`]).
 pub fn settle(
     store: &Store,
     findings: &[Finding],
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Vec<(i64, String)>> {
+) -> Result<(Vec<(i64, String)>, Vec<String>)> {
     let rows: Vec<(i64, String)> = findings
         .iter()
         .filter_map(|f| match f {
@@ -351,17 +352,17 @@ pub fn settle(
         })
         .collect();
     if rows.is_empty() {
-        return Ok(rows);
+        return Ok((rows, Vec::new()));
     }
     let mut index = write::open_index(store, "doctor")?;
-    write::write(store, &mut index, opts, progress, |tx| {
+    let written = write::write(store, &mut index, opts, progress, |tx| {
         let conn = tx.rows()?;
         for (id, path) in &rows {
             Index::settle(conn, *id, path)?;
         }
         Ok(())
     })?;
-    Ok(rows)
+    Ok((rows, written.warnings))
 }
 
 /// Marks what [`fix`] did that is a warning (said beside success) rather than a repair.

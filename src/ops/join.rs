@@ -24,6 +24,8 @@ pub struct Joined {
     /// The local branch HEAD pointed at before (which had no commits).
     pub was: String,
     pub learnings: usize,
+    /// Said beside success (see [`write::Written::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// Joins the store of the one remote-tracking branch that holds one, when HEAD's branch has
@@ -35,6 +37,11 @@ pub fn join(store: &Store, opts: &LockOptions) -> Result<Option<Joined>> {
         return Ok(None);
     };
     if git::branch_tip(&repo, &head)?.is_some() {
+        return Ok(None);
+    }
+    if !write::interrupted(store).is_empty() {
+        // An earlier join (or other write) died half done: `lore doctor --fix` takes it back
+        // first, and the next look joins.
         return Ok(None);
     }
     let mut stores = Vec::new();
@@ -64,16 +71,20 @@ pub fn join(store: &Store, opts: &LockOptions) -> Result<Option<Joined>> {
             &mut BTreeSet::new(),
         )
     });
-    if let Err(e) = written {
-        // Back as it was: HEAD on its unborn branch.
-        let _ = repo.point_head_at(&head);
-        return Err(e);
-    }
+    let written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            // Back as it was: HEAD on its unborn branch.
+            let _ = repo.point_head_at(&head);
+            return Err(e);
+        }
+    };
     sync::set_upstream(&repo, branch, remote, branch)?;
     Ok(Some(Joined {
         remote: remote.clone(),
         branch: branch.clone(),
         was: head.trim_start_matches("refs/heads/").to_string(),
         learnings: report.arrived.len(),
+        warnings: written.warnings,
     }))
 }

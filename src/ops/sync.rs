@@ -404,7 +404,9 @@ pub(super) fn integrate(
         let untouched = match (&on_disk, old_id) {
             (None, _) => true,
             (Some(bytes), Some(old)) => git::hash_blob(bytes) == old,
-            (Some(_), None) => false,
+            // A file git did not have here, already as it arrives: nothing of the user's to
+            // keep (a join or sync that was interrupted after writing it, say).
+            (Some(bytes), None) => new_id == Some(git::hash_blob(bytes)),
         };
         if !untouched {
             report.conflicts.push(format!("{rel}: changed here and not committed; the work tree keeps your version, HEAD has the merged one"));

@@ -299,6 +299,7 @@ fn critical<T>(
         (Err(e), false) => return Err(undo(tx, staged_undo, e.at(Step::Commit))),
         (after, _) => after.map_err(|e| e.at(Step::Commit)),
     };
+    let had_rows = tx.rows_begun;
     let rows = (|| {
         after?;
         if let Some(c) = committed
@@ -309,9 +310,13 @@ fn critical<T>(
             Index::advance_followed(conn, c.parent, c.commit)
                 .map_err(|e| e.at(Step::CommitIndex))?;
         }
-        tx.end_rows(true).map_err(|e| e.at(Step::CommitIndex))?;
-        fault::point("before-unlock").map_err(|e| e.at(Step::Release))
+        tx.end_rows(true).map_err(|e| e.at(Step::CommitIndex))
     })();
+    // Rows committed are a change made, even where nothing else lands (doctor's repairs of
+    // the index alone, `doctor --settle`): what fails after them cannot say "Nothing was
+    // written".
+    let rows_written = had_rows && rows.is_ok();
+    let rows = rows.and_then(|()| fault::point("before-unlock").map_err(|e| e.at(Step::Release)));
     match (rows, &committed) {
         (Ok(()), _) => {}
         (Err(e), Some(c)) => {
@@ -323,7 +328,7 @@ fn critical<T>(
                 e.cause()
             ));
         }
-        (Err(e), None) if landed => {
+        (Err(e), None) if landed || rows_written => {
             let _ = tx.end_rows(false);
             warnings.push(format!(
                 "the change is made, but what followed it failed ({})",

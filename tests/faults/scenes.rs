@@ -15,8 +15,17 @@ pub(super) struct Scene {
     pub(super) verb: &'static str,
     /// The operation's name in `lock_events`.
     pub(super) operation: &'static str,
+    /// The points after which the write has landed: an error there is a success with a
+    /// warning.
+    pub(super) landed: &'static [&'static str],
     pub(super) _keep: Vec<tempfile::TempDir>,
 }
+
+/// Where a write that commits (or installs) lands: after the commit.
+pub(super) const COMMITTED: &[&str] = &["after-commit", "before-unlock"];
+/// Where a write that changes only the index lands: once its rows are committed, which comes
+/// after the commit point it passes without committing.
+pub(super) const ROWS_ONLY: &[&str] = &["before-unlock"];
 
 impl Scene {
     pub(super) fn run(&self, strategy: &str, env: &[(&str, String)]) -> std::process::Output {
@@ -47,6 +56,7 @@ pub(super) fn record_scene(base: &Path) -> Scene {
         args: strings(&["record", "--title", "Under test", "--domain", "d"]),
         verb: "save",
         operation: "record",
+        landed: COMMITTED,
         _keep: vec![],
     }
 }
@@ -62,6 +72,7 @@ pub(super) fn edit_scene(base: &Path) -> Scene {
         args: strings(&["__commit-edit", "1"]),
         verb: "commit the edit",
         operation: "edit",
+        landed: COMMITTED,
         _keep: vec![],
     }
 }
@@ -80,6 +91,7 @@ pub(super) fn import_scene(base: &Path) -> Scene {
         args: strings(&["import", dir.path().to_str().unwrap()]),
         verb: "import",
         operation: "import",
+        landed: COMMITTED,
         _keep: vec![dir],
     }
 }
@@ -94,6 +106,7 @@ pub(super) fn adopt_scene(base: &Path) -> Scene {
         args: strings(&["adopt", "--yes"]),
         verb: "adopt",
         operation: "adopt",
+        landed: COMMITTED,
         _keep: vec![],
     }
 }
@@ -122,6 +135,7 @@ pub(super) fn doctor_scene(base: &Path) -> Scene {
         args: strings(&["doctor", "--fix"]),
         verb: "repair",
         operation: "doctor",
+        landed: COMMITTED,
         _keep: vec![],
     }
 }
@@ -181,6 +195,7 @@ pub(super) fn sync_scene(base: &Path) -> Scene {
         args: strings(&["sync"]),
         verb: "sync",
         operation: "sync",
+        landed: COMMITTED,
         _keep: vec![dir],
     }
 }
@@ -191,6 +206,7 @@ pub(super) fn reindex_scene(base: &Path) -> Scene {
         args: strings(&["reindex"]),
         verb: "reindex",
         operation: "reindex",
+        landed: COMMITTED,
         _keep: vec![],
     }
 }
@@ -315,4 +331,42 @@ pub(super) fn last_lock_event(s: &TestStore) -> (String, String) {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap()
+}
+
+pub(super) fn doctor_index_only_scene(base: &Path) -> Scene {
+    let s = with_two(base);
+    // A committed learning without a row: the repair is the index's alone.
+    s.db()
+        .execute(
+            "DELETE FROM learnings WHERE title = 'Second before the fault'",
+            [],
+        )
+        .unwrap();
+    Scene {
+        store: s,
+        args: strings(&["doctor", "--fix"]),
+        verb: "repair",
+        operation: "doctor",
+        landed: ROWS_ONLY,
+        _keep: vec![],
+    }
+}
+
+pub(super) fn settle_scene(base: &Path) -> Scene {
+    let s = with_two(base);
+    // Another tool's row for a file that is nowhere.
+    s.db()
+        .execute(
+            "INSERT INTO learnings (type, filepath, title) VALUES ('success', 'notes/gone.md', 'Kept elsewhere')",
+            [],
+        )
+        .unwrap();
+    Scene {
+        store: s,
+        args: strings(&["doctor", "--settle"]),
+        verb: "repair",
+        operation: "doctor",
+        landed: ROWS_ONLY,
+        _keep: vec![],
+    }
 }
