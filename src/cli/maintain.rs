@@ -21,7 +21,7 @@ pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
     let mut waits = WaitReporter::default();
     let mut acted = false;
     if settle {
-        let (settled, warnings) = doctor::settle(
+        let settled = doctor::settle(
             &store,
             &findings,
             &ctx.lock_options("doctor"),

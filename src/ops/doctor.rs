@@ -334,6 +334,13 @@ pub fn quick_check(store: &Store) -> Option<String> {
     })
 }
 
+/// What [`settle`] did: the rows settled (id, path), and what must be said beside success.
+#[derive(Debug, Default)]
+pub struct Settled {
+    pub rows: Vec<(i64, String)>,
+    pub warnings: Vec<String>,
+}
+
 /// Settles every row without a file among `findings`, as one write: `lore doctor` keeps them
 /// and no longer reports them (a migrated store's rows for files kept elsewhere, or gone,
 /// that the user wants to keep as history). Returns the rows settled, and what must be said
@@ -343,7 +350,7 @@ pub fn settle(
     findings: &[Finding],
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(Vec<(i64, String)>, Vec<String>)> {
+) -> Result<Settled> {
     let rows: Vec<(i64, String)> = findings
         .iter()
         .filter_map(|f| match f {
@@ -352,7 +359,7 @@ pub fn settle(
         })
         .collect();
     if rows.is_empty() {
-        return Ok((rows, Vec::new()));
+        return Ok(Settled::default());
     }
     let mut index = write::open_index(store, "doctor")?;
     let written = write::write(store, &mut index, opts, progress, |tx| {
@@ -362,7 +369,10 @@ pub fn settle(
         }
         Ok(())
     })?;
-    Ok((rows, written.warnings))
+    Ok(Settled {
+        rows,
+        warnings: written.warnings,
+    })
 }
 
 /// Marks what [`fix`] did that is a warning (said beside success) rather than a repair.
