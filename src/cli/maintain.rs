@@ -27,10 +27,11 @@ pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
             &ctx.lock_options("doctor"),
             &mut waits.progress(),
         )?;
-        warn_all(&warnings);
-        acted = !settled.is_empty();
+        warn_all(&settled.warnings);
+        acted = !settled.rows.is_empty();
         done.extend(
             settled
+                .rows
                 .iter()
                 .map(|(id, path)| format!("settled #{id} {path}: kept, no longer reported")),
         );
