@@ -188,6 +188,17 @@ pub fn open_or_init(root: &Path) -> Result<Repo> {
     }
 }
 
+/// Whether HEAD surely names a branch with commits, told from two small files (HEAD and the
+/// branch's loose ref) without opening the repository: the check every command makes before
+/// looking further (`false` means "look properly": a packed ref, a detached HEAD…).
+pub fn head_surely_born(git_dir: &Path) -> bool {
+    std::fs::read_to_string(git_dir.join("HEAD")).is_ok_and(|head| {
+        head.strip_prefix("ref: ")
+            .map(str::trim)
+            .is_some_and(|r| r.starts_with("refs/heads/") && git_dir.join(r).is_file())
+    })
+}
+
 /// The branch HEAD points at; an error for a detached HEAD.
 pub fn head_branch(repo: &Repo) -> Result<String> {
     let head = repo.raw.find_reference("HEAD")?;
