@@ -188,7 +188,10 @@ impl Store {
             }
             Err(e) => return Err(Error::io(root, e)),
         }
-        let repo = crate::git::open(root).map_err(|_| not_a_store("not a git work tree".into()))?;
+        let repo = crate::git::open(root).map_err(|e| match e {
+            Error::Git(crate::error::GitError::Sha256 { .. }) => e,
+            _ => not_a_store("not a git work tree".into()),
+        })?;
         let Some(workdir) = repo.workdir() else {
             return Err(Error::BareRepository {
                 path: root.to_path_buf(),

@@ -5,6 +5,7 @@
 mod abuse;
 mod architecture;
 mod bad_input;
+mod beside_git;
 mod cli;
 mod concurrency;
 mod config;

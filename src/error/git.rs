@@ -23,6 +23,12 @@ pub enum GitError {
     #[error("lore supports SHA-1 repositories only")]
     NotSha1,
 
+    /// A repository made with `git init --object-format=sha256`.
+    #[error(
+        "{} is a SHA-256 git repository; lore reads and writes SHA-1 repositories only (its git index editor is SHA-1). Keep the store in a SHA-1 repository (git's default, `git init --object-format=sha1`)", path.display()
+    )]
+    Sha256 { path: PathBuf },
+
     #[error(
         "the branch kept moving while committing ({attempts} attempts); another program is committing in a tight loop"
     )]

@@ -165,12 +165,32 @@ pub fn open(root: &Path) -> Result<Repo> {
         git2::opts::strict_hash_verification(false);
         git2::opts::strict_object_creation(false);
     });
-    Ok(Repo {
-        raw: Repository::open_ext(
-            root,
-            git2::RepositoryOpenFlags::NO_SEARCH,
-            std::iter::empty::<&std::ffi::OsStr>(),
-        )?,
+    match Repository::open_ext(
+        root,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    ) {
+        Ok(raw) => Ok(Repo { raw }),
+        Err(_) if object_format(root).is_some_and(|f| f != "sha1") => {
+            Err(Error::Git(GitError::Sha256 {
+                path: root.to_path_buf(),
+            }))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The `extensions.objectFormat` of the repository whose work tree (or git dir) is `root`, read
+/// from its config file: libgit2 refuses to open a SHA-256 repository without saying which it is.
+fn object_format(root: &Path) -> Option<String> {
+    let config = [root.join(".git/config"), root.join("config")]
+        .into_iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    config.lines().find_map(|l| {
+        let (key, value) = l.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("objectformat")
+            .then(|| value.trim().to_ascii_lowercase())
     })
 }
 
@@ -178,6 +198,7 @@ pub fn open(root: &Path) -> Result<Repo> {
 pub fn open_or_init(root: &Path) -> Result<Repo> {
     match open(root) {
         Ok(r) => Ok(r),
+        Err(e @ Error::Git(GitError::Sha256 { .. })) => Err(e),
         Err(_) => {
             let mut opts = git2::RepositoryInitOptions::new();
             opts.initial_head("main");
