@@ -72,6 +72,9 @@ pub enum Layout {
 pub struct Store {
     root: PathBuf,
     git_dir: PathBuf,
+    /// The git dir all worktrees share (the same as `git_dir` but in a linked worktree): where
+    /// the store lock and the ignore patterns git reads for every worktree live.
+    common_dir: PathBuf,
     layout: Layout,
     /// The lock's descriptors, kept open between this handle's saves.
     lock_files: Arc<OpenLockFiles>,
@@ -201,6 +204,7 @@ impl Store {
         Ok(Store {
             layout: read_layout(&root),
             git_dir: canonical(repo.git_dir()),
+            common_dir: canonical(repo.common_dir()),
             root,
             lock_files: Arc::default(),
         })
@@ -232,7 +236,7 @@ impl Store {
 
     /// Appends `lines` to `.git/info/exclude`; returns its path.
     fn exclude(&self, lines: &str) -> Result<PathBuf> {
-        let info = self.git_dir.join("info");
+        let info = self.common_dir.join("info");
         fs::create_dir_all(&info).map_err(|e| Error::io(&info, e))?;
         let exclude = info.join("exclude");
         let mut text = fs::read_to_string(&exclude).unwrap_or_default();
@@ -269,12 +273,17 @@ impl Store {
         &self.git_dir
     }
 
+    /// See [`Store::git_dir`]; the common dir of a linked worktree's repository.
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
+    }
+
     pub fn index_path(&self) -> PathBuf {
         self.root.join(INDEX_DB)
     }
 
     pub fn lock_paths(&self) -> LockPaths {
-        LockPaths::new(&self.git_dir).keeping_files_open(Arc::clone(&self.lock_files))
+        LockPaths::new(&self.common_dir).keeping_files_open(Arc::clone(&self.lock_files))
     }
 
     pub fn repo(&self) -> Result<crate::git::Repo> {

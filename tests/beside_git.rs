@@ -73,3 +73,152 @@ fn a_sha256_repository_is_refused_with_one_clear_message_by_every_command() {
         assert_eq!(listing(&repo), before, "{args:?} wrote something");
     }
 }
+
+/// Whether critical sections logged in `log` (`LORE_TEST_CS_LOG`) ever overlapped.
+fn overlapped(log: &Path) -> bool {
+    let text = std::fs::read_to_string(log).unwrap();
+    let mut events: Vec<(u128, i32)> = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[2].parse().unwrap(), if f[1] == "start" { 1 } else { -1 })
+        })
+        .collect();
+    events.sort();
+    let mut active = 0;
+    events.iter().any(|(_, d)| {
+        active += d;
+        active > 1
+    })
+}
+
+#[test]
+fn linked_worktrees_record_edit_sync_and_doctor_and_share_one_store_lock() {
+    let main = TestStore::new();
+    main.record("In the main work tree", "d");
+    let second = TestStore::empty();
+    git(
+        main.root(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            second.root().to_str().unwrap(),
+            "-b",
+            "second",
+        ],
+    );
+    // Records, in the linked worktree, on its own branch.
+    let out = second.run(&[
+        "record",
+        "--title",
+        "In the linked worktree",
+        "--domain",
+        "d",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        second.git(&["log", "-1", "--format=%s", "second"]).trim(),
+        "failure: In the linked worktree"
+    );
+    assert_eq!(second.git(&["status", "--porcelain"]).trim(), "");
+    assert!(
+        !main.git(&["log", "--format=%s", "main"]).contains("linked"),
+        "the main branch is not touched"
+    );
+
+    // One store lock for both: held from the main work tree, seen and waited for from the
+    // linked one.
+    let mut holder = hold(&main, 30, &[]);
+    let status: serde_json::Value =
+        serde_json::from_str(&second.ok(&["lock", "status", "--json"])).unwrap();
+    assert_eq!(status["state"], "held", "{status}");
+    assert_eq!(status["holder"]["pid"], holder.id(), "{status}");
+    let out = second.run(&[
+        "--lock-timeout",
+        "1",
+        "record",
+        "--title",
+        "Waits",
+        "--domain",
+        "d",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("pid {}", holder.id())),
+        "names the holder: {}",
+        stderr(&out)
+    );
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+
+    // Both writing at once: every save lands, never two at the same time.
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("cs.log");
+    std::thread::scope(|scope| {
+        for (w, s) in [(0, &main), (1, &second)] {
+            let log = &log;
+            scope.spawn(move || {
+                for i in 0..6 {
+                    let out = s
+                        .cmd()
+                        .args([
+                            "record",
+                            "--title",
+                            &format!("At once {w} {i}"),
+                            "--domain",
+                            "d",
+                        ])
+                        .env("LORE_TEST_CS_LOG", log)
+                        .output()
+                        .unwrap();
+                    assert!(out.status.success(), "{}", stderr(&out));
+                }
+            });
+        }
+    });
+    assert!(!overlapped(&log), "two saves held the store at once");
+    for (w, s, branch) in [(0, &main, "main"), (1, &second, "second")] {
+        let subjects = s.git(&["log", "--format=%s", branch]);
+        assert_eq!(
+            subjects.matches(&format!("At once {w} ")).count(),
+            6,
+            "{branch}: {subjects}"
+        );
+        assert_eq!(s.git(&["status", "--porcelain"]).trim(), "", "{branch}");
+    }
+
+    // Edit (as the browser's `e` commits it), doctor and sync, from the linked worktree.
+    let id: i64 = second
+        .db()
+        .query_row(
+            "SELECT id FROM learnings WHERE title = 'In the linked worktree'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let file = second.root().join(second.path_of("In the linked worktree"));
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file).unwrap() + "\nEdited.\n",
+    )
+    .unwrap();
+    let out = second.run(&["__commit-edit", &id.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        second
+            .git(&["log", "-1", "--format=%s"])
+            .contains("(edited)")
+    );
+    let doctor = second.run(&["doctor"]);
+    assert_eq!(doctor.status.code(), Some(0), "{}", stdout(&doctor));
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare"]);
+    main.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let out = second.run(&["sync"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        git(remote.path(), &["rev-parse", "refs/heads/second"]),
+        second.git(&["rev-parse", "HEAD"])
+    );
+}

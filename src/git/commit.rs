@@ -108,7 +108,7 @@ pub fn commit_blobs(
             }
             Err(Moved::Locked) => {
                 return Err(Error::GitLocked {
-                    path: repo.raw.path().join(format!("{branch}.lock")),
+                    path: repo.dir_of(&branch).join(format!("{branch}.lock")),
                 });
             }
             Err(Moved::Failed(e)) => return Err(e),
@@ -126,8 +126,8 @@ fn move_branch(
     sig: &Signature<'_>,
     message: &str,
 ) -> std::result::Result<(), Moved> {
-    let git_dir = repo.raw.path();
-    let lock = match OwnedLock::take(git_dir, branch) {
+    let refs_dir = repo.dir_of(branch);
+    let lock = match OwnedLock::take(refs_dir, branch) {
         Ok(l) => l,
         Err(Error::GitLocked { .. }) => return Err(Moved::Locked),
         Err(e) => return Err(Moved::Failed(e)),
@@ -140,7 +140,7 @@ fn move_branch(
     if current != expected {
         return Err(Moved::Changed);
     }
-    if let Some(dir) = git_dir.join(branch).parent() {
+    if let Some(dir) = refs_dir.join(branch).parent() {
         std::fs::create_dir_all(dir).map_err(|e| Moved::Failed(Error::io(dir, e)))?;
     }
     lock.commit(format!("{new}\n").as_bytes())
@@ -161,7 +161,10 @@ fn move_branch(
         offset.abs() % 60,
         message.replace('\n', " ")
     );
-    for log in [git_dir.join("logs").join(branch), git_dir.join("logs/HEAD")] {
+    for log in [
+        refs_dir.join("logs").join(branch),
+        repo.git_dir().join("logs/HEAD"),
+    ] {
         if let Some(dir) = log.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -204,7 +207,7 @@ pub fn move_branch_to(
             }
             Err(Moved::Locked) => {
                 return Err(Error::GitLocked {
-                    path: repo.raw.path().join(format!("{branch}.lock")),
+                    path: repo.dir_of(branch).join(format!("{branch}.lock")),
                 });
             }
             Err(Moved::Failed(e)) => return Err(e),

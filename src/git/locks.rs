@@ -15,13 +15,13 @@ pub fn wait_for_git_locks(repo: &Repo, branch: &str, patience: Duration) -> Resu
     let candidates = [
         git_dir.join("index.lock"),
         git_dir.join("HEAD.lock"),
-        git_dir.join(format!("{branch}.lock")),
+        repo.dir_of(branch).join(format!("{branch}.lock")),
     ];
     let deadline = Instant::now() + patience;
     loop {
         // Lock files a dead lore process provably left (see OwnedLock).
         break_stale_git_lock(git_dir, "index");
-        break_stale_git_lock(git_dir, branch);
+        break_stale_git_lock(repo.dir_of(branch), branch);
         match candidates.iter().find(|p| p.exists()) {
             None => return Ok(()),
             Some(p) if Instant::now() >= deadline => {

@@ -63,6 +63,23 @@ impl Repo {
         self.raw.path()
     }
 
+    /// The git dir every worktree of the repository shares (`git rev-parse --git-common-dir`):
+    /// the branches, objects and configuration; the same as [`Repo::git_dir`] but in a linked
+    /// worktree, whose own git dir holds only its HEAD, index and the like.
+    pub fn common_dir(&self) -> &Path {
+        self.raw.commondir()
+    }
+
+    /// Where the file of ref `name` (and its `.lock`) lives: a branch (`refs/…`) in the common
+    /// dir, HEAD and git's index in this worktree's git dir.
+    pub fn dir_of(&self, name: &str) -> &Path {
+        if name.starts_with("refs/") {
+            self.common_dir()
+        } else {
+            self.git_dir()
+        }
+    }
+
     pub fn workdir(&self) -> Option<&Path> {
         self.raw.workdir()
     }
@@ -212,11 +229,11 @@ pub fn open_or_init(root: &Path) -> Result<Repo> {
 /// Whether HEAD surely names a branch with commits, told from two small files (HEAD and the
 /// branch's loose ref) without opening the repository: the check every command makes before
 /// looking further (`false` means "look properly": a packed ref, a detached HEAD…).
-pub fn head_surely_born(git_dir: &Path) -> bool {
+pub fn head_surely_born(git_dir: &Path, common_dir: &Path) -> bool {
     std::fs::read_to_string(git_dir.join("HEAD")).is_ok_and(|head| {
         head.strip_prefix("ref: ")
             .map(str::trim)
-            .is_some_and(|r| r.starts_with("refs/heads/") && git_dir.join(r).is_file())
+            .is_some_and(|r| r.starts_with("refs/heads/") && common_dir.join(r).is_file())
     })
 }
 

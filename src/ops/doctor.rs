@@ -280,8 +280,8 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     );
     let branch = git::head_branch(&repo).unwrap_or_else(|_| "HEAD".into());
     for name in ["index", "HEAD", branch.as_str()] {
-        let p = repo.git_dir().join(format!("{name}.lock"));
-        if git::stale_git_lock(repo.git_dir(), name) {
+        let p = repo.dir_of(name).join(format!("{name}.lock"));
+        if git::stale_git_lock(repo.dir_of(name), name) {
             out.push(Finding::StaleGitLock {
                 name: name.to_string(),
                 path: p.display().to_string(),
@@ -458,7 +458,7 @@ fn repair(
     let mut temps = Vec::new();
     for f in findings {
         if let Finding::StaleGitLock { name, path } = f
-            && git::break_stale_git_lock(git_dir, name)
+            && git::break_stale_git_lock(repo.dir_of(name), name)
         {
             done.push(format!(
                 "removed {path}, left by a lore process that died holding it"

@@ -32,7 +32,7 @@ pub struct Joined {
 /// no commits; `None` (and nothing done) otherwise, or when several branches hold a store and
 /// the choice is the user's.
 pub fn join(store: &Store, opts: &LockOptions) -> Result<Option<Joined>> {
-    if git::head_surely_born(store.git_dir()) {
+    if git::head_surely_born(store.git_dir(), store.common_dir()) {
         return Ok(None);
     }
     let repo = store.repo()?;
