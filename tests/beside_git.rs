@@ -222,3 +222,123 @@ fn linked_worktrees_record_edit_sync_and_doctor_and_share_one_store_lock() {
         second.git(&["rev-parse", "HEAD"])
     );
 }
+
+#[test]
+fn symbolic_links_in_head_or_from_a_remote_are_never_learnings_and_git_stays_consistent() {
+    // A store, a bare remote, and a teammate's plain git clone that commits a link where a
+    // learning would be (pointing outside the store, and at another learning).
+    let s = TestStore::new();
+    s.record("A real learning", "d");
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    s.ok(&["sync"]);
+    let mate = tempfile::tempdir().unwrap();
+    git(
+        mate.path(),
+        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
+    );
+    let c = mate.path().join("c");
+    let dir = c.join("memory/failures");
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("20261202_outside.md")).unwrap();
+    let real = s.path_of("A real learning");
+    let real_name = Path::new(&real)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    std::os::unix::fs::symlink(
+        Path::new("2026-12/02").join(&real_name),
+        dir.join("20261202_alias.md"),
+    )
+    .unwrap();
+    git(&c, &["add", "-A"]);
+    git_commit(&c, &["-m", "links"]);
+    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+
+    let out = s.ok(&["sync"]);
+    assert_eq!(
+        out.matches("not a learning: ").count(),
+        2,
+        "each link reported once: {out}"
+    );
+    // Checked out as git does: links on disk, git's index agreeing, nothing to commit.
+    for name in ["20261202_outside.md", "20261202_alias.md"] {
+        let p = s.root().join("memory/failures").join(name);
+        assert!(
+            std::fs::symlink_metadata(&p)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{name} is a link"
+        );
+    }
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "", "git status");
+    assert_eq!(
+        s.git(&["ls-files", "-s", "memory/failures/20261202_outside.md"])
+            .split_whitespace()
+            .next(),
+        Some("120000")
+    );
+    // Never indexed, never listed or shown; the learning it points at is unchanged.
+    let rows: Vec<String> = {
+        let db = s.db();
+        let mut st = db.prepare("SELECT filepath FROM learnings").unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(rows, vec![real.clone()], "only the regular file has a row");
+    let shown = s.run(&["show", "memory/failures/20261202_outside.md"]);
+    assert!(!shown.status.success());
+    // doctor says what they are, as information.
+    let doctor = s.run(&["doctor"]);
+    assert_eq!(doctor.status.code(), Some(0), "{}", stdout(&doctor));
+    assert_eq!(
+        stdout(&doctor)
+            .matches("a symbolic link, not a learning")
+            .count(),
+        2,
+        "{}",
+        stdout(&doctor)
+    );
+    // A fresh clone's first open and a reindex index the regular file only.
+    let fresh = TestStore::empty();
+    git(
+        mate.path(),
+        &[
+            "clone",
+            "-q",
+            remote.path().to_str().unwrap(),
+            fresh.root().to_str().unwrap(),
+        ],
+    );
+    let listed = fresh.ok(&["list", "--json"]);
+    let v: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(v.len(), 1, "{listed}");
+    fresh.ok(&["reindex"]);
+    assert_eq!(fresh.row_count(), 1);
+    // A link that becomes a regular file later arrives as a learning.
+    std::fs::remove_file(dir.join("20261202_outside.md")).unwrap();
+    std::fs::write(
+        dir.join("20261202_outside.md"),
+        "# Now a real file\n\n**Domain**: d\n**Date**: 2026-12-02\n",
+    )
+    .unwrap();
+    git(&c, &["add", "-A"]);
+    git_commit(&c, &["-m", "a file now"]);
+    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    s.ok(&["sync"]);
+    let p = s.root().join("memory/failures/20261202_outside.md");
+    assert!(std::fs::symlink_metadata(&p).unwrap().is_file());
+    assert!(s.ok(&["list"]).contains("Now a real file"));
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    assert!(
+        std::fs::read_to_string("/etc/passwd")
+            .unwrap()
+            .contains("root"),
+        "untouched"
+    );
+}

@@ -188,6 +188,9 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
     for c in &report.conflicts {
         outln!("conflict: {}", display_line(c));
     }
+    for n in &report.not_learnings {
+        outln!("not a learning: {}", display_line(n));
+    }
     print_flagged(&report.flagged);
     outln!(
         "synced with {}/{}: {}, {} learning(s) arrived, {}",

@@ -23,11 +23,37 @@ pub fn head_markdown_ids(repo: &Repo) -> Result<Vec<(String, Oid)>> {
     let memory = repo.raw.find_tree(memory.id())?;
     memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let name = entry.name().unwrap_or("");
-        if entry.kind() == Some(git2::ObjectType::Blob)
+        if is_regular(entry.filemode())
             && name.ends_with(".md")
             && !crate::learning::is_template_file(name)
         {
             out.push((format!("memory/{dir}{name}"), entry.id()));
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    Ok(out)
+}
+
+/// Whether a tree entry's mode is a regular file's (`100644`, `100755`): only those are
+/// learnings; a symbolic link (`120000`) is not, whatever its name.
+fn is_regular(mode: i32) -> bool {
+    mode == 0o100644 || mode == 0o100755
+}
+
+/// Paths under `memory/` in HEAD ending in `.md` that are symbolic links, not files.
+pub fn head_markdown_links(repo: &Repo) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let Some(tree) = head_tree(repo)? else {
+        return Ok(out);
+    };
+    let Ok(memory) = tree.0.get_path(Path::new("memory")) else {
+        return Ok(out);
+    };
+    let memory = repo.raw.find_tree(memory.id())?;
+    memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let name = entry.name().unwrap_or("");
+        if entry.filemode() == 0o120000 && name.ends_with(".md") {
+            out.push(format!("memory/{dir}{name}"));
         }
         git2::TreeWalkResult::Ok
     })?;
@@ -74,16 +100,27 @@ fn tree_changes(
     to: &git2::Tree<'_>,
 ) -> Result<Vec<Changed>> {
     let mut opts = git2::DiffOptions::new();
-    opts.pathspec("memory/");
+    // A file that became a link (or back) is one change, not a removal and an addition.
+    opts.pathspec("memory/").include_typechange(true);
     let diff = repo
         .raw
         .diff_tree_to_tree(from, Some(to), Some(&mut opts))?;
     let mut out = Vec::new();
     for delta in diff.deltas() {
-        let Some(c) = path_change(&delta) else {
+        let Some(mut c) = path_change(&delta) else {
             continue;
         };
-        if c.path.ends_with(".md") && !crate::learning::is_template_file(&c.path) {
+        // A symbolic link is no learning: as far as the index goes, it is absent.
+        if c.old_link {
+            c.old = None;
+        }
+        if c.new_link {
+            c.new = None;
+        }
+        if (c.old.is_some() || c.new.is_some())
+            && c.path.ends_with(".md")
+            && !crate::learning::is_template_file(&c.path)
+        {
             out.push(c);
         }
     }
@@ -105,6 +142,9 @@ pub struct PathChange {
     pub path: String,
     pub old: Option<Oid>,
     pub new: Option<Oid>,
+    /// The blob before (after) is a symbolic link's target, not a file's content.
+    pub old_link: bool,
+    pub new_link: bool,
 }
 
 /// Every path (not only learnings) that differs between commits `from` (none: empty) and `to`.
@@ -114,7 +154,11 @@ pub fn changes_between(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<Vec<Pa
         None => None,
     };
     let new = repo.raw.find_commit(to)?.tree()?;
-    let diff = repo.raw.diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
+    let mut opts = git2::DiffOptions::new();
+    opts.include_typechange(true);
+    let diff = repo
+        .raw
+        .diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))?;
     Ok(diff.deltas().filter_map(|d| path_change(&d)).collect())
 }
 
@@ -122,10 +166,13 @@ pub fn changes_between(repo: &Repo, from: Option<Oid>, to: Oid) -> Result<Vec<Pa
 fn path_change(delta: &git2::DiffDelta<'_>) -> Option<PathChange> {
     let path = delta.new_file().path().or(delta.old_file().path())?;
     let id = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id());
+    let link = |f: git2::DiffFile<'_>| f.mode() == git2::FileMode::Link;
     Some(PathChange {
         path: path.to_string_lossy().into_owned(),
         old: id(delta.old_file()),
         new: id(delta.new_file()),
+        old_link: link(delta.old_file()),
+        new_link: link(delta.new_file()),
     })
 }
 

@@ -13,7 +13,7 @@ use crate::error::{Error, GitError, Result};
 /// The git index entry for file `abs` at `rel` holding blob `id`, with the file's stat data
 /// (so `git status` sees it clean without re-hashing it).
 fn index_entry(rel: &str, id: Oid, abs: &Path) -> Result<gitindex::Entry> {
-    let meta = std::fs::metadata(abs).map_err(|e| Error::io(abs, e))?;
+    let meta = std::fs::symlink_metadata(abs).map_err(|e| Error::io(abs, e))?;
     let oid: [u8; 20] = id
         .as_bytes()
         .try_into()

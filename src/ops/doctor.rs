@@ -41,6 +41,9 @@ pub enum Finding {
     SettledRow { id: i64, path: String },
     /// Information: git's index is split, which tools built on libgit2 cannot read.
     SplitIndex,
+    /// Information: a symbolic link where a learning could be (in HEAD or on disk): only
+    /// regular files are learnings, so it is left alone and never indexed.
+    NotALearning { path: String },
     /// A lock directory whose holder is provably dead.
     StaleLock { holder: String },
     /// A temporary file of an interrupted save, holding the user's text.
@@ -66,7 +69,10 @@ pub enum Finding {
 impl Finding {
     /// Whether this is information rather than a problem: it never fails `lore doctor`.
     pub fn is_info(&self) -> bool {
-        matches!(self, Finding::SettledRow { .. } | Finding::SplitIndex)
+        matches!(
+            self,
+            Finding::SettledRow { .. } | Finding::SplitIndex | Finding::NotALearning { .. }
+        )
     }
 
     /// Whether an interrupted save can leave this (the others come from people or other tools).
@@ -104,6 +110,9 @@ impl Finding {
                 format!("#{id} {path}: a row without a file, settled — kept, not checked")
             }
             Finding::SplitIndex => git::SPLIT_INFO.to_string(),
+            Finding::NotALearning { path } => format!(
+                "{path}: a symbolic link, not a learning (only regular files are) — never indexed, never written through"
+            ),
             Finding::StaleLock { holder } => format!("stale lock directory left by {holder} — --fix removes it"),
             Finding::LeftoverTemp { path } => {
                 format!("{path}: text of an interrupted save — --fix recovers it as a learning (or removes it if it duplicates one)")
@@ -139,6 +148,8 @@ use crate::store::is_learning_path;
 #[derive(Default)]
 struct OnDisk {
     files: BTreeSet<String>,
+    /// Symbolic links with a learning's name.
+    links: BTreeSet<String>,
     temps: Vec<String>,
     leftovers: Vec<(String, &'static str)>,
 }
@@ -160,6 +171,8 @@ fn on_disk(root: &Path) -> OnDisk {
             if kind.is_dir() && !name.starts_with('.') && rel.split('/').count() < 6 {
                 // At most three levels of shard folders (YYYY-MM/DD/N).
                 dirs.push(rel);
+            } else if kind.is_symlink() && is_learning_path(&rel) {
+                found.links.insert(rel);
             } else if !kind.is_file() {
                 continue;
             } else if let Some((what, creator)) = leftovers::classify_in_memory(&name) {
@@ -193,6 +206,7 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     let head: BTreeMap<String, Vec<u8>> = head_markdown(&repo)?.into_iter().collect();
     let OnDisk {
         files: mut disk,
+        mut links,
         temps,
         leftovers: mut in_memory,
     } = on_disk(root);
@@ -214,8 +228,9 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     }
     let staged = git::staged_blobs(&repo)?;
     let head_ids: BTreeMap<String, git::Oid> = head_markdown_ids(&repo)?.into_iter().collect();
+    links.extend(git::history::head_markdown_links(&repo)?);
     for (path, blob) in &staged {
-        if !is_learning_path(path) || head_ids.get(path) == Some(blob) {
+        if !is_learning_path(path) || head_ids.get(path) == Some(blob) || links.contains(path) {
             continue;
         }
         let disk = fs::read(root.join(path)).ok();
@@ -254,6 +269,7 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
     if git::index_is_split(&repo) {
         out.push(Finding::SplitIndex);
     }
+    out.extend(links.into_iter().map(|path| Finding::NotALearning { path }));
     let st = lock::status(&store.lock_paths());
     if st.state == "stale" {
         out.push(Finding::StaleLock {

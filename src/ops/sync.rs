@@ -51,6 +51,9 @@ pub struct Report {
     /// Learnings of this store that the integration moved to another path, keeping their ids
     /// (a collision the remote settled by suffixing ours): (from, to).
     pub moved: Vec<(String, String)>,
+    /// Entries under `memory/` that arrived as something other than a regular file (a
+    /// symbolic link): checked out as git does, never indexed; one line each.
+    pub not_learnings: Vec<String>,
     /// Arrived files indexed with problems: (path, problems).
     pub flagged: Vec<(String, Vec<String>)>,
     pub pushed: bool,
@@ -337,6 +340,46 @@ fn fetch_head(repo: &Repo) -> Result<Oid> {
 
 use crate::index::Changed;
 
+/// What the work tree holds at a path sync is about to change.
+enum Here {
+    Absent,
+    File(Vec<u8>),
+    /// A symbolic link, with its target (what git stores as its blob).
+    Link(Vec<u8>),
+    /// A folder, a device…: never replaced.
+    Other,
+}
+
+impl Here {
+    fn at(abs: &Path) -> Here {
+        use std::os::unix::ffi::OsStringExt;
+        match std::fs::symlink_metadata(abs) {
+            Err(_) => Here::Absent,
+            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(abs) {
+                Ok(t) => Here::Link(t.into_os_string().into_vec()),
+                Err(_) => Here::Other,
+            },
+            Ok(m) if m.is_file() => match std::fs::read(abs) {
+                Ok(b) => Here::File(b),
+                Err(_) => Here::Other,
+            },
+            Ok(_) => Here::Other,
+        }
+    }
+
+    /// The blob git would make of it.
+    fn blob(&self) -> Option<Oid> {
+        match self {
+            Here::File(b) | Here::Link(b) => Some(git::hash_blob(b)),
+            _ => None,
+        }
+    }
+
+    fn is_link(&self) -> bool {
+        matches!(self, Here::Link(_))
+    }
+}
+
 /// Integrates `theirs` into the branch, inside a write: the work tree and git's index are
 /// brought to the new tree, the learnings that arrived indexed, and the branch moved to the
 /// fast-forward or merge commit (all or nothing). Returns what happened.
@@ -393,34 +436,58 @@ pub(super) fn integrate(
         }
     }
     for change in changes {
-        let (rel, old_id, new_id) = (change.path, change.old, change.new);
+        let (rel, old_id, new_id) = (change.path.clone(), change.old, change.new);
         touched.insert(rel.clone());
         if crate::index::resolve_inside(root, &rel).is_none() {
             continue;
         }
         let abs = root.join(&rel);
-        // Never clobber a file the user changed and did not commit.
-        let on_disk = std::fs::read(&abs).ok();
-        let untouched = match (&on_disk, old_id) {
-            (None, _) => true,
-            (Some(bytes), Some(old)) => git::hash_blob(bytes) == old,
+        // Never clobber a file the user changed and did not commit; a symbolic link is looked
+        // at as itself (its target, as git hashes it), never followed.
+        let here = Here::at(&abs);
+        let untouched = match (&here, old_id) {
+            (Here::Absent, _) => true,
+            (Here::Other, _) => false,
+            (_, Some(old)) => here.blob() == Some(old) && here.is_link() == change.old_link,
             // A file git did not have here, already as it arrives: nothing of the user's to
             // keep (a join or sync that was interrupted after writing it, say).
-            (Some(bytes), None) => new_id == Some(git::hash_blob(bytes)),
+            (_, None) => here.blob() == new_id && here.is_link() == change.new_link,
         };
         if !untouched {
             report.conflicts.push(format!("{rel}: changed here and not committed; the work tree keeps your version, HEAD has the merged one"));
             continue;
         }
-        match new_id {
-            Some(id) => tx.replace(&rel, &repo.blob(id)?)?,
-            None if on_disk.is_some() => tx.delete(&rel)?,
-            None => tx.untrack(&rel),
+        if change.new_link || here.is_link() {
+            // Checked out as git does, the link itself: lore never writes through one.
+            if !matches!(here, Here::Absent) {
+                tx.clear(&rel)?;
+            }
+            match new_id {
+                Some(id) if change.new_link => {
+                    tx.link(&rel, &repo.blob(id)?, id)?;
+                    if crate::store::is_learning_path(&rel) {
+                        report.not_learnings.push(format!(
+                            "{rel}: a symbolic link from `{remote}`, checked out as git does; only regular files are learnings, so it is not indexed"
+                        ));
+                    }
+                }
+                Some(id) => tx.replace(&rel, &repo.blob(id)?)?,
+                None => tx.untrack(&rel),
+            }
+        } else {
+            match new_id {
+                Some(id) => tx.replace(&rel, &repo.blob(id)?)?,
+                None if !matches!(here, Here::Absent) => tx.delete(&rel)?,
+                None => tx.untrack(&rel),
+            }
         }
+        // For the index a link is absent: never a learning.
         changed.push(Changed {
             path: rel,
-            old: old_id,
-            new: new_id,
+            old: old_id.filter(|_| !change.old_link),
+            new: new_id.filter(|_| !change.new_link),
+            old_link: false,
+            new_link: false,
         });
     }
     tx.progress(write::Progress::Indexing);

@@ -175,6 +175,9 @@ fn sync(store: &Store, remote: &str, opts: &LockOptions, tx: &Sender<Msg>) {
             for w in &r.warnings {
                 text.push_str(&format!("; {w}"));
             }
+            for n in &r.not_learnings {
+                text.push_str(&format!("; not a learning: {n}"));
+            }
             for (from, to) in &r.moved {
                 text.push_str(&format!("; moved {from} to {to} (same id)"));
             }

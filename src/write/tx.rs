@@ -255,6 +255,39 @@ impl<'w> Tx<'w> {
         Ok(())
     }
 
+    /// Moves whatever is at `rel` — a file or a symbolic link, never what a link points at —
+    /// out of the work tree until the write ends, without staging anything: the caller puts
+    /// something else there, or stages the removal.
+    pub fn clear(&mut self, rel: &str) -> Result<()> {
+        let abs = self.abs(rel)?;
+        self.note(Some(&FileUndo::Kept {
+            path: abs.clone(),
+            copy: crate::leftovers::undo_copy_path(&abs),
+        }))?;
+        if let Some(copy) = self.keep_aside_as(&abs, true, true)? {
+            self.files.push(FileUndo::Kept { path: abs, copy });
+        }
+        Ok(())
+    }
+
+    /// Makes `rel` a symbolic link to `target` and stages it as `blob`: what git checks out
+    /// for a link entry (sync's, for a link that arrived in the remote's commit). The place
+    /// must be free ([`Tx::clear`]). A link is never a learning and never written through.
+    pub fn link(&mut self, rel: &str, target: &[u8], blob: Oid) -> Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let abs = self.abs(rel)?;
+        if let Some(dir) = abs.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e).at(Step::WriteFile))?;
+        }
+        self.note(Some(&FileUndo::Created(abs.clone())))?;
+        self.files.push(FileUndo::Created(abs.clone()));
+        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), &abs)
+            .map_err(|e| Error::io(&abs, e).at(Step::WriteFile))?;
+        fault::point("after-write").map_err(|e| e.at(Step::WriteFile))?;
+        self.staged.push((rel.to_string(), Some(blob)));
+        Ok(())
+    }
+
     /// Takes the file at `rel` into git as it is on disk (an edit, a file never committed);
     /// returns its blob.
     pub fn track(&mut self, rel: &str) -> Result<Oid> {
@@ -309,9 +342,16 @@ impl<'w> Tx<'w> {
     /// back by a rename. With `remove`, the file is gone from its place afterwards; without,
     /// it is still there (hard-linked), to be replaced by a rename.
     pub(super) fn keep_aside(&self, abs: &Path, remove: bool) -> Result<Option<PathBuf>> {
+        self.keep_aside_as(abs, remove, false)
+    }
+
+    /// [`Tx::keep_aside`]; with `links`, a symbolic link is moved aside too (the link itself:
+    /// a rename never writes through it).
+    fn keep_aside_as(&self, abs: &Path, remove: bool, links: bool) -> Result<Option<PathBuf>> {
         match fs::symlink_metadata(abs) {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(abs, e).at(Step::WriteFile)),
+            Ok(m) if m.file_type().is_symlink() && links => {}
             Ok(m) if !m.is_file() => {
                 return Err(Error::io(
                     abs,

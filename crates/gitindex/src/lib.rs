@@ -40,7 +40,8 @@ pub struct Entry {
 
 impl Entry {
     /// The entry for file `abs`, staged at `rel` as blob `oid`, with the file's stat data so
-    /// `git status` sees it clean without reading it again.
+    /// `git status` sees it clean without reading it again (`meta` from `lstat`: for a
+    /// symbolic link, the link's own).
     pub fn for_file(rel: &str, oid: [u8; 20], meta: &std::fs::Metadata) -> Entry {
         use std::os::unix::fs::MetadataExt;
         Entry {
@@ -50,7 +51,12 @@ impl Entry {
             mtime: (meta.mtime() as u32, meta.mtime_nsec() as u32),
             dev: meta.dev() as u32,
             ino: meta.ino() as u32,
-            mode: 0o100644,
+            // git's modes: a symbolic link (its blob is the target), or a regular file.
+            mode: if meta.file_type().is_symlink() {
+                0o120000
+            } else {
+                0o100644
+            },
             uid: meta.uid(),
             gid: meta.gid(),
             size: meta.size() as u32,
@@ -182,7 +188,9 @@ fn checksum_ok(bytes: &[u8]) -> bool {
 /// [`apply`]'s edit of a file whose header is known good.
 fn splice(bytes: &[u8], version: u32, changes: &[Change]) -> Result<Applied, IndexError> {
     let body_end = bytes.len() - HASH;
-    let mut changes: Vec<&Change> = changes.iter().collect();
+    // Where a path is changed more than once, the last change wins (as if applied in turn):
+    // reversed, then sorted stably, the last comes first of its path and is the one kept.
+    let mut changes: Vec<&Change> = changes.iter().rev().collect();
     changes.sort_by(|a, b| a.path().cmp(b.path()));
     changes.dedup_by(|later, earlier| later.path() == earlier.path());
     let mut next = 0;

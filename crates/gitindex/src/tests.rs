@@ -54,6 +54,31 @@ fn entries_stay_sorted_and_replace_in_every_version() {
 }
 
 #[test]
+fn of_two_changes_to_one_path_the_last_wins() {
+    let idx = apply(None, &[Change::Upsert(entry("a.md", 1))])
+        .unwrap()
+        .bytes;
+    let both = [
+        Change::Remove(b"a.md".to_vec()),
+        Change::Upsert(entry("a.md", 2)),
+    ];
+    let kept = apply(Some(&idx), &both).unwrap().bytes;
+    let staged = staged(&kept).unwrap();
+    assert_eq!(staged.len(), 1);
+    assert_eq!(staged[0].1, [2; 20]);
+    let gone = apply(
+        Some(&kept),
+        &[
+            Change::Upsert(entry("a.md", 3)),
+            Change::Remove(b"a.md".to_vec()),
+        ],
+    )
+    .unwrap()
+    .bytes;
+    assert!(paths(&gone).unwrap().is_empty());
+}
+
+#[test]
 fn a_damaged_index_is_refused() {
     let mut idx = apply(None, &[Change::Upsert(entry("a", 1))]).unwrap().bytes;
     let n = idx.len();
