@@ -342,3 +342,87 @@ fn symbolic_links_in_head_or_from_a_remote_are_never_learnings_and_git_stays_con
         "untouched"
     );
 }
+
+/// Checks every learning out again the way git does under the store's settings (CRLF with
+/// `core.autocrlf=true`).
+fn check_out_again(s: &TestStore) {
+    for f in s.files_in_head() {
+        if f.ends_with(".md") {
+            std::fs::remove_file(s.root().join(&f)).unwrap();
+        }
+    }
+    s.git(&["checkout", "--", "."]);
+}
+
+#[test]
+fn with_core_autocrlf_a_crlf_checkout_is_no_change_and_edits_commit_what_git_would() {
+    let s = TestStore::new();
+    s.record("Line endings", "d");
+    s.record("Another one", "d");
+    s.git(&["config", "core.autocrlf", "true"]);
+    check_out_again(&s);
+    let rel = s.path_of("Line endings");
+    let abs = s.root().join(&rel);
+    assert!(
+        std::fs::read(&abs)
+            .unwrap()
+            .windows(2)
+            .any(|w| w == b"\r\n"),
+        "CRLF on disk"
+    );
+    let doctor = s.run(&["doctor"]);
+    assert_eq!(doctor.status.code(), Some(0), "{}", stdout(&doctor));
+    assert!(!stdout(&doctor).contains("differs"), "{}", stdout(&doctor));
+
+    // A real edit is still one, and committed as git would: LF in the blob, status clean.
+    let mut text = std::fs::read_to_string(&abs).unwrap();
+    text.push_str("Edited on a CRLF checkout.\r\n");
+    std::fs::write(&abs, &text).unwrap();
+    assert!(stdout(&s.run(&["doctor"])).contains("differs from the committed version"));
+    let id: i64 = s
+        .db()
+        .query_row(
+            "SELECT id FROM learnings WHERE title = 'Line endings'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let out = s.run(&["__commit-edit", &id.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let blob = s.git(&["show", &format!("HEAD:{rel}")]);
+    assert!(
+        blob.contains("Edited on a CRLF checkout.") && !blob.contains('\r'),
+        "{blob:?}"
+    );
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    assert_eq!(s.run(&["doctor"]).status.code(), Some(0));
+
+    // A sync that brings a change of a CRLF-checked-out file takes it as untouched.
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    s.ok(&["sync"]);
+    let mate = tempfile::tempdir().unwrap();
+    git(
+        mate.path(),
+        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
+    );
+    let c = mate.path().join("c");
+    let other = s.path_of("Another one");
+    let theirs = c.join(&other);
+    std::fs::write(
+        &theirs,
+        std::fs::read_to_string(&theirs).unwrap() + "From the teammate.\n",
+    )
+    .unwrap();
+    git(&c, &["commit", "-qam", "teammate edit"]);
+    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    let out = s.ok(&["sync"]);
+    assert!(!out.contains("conflict"), "{out}");
+    assert!(
+        std::fs::read_to_string(s.root().join(&other))
+            .unwrap()
+            .contains("From the teammate.")
+    );
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+}

@@ -1,7 +1,8 @@
 //! git, and the only module that names `git2`: the repository, its branch and HEAD, blobs and
 //! trees, identity, configuration; and below, a commit of exactly some files ([`commit`]),
 //! staging in git's index ([`stage`]), git's lock files ([`locks`]), what commits changed
-//! ([`history`]), sync's merge ([`merge`]) and packing ([`housekeeping`]).
+//! ([`history`]), sync's merge ([`merge`]), packing ([`housekeeping`]) and git's end-of-line
+//! conversion ([`filters`]).
 //!
 //! lore never uses the shared index to build its commit: the new tree is HEAD's tree plus the
 //! write's blobs, so whatever the user had staged stays staged and out of lore's commit (the
@@ -9,6 +10,7 @@
 //! commit made meanwhile by another git client is never lost: lore re-reads HEAD and retries.
 
 mod commit;
+pub mod filters;
 pub mod history;
 pub mod housekeeping;
 mod locks;

@@ -220,7 +220,11 @@ pub fn check(store: &Store) -> Result<Vec<Finding>> {
         match head.get(path) {
             None => out.push(Finding::Uncommitted { path: path.clone() }),
             Some(committed) => {
-                if fs::read(root.join(path)).is_ok_and(|now| now != *committed) {
+                // As git sees it: after its end-of-line conversion (`core.autocrlf`).
+                if fs::read(root.join(path)).is_ok_and(|now| {
+                    now != *committed
+                        && *git::filters::cleaned(&repo, path, &now, Some(committed)) != **committed
+                }) {
                     out.push(Finding::Modified { path: path.clone() });
                 }
             }

@@ -367,12 +367,22 @@ impl Here {
         }
     }
 
-    /// The blob git would make of it.
-    fn blob(&self) -> Option<Oid> {
-        match self {
+    /// The blob git would make of it at `rel`, where HEAD had `committed`: a file after git's
+    /// end-of-line conversion (a CRLF checkout is no change of the user's).
+    fn blob(&self, repo: &Repo, rel: &str, committed: Option<Oid>) -> Result<Option<Oid>> {
+        Ok(match self {
+            Here::File(b) if git::filters::has_crlf(b) => {
+                let before = committed.map(|c| repo.blob(c)).transpose()?;
+                Some(git::hash_blob(&git::filters::cleaned(
+                    repo,
+                    rel,
+                    b,
+                    before.as_deref(),
+                )))
+            }
             Here::File(b) | Here::Link(b) => Some(git::hash_blob(b)),
             _ => None,
-        }
+        })
     }
 
     fn is_link(&self) -> bool {
@@ -445,13 +455,14 @@ pub(super) fn integrate(
         // Never clobber a file the user changed and did not commit; a symbolic link is looked
         // at as itself (its target, as git hashes it), never followed.
         let here = Here::at(&abs);
+        let here_blob = here.blob(repo, &rel, old_id)?;
         let untouched = match (&here, old_id) {
             (Here::Absent, _) => true,
             (Here::Other, _) => false,
-            (_, Some(old)) => here.blob() == Some(old) && here.is_link() == change.old_link,
+            (_, Some(old)) => here_blob == Some(old) && here.is_link() == change.old_link,
             // A file git did not have here, already as it arrives: nothing of the user's to
             // keep (a join or sync that was interrupted after writing it, say).
-            (_, None) => here.blob() == new_id && here.is_link() == change.new_link,
+            (_, None) => here_blob == new_id && here.is_link() == change.new_link,
         };
         if !untouched {
             report.conflicts.push(format!("{rel}: changed here and not committed; the work tree keeps your version, HEAD has the merged one"));

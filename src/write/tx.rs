@@ -293,6 +293,16 @@ impl<'w> Tx<'w> {
     pub fn track(&mut self, rel: &str) -> Result<Oid> {
         let abs = self.abs(rel)?;
         let bytes = fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
+        // Committed as git would commit it: after its end-of-line conversion.
+        let committed = if crate::git::filters::has_crlf(&bytes) {
+            crate::git::head_tree(self.repo)?
+                .and_then(|t| t.blob_at(rel))
+                .map(|b| self.repo.blob(b))
+                .transpose()?
+        } else {
+            None
+        };
+        let bytes = crate::git::filters::cleaned(self.repo, rel, &bytes, committed.as_deref());
         let blob = self.blob(&bytes)?;
         self.staged.push((rel.to_string(), Some(blob)));
         Ok(blob)
