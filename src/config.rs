@@ -29,7 +29,20 @@ pub struct Config {
     #[serde(default)]
     pub ui: UiConfig,
     #[serde(default)]
+    pub hooks: HooksConfig,
+    #[serde(default)]
     pub keys: KeysConfig,
+}
+
+/// Whether git's hooks that may refuse a commit (`pre-commit`, `pre-merge-commit`,
+/// `commit-msg`) run for lore's commits, as `--no-verify` would say for one command.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// `false`: skip them for every command (default `true`).
+    pub verify: Option<bool>,
+    /// The browser's saves, `e` and `S` (default: as `verify`).
+    pub verify_in_browser: Option<bool>,
 }
 
 /// The browser's keys for its actions (`[keys]`: an action's name, one character each;
@@ -307,6 +320,18 @@ impl Config {
 
     pub fn lock_strategy(&self) -> Option<Strategy> {
         self.lock_strategy.as_deref().and_then(|s| s.parse().ok())
+    }
+
+    /// Whether the hooks judge the commits of a command run without `--no-verify`.
+    pub fn verify_hooks(&self) -> bool {
+        self.hooks.verify.unwrap_or(true)
+    }
+
+    /// Whether the hooks judge the browser's commits.
+    pub fn verify_hooks_in_browser(&self) -> bool {
+        self.hooks
+            .verify_in_browser
+            .unwrap_or_else(|| self.verify_hooks())
     }
 
     pub fn sync_remote(&self) -> String {

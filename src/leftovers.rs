@@ -114,6 +114,16 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         place: Place::GitDir,
+        prefix: "lore-sign-",
+        what: "a commit being signed with ssh-keygen",
+    },
+    Kind {
+        place: Place::GitDir,
+        prefix: "index.lore-hook-",
+        what: "git's index as a commit's hooks see it",
+    },
+    Kind {
+        place: Place::GitDir,
         prefix: "index.lore-undo-",
         what: "git's index as it was before a change, kept to undo it",
     },

@@ -426,3 +426,313 @@ fn with_core_autocrlf_a_crlf_checkout_is_no_change_and_edits_commit_what_git_wou
     );
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
 }
+
+/// Writes an executable hook `name` into the store's hooks folder.
+fn hook(s: &TestStore, name: &str, script: &str) {
+    let path = s.root().join(".git/hooks").join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&path, perms).unwrap();
+}
+
+/// Every command that commits, each with a store set up for it: a learning to record or
+/// import, an edit on disk for `__commit-edit` (the browser's `e`), a learning written but not
+/// committed for `doctor --fix`, a tracked index for `adopt`.
+fn committing_commands(scratch: &Path) -> Vec<(Vec<String>, TestStore)> {
+    let own = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let import = scratch.join("import");
+    std::fs::create_dir_all(&import).unwrap();
+    std::fs::write(
+        import.join("one.md"),
+        "# Imported\n\n**Domain**: d\n**Date**: 2026-12-01\n",
+    )
+    .unwrap();
+    let fresh = || {
+        let s = TestStore::new();
+        s.record("First one", "d");
+        s
+    };
+    let edited = fresh();
+    let first = edited.root().join(edited.path_of("First one"));
+    std::fs::write(
+        &first,
+        std::fs::read_to_string(&first).unwrap() + "\nEdited.\n",
+    )
+    .unwrap();
+    let crashed = fresh();
+    let first = crashed.root().join(crashed.path_of("First one"));
+    std::fs::write(
+        first.with_file_name("20261202_left-by-a-crash.md"),
+        "# Left by a crash\n\n**Domain**: d\n**Date**: 2026-12-02\n",
+    )
+    .unwrap();
+    let tracked = fresh();
+    tracked.git(&["add", "-f", "memory/index.db"]);
+    git_commit(tracked.root(), &["-m", "the index, tracked"]);
+    vec![
+        (
+            own(&["record", "--title", "Recorded", "--domain", "d"]),
+            fresh(),
+        ),
+        (own(&["import", import.to_str().unwrap()]), fresh()),
+        (own(&["__commit-edit", "1"]), edited),
+        (own(&["doctor", "--fix"]), crashed),
+        (own(&["adopt", "--yes"]), tracked),
+    ]
+}
+
+#[test]
+fn git_hooks_judge_every_commit_lore_makes_and_no_verify_skips_them() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (args, s) in committing_commands(scratch.path()) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // A hook that refuses, naming what it was asked to judge: exactly what lore commits,
+        // not the file the user has staged. Nothing is written; the message names the hook
+        // and shows its output.
+        std::fs::write(s.root().join("unrelated.txt"), "staged by the user\n").unwrap();
+        s.git(&["add", "unrelated.txt"]);
+        hook(
+            &s,
+            "pre-commit",
+            "echo \"judged: $(git diff --cached --name-only | tr '\\n' ' ')\" >&2; exit 1",
+        );
+        let head = s.git(&["rev-parse", "HEAD"]);
+        let out = s.run(&args);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("the pre-commit hook refused the commit (exit status 1): judged: ")
+                && err.contains("Nothing was written"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("unrelated.txt"),
+            "{args:?}: the hook saw the user's staging: {err}"
+        );
+        let judged = err.split("judged: ").nth(1).unwrap_or("");
+        assert!(
+            judged.contains("memory/") || judged.contains(".gitignore"),
+            "{args:?}: the hook saw lore's change: {err}"
+        );
+        assert_eq!(s.git(&["rev-parse", "HEAD"]), head, "{args:?}");
+        assert!(
+            s.git(&["status", "--porcelain"])
+                .contains("A  unrelated.txt")
+        );
+
+        // --no-verify skips it (and commit-msg); post-commit still runs.
+        hook(&s, "commit-msg", "exit 1");
+        hook(
+            &s,
+            "post-commit",
+            "git log -1 --format=%s > .git/post-commit-saw",
+        );
+        let mut skipping = args.clone();
+        skipping.insert(0, "--no-verify");
+        let out = s.run(&skipping);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let subject = s.git(&["log", "-1", "--format=%s"]);
+        assert_ne!(s.git(&["rev-parse", "HEAD"]), head, "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(s.root().join(".git/post-commit-saw")).unwrap(),
+            subject,
+            "{args:?}: post-commit ran after the commit"
+        );
+        assert!(
+            s.git(&["status", "--porcelain"])
+                .contains("A  unrelated.txt"),
+            "the user's staging kept"
+        );
+    }
+}
+
+#[test]
+fn commit_msg_may_rewrite_the_message_and_hooks_paths_and_config_are_honoured() {
+    let s = TestStore::new();
+    let hooks = s.root().join("my-hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    s.git(&["config", "core.hooksPath", "my-hooks"]);
+    let script = hooks.join("commit-msg");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '%s\\n\\nTicket: LORE-1\\n' \"$(cat \"$1\")\" > \"$1\"\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&script, perms).unwrap();
+    s.record("Rewritten", "d");
+    let message = s.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        message.starts_with("failure: Rewritten") && message.contains("Ticket: LORE-1"),
+        "{message}"
+    );
+    // A hook that is not executable is not run, as in git.
+    let refuse = hooks.join("pre-commit");
+    std::fs::write(&refuse, "#!/bin/sh\nexit 1\n").unwrap();
+    s.record("Not executable, not run", "d");
+    // The configuration turns them off for every command.
+    let mut perms = std::fs::metadata(&refuse).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&refuse, perms).unwrap();
+    assert!(
+        !s.run(&["record", "--title", "Refused", "--domain", "d"])
+            .status
+            .success()
+    );
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[hooks]\nverify = false\n").unwrap();
+    let out = s
+        .cmd()
+        .env("LORE_CONFIG", config.path())
+        .args(["record", "--title", "Hooks off", "--domain", "d"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_sync_merge_runs_the_merge_hooks_and_post_merge() {
+    let s = TestStore::new();
+    s.record("Here", "d");
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    s.ok(&["sync"]);
+    let mate = tempfile::tempdir().unwrap();
+    git(
+        mate.path(),
+        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
+    );
+    let c = mate.path().join("c");
+    std::fs::write(
+        c.join("memory/failures/20261202_theirs.md"),
+        "# Theirs\n\n**Domain**: d\n",
+    )
+    .unwrap();
+    git(&c, &["add", "-A"]);
+    git_commit(&c, &["-m", "theirs"]);
+    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    s.record("Ours meanwhile", "d");
+    hook(&s, "pre-merge-commit", "echo 'no merges today' >&2; exit 1");
+    hook(&s, "post-merge", "echo ran > .git/post-merge-ran");
+    let head = s.git(&["rev-parse", "HEAD"]);
+    let out = s.run(&["sync"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("the pre-merge-commit hook refused the commit")
+            && stderr(&out).contains("no merges today"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.git(&["rev-parse", "HEAD"]), head);
+    assert!(!s.root().join(".git/post-merge-ran").exists());
+    hook(&s, "pre-merge-commit", "exit 0");
+    hook(&s, "commit-msg", "echo 'Reviewed-by: hook' >> \"$1\"");
+    let out = s.run(&["sync"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        s.git(&["log", "-1", "--format=%B"])
+            .contains("Reviewed-by: hook")
+    );
+    assert!(
+        s.root().join(".git/post-merge-ran").exists(),
+        "post-merge ran"
+    );
+}
+
+#[test]
+fn commits_are_signed_as_git_would_or_refused_never_unsigned_in_silence() {
+    let s = TestStore::new();
+    s.record("Before signing", "d");
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("id");
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "lore-test", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let allowed = keys.path().join("allowed");
+    std::fs::write(&allowed, format!("signer@example.org {public}")).unwrap();
+    for (k, v) in [
+        ("user.email", "signer@example.org"),
+        ("user.name", "Signer"),
+        ("gpg.format", "ssh"),
+        ("user.signingkey", key.to_str().unwrap()),
+        ("gpg.ssh.allowedSignersFile", allowed.to_str().unwrap()),
+        ("commit.gpgsign", "true"),
+    ] {
+        s.git(&["config", k, v]);
+    }
+    // Every command that commits signs: record, edit, import, sync's merge.
+    s.record("Signed by ssh", "d");
+    let check = |what: &str| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(s.root())
+            .args(["verify-commit", "HEAD"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success()
+                && String::from_utf8_lossy(&out.stderr).contains("Good \"git\" signature"),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    check("record");
+    let file = s.root().join(s.path_of("Signed by ssh"));
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file).unwrap() + "\nEdited.\n",
+    )
+    .unwrap();
+    let id: i64 = s
+        .db()
+        .query_row(
+            "SELECT id FROM learnings WHERE title = 'Signed by ssh'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(s.run(&["__commit-edit", &id.to_string()]).status.success());
+    check("edit");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.md"),
+        "# Imported signed\n\n**Domain**: d\n",
+    )
+    .unwrap();
+    s.ok(&["import", dir.path().to_str().unwrap()]);
+    check("import");
+
+    // A signing program that fails: an error, nothing written.
+    s.git(&["config", "gpg.format", "openpgp"]);
+    s.git(&["config", "gpg.program", "false"]);
+    let before = s.snapshot();
+    let out = s.run(&["record", "--title", "Cannot be signed", "--domain", "d"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("commit signing: `false` could not sign the commit")
+            && stderr(&out).contains("Nothing was written"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.snapshot(), before);
+    // A format lore cannot sign with is refused the same way.
+    s.git(&["config", "gpg.format", "x509"]);
+    let out = s.run(&["record", "--title", "x509", "--domain", "d"]);
+    assert!(
+        stderr(&out).contains("gpg.format is `x509`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.snapshot(), before);
+}

@@ -692,3 +692,32 @@ fn the_first_open_of_a_script_store_says_in_the_status_line_that_it_indexes_it()
     t.wait_exit();
     t.assert_restored();
 }
+
+#[test]
+fn a_save_shows_the_git_hook_it_runs_and_a_refusal_keeps_the_form() {
+    let s = seeded();
+    let hook = s.root().join(".git/hooks/pre-commit");
+    // Slow, then refuses a title with a secret in it.
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nsleep 1.5\nif git diff --cached | grep -q AKIA; then echo 'secret in the commit' >&2; exit 1; fi\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&hook).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&hook, perms).unwrap();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("learnings, newest first");
+    t.keys("n");
+    t.wait_for("new learning");
+    t.keys("Key AKIA1234 leaked");
+    t.keys("\tsecurity");
+    t.keys(CTRL_S);
+    t.wait_for("running git's pre-commit hook");
+    let screen = flat(&t.wait_for("the pre-commit hook refused"));
+    assert!(screen.contains("secret in the commit"), "{screen}");
+    assert_eq!(s.row_count(), 3, "nothing written");
+    // The form and its text are still there.
+    assert!(t.screen().contains("Key AKIA1234 leaked"), "{}", t.screen());
+    t.child.kill().unwrap();
+}

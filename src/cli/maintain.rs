@@ -160,6 +160,12 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
             Progress::Integrating => "integrating",
             Progress::Pushing => "pushing",
             Progress::Indexing => "indexing",
+            Progress::Hook(hook) => {
+                if !json {
+                    eprintln!("lore: sync: running git's {hook} hook…");
+                }
+                return;
+            }
         };
         if !json {
             eprintln!("lore: sync: {what}…");

@@ -60,6 +60,9 @@ struct Global {
     /// How to lock: flock on <git-dir>/claude-lock, or the lock directory claude-lock.dir [default: flock]
     #[arg(long, global = true, value_enum)]
     lock_strategy: Option<StrategyArg>,
+    /// Skip git's pre-commit, pre-merge-commit and commit-msg hooks for this command's commits, as git's --no-verify
+    #[arg(long, global = true)]
+    no_verify: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +203,8 @@ pub struct Ctx {
     lock_timeout: Duration,
     lock_strategy: Strategy,
     pub interrupted: Arc<AtomicBool>,
+    /// `--no-verify` was given.
+    no_verify: bool,
 }
 
 impl Ctx {
@@ -234,6 +239,7 @@ impl Ctx {
             strategy: self.lock_strategy,
             operation: operation.into(),
             cancel: Some(self.interrupted.clone()),
+            verify: !self.no_verify && self.config.verify_hooks(),
         }
     }
 }
@@ -325,6 +331,7 @@ pub fn main() -> i32 {
             None => config.lock_strategy().unwrap_or_default(),
         },
         interrupted: install_signal_flag(),
+        no_verify: cli.global.no_verify,
         config,
     };
     // The cheap start-up check: says so when a crashed save needs `lore doctor`.
@@ -425,7 +432,10 @@ fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
     COOPERATIVE.store(true, Ordering::SeqCst);
     crate::tui::run(
         store,
-        ctx.lock_options("record"),
+        LockOptions {
+            verify: !ctx.no_verify && ctx.config.verify_hooks_in_browser(),
+            ..ctx.lock_options("record")
+        },
         ctx.interrupted.clone(),
         note,
         ctx.config.clone(),

@@ -129,6 +129,18 @@ pub enum Error {
         branch: Option<String>,
     },
 
+    /// `commit.gpgsign` is set and the commit could not be signed: nothing is committed.
+    #[error("commit signing: {reason}")]
+    Signing { reason: String },
+
+    /// A git hook refused the commit (`pre-commit`, `commit-msg`…); its output says why.
+    #[error("the {hook} hook refused the commit ({status}){}; skip the hooks with --no-verify if that is intended", if output.is_empty() { String::new() } else { format!(": {output}") })]
+    HookFailed {
+        hook: String,
+        status: String,
+        output: String,
+    },
+
     #[error("the branch moved meanwhile (another git command committed); run it again")]
     BranchMoved,
 

@@ -27,6 +27,49 @@ pub struct Committed {
     pub no_op: bool,
 }
 
+/// How lore makes a commit: whether the hooks that may refuse it run (`--no-verify` turns them
+/// off), and who hears of each hook as it starts (the browser's status line).
+pub struct Making<'a> {
+    pub verify: bool,
+    pub on_hook: &'a mut dyn FnMut(&str),
+}
+
+/// A commit object of `tree` on `parents`, made as git makes one: its hooks judge it first
+/// (`pre-commit` or `pre-merge-commit`, then `commit-msg`, which may rewrite the message),
+/// unless `how` says not to, and it is signed where git's configuration asks for it. Returns
+/// the commit and the message it has.
+pub(super) fn make(
+    repo: &Repo,
+    tree: &git2::Tree<'_>,
+    parents: &[&git2::Commit<'_>],
+    message: &str,
+    merge: bool,
+    how: &mut Making<'_>,
+) -> Result<(Oid, String)> {
+    // A signing configuration lore cannot honour fails before any hook runs.
+    let signer = super::sign::signer(repo)?;
+    let message = if how.verify {
+        super::hooks::before_commit(repo, tree, message, merge, how.on_hook)?
+    } else {
+        message.to_string()
+    };
+    let sig = signature(repo)?;
+    let commit = match signer {
+        None => repo.raw.commit(None, &sig, &sig, &message, tree, parents)?,
+        Some(signer) => {
+            let buffer = repo
+                .raw
+                .commit_create_buffer(&sig, &sig, &message, tree, parents)?;
+            let text = std::str::from_utf8(&buffer).map_err(|_| Error::Signing {
+                reason: "the commit to sign is not UTF-8".into(),
+            })?;
+            let signature = signer.sign(&buffer, repo.git_dir())?;
+            repo.raw.commit_signed(text, &signature, None)?
+        }
+    };
+    Ok((commit, message))
+}
+
 /// One commit, on top of the branch HEAD points at, that puts the blobs `files` (already
 /// written) at their paths and removes `removed`; the branch moves by compare-and-swap,
 /// rebuilt on the new tip when another git client moved it meanwhile.
@@ -35,6 +78,7 @@ pub fn commit_blobs(
     blobs: &[(&str, Oid)],
     removed: &[&str],
     message: &str,
+    how: &mut Making<'_>,
 ) -> Result<Committed> {
     let branch = head_branch(repo)?;
     let sig = signature(repo)?;
@@ -76,9 +120,7 @@ pub fn commit_blobs(
             None => vec![],
         };
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        let commit = repo
-            .raw
-            .commit(None, &sig, &sig, message, &tree, &parent_refs)?;
+        let (commit, message) = make(repo, &tree, &parent_refs, message, false, how)?;
         fault::point("after-objects")?;
         fault::point("before-ref")?;
         let log = format!("commit: {}", message.lines().next().unwrap_or(""));

@@ -25,7 +25,13 @@ pub struct Merged {
 
 /// A merge commit of `ours` and `theirs` with `message`, with every collision resolved by
 /// keeping both.
-pub fn keeping_both(repo: &Repo, ours: Oid, theirs: Oid, message: &str) -> Result<Merged> {
+pub fn keeping_both(
+    repo: &Repo,
+    ours: Oid,
+    theirs: Oid,
+    message: &str,
+    how: &mut super::Making<'_>,
+) -> Result<Merged> {
     let our_commit = repo.raw.find_commit(ours)?;
     let their_commit = repo.raw.find_commit(theirs)?;
     let mut collisions = Vec::new();
@@ -63,14 +69,13 @@ pub fn keeping_both(repo: &Repo, ours: Oid, theirs: Oid, message: &str) -> Resul
         }
     }
     let tree = repo.raw.find_tree(index.write_tree_to(&repo.raw)?)?;
-    let sig = super::signature(repo)?;
-    let commit = repo.raw.commit(
-        None,
-        &sig,
-        &sig,
-        message,
+    let (commit, _) = super::commit::make(
+        repo,
         &tree,
         &[&our_commit, &their_commit],
+        message,
+        true,
+        how,
     )?;
     Ok(Merged { commit, collisions })
 }

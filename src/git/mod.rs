@@ -12,9 +12,11 @@
 mod commit;
 pub mod filters;
 pub mod history;
+pub mod hooks;
 pub mod housekeeping;
 mod locks;
 pub mod merge;
+pub mod sign;
 mod stage;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ use git2::{ErrorCode, Repository, Signature};
 
 use crate::error::{Error, GitError, Result};
 
-pub use commit::{Committed, commit_blobs, move_branch_to};
+pub use commit::{Committed, Making, commit_blobs, move_branch_to};
 pub use locks::{break_stale_git_lock, stale_git_lock, wait_for_git_locks};
 pub use stage::{SPLIT_INFO, SPLIT_NOTICE, StagedUndo, index_is_split, stage, staged_blobs};
 

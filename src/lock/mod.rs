@@ -75,6 +75,10 @@ pub struct LockOptions {
     pub operation: String,
     /// Set from another thread (the TUI's Esc, the CLI's Ctrl-C) to give up waiting.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Whether git's hooks that may refuse a commit (`pre-commit`, `pre-merge-commit`,
+    /// `commit-msg`) judge the write's commit; `--no-verify` turns them off. They run while
+    /// the lock is held.
+    pub verify: bool,
 }
 
 impl Default for LockOptions {
@@ -84,6 +88,7 @@ impl Default for LockOptions {
             strategy: Strategy::Flock,
             operation: "record".into(),
             cancel: None,
+            verify: true,
         }
     }
 }

@@ -34,6 +34,8 @@ pub enum Progress {
     Integrating,
     Pushing,
     Indexing,
+    /// One of git's hooks runs (its name).
+    Hook(String),
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -164,6 +166,7 @@ pub fn sync(
                 &mut |p| match p {
                     write::Progress::Lock(e) => progress(Progress::Lock(e)),
                     write::Progress::Indexing => progress(Progress::Indexing),
+                    write::Progress::Hook(h) => progress(Progress::Hook(h)),
                     _ => {}
                 },
                 |tx| {
@@ -414,7 +417,17 @@ pub(super) fn integrate(
         None => ("fast-forward", theirs),
         Some(o) => {
             let message = format!("lore sync: merge {remote}/{their_branch}");
-            let merged = git::merge::keeping_both(repo, o, theirs, &message)?;
+            let verify = tx.verify();
+            let merged = git::merge::keeping_both(
+                repo,
+                o,
+                theirs,
+                &message,
+                &mut git::Making {
+                    verify,
+                    on_hook: &mut |h| tx.progress(write::Progress::Hook(h.to_string())),
+                },
+            )?;
             for c in merged.collisions {
                 if c.edited_on_both {
                     report.conflicts.push(format!(

@@ -95,6 +95,8 @@ pub enum SaveState {
     },
     Writing,
     Committing,
+    /// One of git's hooks runs (its name).
+    Hook(String),
     Failed(String),
 }
 
@@ -329,6 +331,7 @@ impl App {
             }
             SaveMsg::Writing => self.save = SaveState::Writing,
             SaveMsg::Committing => self.save = SaveState::Committing,
+            SaveMsg::Hook(hook) => self.save = SaveState::Hook(hook),
             SaveMsg::Done {
                 id,
                 commit,
@@ -432,6 +435,7 @@ impl App {
                 | SaveState::Waiting { .. }
                 | SaveState::Writing
                 | SaveState::Committing
+                | SaveState::Hook(_)
         )
     }
 

@@ -95,6 +95,7 @@ fn save(store: &Store, learning: &Learning, opts: &LockOptions, tx: &Sender<Msg>
             }),
             Progress::Writing { .. } | Progress::Indexing => send(SaveMsg::Writing),
             Progress::Committing => send(SaveMsg::Committing),
+            Progress::Hook(hook) => send(SaveMsg::Hook(hook)),
             _ => {}
         })
     });
@@ -119,6 +120,9 @@ fn save(store: &Store, learning: &Learning, opts: &LockOptions, tx: &Sender<Msg>
 /// The status line's words for a background write (`sync`, `edit`) waiting for the lock, at
 /// most once a second.
 pub fn waiting_notice(what: &str, p: &Progress) -> Option<String> {
+    if let Progress::Hook(hook) = p {
+        return Some(format!("{what}: running git's {hook} hook…"));
+    }
     let Progress::Lock(LockEvent::Contended {
         holder,
         waited,
@@ -154,6 +158,10 @@ fn sync(store: &Store, remote: &str, opts: &LockOptions, tx: &Sender<Msg>) {
             lore::ops::sync::Progress::Integrating => "integrating",
             lore::ops::sync::Progress::Pushing => "pushing",
             lore::ops::sync::Progress::Indexing => "indexing",
+            lore::ops::sync::Progress::Hook(hook) => {
+                let _ = tx.send(Msg::Notice(format!("sync: running git's {hook} hook…")));
+                return;
+            }
         };
         let _ = tx.send(Msg::Notice(format!("sync: {what}…")));
     });

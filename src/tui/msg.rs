@@ -65,6 +65,8 @@ pub enum SaveMsg {
     },
     Writing,
     Committing,
+    /// One of git's hooks runs (its name).
+    Hook(String),
     Done {
         id: i64,
         commit: String,

@@ -58,9 +58,13 @@ const GIT_LOCK_PATIENCE: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub enum Progress {
     Lock(LockEvent),
-    Writing { path: String },
+    Writing {
+        path: String,
+    },
     Indexing,
     Committing,
+    /// One of git's hooks runs (its name); inside the critical section, so waiters wait on it.
+    Hook(String),
 }
 
 /// A write that happened: what the body returned, the commit made (if any), how long the lock
@@ -195,7 +199,7 @@ fn write_with<T>(
     let result = critical(
         store,
         &repo,
-        &opts.operation,
+        (&opts.operation, opts.verify),
         index.as_deref_mut(),
         progress,
         body,
@@ -228,7 +232,7 @@ fn write_with<T>(
 fn critical<T>(
     store: &Store,
     repo: &Repo,
-    operation: &str,
+    (operation, verify): (&str, bool),
     index: Option<&mut Index>,
     progress: &mut dyn FnMut(Progress),
     body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
@@ -246,6 +250,7 @@ fn critical<T>(
         journal_off: false,
         operation: operation.to_string(),
         started: git::head_commit(repo).ok().flatten(),
+        verify,
     };
     let mut staged_undo: Option<StagedUndo> = None;
     let made = (|| {
@@ -378,7 +383,23 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
                 .filter(|(_, b)| b.is_none())
                 .map(|(p, _)| p.as_str())
                 .collect();
-            git::commit_blobs(tx.repo, &puts, &removed, &message).map(Landing::Committed)
+            let progress = &mut tx.progress;
+            let committed = git::commit_blobs(
+                tx.repo,
+                &puts,
+                &removed,
+                &message,
+                &mut git::Making {
+                    verify: tx.verify,
+                    on_hook: &mut |h| progress(Progress::Hook(h.to_string())),
+                },
+            )?;
+            if !committed.no_op {
+                git::hooks::after_commit(tx.repo, false, &mut |h| {
+                    progress(Progress::Hook(h.to_string()))
+                });
+            }
+            Ok(Landing::Committed(committed))
         }
         Plan::MoveTo {
             commit,
@@ -391,6 +412,10 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
             if !git::move_branch_to(tx.repo, &branch, commit, expected, &reflog)? {
                 return Err(Error::BranchMoved);
             }
+            let progress = &mut tx.progress;
+            git::hooks::after_commit(tx.repo, true, &mut |h| {
+                progress(Progress::Hook(h.to_string()))
+            });
             Ok(Landing::Committed(Committed {
                 commit,
                 parent: expected,

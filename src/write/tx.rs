@@ -33,6 +33,8 @@ pub struct Tx<'w> {
     pub(super) operation: String,
     /// The commit HEAD was at when the write began.
     pub(super) started: Option<Oid>,
+    /// Whether git's hooks judge the commit (see [`crate::lock::LockOptions::verify`]).
+    pub(super) verify: bool,
 }
 
 impl<'w> Tx<'w> {
@@ -80,6 +82,12 @@ impl<'w> Tx<'w> {
 
     pub fn progress(&mut self, p: Progress) {
         (self.progress)(p)
+    }
+
+    /// How a commit made by the body (sync's merge) is made: with the write's hooks, each
+    /// told as progress.
+    pub fn verify(&self) -> bool {
+        self.verify
     }
 
     /// Says that this write makes one new file and nothing else, so it keeps no journal: a

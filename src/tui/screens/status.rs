@@ -75,6 +75,13 @@ pub(crate) fn draw_save(f: &mut Frame, app: &App, area: Rect) {
             area,
         ),
         SaveState::Committing => f.render_widget(Paragraph::new("saving: committing…"), area),
+        SaveState::Hook(hook) => f.render_widget(
+            Paragraph::new(format!(
+                "saving: running git's {} hook…",
+                display_line(hook)
+            )),
+            area,
+        ),
         SaveState::Failed(msg) => f.render_widget(
             Paragraph::new(Span::styled(
                 display_line(msg),
