@@ -712,6 +712,40 @@ fn commits_are_signed_as_git_would_or_refused_never_unsigned_in_silence() {
     .unwrap();
     s.ok(&["import", dir.path().to_str().unwrap()]);
     check("import");
+    // Sync's merge commit too.
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    s.ok(&["sync"]);
+    let mate = tempfile::tempdir().unwrap();
+    git(
+        mate.path(),
+        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
+    );
+    let c = mate.path().join("c");
+    std::fs::write(
+        c.join("memory/failures/20261202_theirs.md"),
+        "# Theirs
+
+**Domain**: d
+",
+    )
+    .unwrap();
+    git(&c, &["add", "-A"]);
+    git(
+        &c,
+        &["-c", "commit.gpgsign=false", "commit", "-qm", "theirs"],
+    );
+    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    s.record("Ours meanwhile", "d");
+    let out = s.ok(&["sync"]);
+    assert!(out.contains("merge"), "{out}");
+    assert_eq!(
+        s.git(&["rev-list", "--count", "--merges", "-1", "HEAD"])
+            .trim(),
+        "1"
+    );
+    check("sync's merge");
 
     // A signing program that fails: an error, nothing written.
     s.git(&["config", "gpg.format", "openpgp"]);
