@@ -20,7 +20,8 @@ pub struct Config {
     pub lock_timeout: Option<String>,
     /// `"flock"` or `"mkdir"`.
     pub lock_strategy: Option<String>,
-    /// The editor for `e` in the browser (before `$VISUAL` and `$EDITOR`).
+    /// The editor for `e` in the browser (before `GIT_EDITOR`, `core.editor`, `VISUAL`,
+    /// `EDITOR`; a shell command, run as git runs its editor).
     pub editor: Option<String>,
     #[serde(default)]
     pub sync: SyncConfig,

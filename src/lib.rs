@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod config;
 pub mod draft;
+pub mod editor;
 pub mod error;
 pub mod fault;
 pub mod git;

@@ -48,10 +48,15 @@ fn sixty_four_writers_with_readers_and_a_busy_holder() {
                 })
             })
             .collect();
-        for w in writers {
-            w.join().unwrap();
-        }
+        // The readers and the holder stop even when a writer failed: the failure is then
+        // reported instead of the test hanging on them.
+        let results: Vec<_> = writers.into_iter().map(|w| w.join()).collect();
         done.store(true, Ordering::Relaxed);
+        for r in results {
+            if let Err(e) = r {
+                std::panic::resume_unwind(e);
+            }
+        }
     });
     let n = WRITERS * EACH;
     let head: BTreeSet<String> = s.files_in_head().into_iter().collect();

@@ -344,16 +344,23 @@ fn hostile_titles_never_reach_the_terminal_raw() {
 fn e_edits_in_the_users_editor_and_commits_the_change() {
     let s = seeded();
     let tools = tempfile::tempdir().unwrap();
-    let editor = tools.path().join("fake-editor.sh");
-    // Adds a line right under the title, where the detail pane shows it.
-    std::fs::write(
-        &editor,
-        "#!/bin/sh\nsed -i '1a Added in the editor.' \"$1\"\n",
-    )
-    .unwrap();
+    let dir = tools.path().join("my tools");
+    std::fs::create_dir(&dir).unwrap();
+    let editor = dir.join("fake editor.sh");
+    // Adds a line right under the title, where the detail pane shows it: its text is the
+    // editor's first argument, given quoted in the editor command.
+    std::fs::write(&editor, "#!/bin/sh\nsed -i \"1a $1\" \"$2\"\n").unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let commits = s.commit_count();
-    let mut t = Tui::start(&s, &[], &[("VISUAL", editor.to_str().unwrap())]);
+    // Chosen as git chooses: GIT_EDITOR before git's core.editor and VISUAL; run as git runs
+    // it, so a path with spaces and a quoted argument work.
+    s.git(&["config", "core.editor", "false"]);
+    let command = format!("'{}' 'Added in the editor.'", editor.display());
+    let mut t = Tui::start(
+        &s,
+        &[],
+        &[("GIT_EDITOR", command.as_str()), ("VISUAL", "false")],
+    );
     t.wait_for("Deploy ran twice");
     t.keys("e");
     t.wait_for("committed the edit of #3");
@@ -720,4 +727,18 @@ fn a_save_shows_the_git_hook_it_runs_and_a_refusal_keeps_the_form() {
     // The form and its text are still there.
     assert!(t.screen().contains("Key AKIA1234 leaked"), "{}", t.screen());
     t.child.kill().unwrap();
+}
+
+#[test]
+fn term_dumb_is_refused_with_one_line_pointing_at_lore_list() {
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[("TERM", "dumb")]);
+    let screen = t.wait_for("TERM=dumb");
+    assert!(flat(&screen).contains("use `lore list`"), "{screen}");
+    assert!(!t.wait_exit().success());
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).into_owned();
+    assert!(
+        !raw.contains("\u{1b}[?1049h"),
+        "no alternate screen: {raw:?}"
+    );
 }

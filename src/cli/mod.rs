@@ -428,6 +428,9 @@ fn browse(ctx: &Ctx, note: Option<String>) -> Result<()> {
         }
         return query::list(ctx, &query::ListArgs::default());
     }
+    if std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+        return Err(Error::DumbTerminal);
+    }
     let store = ctx.store()?;
     COOPERATIVE.store(true, Ordering::SeqCst);
     crate::tui::run(

@@ -166,6 +166,12 @@ pub enum Error {
         fixable: Option<usize>,
     },
 
+    /// `TERM=dumb`: no full-screen browser there.
+    #[error(
+        "this terminal (TERM=dumb) cannot show the full-screen browser; use `lore list`, `lore search WORDS` and `lore show ID`"
+    )]
+    DumbTerminal,
+
     /// The terminal could not be set up, drawn on or read.
     #[error("{doing} failed: {source}")]
     Terminal {

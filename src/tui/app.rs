@@ -578,6 +578,8 @@ impl App {
                 if form.paste(text) {
                     self.draft_dirty.get_or_insert_with(Instant::now);
                     self.forget_notice("cannot save yet");
+                    // A paste is often much text at once: on disk now.
+                    self.flush_draft(Duration::ZERO);
                 }
             }
             _ => self.notify(format!(

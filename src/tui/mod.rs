@@ -328,18 +328,13 @@ fn edit(
         ));
         return;
     }
-    let editor = configured
-        .map(str::to_string)
-        .ok_or(())
-        .or_else(|_| std::env::var("VISUAL"))
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
+    let core_editor = store
+        .repo()
+        .ok()
+        .and_then(|r| r.config_string("core.editor"));
+    let editor = lore::editor::choose(configured, core_editor.as_deref());
     restore();
-    let mut words = editor.split_whitespace();
-    let status = std::process::Command::new(words.next().unwrap_or("vi"))
-        .args(words)
-        .arg(&abs)
-        .status();
+    let status = lore::editor::command(&editor, &abs).status();
     let _ = enable_raw_mode();
     let _ = take_terminal();
     let _ = terminal.clear();

@@ -71,12 +71,20 @@ impl App {
             }
             return;
         }
+        let focus_before = form.focus;
         match form.on_key(key) {
             FormAction::None => {
                 if form.changed {
+                    // On disk soon after the last key (the debounce), and at once at a line's
+                    // end or on moving to another field: a kill then loses at most the words
+                    // typed since.
+                    let at_once = key.code == KeyCode::Enter || form.focus != focus_before;
                     self.draft_dirty.get_or_insert_with(Instant::now);
                     // The fields' own labels say what is still wrong, as the user types.
                     self.forget_notice("cannot save yet");
+                    if at_once {
+                        self.flush_draft(Duration::ZERO);
+                    }
                 }
             }
             FormAction::Close => {

@@ -208,3 +208,42 @@ fn domain_completes_from_existing_domains() {
         "infrastructure"
     );
 }
+
+#[test]
+fn the_draft_reaches_disk_at_once_at_a_line_end_a_field_change_and_a_paste() {
+    let saved = |app: &mut App| {
+        requests(app)
+            .into_iter()
+            .filter_map(|r| match r {
+                Request::SaveDraft(_, d) => Some(*d),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('n')));
+    let _ = requests(&mut app);
+    typed(&mut app, "Typed");
+    assert!(saved(&mut app).is_empty(), "within the debounce: not yet");
+    // Moving to another field writes it.
+    app.on_key(key(KeyCode::Tab));
+    let d = saved(&mut app);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].get(Field::Title), "Typed");
+    // So does the end of a line in a field of many lines.
+    while app.compose.as_ref().unwrap().field() != Field::Summary {
+        app.on_key(key(KeyCode::Tab));
+    }
+    let _ = requests(&mut app);
+    typed(&mut app, "first line");
+    assert!(saved(&mut app).is_empty());
+    app.on_key(key(KeyCode::Enter));
+    let d = saved(&mut app);
+    assert_eq!(d.len(), 1);
+    assert!(d[0].get(Field::Summary).starts_with("first line"));
+    // And a paste.
+    app.on_paste("pasted words");
+    let d = saved(&mut app);
+    assert_eq!(d.len(), 1);
+    assert!(d[0].get(Field::Summary).contains("pasted words"));
+}
