@@ -73,7 +73,7 @@ fn describe(action: Action) -> &'static str {
         Action::Search => "search as you type (words match as prefixes); Esc clears",
         Action::Filter => "filter by type, severity or domain",
         Action::New => "new learning (offers the drafts kept, to restore one)",
-        Action::Edit => "edit the selected learning in your editor (as git chooses it)",
+        Action::Edit => "edit the selected learning in your (git's) editor",
         Action::Lock => "lock inspector",
         Action::Sync => "sync with the remote `origin` (fetch, merge, push)",
         Action::Help => "this help",
