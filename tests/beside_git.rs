@@ -5,22 +5,38 @@ use std::path::Path;
 
 use crate::support::*;
 
-/// Every file and folder under `root`, with sizes: what a refused command must leave alone.
-fn listing(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            out.push(format!("{} {}", p.display(), meta.len()));
-            if meta.is_dir() {
-                dirs.push(p);
-            }
+/// A bare remote the store syncs with (`origin`, synced once), and a teammate's plain
+/// `git clone` of it, who commits and pushes with git alone.
+struct Teammate {
+    _dirs: [tempfile::TempDir; 2],
+    remote: std::path::PathBuf,
+    clone: std::path::PathBuf,
+}
+
+impl Teammate {
+    fn of(s: &TestStore) -> Teammate {
+        let (remote_dir, mate_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let remote = remote_dir.path().to_path_buf();
+        git(&remote, &["init", "-q", "--bare", "-b", "main"]);
+        s.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+        s.ok(&["sync"]);
+        git(
+            mate_dir.path(),
+            &["clone", "-q", remote.to_str().unwrap(), "c"],
+        );
+        Teammate {
+            clone: mate_dir.path().join("c"),
+            remote,
+            _dirs: [remote_dir, mate_dir],
         }
     }
-    out.sort();
-    out
+
+    /// Commits everything the teammate changed, and pushes it.
+    fn push(&self, message: &str) {
+        git(&self.clone, &["add", "-A"]);
+        git_commit(&self.clone, &["-m", message]);
+        git(&self.clone, &["push", "-q", "origin", "HEAD:main"]);
+    }
 }
 
 #[test]
@@ -33,7 +49,7 @@ fn a_sha256_repository_is_refused_with_one_clear_message_by_every_command() {
     );
     let markdown = dir.path().join("one.md");
     std::fs::write(&markdown, "# One\n\n**Domain**: d\n").unwrap();
-    let before = listing(&repo);
+    let before = tree_listing(&repo, |_| false);
     let store = repo.to_str().unwrap();
     let commands: [&[&str]; 14] = [
         &["list"],
@@ -70,26 +86,12 @@ fn a_sha256_repository_is_refused_with_one_clear_message_by_every_command() {
         );
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line: {err}");
         assert!(!err.contains("lore init"), "{args:?}: suggests init: {err}");
-        assert_eq!(listing(&repo), before, "{args:?} wrote something");
+        assert_eq!(
+            tree_listing(&repo, |_| false),
+            before,
+            "{args:?} wrote something"
+        );
     }
-}
-
-/// Whether critical sections logged in `log` (`LORE_TEST_CS_LOG`) ever overlapped.
-fn overlapped(log: &Path) -> bool {
-    let text = std::fs::read_to_string(log).unwrap();
-    let mut events: Vec<(u128, i32)> = text
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f[2].parse().unwrap(), if f[1] == "start" { 1 } else { -1 })
-        })
-        .collect();
-    events.sort();
-    let mut active = 0;
-    events.iter().any(|(_, d)| {
-        active += d;
-        active > 1
-    })
 }
 
 #[test]
@@ -177,7 +179,11 @@ fn linked_worktrees_record_edit_sync_and_doctor_and_share_one_store_lock() {
             });
         }
     });
-    assert!(!overlapped(&log), "two saves held the store at once");
+    assert_eq!(
+        first_overlap(&critical_sections(&log)),
+        None,
+        "two saves held the store at once (when, who)"
+    );
     for (w, s, branch) in [(0, &main, "main"), (1, &second, "second")] {
         let subjects = s.git(&["log", "--format=%s", branch]);
         assert_eq!(
@@ -229,16 +235,8 @@ fn symbolic_links_in_head_or_from_a_remote_are_never_learnings_and_git_stays_con
     // learning would be (pointing outside the store, and at another learning).
     let s = TestStore::new();
     s.record("A real learning", "d");
-    let remote = tempfile::tempdir().unwrap();
-    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
-    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
-    s.ok(&["sync"]);
-    let mate = tempfile::tempdir().unwrap();
-    git(
-        mate.path(),
-        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
-    );
-    let c = mate.path().join("c");
+    let mate = Teammate::of(&s);
+    let c = &mate.clone;
     let dir = c.join("memory/failures");
     std::os::unix::fs::symlink("/etc/passwd", dir.join("20261202_outside.md")).unwrap();
     let real = s.path_of("A real learning");
@@ -253,9 +251,7 @@ fn symbolic_links_in_head_or_from_a_remote_are_never_learnings_and_git_stays_con
         dir.join("20261202_alias.md"),
     )
     .unwrap();
-    git(&c, &["add", "-A"]);
-    git_commit(&c, &["-m", "links"]);
-    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    mate.push("links");
 
     let out = s.ok(&["sync"]);
     assert_eq!(
@@ -307,11 +303,11 @@ fn symbolic_links_in_head_or_from_a_remote_are_never_learnings_and_git_stays_con
     // A fresh clone's first open and a reindex index the regular file only.
     let fresh = TestStore::empty();
     git(
-        mate.path(),
+        fresh.root(),
         &[
             "clone",
             "-q",
-            remote.path().to_str().unwrap(),
+            mate.remote.to_str().unwrap(),
             fresh.root().to_str().unwrap(),
         ],
     );
@@ -327,9 +323,7 @@ fn symbolic_links_in_head_or_from_a_remote_are_never_learnings_and_git_stays_con
         "# Now a real file\n\n**Domain**: d\n**Date**: 2026-12-02\n",
     )
     .unwrap();
-    git(&c, &["add", "-A"]);
-    git_commit(&c, &["-m", "a file now"]);
-    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    mate.push("a file now");
     s.ok(&["sync"]);
     let p = s.root().join("memory/failures/20261202_outside.md");
     assert!(std::fs::symlink_metadata(&p).unwrap().is_file());
@@ -398,16 +392,8 @@ fn with_core_autocrlf_a_crlf_checkout_is_no_change_and_edits_commit_what_git_wou
     assert_eq!(s.run(&["doctor"]).status.code(), Some(0));
 
     // A sync that brings a change of a CRLF-checked-out file takes it as untouched.
-    let remote = tempfile::tempdir().unwrap();
-    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
-    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
-    s.ok(&["sync"]);
-    let mate = tempfile::tempdir().unwrap();
-    git(
-        mate.path(),
-        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
-    );
-    let c = mate.path().join("c");
+    let mate = Teammate::of(&s);
+    let c = &mate.clone;
     let other = s.path_of("Another one");
     let theirs = c.join(&other);
     std::fs::write(
@@ -415,8 +401,7 @@ fn with_core_autocrlf_a_crlf_checkout_is_no_change_and_edits_commit_what_git_wou
         std::fs::read_to_string(&theirs).unwrap() + "From the teammate.\n",
     )
     .unwrap();
-    git(&c, &["commit", "-qam", "teammate edit"]);
-    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    mate.push("teammate edit");
     let out = s.ok(&["sync"]);
     assert!(!out.contains("conflict"), "{out}");
     assert!(
@@ -429,11 +414,10 @@ fn with_core_autocrlf_a_crlf_checkout_is_no_change_and_edits_commit_what_git_wou
 
 /// Writes an executable hook `name` into the store's hooks folder.
 fn hook(s: &TestStore, name: &str, script: &str) {
-    let path = s.root().join(".git/hooks").join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
-    let mut perms = std::fs::metadata(&path).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&path, perms).unwrap();
+    write_executable(
+        &s.root().join(".git/hooks").join(name),
+        &format!("#!/bin/sh\n{script}\n"),
+    );
 }
 
 /// Every command that commits, each with a store set up for it: a learning to record or
@@ -553,15 +537,10 @@ fn commit_msg_may_rewrite_the_message_and_hooks_paths_and_config_are_honoured() 
     let hooks = s.root().join("my-hooks");
     std::fs::create_dir(&hooks).unwrap();
     s.git(&["config", "core.hooksPath", "my-hooks"]);
-    let script = hooks.join("commit-msg");
-    std::fs::write(
-        &script,
+    write_executable(
+        &hooks.join("commit-msg"),
         "#!/bin/sh\nprintf '%s\\n\\nTicket: LORE-1\\n' \"$(cat \"$1\")\" > \"$1\"\n",
-    )
-    .unwrap();
-    let mut perms = std::fs::metadata(&script).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&script, perms).unwrap();
+    );
     s.record("Rewritten", "d");
     let message = s.git(&["log", "-1", "--format=%B"]);
     assert!(
@@ -573,9 +552,7 @@ fn commit_msg_may_rewrite_the_message_and_hooks_paths_and_config_are_honoured() 
     std::fs::write(&refuse, "#!/bin/sh\nexit 1\n").unwrap();
     s.record("Not executable, not run", "d");
     // The configuration turns them off for every command.
-    let mut perms = std::fs::metadata(&refuse).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&refuse, perms).unwrap();
+    write_executable(&refuse, "#!/bin/sh\nexit 1\n");
     assert!(
         !s.run(&["record", "--title", "Refused", "--domain", "d"])
             .status
@@ -596,24 +573,14 @@ fn commit_msg_may_rewrite_the_message_and_hooks_paths_and_config_are_honoured() 
 fn a_sync_merge_runs_the_merge_hooks_and_post_merge() {
     let s = TestStore::new();
     s.record("Here", "d");
-    let remote = tempfile::tempdir().unwrap();
-    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
-    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
-    s.ok(&["sync"]);
-    let mate = tempfile::tempdir().unwrap();
-    git(
-        mate.path(),
-        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
-    );
-    let c = mate.path().join("c");
+    let mate = Teammate::of(&s);
+    let c = &mate.clone;
     std::fs::write(
         c.join("memory/failures/20261202_theirs.md"),
         "# Theirs\n\n**Domain**: d\n",
     )
     .unwrap();
-    git(&c, &["add", "-A"]);
-    git_commit(&c, &["-m", "theirs"]);
-    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    mate.push("theirs");
     s.record("Ours meanwhile", "d");
     hook(&s, "pre-merge-commit", "echo 'no merges today' >&2; exit 1");
     hook(&s, "post-merge", "echo ran > .git/post-merge-ran");
@@ -713,16 +680,8 @@ fn commits_are_signed_as_git_would_or_refused_never_unsigned_in_silence() {
     s.ok(&["import", dir.path().to_str().unwrap()]);
     check("import");
     // Sync's merge commit too.
-    let remote = tempfile::tempdir().unwrap();
-    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
-    s.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
-    s.ok(&["sync"]);
-    let mate = tempfile::tempdir().unwrap();
-    git(
-        mate.path(),
-        &["clone", "-q", remote.path().to_str().unwrap(), "c"],
-    );
-    let c = mate.path().join("c");
+    let mate = Teammate::of(&s);
+    let c = &mate.clone;
     std::fs::write(
         c.join("memory/failures/20261202_theirs.md"),
         "# Theirs
@@ -731,12 +690,7 @@ fn commits_are_signed_as_git_would_or_refused_never_unsigned_in_silence() {
 ",
     )
     .unwrap();
-    git(&c, &["add", "-A"]);
-    git(
-        &c,
-        &["-c", "commit.gpgsign=false", "commit", "-qm", "theirs"],
-    );
-    git(&c, &["push", "-q", "origin", "HEAD:main"]);
+    mate.push("theirs");
     s.record("Ours meanwhile", "d");
     let out = s.ok(&["sync"]);
     assert!(out.contains("merge"), "{out}");

@@ -349,8 +349,7 @@ fn e_edits_in_the_users_editor_and_commits_the_change() {
     let editor = dir.join("fake editor.sh");
     // Adds a line right under the title, where the detail pane shows it: its text is the
     // editor's first argument, given quoted in the editor command.
-    std::fs::write(&editor, "#!/bin/sh\nsed -i \"1a $1\" \"$2\"\n").unwrap();
-    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    write_executable(&editor, "#!/bin/sh\nsed -i \"1a $1\" \"$2\"\n");
     let commits = s.commit_count();
     // Chosen as git chooses: GIT_EDITOR before git's core.editor and VISUAL; run as git runs
     // it, so a path with spaces and a quoted argument work.
@@ -703,16 +702,11 @@ fn the_first_open_of_a_script_store_says_in_the_status_line_that_it_indexes_it()
 #[test]
 fn a_save_shows_the_git_hook_it_runs_and_a_refusal_keeps_the_form() {
     let s = seeded();
-    let hook = s.root().join(".git/hooks/pre-commit");
     // Slow, then refuses a title with a secret in it.
-    std::fs::write(
-        &hook,
+    write_executable(
+        &s.root().join(".git/hooks/pre-commit"),
         "#!/bin/sh\nsleep 1.5\nif git diff --cached | grep -q AKIA; then echo 'secret in the commit' >&2; exit 1; fi\n",
-    )
-    .unwrap();
-    let mut perms = std::fs::metadata(&hook).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&hook, perms).unwrap();
+    );
     let mut t = Tui::start(&s, &[], &[]);
     t.wait_for("learnings, newest first");
     t.keys("n");

@@ -18,6 +18,7 @@ pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
         }
     })?;
     let mut done = Vec::new();
+    let mut settled_rows = Vec::new();
     let mut waits = WaitReporter::default();
     let mut acted = false;
     if settle {
@@ -29,12 +30,7 @@ pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
         )?;
         warn_all(&settled.warnings);
         acted = !settled.rows.is_empty();
-        done.extend(
-            settled
-                .rows
-                .iter()
-                .map(|(id, path)| format!("settled #{id} {path}: kept, no longer reported")),
-        );
+        settled_rows = settled.rows;
     }
     if fix && findings.iter().any(|f| !f.is_info()) {
         let fixed = doctor::fix(
@@ -70,15 +66,22 @@ pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
     let (info, findings): (Vec<Finding>, Vec<Finding>) =
         findings.into_iter().partition(Finding::is_info);
     if json {
-        print_json(&serde_json::json!({ "fixed": done, "findings": findings, "info": info }));
+        let settled: Vec<_> = settled_rows
+            .iter()
+            .map(|(id, path)| serde_json::json!({ "id": id, "path": path }))
+            .collect();
+        print_json(&serde_json::json!({
+            "fixed": done, "settled": settled, "findings": findings, "info": info
+        }));
     } else {
+        for (id, path) in &settled_rows {
+            outln!(
+                "settled #{id} {}: kept, no longer reported",
+                display_line(path)
+            );
+        }
         for d in &done {
-            let verb = if d.starts_with("settled ") {
-                ""
-            } else {
-                "fixed: "
-            };
-            outln!("{verb}{}", display_line(d));
+            outln!("fixed: {}", display_line(d));
         }
         for f in &findings {
             outln!("{}", display_line(&f.describe()));

@@ -14,50 +14,54 @@ pub type Changed = PathChange;
 /// read one at a time by whoever needs them: a million files would not fit in memory at once.
 pub fn head_markdown_ids(repo: &Repo) -> Result<Vec<(String, Oid)>> {
     let mut out = Vec::new();
+    walk_memory(repo, |path, name, mode, id| {
+        if is_regular(mode) && !crate::learning::is_template_file(name) {
+            out.push((path, id));
+        }
+    })?;
+    Ok(out)
+}
+
+/// Paths under `memory/` in HEAD ending in `.md` that are symbolic links, not files.
+pub fn head_markdown_links(repo: &Repo) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    walk_memory(repo, |path, _, mode, _| {
+        if mode == 0o120000 {
+            out.push(path);
+        }
+    })?;
+    Ok(out)
+}
+
+/// Calls `each` with every entry named `*.md` under `memory/` in HEAD: its path, its name, its
+/// mode and its object id.
+fn walk_memory(repo: &Repo, mut each: impl FnMut(String, &str, i32, Oid)) -> Result<()> {
     let Some(tree) = head_tree(repo)? else {
-        return Ok(out);
+        return Ok(());
     };
     let Ok(memory) = tree.0.get_path(Path::new("memory")) else {
-        return Ok(out);
+        return Ok(());
     };
     let memory = repo.raw.find_tree(memory.id())?;
     memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let name = entry.name().unwrap_or("");
-        if is_regular(entry.filemode())
-            && name.ends_with(".md")
-            && !crate::learning::is_template_file(name)
-        {
-            out.push((format!("memory/{dir}{name}"), entry.id()));
+        if name.ends_with(".md") && entry.kind() != Some(git2::ObjectType::Tree) {
+            each(
+                format!("memory/{dir}{name}"),
+                name,
+                entry.filemode(),
+                entry.id(),
+            );
         }
         git2::TreeWalkResult::Ok
     })?;
-    Ok(out)
+    Ok(())
 }
 
 /// Whether a tree entry's mode is a regular file's (`100644`, `100755`): only those are
 /// learnings; a symbolic link (`120000`) is not, whatever its name.
 fn is_regular(mode: i32) -> bool {
     mode == 0o100644 || mode == 0o100755
-}
-
-/// Paths under `memory/` in HEAD ending in `.md` that are symbolic links, not files.
-pub fn head_markdown_links(repo: &Repo) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let Some(tree) = head_tree(repo)? else {
-        return Ok(out);
-    };
-    let Ok(memory) = tree.0.get_path(Path::new("memory")) else {
-        return Ok(out);
-    };
-    let memory = repo.raw.find_tree(memory.id())?;
-    memory.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-        let name = entry.name().unwrap_or("");
-        if entry.filemode() == 0o120000 && name.ends_with(".md") {
-            out.push(format!("memory/{dir}{name}"));
-        }
-        git2::TreeWalkResult::Ok
-    })?;
-    Ok(out)
 }
 
 /// The markdown files under `memory/` in HEAD: (path, content).

@@ -21,7 +21,7 @@ pub fn find(repo: &Repo, name: &str) -> Option<PathBuf> {
     let root = repo.workdir().unwrap_or(repo.git_dir());
     let dir = match repo.config_string("core.hooksPath") {
         Some(p) => {
-            let p = expand_home(&p);
+            let p = super::expand_home(&p);
             if p.is_absolute() { p } else { root.join(p) }
         }
         None => repo.common_dir().join("hooks"),
@@ -29,13 +29,6 @@ pub fn find(repo: &Repo, name: &str) -> Option<PathBuf> {
     let file = dir.join(name);
     let meta = std::fs::metadata(&file).ok()?;
     (meta.is_file() && meta.permissions().mode() & 0o111 != 0).then_some(file)
-}
-
-fn expand_home(p: &str) -> PathBuf {
-    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => Path::new(&home).join(rest),
-        _ => PathBuf::from(p),
-    }
 }
 
 /// Runs hook `name` (which [`find`] found) with `args`, from the top of the work tree, with

@@ -230,6 +230,15 @@ pub fn open_or_init(root: &Path) -> Result<Repo> {
     }
 }
 
+/// A path from git's configuration with `~/` expanded to the home folder, as git expands it
+/// (`core.hooksPath`, `user.signingkey`).
+pub(crate) fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
 /// Whether HEAD surely names a branch with commits, told from two small files (HEAD and the
 /// branch's loose ref) without opening the repository: the check every command makes before
 /// looking further (`false` means "look properly": a packed ref, a detached HEAD…).

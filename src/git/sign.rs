@@ -97,7 +97,7 @@ impl Signer {
                     std::fs::write(literal, public).map_err(|e| Error::io(literal, e))?;
                     cmd.arg(literal).arg("-U");
                 } else {
-                    cmd.arg(expand_home(key));
+                    cmd.arg(super::expand_home(key));
                 }
                 cmd.arg(&data);
                 let out = run(&mut cmd, &[], program)?;
@@ -116,13 +116,6 @@ impl Drop for Files {
         for f in &self.0 {
             let _ = std::fs::remove_file(f);
         }
-    }
-}
-
-fn expand_home(p: &str) -> PathBuf {
-    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(p),
     }
 }
 
@@ -156,7 +149,7 @@ fn failed(program: &str, out: &std::process::Output) -> Error {
         .join(" ");
     Error::Signing {
         reason: format!(
-            "`{program}` could not sign the commit ({}){}",
+            "`{program}` could not sign the commit ({}){}; check gpg.program (gpg.ssh.program for ssh) and user.signingkey, or unset commit.gpgsign for this store",
             out.status,
             if said.trim().is_empty() {
                 String::new()

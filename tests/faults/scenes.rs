@@ -124,12 +124,7 @@ pub(super) fn doctor_scene(base: &Path) -> Scene {
     )
     .unwrap();
     std::fs::remove_file(s.root().join(s.path_of("First before the fault"))).unwrap();
-    s.db()
-        .execute(
-            "DELETE FROM learnings WHERE title = 'Second before the fault'",
-            [],
-        )
-        .unwrap();
+    forget_row(&s, "Second before the fault");
     Scene {
         store: s,
         args: strings(&["doctor", "--fix"]),
@@ -333,15 +328,18 @@ pub(super) fn last_lock_event(s: &TestStore) -> (String, String) {
         .unwrap()
 }
 
+/// Drops the row of the learning titled `title`, leaving its committed file: what `doctor
+/// --fix` repairs by indexing it again.
+fn forget_row(s: &TestStore, title: &str) {
+    s.db()
+        .execute("DELETE FROM learnings WHERE title = ?1", [title])
+        .unwrap();
+}
+
 pub(super) fn doctor_index_only_scene(base: &Path) -> Scene {
     let s = with_two(base);
     // A committed learning without a row: the repair is the index's alone.
-    s.db()
-        .execute(
-            "DELETE FROM learnings WHERE title = 'Second before the fault'",
-            [],
-        )
-        .unwrap();
+    forget_row(&s, "Second before the fault");
     Scene {
         store: s,
         args: strings(&["doctor", "--fix"]),

@@ -324,3 +324,59 @@ pub fn learnings_counter(db: &rusqlite::Connection) -> i64 {
     )
     .unwrap()
 }
+
+/// The critical sections a `LORE_TEST_CS_LOG` file records, as (nanoseconds, +1 for a start
+/// or -1 for an end, who), in time order, ends first at the same nanosecond.
+pub fn critical_sections(log: &Path) -> Vec<(u128, i32, String)> {
+    let text = std::fs::read_to_string(log).unwrap();
+    let mut events: Vec<(u128, i32, String)> = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let delta = if f[1] == "start" { 1 } else { -1 };
+            (f[2].parse().unwrap(), delta, f[0].to_string())
+        })
+        .collect();
+    events.sort_by_key(|e| (e.0, e.1));
+    events
+}
+
+/// Where two critical sections of `events` ([`critical_sections`]) first overlap: when, and
+/// who began the second.
+pub fn first_overlap(events: &[(u128, i32, String)]) -> Option<(u128, String)> {
+    let mut active = 0;
+    events.iter().find_map(|(ns, delta, who)| {
+        active += delta;
+        (!(0..=1).contains(&active)).then(|| (*ns, who.clone()))
+    })
+}
+
+/// Every entry under `root` (folders too) but those `skip` names, as `relative/path size`
+/// (`lstat`'s size: a link's own), sorted: what a command that must write nothing leaves.
+pub fn tree_listing(root: &Path, skip: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            if skip(&rel) {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            out.push(format!("{rel} {}", meta.len()));
+            if meta.is_dir() {
+                dirs.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Writes an executable script (a hook, a stand-in editor) at `path`.
+pub fn write_executable(path: &Path, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, script).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
