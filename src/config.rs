@@ -44,6 +44,8 @@ pub struct HooksConfig {
     pub verify: Option<bool>,
     /// The browser's saves, `e` and `S` (default: as `verify`).
     pub verify_in_browser: Option<bool>,
+    /// The saves of `lore mcp`, an agent's (default: as `verify`).
+    pub verify_in_mcp: Option<bool>,
 }
 
 /// The browser's keys for its actions (`[keys]`: an action's name, one character each;
@@ -332,6 +334,13 @@ impl Config {
     pub fn verify_hooks_in_browser(&self) -> bool {
         self.hooks
             .verify_in_browser
+            .unwrap_or_else(|| self.verify_hooks())
+    }
+
+    /// Whether the hooks judge the commits of `lore mcp`'s tools.
+    pub fn verify_hooks_in_mcp(&self) -> bool {
+        self.hooks
+            .verify_in_mcp
             .unwrap_or_else(|| self.verify_hooks())
     }
 

@@ -1,6 +1,7 @@
 //! The `lore` binary: the command line (and, with no subcommand, the browser).
 
 mod cli;
+mod mcp;
 mod tui;
 
 fn main() {

@@ -18,6 +18,7 @@ mod hostile;
 mod layout;
 mod lock;
 mod maintenance;
+mod mcp;
 mod moving_in;
 mod readme;
 mod record;

@@ -153,6 +153,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the store's tools to coding agents over the Model Context Protocol (stdio)
+    Mcp,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff)
@@ -366,6 +368,13 @@ pub fn main() -> i32 {
             let remote = remote.unwrap_or_else(|| ctx.config.sync_remote());
             maintain::sync(&ctx, &remote, json)
         }
+        Some(Command::Mcp) => ctx.store().and_then(|store| {
+            let opts = LockOptions {
+                verify: !ctx.no_verify && ctx.config.verify_hooks_in_mcp(),
+                ..ctx.lock_options("record")
+            };
+            crate::mcp::run(store, opts, ctx.interrupted.clone())
+        }),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             let mut script = Vec::new();

@@ -2,7 +2,7 @@
 
 use super::out::{out, outln};
 use clap::Args;
-use lore::index::{Filter, Index, Row, read_body};
+use lore::index::{Filter, FilterText, Index, Row, read_body};
 use lore::sanitize::{display_block, display_line};
 use lore::store::Store;
 use lore::{Error, Result};
@@ -48,38 +48,11 @@ pub struct FilterArgs {
 
 impl FilterArgs {
     fn filter(&self) -> Result<Filter> {
-        let severity = self
-            .severity
-            .as_deref()
-            .map(str::parse::<lore::learning::Severity>)
-            .transpose()?;
-        let kind = self
-            .kind
-            .as_deref()
-            .map(str::parse::<lore::learning::Kind>)
-            .transpose()?;
-        // The index compares dates as text (`YYYY-MM-DD HH:MM:SS`), so the day is written the
-        // same way whatever form of it was given (20261128, 2026-11-28T09:00).
-        let since = self
-            .since
-            .as_deref()
-            .map(|since| {
-                since
-                    .parse::<jiff::civil::Date>()
-                    .map(|d| d.strftime("%Y-%m-%d").to_string())
-                    .map_err(|_| {
-                        Error::invalid(
-                            "since",
-                            format!("`{}` is not a date; use YYYY-MM-DD", display_line(since)),
-                        )
-                    })
-            })
-            .transpose()?;
-        Ok(Filter {
-            kind: kind.map(|k| k.as_str().to_string()),
-            domain: self.domain.clone(),
-            severity: severity.map(|s| s.get()),
-            since,
+        Filter::parse(FilterText {
+            domain: self.domain.as_deref(),
+            kind: self.kind.as_deref(),
+            severity: self.severity.as_deref(),
+            since: self.since.as_deref(),
         })
     }
 }
@@ -265,48 +238,11 @@ struct Shown<'a> {
 
 pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let (store, index) = open(ctx)?;
-    let target = args.target.trim();
-    if target.is_empty() {
-        return Err(Error::invalid("target", "give a learning's id or path"));
+    let found = lore::ops::show::find(&store, &index, &args.target)?;
+    if let Some(moved) = &found.moved {
+        eprintln!("lore: note: {}", moved.describe(&found.row.filepath));
     }
-    // `#12`, as lists print ids, is id 12.
-    let row = match target.strip_prefix('#').unwrap_or(target).parse::<i64>() {
-        Ok(id) => index.get(id)?,
-        Err(_) => {
-            // A path as the shell gives it (absolute, `./memory/…`, relative to where the user
-            // stands) when it names a file, else as the store names it (`memory/…`).
-            let given = std::path::Path::new(target);
-            let on_disk = given.canonicalize().ok();
-            let rel = on_disk
-                .as_deref()
-                .and_then(|p| p.strip_prefix(store.root()).ok())
-                .or_else(|| given.strip_prefix(store.root()).ok())
-                .unwrap_or_else(|| given.strip_prefix(".").unwrap_or(given));
-            let rel = rel.to_string_lossy();
-            match index.moved_from(&rel)? {
-                // The learning a path named when it was printed, wherever it is now.
-                Some(moved) => {
-                    let now_there = index.get_by_path(&rel)?;
-                    eprintln!(
-                        "lore: note: {} moved to {}{}",
-                        display_line(&rel),
-                        display_line(&moved.filepath),
-                        match now_there {
-                            Some(other) => format!(
-                                "; the learning now at {} is #{}",
-                                display_line(&rel),
-                                other.id
-                            ),
-                            None => String::new(),
-                        }
-                    );
-                    Some(moved)
-                }
-                None => index.get_by_path(&rel)?,
-            }
-        }
-    }
-    .ok_or_else(|| Error::NotFound(display_line(target)))?;
+    let row = found.row;
     let body = read_body(store.root(), &row.filepath);
     if args.json {
         print_json(&Shown { row: &row, body });

@@ -32,7 +32,7 @@ pub use db_error::DbError;
 pub use follow::{Followed, Indexing, progress_after};
 pub use lock_log::{LockEventRow, LockEventView, LockStats};
 use rows::{SearchText, fts_insert, set_meta};
-pub use search::{Anchor, Filter, Key, RANKED_MATCHES, Row, fts_query};
+pub use search::{Anchor, Filter, FilterText, Key, RANKED_MATCHES, Row, fts_query};
 use search::{CountKey, ExprKey, ROW_COLUMNS};
 
 /// Bumped when lore adds something to the schema.

@@ -107,7 +107,53 @@ pub struct Filter {
     pub since: Option<String>,
 }
 
+/// Filters as a caller gives them, in text: the CLI's flags, an MCP tool's arguments.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FilterText<'a> {
+    pub domain: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    /// 1–5 or a word (`high`).
+    pub severity: Option<&'a str>,
+    /// A day, in any form jiff reads (`2026-11-28`, `20261128`, `2026-11-28T09:00`).
+    pub since: Option<&'a str>,
+}
+
 impl Filter {
+    /// Checks what was given; an error names the field and what it accepts.
+    pub fn parse(given: FilterText<'_>) -> Result<Filter> {
+        let severity = given.severity.map(str::parse::<Severity>).transpose()?;
+        let kind = given
+            .kind
+            .map(str::parse::<crate::learning::Kind>)
+            .transpose()?;
+        // The index compares dates as text (`YYYY-MM-DD HH:MM:SS`), so the day is written the
+        // same way whatever form of it was given.
+        let since = given
+            .since
+            .map(|since| {
+                since
+                    .trim()
+                    .parse::<jiff::civil::Date>()
+                    .map(|d| d.strftime("%Y-%m-%d").to_string())
+                    .map_err(|_| {
+                        Error::invalid(
+                            "since",
+                            format!(
+                                "`{}` is not a date; use YYYY-MM-DD",
+                                crate::sanitize::display_line(since)
+                            ),
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok(Filter {
+            kind: kind.map(|k| k.as_str().to_string()),
+            domain: given.domain.map(str::to_string),
+            severity: severity.map(|s| s.get()),
+            since,
+        })
+    }
+
     fn sql(&self) -> (String, Vec<Value>) {
         let mut clauses = Vec::new();
         let mut args = Vec::new();

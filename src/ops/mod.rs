@@ -11,4 +11,5 @@ pub mod init;
 pub mod join;
 pub mod record;
 pub mod reindex;
+pub mod show;
 pub mod sync;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod figures;
+pub mod mcp;
 pub mod script_store;
 pub mod synthetic;
 
