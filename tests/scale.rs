@@ -36,7 +36,12 @@ fn sixty_four_writers_with_readers_and_a_busy_holder() {
                 let s = &s;
                 scope.spawn(move || {
                     for i in 0..EACH {
+                        // Sixty-four writers queue for one lock: on two cores, with the rest of
+                        // the suite running beside, the last in a queue has waited over the
+                        // default 30 s (CI, 2026-12-02). What is tested is that nothing is lost.
                         let out = s.run(&[
+                            "--lock-timeout",
+                            "180s",
                             "record",
                             "--title",
                             &format!("scale {w} {i}"),
