@@ -129,7 +129,7 @@ fn record_schema() -> Value {
             }),
             Check::Kind => json!({
                 "type": "string",
-                "enum": lore::learning::Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                "enum": kinds(),
                 "description": "What kind of learning it is. Default failure",
             }),
             _ => json!({ "type": "string", "maxLength": spec.limit, "description": help }),
@@ -159,6 +159,14 @@ fn record_schema() -> Value {
     })
 }
 
+/// The types a learning can have, for a schema's `enum`.
+fn kinds() -> Vec<&'static str> {
+    lore::learning::Kind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
+}
+
 /// The properties of the section fields, which `body` replaces.
 fn sections() -> Vec<String> {
     FIELDS
@@ -185,7 +193,7 @@ fn read_schema(with_query: bool) -> Value {
             "type",
             json!({
                 "type": "string",
-                "enum": lore::learning::Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                "enum": kinds(),
                 "description": "Only this type",
             }),
         ),
@@ -292,20 +300,20 @@ pub struct Read {
 
 pub fn read(args: &JsonObject, with_query: bool) -> Result<Read, ArgError> {
     let mut query = None;
-    let mut given: [Option<String>; 4] = Default::default();
+    let (mut domain, mut kind, mut severity, mut since) = (None, None, None, None);
     let mut limit = DEFAULT_LIMIT;
     for (key, value) in args {
         match key.as_str() {
             "query" if with_query => query = Some(text(key, value)?),
-            "domain" => given[0] = Some(text(key, value)?),
-            "type" => given[1] = Some(text(key, value)?),
+            "domain" => domain = Some(text(key, value)?),
+            "type" => kind = Some(text(key, value)?),
             "severity" => {
-                given[2] = Some(match value {
+                severity = Some(match value {
                     Value::Number(n) => n.to_string(),
                     other => text(key, other)?,
                 })
             }
-            "since" => given[3] = Some(text(key, value)?),
+            "since" => since = Some(text(key, value)?),
             "limit" => {
                 limit = value
                     .as_u64()
@@ -327,10 +335,10 @@ pub fn read(args: &JsonObject, with_query: bool) -> Result<Read, ArgError> {
         return Err("query: give the words to search for".into());
     }
     let filter = Filter::parse(FilterText {
-        domain: given[0].as_deref(),
-        kind: given[1].as_deref(),
-        severity: given[2].as_deref(),
-        since: given[3].as_deref(),
+        domain: domain.as_deref(),
+        kind: kind.as_deref(),
+        severity: severity.as_deref(),
+        since: since.as_deref(),
     })
     .map_err(|e| e.to_string())?;
     Ok(Read {
