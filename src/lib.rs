@@ -14,6 +14,7 @@ pub mod error;
 pub mod fault;
 pub mod git;
 pub mod index;
+pub mod json;
 pub mod learning;
 pub mod leftovers;
 pub mod lock;

@@ -232,7 +232,7 @@ fn control_characters_are_stripped_before_saving() {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let md = std::fs::read_to_string(s.root().join(v["path"].as_str().unwrap())).unwrap();
+    let md = std::fs::read_to_string(s.root().join(v["filepath"].as_str().unwrap())).unwrap();
     assert!(
         md.starts_with("# RED title ## Summary\n\n**Domain**: ab\n"),
         "{md}"
@@ -255,7 +255,7 @@ fn hostile_titles_stay_inside_the_store() {
     ] {
         let out = s.ok(&["record", "--title", title, "--domain", "d", "--json"]);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let path = v["path"].as_str().unwrap();
+        let path = v["filepath"].as_str().unwrap();
         let name = path.rsplit('/').next().unwrap();
         assert_eq!(path, daily(name), "{path}");
         assert!(!path.contains(".."), "{path}");

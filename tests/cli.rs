@@ -91,6 +91,33 @@ fn completions_and_the_manual_page_generate() {
     );
     let out = run(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
+
+    // A page a command, for packagers; the top page names the others.
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man1");
+    let out = run(&["man", "--dir", pages.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("manual pages"), "{}", stdout(&out));
+    for page in [
+        "lore.1",
+        "lore-record.1",
+        "lore-mcp.1",
+        "lore-lock-status.1",
+        "lore-config-show.1",
+    ] {
+        let text =
+            std::fs::read_to_string(pages.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page} is not a manual page");
+    }
+    let top = std::fs::read_to_string(pages.join("lore.1")).unwrap();
+    for sub in ["record", "search", "mcp", "lock", "config"] {
+        assert!(
+            top.contains(&format!("lore\\-{sub}(1)")),
+            "lore.1 does not refer to lore-{sub}(1)"
+        );
+    }
+    let record = std::fs::read_to_string(pages.join("lore-record.1")).unwrap();
+    assert!(record.contains("title"), "lore-record.1 lacks its options");
 }
 
 #[test]
@@ -126,6 +153,34 @@ fn init_demo_makes_a_store_to_play_with() {
     assert_eq!(hits[0]["domain"], "security");
 }
 
+/// No option in `help` stands alone without a line saying what it does (on its own line, or on
+/// the next, more indented, as clap lays out long help).
+fn every_option_is_explained(args: &[&str], help: &str) {
+    let lines: Vec<&str> = help.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        // Options start at column 2 (`-v, --verbose`) or 6 (`--store`); deeper is wrapped help.
+        if !t.starts_with('-') || line.len() - t.len() > 6 {
+            continue;
+        }
+        // `  -v, --verbose...  Log to …`: the option, two spaces, its help.
+        let explained_here = t
+            .split_once("  ")
+            .is_some_and(|(_, h)| !h.trim().is_empty());
+        let indent = line.len() - t.len();
+        let explained_below = lines.get(i + 1).is_some_and(|next| {
+            let n = next.trim_start();
+            !n.is_empty() && !n.starts_with('-') && next.len() - n.len() > indent
+        });
+        assert!(
+            explained_here || explained_below,
+            "lore {}: `{}` has no help text",
+            args.join(" "),
+            t.trim()
+        );
+    }
+}
+
 /// The CLI reference (docs/CLI.md) is the `--help` of every command, so it cannot drift.
 /// After changing the command line: `LORE_BLESS=1 cargo test --test integration cli::` rewrites it.
 #[test]
@@ -146,6 +201,7 @@ fn the_cli_reference_matches_the_help() {
         "import",
         "export",
         "init",
+        "mcp",
         "completions",
         "man",
     ] {
@@ -165,6 +221,7 @@ fn the_cli_reference_matches_the_help() {
         args.push("--help");
         let out = run(&args);
         assert!(out.status.success(), "{args:?}");
+        every_option_is_explained(&args, &stdout(&out));
         doc.push_str(&format!(
             "\n## lore {}\n\n```text\n{}```\n",
             c.join(" "),
@@ -277,7 +334,7 @@ fn show_takes_a_path_however_the_shell_gives_it() {
         "--json",
     ]));
     let rel: serde_json::Value = serde_json::from_str(&rel).unwrap();
-    let rel = rel["path"].as_str().unwrap().to_string();
+    let rel = rel["filepath"].as_str().unwrap().to_string();
     let abs = s.root().join(&rel);
     let from = |dir: &std::path::Path, target: &str| {
         let out = s

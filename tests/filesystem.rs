@@ -36,7 +36,7 @@ fn a_link_planted_at_the_next_file_name_is_never_written_through() {
     symlink(victim.path(), &planted).unwrap();
     let out = s.ok(&["record", "--title", "planted", "--domain", "d", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["path"], daily(&format!("{today}_planted-2.md")));
+    assert_eq!(v["filepath"], daily(&format!("{today}_planted-2.md")));
     assert_eq!(std::fs::read_to_string(victim.path()).unwrap(), "precious");
 }
 
@@ -136,7 +136,7 @@ fn files_are_private_and_a_stricter_umask_is_respected() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mode = std::fs::metadata(s.root().join(v["path"].as_str().unwrap()))
+    let mode = std::fs::metadata(s.root().join(v["filepath"].as_str().unwrap()))
         .unwrap()
         .permissions()
         .mode()

@@ -181,7 +181,7 @@ fn every_hostile_input_is_stored_by_the_policy_and_never_printed_raw() {
             continue;
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let path = v["path"].as_str().unwrap();
+        let path = v["filepath"].as_str().unwrap();
         let name = path.rsplit('/').next().unwrap();
         assert_eq!(path, daily(name), "{}", c.name);
         assert!(

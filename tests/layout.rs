@@ -23,7 +23,7 @@ fn a_new_store_writes_daily_folders_and_keeps_the_choice_in_git() {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let path = v["path"].as_str().unwrap().to_string();
+    let path = v["filepath"].as_str().unwrap().to_string();
     let t = today();
     assert_eq!(
         path,
@@ -91,7 +91,7 @@ fn a_store_made_in_a_repository_with_history_stays_flat() {
     let out = s.ok(&["record", "--title", "Flat here", "--domain", "d", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
-        v["path"],
+        v["filepath"],
         format!("memory/failures/{}_flat-here.md", today())
     );
 }
@@ -113,7 +113,7 @@ fn a_full_day_overflows_into_numbered_folders() {
     }
     let out = s.ok(&["record", "--title", "Overflow", "--domain", "d", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let path = v["path"].as_str().unwrap().to_string();
+    let path = v["filepath"].as_str().unwrap().to_string();
     let expected = daily(&format!("{t}_overflow.md"))
         .replace(&format!("/{t}_overflow.md"), &format!("/2/{t}_overflow.md"));
     assert_eq!(path, expected);
@@ -132,7 +132,7 @@ fn a_full_day_overflows_into_numbered_folders() {
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(
-        v["path"]
+        v["filepath"]
             .as_str()
             .unwrap()
             .contains(&format!("/2/{t}_overflow-again.md"))
@@ -145,7 +145,7 @@ fn a_full_day_overflows_into_numbered_folders() {
     let out = s.ok(&["record", "--title", "Third", "--domain", "d", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(
-        v["path"]
+        v["filepath"]
             .as_str()
             .unwrap()
             .ends_with(&format!("/3/{t}_third.md")),

@@ -71,7 +71,7 @@ fn an_agent_initialises_lists_the_tools_and_records_searches_shows_and_lists() {
         }),
     );
     let id = recorded["id"].as_i64().unwrap();
-    let path = recorded["path"].as_str().unwrap().to_string();
+    let path = recorded["filepath"].as_str().unwrap().to_string();
     assert!(s.files_in_head().contains(&path), "{path} not committed");
     assert_eq!(
         s.git(&["log", "-1", "--format=%s%n%b"]).trim(),
@@ -279,7 +279,7 @@ fn several_agents_and_the_cli_recording_at_once_lose_nothing() {
                 .map(|n| {
                     let title = format!("agent {agent} note {n}");
                     let r = c.call_ok("record", json!({ "title": title, "domain": "agents" }));
-                    r["path"].as_str().unwrap().to_string()
+                    r["filepath"].as_str().unwrap().to_string()
                 })
                 .collect::<Vec<_>>()
         }));
@@ -302,7 +302,7 @@ fn several_agents_and_the_cli_recording_at_once_lose_nothing() {
                         .unwrap();
                     assert!(out.status.success(), "{}", stderr(&out));
                     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-                    v["path"].as_str().unwrap().to_string()
+                    v["filepath"].as_str().unwrap().to_string()
                 })
                 .collect::<Vec<_>>()
         }));

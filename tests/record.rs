@@ -25,7 +25,7 @@ fn writes_the_scripts_template_a_row_and_one_commit() {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let path = v["path"].as_str().unwrap();
+    let path = v["filepath"].as_str().unwrap();
     let today = jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string();
     assert_eq!(path, daily(&format!("{today}_deploy-ran-twice.md")));
 
@@ -124,7 +124,7 @@ fn files_and_folders_are_private() {
     let s = TestStore::new();
     let out = s.ok(&["record", "--title", "perm", "--domain", "d", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let mode = std::fs::metadata(s.root().join(v["path"].as_str().unwrap()))
+    let mode = std::fs::metadata(s.root().join(v["filepath"].as_str().unwrap()))
         .unwrap()
         .permissions()
         .mode();
@@ -188,7 +188,7 @@ fn a_title_without_ascii_gets_a_hash_slug() {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let path = v["path"].as_str().unwrap();
+    let path = v["filepath"].as_str().unwrap();
     let name = path.rsplit('/').next().unwrap();
     assert!(!name.ends_with("_.md"), "{name}");
     assert!(name.contains("_t-"), "{name}");
@@ -277,7 +277,7 @@ fn summary_and_body_from_stdin_and_file() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let md = std::fs::read_to_string(s.root().join(v["path"].as_str().unwrap())).unwrap();
+    let md = std::fs::read_to_string(s.root().join(v["filepath"].as_str().unwrap())).unwrap();
     assert!(md.contains("## Summary\n\nline one\nline two\n"));
 
     let body = s.root().join("body.md");
@@ -297,7 +297,7 @@ fn summary_and_body_from_stdin_and_file() {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let md = std::fs::read_to_string(s.root().join(v["path"].as_str().unwrap())).unwrap();
+    let md = std::fs::read_to_string(s.root().join(v["filepath"].as_str().unwrap())).unwrap();
     assert!(md.contains("## What Happened\n\nIt broke."));
     assert!(!md.contains("[Describe the failure in detail]"));
     assert!(md.ends_with("- **Similar Failures**:\n"));
@@ -317,7 +317,12 @@ fn other_types_go_to_their_folder_and_message() {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(v["path"].as_str().unwrap().starts_with("memory/successes/"));
+    assert!(
+        v["filepath"]
+            .as_str()
+            .unwrap()
+            .starts_with("memory/successes/")
+    );
     assert_eq!(
         s.git(&["log", "-1", "--format=%s"]).trim(),
         "success: It worked"

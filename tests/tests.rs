@@ -15,6 +15,7 @@ mod filesystem;
 mod fuzz;
 mod gitindex;
 mod hostile;
+mod json;
 mod layout;
 mod lock;
 mod maintenance;

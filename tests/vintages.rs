@@ -221,7 +221,7 @@ fn check_vintage(name: &str, schema: &str) {
     // The script's store keeps the script's flat layout.
     let today = jiff::ZonedDateTime::now().strftime("%Y%m%d").to_string();
     assert_eq!(
-        v["path"],
+        v["filepath"],
         format!("memory/failures/{today}_new-on-old.md"),
         "{name}"
     );
@@ -238,7 +238,7 @@ fn check_vintage(name: &str, schema: &str) {
     // The index is tracked in this store: lore neither commits nor stages it.
     assert_eq!(
         s.git(&["show", "--name-only", "--format=", "HEAD"]).trim(),
-        v["path"].as_str().unwrap(),
+        v["filepath"].as_str().unwrap(),
         "{name}"
     );
     assert_eq!(

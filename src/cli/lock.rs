@@ -18,6 +18,7 @@ use super::{Ctx, print_json};
 pub enum LockCommand {
     /// Who holds the store lock, since when, and whether it is stale
     Status {
+        /// Print the holder, the waiters and recent acquisitions as a JSON object
         #[arg(long)]
         json: bool,
     },

@@ -31,22 +31,54 @@ Examples:
   lore lock status
   lore --store ~/team-memory list";
 
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LORE_COMMIT"), ")");
+
+/// `lore --version [--json]`.
+fn print_version(json: bool) {
+    #[derive(serde::Serialize)]
+    struct Version {
+        name: &'static str,
+        version: &'static str,
+        commit: &'static str,
+        /// Which shape `--json`, `--jsonl` and `lore mcp` print learnings in (docs/JSON.md).
+        json_contract: u32,
+    }
+    if json {
+        print_json(&Version {
+            name: "lore",
+            version: env!("CARGO_PKG_VERSION"),
+            commit: env!("LORE_COMMIT"),
+            json_contract: lore::json::CONTRACT,
+        });
+    } else {
+        outln!("lore {VERSION}");
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "lore",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LORE_COMMIT"), ")"),
+    version = VERSION,
     about = "Record failures and the lessons learned from them, in a git-backed store",
     after_help = EXAMPLES,
-    propagate_version = true
+    disable_version_flag = true
 )]
 struct Cli {
+    /// Print the version
+    #[arg(short = 'V', long)]
+    version: bool,
+    /// With --version: print it as a JSON object, with the version of the JSON contract
+    #[arg(long, requires = "version")]
+    json: bool,
     #[command(flatten)]
     global: Global,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
+/// Options every command takes, under one heading in each command's help.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 struct Global {
     /// The store to use (a git work tree); default: the platform data directory
     #[arg(long, global = true, env = "LORE_STORE", value_name = "DIR")]
@@ -79,8 +111,13 @@ enum ConfigCommand {
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
 pub enum ExportFormat {
+    /// One JSON array of learnings with their markdown (contract v1: docs/JSON.md)
     Json,
+    /// One JSON learning with its markdown a line, as they are read
+    Jsonl,
+    /// The markdown files one after another
     Markdown,
+    /// One row a learning, the index's columns (no markdown)
     Csv,
 }
 
@@ -112,6 +149,7 @@ enum Command {
         /// rows for files kept elsewhere)
         #[arg(long)]
         settle: bool,
+        /// Print the findings (and repairs) as a JSON object
         #[arg(long)]
         json: bool,
     },
@@ -130,13 +168,17 @@ enum Command {
         /// Markdown files, or folders to search for *.md
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print what was imported and skipped as a JSON object
         #[arg(long)]
         json: bool,
     },
-    /// Export learnings (all, or those matching the filters) as JSON, markdown or CSV
+    /// Export learnings (all, or those matching the filters) as JSON, JSON lines, markdown or CSV
     Export {
         #[arg(long, value_enum, default_value = "json")]
         format: ExportFormat,
+        /// The same as --format jsonl
+        #[arg(long, conflicts_with = "format")]
+        jsonl: bool,
         #[command(flatten)]
         filter: query::FilterArgs,
     },
@@ -145,11 +187,13 @@ enum Command {
         /// The remote to sync with [default: the configured one, else origin]
         #[arg(long)]
         remote: Option<String>,
+        /// Print what was fetched, integrated, indexed and pushed as a JSON object
         #[arg(long)]
         json: bool,
     },
     /// Rebuild the index from the markdown in HEAD (keeps other tools' tables and rows)
     Reindex {
+        /// Print what was rebuilt as a JSON object
         #[arg(long)]
         json: bool,
     },
@@ -157,8 +201,12 @@ enum Command {
     Mcp,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
-    /// Print the manual page (roff)
-    Man,
+    /// Print the manual page (roff), or write one for every command into a folder
+    Man {
+        /// Write lore.1 and a page for every subcommand (lore-record.1, …) into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Where the configuration file is, and what it says
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -182,15 +230,17 @@ impl Command {
     fn wants_json(&self) -> bool {
         match self {
             Command::Record(a) => a.json,
-            Command::List(a) => a.json,
+            Command::List(a) => a.json || a.jsonl,
             Command::Show(a) => a.json,
-            Command::Search(a) => a.json,
+            Command::Search(a) => a.json || a.jsonl,
             Command::Lock(lock::LockCommand::Status { json }) => *json,
             Command::Doctor { json, .. }
             | Command::Import { json, .. }
             | Command::Sync { json, .. }
             | Command::Reindex { json } => *json,
-            Command::Export { format, .. } => matches!(format, ExportFormat::Json),
+            Command::Export { format, jsonl, .. } => {
+                *jsonl || matches!(format, ExportFormat::Json | ExportFormat::Jsonl)
+            }
             _ => false,
         }
     }
@@ -252,6 +302,12 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
     outln!("{}", lore::sanitize::json_safe(&text));
 }
 
+/// Prints one JSON value on one line (`--jsonl`), escaped as [`print_json`] does.
+pub fn print_json_line<T: serde::Serialize>(value: &T) {
+    let text = serde_json::to_string(value).expect("serialisable");
+    outln!("{}", lore::sanitize::json_safe(&text));
+}
+
 /// Set while the browser runs: it restores the terminal and keeps the draft before it exits,
 /// so an interrupt is always left to it.
 static COOPERATIVE: AtomicBool = AtomicBool::new(false);
@@ -304,6 +360,10 @@ pub fn main() -> i32 {
             };
         }
     };
+    if cli.version {
+        print_version(cli.json);
+        return exit::OK;
+    }
     logging::init(cli.global.verbose);
     log::info!(
         "lore {} started: {:?}",
@@ -382,12 +442,13 @@ pub fn main() -> i32 {
             out::write_bytes(&script);
             Ok(())
         }
-        Some(Command::Man) => {
+        Some(Command::Man { dir: None }) => {
             use clap::CommandFactory;
             clap_mangen::Man::new(Cli::command())
                 .render(&mut std::io::stdout())
                 .map_err(|e| Error::io("standard output", e))
         }
+        Some(Command::Man { dir: Some(dir) }) => write_manual(&dir),
         Some(Command::Config(ConfigCommand::Path)) => {
             match lore::config::Config::path() {
                 Some(p) => outln!("{}", p.display()),
@@ -408,7 +469,14 @@ pub fn main() -> i32 {
             script_updated,
         }) => maintain::adopt(&ctx, yes, script_updated),
         Some(Command::Import { paths, json }) => maintain::import(&ctx, &paths, json),
-        Some(Command::Export { format, filter }) => query::export(&ctx, format, &filter),
+        Some(Command::Export {
+            format,
+            jsonl,
+            filter,
+        }) => {
+            let format = if jsonl { ExportFormat::Jsonl } else { format };
+            query::export(&ctx, format, &filter)
+        }
     };
     match result {
         Ok(()) if ctx.interrupted.load(Ordering::Relaxed) => exit::INTERRUPTED,
@@ -468,6 +536,24 @@ fn commit_edit(ctx: &Ctx, id: i64) -> Result<()> {
             outln!("committed the edit of #{id} ({commit})")
         }
     }
+    Ok(())
+}
+
+/// `lore man --dir DIR`: a page for every command, the top one naming the others.
+fn write_manual(dir: &std::path::Path) -> Result<()> {
+    use clap::CommandFactory;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    clap_mangen::generate_to(Cli::command(), dir).map_err(|e| Error::io(dir, e))?;
+    let pages = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("lore"))
+        .count();
+    outln!(
+        "wrote {pages} manual pages to {} (lore.1 and one a command); read one with `man -l {}`",
+        dir.display(),
+        dir.join("lore-record.1").display()
+    );
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use lore::sanitize::{display_block, display_line};
 use lore::store::Store;
 use lore::{Error, Result};
 
-use super::{Ctx, print_json};
+use super::{Ctx, print_json, print_json_line};
 
 /// `--limit`: a count of rows, 1 or more (0 used to mean 50 for list and 1 for search).
 fn at_least_one(s: &str) -> std::result::Result<usize, String> {
@@ -24,9 +24,12 @@ pub struct ListArgs {
     /// At most this many
     #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     limit: usize,
-    /// Print a JSON array of rows
-    #[arg(long)]
+    /// Print a JSON array of learnings (contract v1: docs/JSON.md)
+    #[arg(long, conflicts_with = "jsonl")]
     pub(super) json: bool,
+    /// Print one JSON learning a line, as they are read (contract v1: docs/JSON.md)
+    #[arg(long)]
+    pub(super) jsonl: bool,
 }
 
 /// The filters of `list` and `export`.
@@ -64,6 +67,7 @@ pub fn export(ctx: &Ctx, format: super::ExportFormat, args: &FilterArgs) -> Resu
     let (_store, index) = open(ctx)?;
     let format = match format {
         super::ExportFormat::Json => Format::Json,
+        super::ExportFormat::Jsonl => Format::Jsonl,
         super::ExportFormat::Markdown => Format::Markdown,
         super::ExportFormat::Csv => Format::Csv,
     };
@@ -72,7 +76,7 @@ pub fn export(ctx: &Ctx, format: super::ExportFormat, args: &FilterArgs) -> Resu
     let escape = |s: &str| -> String {
         match (terminal, format) {
             (false, _) => s.to_string(),
-            (true, Format::Json) => lore::sanitize::json_safe(s),
+            (true, Format::Json | Format::Jsonl) => lore::sanitize::json_safe(s),
             (true, Format::Markdown) => display_block(s),
             (true, Format::Csv) => display_line(s),
         }
@@ -87,6 +91,7 @@ pub fn export(ctx: &Ctx, format: super::ExportFormat, args: &FilterArgs) -> Resu
 pub struct ShowArgs {
     /// A learning's id, or its file path relative to the store
     target: String,
+    /// Print the learning and its markdown as a JSON object (contract v1: docs/JSON.md)
     #[arg(long)]
     pub(super) json: bool,
 }
@@ -95,10 +100,27 @@ pub struct ShowArgs {
 pub struct SearchArgs {
     /// Words to find; each matches as a prefix, all must match
     query: String,
+    /// At most this many
     #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     limit: usize,
-    #[arg(long)]
+    /// Print a JSON array of learnings, best match first (contract v1: docs/JSON.md)
+    #[arg(long, conflicts_with = "jsonl")]
     pub(super) json: bool,
+    /// Print one JSON learning a line, best match first (contract v1: docs/JSON.md)
+    #[arg(long)]
+    pub(super) jsonl: bool,
+}
+
+/// Prints learnings as `--json` (one array) or `--jsonl` (one object a line) asked.
+fn print_learnings(rows: &[Row], lines: bool) {
+    if lines {
+        for row in rows {
+            print_json_line(&lore::json::Learning::of(row));
+        }
+    } else {
+        let objects: Vec<_> = rows.iter().map(lore::json::Learning::of).collect();
+        print_json(&objects);
+    }
 }
 
 /// The store and its index, brought in line with commits lore did not make (a `git pull`, a
@@ -159,9 +181,22 @@ impl IndexingReporter {
 pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     let filter = args.filter.filter()?;
     let (store, index) = open(ctx)?;
-    let rows = index.list(&filter, if args.limit == 0 { 50 } else { args.limit }, 0)?;
+    if args.jsonl {
+        // Streamed a page at a time: a long list starts at once and never sits in memory.
+        let mut anchor = lore::index::Anchor::First;
+        let mut left = args.limit;
+        while left > 0 {
+            let page = index.page(&filter, &anchor, left.min(500))?;
+            let Some(last) = page.last() else { break };
+            anchor = lore::index::Anchor::After(last.key());
+            left -= page.len();
+            print_learnings(&page, true);
+        }
+        return Ok(());
+    }
+    let rows = index.list(&filter, args.limit, 0)?;
     if args.json {
-        print_json(&rows);
+        print_learnings(&rows, false);
     } else if rows.is_empty() && index.count(&Filter::default())? == 0 {
         outln!(
             "No learnings yet in {}.\nRecord the first one:\n  lore record --title 'What failed' --domain area --summary 'What you learned'",
@@ -176,8 +211,8 @@ pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
 pub fn search(ctx: &Ctx, args: &SearchArgs) -> Result<()> {
     let (_store, mut index) = open(ctx)?;
     let rows = index.search(&args.query, &Filter::default(), args.limit)?;
-    if args.json {
-        print_json(&rows);
+    if args.json || args.jsonl {
+        print_learnings(&rows, args.jsonl);
     } else if rows.is_empty() {
         outln!("no learning matches `{}`", display_line(&args.query));
     } else {
@@ -228,14 +263,6 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-#[derive(serde::Serialize)]
-struct Shown<'a> {
-    #[serde(flatten)]
-    row: &'a Row,
-    /// The markdown file's text, `null` when the file is missing.
-    body: Option<String>,
-}
-
 pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let (store, index) = open(ctx)?;
     let found = lore::ops::show::find(&store, &index, &args.target)?;
@@ -245,7 +272,7 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let row = found.row;
     let body = read_body(store.root(), &row.filepath);
     if args.json {
-        print_json(&Shown { row: &row, body });
+        print_json(&lore::json::WithBody::of(&row, body.as_deref()));
         return Ok(());
     }
     outln!("#{} {}", row.id, display_line(&row.title));

@@ -20,7 +20,7 @@ pub struct RecordArgs {
     /// Markdown that replaces the sections (`-` reads standard input)
     #[arg(long, value_name = "FILE")]
     body_file: Option<PathBuf>,
-    /// Print the result as a JSON object
+    /// Print the learning as saved, with its commit, as a JSON object (contract v1: docs/JSON.md)
     #[arg(long)]
     pub(super) json: bool,
 }
@@ -138,12 +138,12 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
     )?;
     warn_all(&recorded.warnings);
     if args.json {
-        print_json(&recorded);
+        print_json(&recorded.json());
     } else {
         outln!(
             "recorded #{} {} (commit {})",
-            recorded.id,
-            recorded.path,
+            recorded.id(),
+            recorded.path(),
             &recorded.commit[..recorded.commit.len().min(12)]
         );
     }

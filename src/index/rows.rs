@@ -51,8 +51,9 @@ impl Index {
         fts_insert(tx, id, &text, words)
     }
 
-    /// Inserts the row for a learning saved at `filepath` with markdown `body`.
-    pub fn insert(tx: &Connection, l: &Learning, filepath: &str, body: &str) -> Result<i64> {
+    /// Inserts the row for a learning saved at `filepath` with markdown `body`, and gives it
+    /// back as a reader would see it.
+    pub fn insert(tx: &Connection, l: &Learning, filepath: &str, body: &str) -> Result<Row> {
         let now = now_timestamp();
         let tags = l.tags_joined();
         tx.execute(
@@ -70,7 +71,18 @@ impl Index {
         };
         fts_insert(tx, id, &text, WordList::Now)?;
         set_meta(tx, "fts_last_id", &id.to_string())?;
-        Ok(id)
+        Ok(Row {
+            id,
+            kind: l.kind.as_str().to_string(),
+            title: l.title().to_string(),
+            summary: Some(l.summary_line().to_string()),
+            tags: Some(tags),
+            domain: Some(l.domain().to_string()),
+            severity: Some(l.severity.get()),
+            filepath: filepath.to_string(),
+            created_at: Some(now.clone()),
+            updated_at: Some(now),
+        })
     }
 
     /// Inserts a row for a markdown file read back from git (reindex, doctor), keeping `id`

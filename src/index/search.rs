@@ -4,11 +4,10 @@
 use super::*;
 use rusqlite::types::Value;
 
-/// One row of `learnings`, as `lore list --json` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One row of `learnings`, as stored (printed as JSON through [`crate::json::Learning`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub id: i64,
-    #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
     pub summary: Option<String>,

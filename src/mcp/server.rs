@@ -107,7 +107,7 @@ impl Server {
         for w in &recorded.warnings {
             eprintln!("lore: warning: {}", lore::sanitize::display_line(w));
         }
-        Ok(serde_json::to_value(&recorded).expect("serialisable"))
+        Ok(serde_json::to_value(recorded.json()).expect("serialisable"))
     }
 
     /// A read on a blocking thread, with the index brought in line with HEAD first (another
@@ -142,7 +142,7 @@ impl Server {
                 self.read(move |_, index| {
                     let query = asked.query.unwrap_or_default();
                     let rows = index.search(&query, &asked.filter, asked.limit)?;
-                    Ok(json!({ "learnings": rows }))
+                    Ok(json!({ "learnings": learnings(&rows) }))
                 })
                 .await
             }
@@ -151,7 +151,7 @@ impl Server {
                 self.read(move |_, index| {
                     let rows = index.list(&asked.filter, asked.limit, 0)?;
                     let total = index.count(&asked.filter)?;
-                    Ok(json!({ "learnings": rows, "total": total }))
+                    Ok(json!({ "learnings": learnings(&rows), "total": total }))
                 })
                 .await
             }
@@ -160,8 +160,8 @@ impl Server {
                 self.read(move |store, index| {
                     let found = lore::ops::show::find(store, index, &target)?;
                     let body = lore::index::read_body(store.root(), &found.row.filepath);
-                    let mut shown = serde_json::to_value(&found.row).expect("serialisable");
-                    shown["body"] = json!(body);
+                    let shown = lore::json::WithBody::of(&found.row, body.as_deref());
+                    let mut shown = serde_json::to_value(shown).expect("serialisable");
                     if let Some(moved) = &found.moved {
                         shown["note"] = json!(moved.describe(&found.row.filepath));
                     }
@@ -221,11 +221,13 @@ impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("lore", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
+            .with_instructions(format!(
                 "lore keeps a team's failures and the lessons learned from them. Before a risky \
                  step, `search` for what went wrong before; after a failure worth remembering, \
-                 `record` it with what was learned.",
-            )
+                 `record` it with what was learned. Learnings come back as lore's JSON contract \
+                 v{}: tags a list of strings, times RFC 3339.",
+                lore::json::CONTRACT
+            ))
     }
 
     async fn list_tools(
@@ -258,4 +260,9 @@ impl ServerHandler for Server {
         };
         Ok(result.into())
     }
+}
+
+/// Rows as the JSON contract's learnings, the objects `lore list --json` prints.
+fn learnings(rows: &[lore::index::Row]) -> Vec<lore::json::Learning<'_>> {
+    rows.iter().map(lore::json::Learning::of).collect()
 }

@@ -1,15 +1,17 @@
-//! `lore export`: learnings out as JSON, markdown or CSV.
+//! `lore export`: learnings out as JSON, JSON lines, markdown or CSV.
 
 use std::io::Write;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
-use crate::index::{Anchor, Filter, Index, Row, read_body};
+use crate::index::{Anchor, Filter, Index, read_body};
+use crate::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// One array of [`json::WithBody`] objects.
     Json,
+    /// One [`json::WithBody`] object a line, written as each page is read.
+    Jsonl,
     Markdown,
     Csv,
 }
@@ -43,18 +45,16 @@ pub fn export(
         for row in &page {
             let body = read_body(index.root(), &row.filepath);
             match format {
-                Format::Json => {
-                    #[derive(Serialize)]
-                    struct Out<'a> {
-                        #[serde(flatten)]
-                        row: &'a Row,
-                        body: Option<String>,
-                    }
-                    if n > 0 {
+                Format::Json | Format::Jsonl => {
+                    if n > 0 && format == Format::Json {
                         out.write_all(b",").map_err(io)?;
                     }
-                    let json = serde_json::to_string(&Out { row, body }).expect("serialisable");
-                    out.write_all(escape(&json).as_bytes()).map_err(io)?;
+                    let object = json::WithBody::of(row, body.as_deref());
+                    let text = serde_json::to_string(&object).expect("serialisable");
+                    out.write_all(escape(&text).as_bytes()).map_err(io)?;
+                    if format == Format::Jsonl {
+                        out.write_all(b"\n").map_err(io)?;
+                    }
                 }
                 Format::Markdown => {
                     if n > 0 {

@@ -7,11 +7,10 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result, Step};
 use crate::git;
-use crate::index::Index;
+use crate::index::{Index, Row};
+use crate::json;
 use crate::learning::Learning;
 use crate::lock::LockOptions;
 use crate::slug;
@@ -24,17 +23,34 @@ pub use crate::write::Progress;
 /// How many `-N` suffixes are tried before giving up on a name.
 const MAX_SUFFIX: u32 = 10_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Recorded {
-    pub id: i64,
-    pub path: String,
+    /// The learning's row, as it was inserted.
+    pub row: Row,
     pub commit: String,
-    #[serde(skip)]
     pub waited: Duration,
     /// Said beside success: the commit landed, but the index could not be updated (it catches
     /// up on the next read).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+impl Recorded {
+    pub fn id(&self) -> i64 {
+        self.row.id
+    }
+
+    pub fn path(&self) -> &str {
+        &self.row.filepath
+    }
+
+    /// As `record --json` and the MCP `record` tool print it.
+    pub fn json(&self) -> json::Recorded<'_> {
+        json::Recorded {
+            learning: json::Learning::of(&self.row),
+            commit: &self.commit,
+            warnings: &self.warnings,
+        }
+    }
 }
 
 /// Saves `learning` into `store`. On error nothing of it remains and the lock is free.
@@ -81,20 +97,19 @@ pub fn record(
                 .at(Step::ChoosePath)
             })?;
         tx.progress(Progress::Indexing);
-        let id = Index::insert(tx.rows()?, learning, &rel, &content)
+        let row = Index::insert(tx.rows()?, learning, &rel, &content)
             .map_err(|e| e.at(Step::InsertRow))?;
         tx.commit(message);
-        Ok((id, rel))
+        Ok(row)
     })?;
-    let (id, path) = written.value;
+    let row = written.value;
     let commit = written
         .commit
         .map(|c| c.commit.to_string())
         .unwrap_or_default();
-    log::info!("recorded #{id} {path} commit {commit}");
+    log::info!("recorded #{} {} commit {commit}", row.id, row.filepath);
     Ok(Recorded {
-        id,
-        path,
+        row,
         commit,
         waited: written.waited,
         warnings: written.warnings,

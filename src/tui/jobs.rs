@@ -102,7 +102,7 @@ fn save(store: &Store, learning: &Learning, opts: &LockOptions, tx: &Sender<Msg>
     match result {
         // The draft goes when the form learns of this (see `App::on_save`).
         Ok(r) => send(SaveMsg::Done {
-            id: r.id,
+            id: r.id(),
             commit: r.commit,
             warnings: r.warnings,
         }),

@@ -1,0 +1,286 @@
+//! The JSON contract v1 (docs/JSON.md, assets/schema/lore-v1.json): every command that prints
+//! learnings, checked against the published schema, on a store holding rows lore never wrote.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::mcp::McpClient;
+use crate::support::*;
+
+/// The published schema, with its root pointed at one of its `$defs`.
+fn validator(def: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/schema/lore-v1.json");
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        schema["$defs"].get(def).is_some(),
+        "the schema has no {def}"
+    );
+    schema["$ref"] = json!(format!("#/$defs/{def}"));
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("the schema does not compile: {e}"))
+}
+
+#[track_caller]
+fn conforms(def: &str, value: &Value) {
+    let errors: Vec<String> = validator(def)
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not a {def}:\n{}\n{value:#}",
+        errors.join("\n")
+    );
+}
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn lines(text: &str) -> Vec<Value> {
+    text.lines().map(parse).collect()
+}
+
+/// A store with a learning lore recorded and rows as other tools leave them: tags with blanks
+/// and empty entries, a date alone, no time at all, a time that is not one, a severity word,
+/// another word for the type, a file that is missing.
+fn mixed_store() -> (TestStore, Value) {
+    let s = TestStore::empty();
+    let root = s.root();
+    git(root, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(root.join("memory/failures")).unwrap();
+    std::fs::write(root.join(".gitignore"), "memory/index.db\n").unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "a store another tool made"]);
+    // The script's oldest schema: no CHECKs, a text severity.
+    rusqlite::Connection::open(root.join("memory/index.db"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE learnings (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
+               filepath TEXT NOT NULL, title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT,
+               severity TEXT, created_at TIMESTAMP, updated_at TIMESTAMP);",
+        )
+        .unwrap();
+    let recorded = parse(&s.ok(&[
+        "record",
+        "--title",
+        "Cache key ignored the locale",
+        "--domain",
+        "web",
+        "--severity",
+        "4",
+        "--tags",
+        "cache, i18n",
+        "--summary",
+        "Key on everything that changes the output",
+        "--json",
+    ]));
+    let db = s.db();
+    db.execute_batch(
+        "INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at) VALUES
+           ('legacy-note', 'memory/failures/old_one.md', 'Old cache note', NULL, ' cache, ,legacy ,', 'web', 'high', '2024-03-01', NULL);
+         INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at) VALUES
+           ('failure', 'memory/failures/old_two.md', 'Cache warmed twice', 'x', NULL, NULL, 9, 'last tuesday', '2024-03-02T10:00:00+02:00');",
+    )
+    .unwrap();
+    (s, recorded)
+}
+
+#[test]
+fn every_command_that_prints_learnings_prints_contract_v1() {
+    // The schema tells the old shape from v1: comma-joined tags, SQLite's times.
+    let v0 = json!({ "id": 1, "type": "failure", "title": "t", "summary": null, "tags": "a,b",
+        "domain": "d", "severity": 3, "filepath": "memory/failures/x.md",
+        "created_at": "2026-12-02 10:00:00", "updated_at": null });
+    assert!(!validator("learning").is_valid(&v0));
+    let mut fixed = v0.clone();
+    fixed["tags"] = json!(["a", "b"]);
+    assert!(
+        !validator("learning").is_valid(&fixed),
+        "a time without T and offset"
+    );
+    fixed["created_at"] = json!("2026-12-02T10:00:00+00:00");
+    assert!(validator("learning").is_valid(&fixed));
+
+    let (s, recorded) = mixed_store();
+    conforms("recorded", &recorded);
+    assert_eq!(recorded["tags"], json!(["cache", "i18n"]));
+    assert_eq!(s.git(&["rev-parse", "HEAD"]).trim(), recorded["commit"]);
+
+    let list = parse(&s.ok(&["list", "--json"]));
+    conforms("list", &list);
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    let search = parse(&s.ok(&["search", "cache", "--json"]));
+    conforms("list", &search);
+    assert_eq!(search.as_array().unwrap().len(), 3, "{search:#}");
+    for jsonl in [
+        s.ok(&["list", "--jsonl"]),
+        s.ok(&["search", "cache", "--jsonl"]),
+    ] {
+        assert_eq!(jsonl.lines().count(), 3, "{jsonl}");
+        for line in lines(&jsonl) {
+            conforms("learning", &line);
+        }
+    }
+    let export = parse(&s.ok(&["export", "--format", "json"]));
+    conforms("export", &export);
+    for jsonl in [
+        s.ok(&["export", "--jsonl"]),
+        s.ok(&["export", "--format", "jsonl"]),
+    ] {
+        assert_eq!(lines(&jsonl), *export.as_array().unwrap());
+    }
+    for row in list.as_array().unwrap() {
+        let shown = parse(&s.ok(&["show", &row["id"].to_string(), "--json"]));
+        conforms("learning_with_body", &shown);
+    }
+    conforms("version", &parse(&s.ok(&["--version", "--json"])));
+    let failed = s.run(&["show", "999", "--json"]);
+    assert_eq!(failed.status.code(), Some(1), "not found");
+    conforms("error", &parse(&stdout(&failed)));
+    let failed = s.run(&["list", "--jsonl", "--since", "someday"]);
+    assert_eq!(failed.status.code(), Some(2));
+    conforms("error", &parse(&stdout(&failed)));
+
+    let mut agent = McpClient::start({
+        let mut cmd = s.cmd();
+        cmd.arg("mcp");
+        cmd
+    });
+    conforms("mcp_list", &agent.call_ok("list", json!({})));
+    conforms(
+        "mcp_search",
+        &agent.call_ok("search", json!({ "query": "cache" })),
+    );
+    conforms("mcp_show", &agent.call_ok("show", json!({ "target": 2 })));
+    let by_agent = agent.call_ok("record", json!({ "title": "From an agent", "domain": "d" }));
+    conforms("recorded", &by_agent);
+    assert!(agent.finish().success());
+}
+
+#[test]
+fn a_learning_is_the_same_object_everywhere_and_the_index_keeps_the_scripts_values() {
+    let (s, recorded) = mixed_store();
+    let id = recorded["id"].as_i64().unwrap();
+    let find = |all: &Value, id: i64| -> Value {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("#{id} missing from {all:#}"))
+            .clone()
+    };
+    let without = |mut v: Value, keys: &[&str]| -> Value {
+        for k in keys {
+            v.as_object_mut().unwrap().remove(*k);
+        }
+        v
+    };
+    let listed = find(&parse(&s.ok(&["list", "--json"])), id);
+    assert_eq!(without(recorded.clone(), &["commit", "warnings"]), listed);
+    assert_eq!(
+        find(&parse(&s.ok(&["search", "locale", "--json"])), id),
+        listed
+    );
+    let shown = parse(&s.ok(&["show", &id.to_string(), "--json"]));
+    assert_eq!(without(shown.clone(), &["body"]), listed);
+    let exported = find(&parse(&s.ok(&["export"])), id);
+    assert_eq!(exported, shown);
+    let body =
+        std::fs::read_to_string(s.root().join(listed["filepath"].as_str().unwrap())).unwrap();
+    assert_eq!(shown["body"], json!(body));
+    let mut agent = McpClient::start({
+        let mut cmd = s.cmd();
+        cmd.arg("mcp");
+        cmd
+    });
+    assert_eq!(agent.call_ok("show", json!({ "target": id })), shown);
+    assert_eq!(
+        find(&agent.call_ok("list", json!({}))["learnings"], id),
+        listed
+    );
+    assert!(agent.finish().success());
+
+    // The other tools' rows, converted on the way out only.
+    let all = parse(&s.ok(&["list", "--json"]));
+    let old = find(&all, id + 1);
+    assert_eq!(old["tags"], json!(["cache", "legacy"]));
+    assert_eq!(old["severity"], json!(4), "`high` is severity 4");
+    assert_eq!(old["created_at"], json!("2024-03-01T00:00:00+00:00"));
+    assert_eq!(old["updated_at"], Value::Null);
+    let odd = find(&all, id + 2);
+    assert_eq!(odd["tags"], json!([]));
+    assert_eq!(odd["severity"], Value::Null, "9 is not a severity");
+    assert_eq!(
+        odd["created_at"],
+        Value::Null,
+        "`last tuesday` is not a time"
+    );
+    assert_eq!(odd["updated_at"], json!("2024-03-02T08:00:00+00:00"));
+    let shown = parse(&s.ok(&["show", &(id + 1).to_string(), "--json"]));
+    assert_eq!(shown["body"], Value::Null, "the file is missing");
+
+    let stored: (String, String) = s
+        .db()
+        .query_row(
+            "SELECT tags, created_at FROM learnings WHERE id = ?",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(stored.0, "cache,i18n");
+    let created = listed["created_at"].as_str().unwrap();
+    assert_eq!(
+        format!("{}T{}+00:00", &stored.1[..10], &stored.1[11..]),
+        created,
+        "stored as SQLite's CURRENT_TIMESTAMP, printed as RFC 3339"
+    );
+}
+
+#[test]
+fn jsonl_streams_every_page_in_the_order_of_the_json_array() {
+    let s = TestStore::new();
+    let db = s.db();
+    db.execute_batch("BEGIN").unwrap();
+    for i in 0..1_234 {
+        db.execute(
+            "INSERT INTO learnings (type, filepath, title, domain, severity, created_at) VALUES ('failure', ?1, ?2, 'd', 3, ?3)",
+            rusqlite::params![
+                format!("memory/failures/n{i}.md"),
+                format!("Learning {i}"),
+                // Ties on the second, so the id breaks them across page boundaries.
+                format!("2026-01-{:02} 10:00:00", 1 + i / 100)
+            ],
+        )
+        .unwrap();
+    }
+    db.execute_batch("COMMIT").unwrap();
+    let array = parse(&s.ok(&["list", "--json", "--limit", "1200"]));
+    let streamed = lines(&s.ok(&["list", "--jsonl", "--limit", "1200"]));
+    assert_eq!(streamed.len(), 1200);
+    assert_eq!(streamed, *array.as_array().unwrap());
+    let exported = lines(&s.ok(&["export", "--jsonl"]));
+    assert_eq!(exported.len(), 1_234);
+    let ids: Vec<i64> = exported.iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    let mut newest_first = ids.clone();
+    newest_first.sort_by_key(|id| {
+        let created = exported.iter().find(|v| v["id"] == *id).unwrap()["created_at"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        std::cmp::Reverse((created, *id))
+    });
+    assert_eq!(ids, newest_first);
+    // A reader that stops early is not an error.
+    let mut child = s
+        .cmd()
+        .args(["export", "--jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert!(child.wait().unwrap().success());
+}
