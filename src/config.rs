@@ -169,23 +169,40 @@ pub fn valid_color(s: &str) -> bool {
         || (t.len() == 7 && t.starts_with('#') && t[1..].chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// Parses a duration: `30`, `2.5` (seconds) or with a unit, `500ms`, `10s`, `2m`, `1h`.
+/// Parses a duration: `30`, `2.5` (seconds) or with units, `500ms`, `10s`, `2m`, `1h`, and
+/// their sums, `1m30s`, `1h15m`, `2s500ms`.
 pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration; use e.g. 30, 10s, 500ms, 2m"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("`{s}` has an unknown unit; use ms, s, m or h")),
-    };
+    let bad = || format!("`{s}` is not a duration; use e.g. 30, 10s, 500ms, 2m, 1m30s");
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut secs = 0.0;
+    let mut units = 0;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(split);
+        let n: f64 = num.parse().map_err(|_| bad())?;
+        let end = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(end);
+        let scale = match unit.trim() {
+            "ms" => 0.001,
+            // A bare number is seconds, and only on its own.
+            "" if units == 0 && tail.is_empty() => 1.0,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "" => return Err(bad()),
+            _ => return Err(format!("`{s}` has an unknown unit; use ms, s, m or h")),
+        };
+        secs += n * scale;
+        units += 1;
+        rest = tail;
+    }
     if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
         return Err(format!("`{s}` is out of range (0 to 24h)"));
     }
@@ -361,6 +378,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_units_and_their_sums() {
+        let ms = |s: &str| parse_duration(s).map(|d| d.as_millis());
+        assert_eq!(ms("30"), Ok(30_000));
+        assert_eq!(ms("2.5"), Ok(2_500));
+        assert_eq!(ms("500ms"), Ok(500));
+        assert_eq!(ms("2m"), Ok(120_000));
+        assert_eq!(ms("1m30s"), Ok(90_000));
+        assert_eq!(ms("1h15m"), Ok(4_500_000));
+        assert_eq!(ms("2s500ms"), Ok(2_500));
+        assert_eq!(ms(" 10s "), Ok(10_000));
+        for bad in ["", "s", "1m30", "1x", "ten", "1m-3s", "25h", "-1"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} was taken");
+        }
+    }
 
     #[test]
     fn the_shipped_default_file_is_valid_and_documents_every_key() {

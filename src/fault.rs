@@ -1,8 +1,8 @@
 //! Test-only hooks, compiled in only with the `fault-injection` feature (which `cargo test`
 //! turns on through a dev-dependency; release builds never have it).
 //!
-//! - `LORE_FAULT=<point>:<error|crash>[,…]` makes a write fail at a named point, or kill itself
-//!   there with SIGKILL, as a crash would.
+//! - `LORE_FAULT=<point>:<error|crash|panic>[,…]` makes a write fail at a named point, kill
+//!   itself there with SIGKILL, as a crash would, or panic there, as a bug would.
 //! - `LORE_TEST_POINTS_LOG=<file>` appends the name of every point passed, one a line, so that
 //!   a test learns which points an operation goes through.
 //! - `LORE_TEST_CS_LOG=<file>` appends `<pid> start <ns>` and `<pid> end <ns>` lines (wall-clock
@@ -48,6 +48,7 @@ pub fn point(name: &str) -> Result<()> {
             Some((p, "error")) if p == name => {
                 return Err(crate::error::Error::Injected(name.to_string()));
             }
+            Some((p, "panic")) if p == name => panic!("injected panic at {name}"),
             Some((p, "crash")) if p == name => {
                 let _ = rustix::process::kill_process(
                     rustix::process::getpid(),

@@ -279,6 +279,59 @@ fn verbose_logs_to_a_file_and_never_to_the_terminal() {
             .unwrap()
             .contains("started")
     );
+
+    // RUST_LOG's module directives: the lock's debug lines, nothing else.
+    let only_lock = tempfile::tempdir().unwrap();
+    let out = s
+        .cmd()
+        .args(["record", "--title", "lock only", "--domain", "d"])
+        .env("XDG_STATE_HOME", only_lock.path())
+        .env("RUST_LOG", "warn,lore::lock=debug")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && stderr(&out).is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    let log = std::fs::read_to_string(only_lock.path().join("lore/lore.log")).unwrap();
+    assert!(
+        log.contains("lore::lock") && log.contains("acquired"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("started") && !log.contains("recorded #"),
+        "{log}"
+    );
+    // A spec it cannot read is one warning line, and the command still runs.
+    let out = s
+        .cmd()
+        .args(["list"])
+        .env("XDG_STATE_HOME", only_lock.path())
+        .env("RUST_LOG", "lore=loud")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).starts_with("lore: warning: RUST_LOG:") && stderr(&out).lines().count() == 1,
+        "{}",
+        stderr(&out)
+    );
+
+    // A log past its cap is moved aside, not grown forever.
+    let big = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(big.path().join("lore")).unwrap();
+    let old = vec![b'x'; 9 * 1024 * 1024];
+    std::fs::write(big.path().join("lore/lore.log"), &old).unwrap();
+    s.cmd()
+        .args(["-v", "list"])
+        .env("XDG_STATE_HOME", big.path())
+        .output()
+        .unwrap();
+    let kept = std::fs::read(big.path().join("lore/lore.log.1")).unwrap();
+    assert_eq!(kept.len(), old.len(), "the old log is kept once");
+    let new = std::fs::read_to_string(big.path().join("lore/lore.log")).unwrap();
+    assert!(new.contains("started") && new.len() < 10_000, "{new}");
 }
 
 #[test]
@@ -356,4 +409,53 @@ fn show_takes_a_path_however_the_shell_gives_it() {
     let memory = s.root().join("memory");
     from(&memory, &format!("../{rel}"));
     from(&memory, &rel);
+}
+
+#[test]
+fn a_bug_is_a_short_plain_report_and_the_write_it_interrupted_is_undone() {
+    let s = TestStore::new();
+    s.record("Before the bug", "d");
+    let before = s.snapshot();
+    for env in [("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")] {
+        let out = s
+            .cmd()
+            .env("LORE_FAULT", "after-insert:panic")
+            .env("RUST_BACKTRACE", "0")
+            .env(env.0, env.1)
+            .args(["record", "--title", "Hits the bug", "--domain", "d"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(101), "{err}");
+        assert!(
+            err.starts_with("lore: internal error: injected panic at after-insert\n"),
+            "{err}"
+        );
+        assert!(err.contains("This is a bug in lore"), "{err}");
+        assert!(err.contains("RUST_BACKTRACE=1"), "{err}");
+        assert!(!err.contains('\x1b'), "colour in the report: {err:?}");
+        assert!(err.lines().count() <= 6, "not short: {err}");
+        assert_eq!(
+            s.snapshot(),
+            before,
+            "the interrupted record left something"
+        );
+    }
+    let out = s
+        .cmd()
+        .env("LORE_FAULT", "after-insert:panic")
+        .env("RUST_BACKTRACE", "1")
+        .args(["record", "--title", "Hits the bug", "--domain", "d"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("lore::write::critical"),
+        "RUST_BACKTRACE=1 names the frames: {}",
+        stderr(&out)
+    );
+    assert_eq!(s.snapshot(), before);
+    assert!(
+        s.run(&["doctor"]).status.success(),
+        "nothing for doctor to mend"
+    );
 }

@@ -106,7 +106,7 @@ fn values_apply_and_flags_win() {
         .output()
         .unwrap();
     assert!(
-        stdout(&out).contains("lock_timeout = \"0.5\"")
+        stdout(&out).contains("lock_timeout = \"500ms\"")
             && stdout(&out).contains("Configured Author"),
         "{}",
         stdout(&out)
@@ -119,7 +119,7 @@ fn values_apply_and_flags_win() {
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["lock_timeout"], "0.5");
+    assert_eq!(json["lock_timeout"], "500ms");
     assert_eq!(json["author"]["name"], "Configured Author");
     // A configuration file that cannot be read is named as such.
     let out = s
@@ -157,4 +157,103 @@ fn the_configured_author_signs_commits_when_git_has_no_identity() {
         s.git(&["log", "-1", "--format=%an <%ae>"]).trim(),
         "Configured Author <ca@example.org>"
     );
+}
+
+#[test]
+fn config_show_prints_every_key_in_effect_and_init_writes_the_template() {
+    let s = TestStore::new();
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("lore/config.toml");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = s.cmd();
+        cmd.env("LORE_CONFIG", &path)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env_remove("NO_COLOR")
+            .env_remove("GIT_EDITOR")
+            .env_remove("VISUAL")
+            .env_remove("EDITOR")
+            .args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    // No file: the defaults, every one of them.
+    let out = run(&["config", "show", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["store"], s.root().to_str().unwrap(), "--store wins");
+    assert_eq!(v["lock_timeout"], "30s");
+    assert_eq!(v["lock_strategy"], "flock");
+    assert_eq!(v["editor"], "vi");
+    assert_eq!(v["sync"]["remote"], "origin");
+    assert_eq!(v["sync"]["auto_interval"], "0s");
+    assert_eq!(v["ui"]["color"], true);
+    assert_eq!(v["hooks"]["verify"], true);
+    assert_eq!(v["keys"]["search"], "/");
+    assert_eq!(v["keys"].as_object().unwrap().len(), 8);
+    let text = stdout(&run(&["config", "show"], &[]));
+    assert!(
+        text.contains("lock_timeout = \"30s\"")
+            && text.contains("# not set: lore's commits use git's"),
+        "{text}"
+    );
+    // Flags, the environment and the store's git configuration, as the commands see them.
+    s.git(&["config", "core.editor", "nano -w"]);
+    let out = run(
+        &[
+            "--lock-timeout",
+            "1m30s",
+            "--lock-strategy",
+            "mkdir",
+            "--no-verify",
+            "config",
+            "show",
+            "--json",
+        ],
+        &[("NO_COLOR", "1")],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lock_timeout"], "90s");
+    assert_eq!(v["lock_strategy"], "mkdir");
+    assert_eq!(v["editor"], "nano -w");
+    assert_eq!(v["ui"]["color"], false);
+    assert_eq!(v["hooks"]["verify_in_mcp"], false);
+    // Showing the default store's settings never creates it.
+    let out = std::process::Command::new(LORE)
+        .env_remove("LORE_STORE")
+        .env("LORE_CONFIG", &path)
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .args(["config", "show", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["store"], home.path().join("data/lore").to_str().unwrap());
+    assert!(!home.path().join("data/lore").exists());
+
+    // init: the documented template, once.
+    let out = run(&["config", "init"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let template = include_str!("../assets/config.toml");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), template);
+    assert!(
+        run(&["list"], &[]).status.success(),
+        "the template is read back"
+    );
+    std::fs::write(&path, "lock_timeout = \"5s\"\n").unwrap();
+    let out = run(&["config", "init"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("already exists") && stderr(&out).contains("--force"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "lock_timeout = \"5s\"\n"
+    );
+    assert!(run(&["config", "init", "--force"], &[]).status.success());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), template);
 }

@@ -3,20 +3,23 @@
 //! Every command prints its result on stdout and at most one line of error on stderr, and exits
 //! with a documented status (see [`lore::error::exit`]).
 
+mod config;
 mod lock;
 mod logging;
 mod maintain;
 mod out;
+mod panic;
 mod query;
 mod record;
 
-use out::{out, outln};
+use out::outln;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use config::ConfigCommand;
 use lore::error::exit;
 use lore::lock::{LockOptions, Strategy};
 use lore::store::Store;
@@ -95,18 +98,6 @@ struct Global {
     /// Skip git's pre-commit, pre-merge-commit and commit-msg hooks for this command's commits, as git's --no-verify
     #[arg(long, global = true)]
     no_verify: bool,
-}
-
-#[derive(Subcommand, Debug)]
-enum ConfigCommand {
-    /// Print the configuration file's path
-    Path,
-    /// Print the configuration in effect (TOML)
-    Show {
-        /// Print it as a JSON object instead
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -285,6 +276,12 @@ impl Ctx {
         Ok(self.opened.get_or_init(|| store).clone())
     }
 
+    /// The store's directory as the commands would open it (flag, environment, configuration,
+    /// then the platform default), without opening or creating it.
+    pub fn store_path(&self) -> Option<PathBuf> {
+        self.store.clone().or_else(Store::default_root)
+    }
+
     pub fn lock_options(&self, operation: &str) -> LockOptions {
         LockOptions {
             timeout: self.lock_timeout,
@@ -346,8 +343,7 @@ pub fn main() -> i32 {
         // environment meanwhile.
         unsafe { std::env::remove_var("LORE_STORE") };
     }
-    // A panic is a bug: report it with a backtrace hint instead of a bare message.
-    let _ = color_eyre::install();
+    panic::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -449,21 +445,7 @@ pub fn main() -> i32 {
                 .map_err(|e| Error::io("standard output", e))
         }
         Some(Command::Man { dir: Some(dir) }) => write_manual(&dir),
-        Some(Command::Config(ConfigCommand::Path)) => {
-            match lore::config::Config::path() {
-                Some(p) => outln!("{}", p.display()),
-                None => outln!("(no configuration directory on this system)"),
-            }
-            Ok(())
-        }
-        Some(Command::Config(ConfigCommand::Show { json: true })) => {
-            print_json(&ctx.config);
-            Ok(())
-        }
-        Some(Command::Config(ConfigCommand::Show { json: false })) => {
-            out!("{}", toml::to_string(&ctx.config).unwrap_or_default());
-            Ok(())
-        }
+        Some(Command::Config(cmd)) => config::run(&ctx, cmd),
         Some(Command::Adopt {
             yes,
             script_updated,

@@ -199,6 +199,10 @@ pub enum Error {
         left: Option<String>,
     },
 
+    /// lore panicked in the middle of a write (a bug); the write was undone.
+    #[error("lore stopped on a bug")]
+    Bug,
+
     #[cfg(feature = "fault-injection")]
     #[error("injected fault at {0}")]
     Injected(String),

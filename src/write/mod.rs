@@ -253,7 +253,9 @@ fn critical<T>(
         verify,
     };
     let mut staged_undo: Option<StagedUndo> = None;
-    let made = (|| {
+    // A panic in the body (a bug) is undone like an error before it goes on unwinding, so that
+    // it leaves nothing behind; after the landing it is a crash, for the journal to mend.
+    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         fault::point("after-lock").map_err(|e| e.at(Step::Lock))?;
         let value = body(&mut tx).map_err(|e| e.at(Step::Change))?;
         if tx.rows_begun {
@@ -277,10 +279,15 @@ fn critical<T>(
             tx.note_landing(None)?;
         }
         Ok(value)
-    })();
+    }));
     let value = match made {
-        Ok(v) => v,
-        Err(e) => return Err(undo(tx, staged_undo, e)),
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return Err(undo(tx, staged_undo, e)),
+        Err(panic) => {
+            let e = undo(tx, staged_undo, Error::Bug);
+            log::error!("a write panicked and was undone: {e}");
+            std::panic::resume_unwind(panic);
+        }
     };
     // The write lands here; before, everything can be undone; after, the change is made.
     let landing = match land(&mut tx) {
