@@ -176,6 +176,11 @@ fn record_at_every_step() {
 }
 
 #[test]
+fn rm_at_every_step() {
+    matrix(rm_scene);
+}
+
+#[test]
 fn edit_at_every_step() {
     matrix(edit_scene);
 }
@@ -352,6 +357,11 @@ fn full_disk(scene: fn(&Path) -> Scene) {
 #[test]
 fn record_on_a_full_disk() {
     full_disk(record_scene);
+}
+
+#[test]
+fn rm_on_a_full_disk() {
+    full_disk(rm_scene);
 }
 
 #[test]

@@ -259,3 +259,110 @@ fn list_since_a_day_whichever_way_the_day_is_written() {
     assert_eq!(titles("2099-12-31"), Vec::<String>::new());
     assert_eq!(titles("20991231"), Vec::<String>::new());
 }
+
+#[test]
+fn tags_and_relative_days_filter_list_search_and_export_together() {
+    let s = TestStore::new();
+    let day = |back: i64| {
+        jiff::Timestamp::now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date()
+            .checked_sub(jiff::Span::new().days(back))
+            .unwrap()
+            .strftime("%Y-%m-%d 12:00:00")
+            .to_string()
+    };
+    for (title, tags, back) in [
+        ("Deploy on ci", "deploy,ci", 0),
+        ("Deploy by hand", "deploy", 10),
+        // Another tool's row: blanks around the commas.
+        ("Flaky on ci", "ci , flaky", 20),
+        ("Percent", "100%", 0),
+    ] {
+        s.ok(&["record", "--title", title, "--domain", "d"]);
+        s.db()
+            .execute(
+                "UPDATE learnings SET tags = ?, created_at = ? WHERE title = ?",
+                [tags, &day(back), title],
+            )
+            .unwrap();
+    }
+    let titles = |args: &[&str]| -> Vec<String> {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let rows: serde_json::Value = serde_json::from_str(&s.ok(&all)).unwrap();
+        let mut t: Vec<String> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap().to_string())
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(
+        titles(&["list", "--tag", "deploy"]),
+        ["Deploy by hand", "Deploy on ci"]
+    );
+    assert_eq!(
+        titles(&["list", "--tag", "deploy", "--tag", "CI"]),
+        ["Deploy on ci"]
+    );
+    assert_eq!(titles(&["list", "--tag", "flaky"]), ["Flaky on ci"]);
+    assert_eq!(titles(&["list", "--tag", "ci,flaky"]), ["Flaky on ci"]);
+    assert_eq!(
+        titles(&["list", "--tag", "depl"]),
+        Vec::<String>::new(),
+        "a tag is whole"
+    );
+    assert_eq!(titles(&["list", "--tag", "100%"]), ["Percent"]);
+    assert_eq!(
+        titles(&["list", "--tag", "%"]),
+        Vec::<String>::new(),
+        "% is a character"
+    );
+    assert_eq!(
+        titles(&["list", "--tag", "ci", "--since", "2w"]),
+        ["Deploy on ci"]
+    );
+    assert_eq!(
+        titles(&["list", "--since", "7d"]),
+        ["Deploy on ci", "Percent"]
+    );
+    assert_eq!(
+        titles(&["list", "--since", "today"]),
+        ["Deploy on ci", "Percent"]
+    );
+    assert_eq!(
+        titles(&["list", "--until", "yesterday"]),
+        ["Deploy by hand", "Flaky on ci"]
+    );
+    assert_eq!(
+        titles(&["list", "--since", "3w", "--until", "9d"]),
+        ["Deploy by hand", "Flaky on ci"]
+    );
+    assert_eq!(
+        titles(&["list", "--until", &day(10)[..10]]),
+        ["Deploy by hand", "Flaky on ci"]
+    );
+    assert_eq!(
+        titles(&["search", "deploy", "--tag", "ci"]),
+        ["Deploy on ci"]
+    );
+    assert_eq!(titles(&["search", "on", "--until", "1w"]), ["Flaky on ci"]);
+    let exported = s.ok(&["export", "--jsonl", "--tag", "flaky"]);
+    assert_eq!(exported.lines().count(), 1, "{exported}");
+    assert!(exported.contains("Flaky on ci"));
+
+    for (args, field) in [
+        (&["list", "--since", "someday"][..], "since:"),
+        (&["list", "--until", "7x"][..], "until:"),
+        (&["list", "--since", "1d", "--until", "1w"][..], "until:"),
+        (&["list", "--tag", " , "][..], "tag:"),
+        (&["search", "x", "--since", "2026-13-01"][..], "since:"),
+    ] {
+        let out = s.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(field), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -24,6 +24,7 @@ mod moving_in;
 mod readme;
 mod record;
 mod reliability_doc;
+mod remove;
 mod scale;
 mod search;
 mod sqlite;

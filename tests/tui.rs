@@ -736,3 +736,23 @@ fn term_dumb_is_refused_with_one_line_pointing_at_lore_list() {
         "no alternate screen: {raw:?}"
     );
 }
+
+#[test]
+fn rm_asks_on_a_terminal_and_only_yes_removes() {
+    let s = TestStore::new();
+    s.record("Kept after no", "d");
+    let before = s.snapshot();
+    let mut t = Tui::start(&s, &["rm", "1"], &[]);
+    t.wait_for("Remove #1 Kept after no");
+    t.wait_for("[y/N]");
+    t.keys("n\r");
+    assert!(!t.wait_exit().success(), "a no is not a success");
+    assert_eq!(s.snapshot(), before, "a no changed the store");
+    let mut t = Tui::start(&s, &["rm", "1"], &[]);
+    t.wait_for("[y/N]");
+    t.keys("y\r");
+    assert!(t.wait_exit().success());
+    t.wait_for("removed #1");
+    assert_eq!(s.row_count(), 0);
+    assert!(s.files_in_head().is_empty(), "{:?}", s.files_in_head());
+}

@@ -1,7 +1,7 @@
 //! `lore lock status|hold|break`.
 
-use super::out::{out, outln};
-use std::io::{BufRead, IsTerminal, Write};
+use super::out::outln;
+use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use lore::lock::{self, BreakOutcome, Holder};
 use lore::{Error, Result};
 
 use super::record::WaitReporter;
-use super::{Ctx, print_json};
+use super::{Ctx, confirm, print_json};
 
 #[derive(Subcommand, Debug)]
 pub enum LockCommand {
@@ -119,22 +119,6 @@ fn describe_status(st: &lock::Status) -> String {
             ),
         },
     }
-}
-
-fn confirm(question: &str) -> Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::invalid(
-            "yes",
-            "standard input is not a terminal; pass --yes to confirm",
-        ));
-    }
-    out!("{question} [y/N] ");
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::io("standard input", e))?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
 fn hold(ctx: &Ctx, store: &lore::store::Store, duration: Duration) -> Result<()> {

@@ -11,6 +11,7 @@ mod out;
 mod panic;
 mod query;
 mod record;
+mod remove;
 
 use out::outln;
 use std::path::PathBuf;
@@ -128,6 +129,8 @@ enum Command {
     Show(query::ShowArgs),
     /// Full-text search, best match first
     Search(query::SearchArgs),
+    /// Remove a learning in one commit (it stays in git's history; `git revert` brings it back)
+    Rm(remove::RmArgs),
     /// Inspect, hold or break the store lock
     #[command(subcommand)]
     Lock(lock::LockCommand),
@@ -223,6 +226,7 @@ impl Command {
             Command::Record(a) => a.json,
             Command::List(a) => a.json || a.jsonl,
             Command::Show(a) => a.json,
+            Command::Rm(a) => a.json,
             Command::Search(a) => a.json || a.jsonl,
             Command::Lock(lock::LockCommand::Status { json }) => *json,
             Command::Doctor { json, .. }
@@ -291,6 +295,25 @@ impl Ctx {
             verify: !self.no_verify && self.config.verify_hooks(),
         }
     }
+}
+
+/// Asks `question` on the terminal; an error where there is none to ask on (scripts pass
+/// `--yes`), so that nothing is done unasked.
+pub fn confirm(question: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            "yes",
+            "standard input is not a terminal; pass --yes to confirm",
+        ));
+    }
+    out::write(format_args!("{question} [y/N] "));
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io("standard input", e))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
 /// Prints JSON with every terminal-interpreted character escaped.
@@ -414,6 +437,7 @@ pub fn main() -> i32 {
         Some(Command::List(args)) => query::list(&ctx, &args),
         Some(Command::Show(args)) => query::show(&ctx, &args),
         Some(Command::Search(args)) => query::search(&ctx, &args),
+        Some(Command::Rm(args)) => remove::run(&ctx, &args),
         Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
         Some(Command::Init { dir, demo }) => init(&ctx, &dir, demo),
         #[cfg(feature = "fault-injection")]

@@ -32,7 +32,7 @@ pub struct ListArgs {
     pub(super) jsonl: bool,
 }
 
-/// The filters of `list` and `export`.
+/// The filters of `list`, `search` and `export`.
 #[derive(Args, Debug, Default)]
 pub struct FilterArgs {
     /// Only this domain (case-insensitive)
@@ -44,9 +44,15 @@ pub struct FilterArgs {
     /// Only this severity (1–5 or a word)
     #[arg(long)]
     severity: Option<String>,
-    /// Only learnings created on or after this day (YYYY-MM-DD)
+    /// Only learnings tagged T (repeat for several: all must match)
+    #[arg(long = "tag", value_name = "T")]
+    tags: Vec<String>,
+    /// Only learnings created on or after this day: YYYY-MM-DD, today, yesterday, 7d, 2w (UTC)
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
+    /// Only learnings created on or before this day, in the same forms
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
 }
 
 impl FilterArgs {
@@ -56,6 +62,8 @@ impl FilterArgs {
             kind: self.kind.as_deref(),
             severity: self.severity.as_deref(),
             since: self.since.as_deref(),
+            until: self.until.as_deref(),
+            tags: &self.tags,
         })
     }
 }
@@ -100,6 +108,8 @@ pub struct ShowArgs {
 pub struct SearchArgs {
     /// Words to find; each matches as a prefix, all must match
     query: String,
+    #[command(flatten)]
+    filter: FilterArgs,
     /// At most this many
     #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     limit: usize,
@@ -209,8 +219,9 @@ pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
 }
 
 pub fn search(ctx: &Ctx, args: &SearchArgs) -> Result<()> {
+    let filter = args.filter.filter()?;
     let (_store, mut index) = open(ctx)?;
-    let rows = index.search(&args.query, &Filter::default(), args.limit)?;
+    let rows = index.search(&args.query, &filter, args.limit)?;
     if args.json || args.jsonl {
         print_learnings(&rows, args.jsonl);
     } else if rows.is_empty() {

@@ -51,6 +51,14 @@ impl Index {
         fts_insert(tx, id, &text, words)
     }
 
+    /// Deletes learning `id`'s row and its search text. The table's AUTOINCREMENT (every
+    /// vintage of the script's schema has it) keeps the id from being handed out again.
+    pub fn remove_in(conn: &Connection, id: i64) -> Result<()> {
+        conn.execute("DELETE FROM lore_fts WHERE rowid = ?", [id])?;
+        conn.execute("DELETE FROM learnings WHERE id = ?", [id])?;
+        Ok(())
+    }
+
     /// Inserts the row for a learning saved at `filepath` with markdown `body`, and gives it
     /// back as a reader would see it.
     pub fn insert(tx: &Connection, l: &Learning, filepath: &str, body: &str) -> Result<Row> {

@@ -104,6 +104,10 @@ pub struct Filter {
     pub severity: Option<u8>,
     /// `YYYY-MM-DD`: rows created on or after that day (UTC).
     pub since: Option<String>,
+    /// `YYYY-MM-DD`: rows created before that day (UTC), the day after the one `--until` named.
+    pub before: Option<String>,
+    /// Rows carrying every one of these tags (ASCII case ignored).
+    pub tags: Vec<String>,
 }
 
 /// Filters as a caller gives them, in text: the CLI's flags, an MCP tool's arguments.
@@ -113,8 +117,45 @@ pub struct FilterText<'a> {
     pub kind: Option<&'a str>,
     /// 1–5 or a word (`high`).
     pub severity: Option<&'a str>,
-    /// A day, in any form jiff reads (`2026-11-28`, `20261128`, `2026-11-28T09:00`).
+    /// A day (`2026-11-28`, `20261128`, `2026-11-28T09:00`), or one relative to today (UTC):
+    /// `today`, `yesterday`, `7d`, `2w`.
     pub since: Option<&'a str>,
+    /// The last day included, in the same forms.
+    pub until: Option<&'a str>,
+    /// Tags every row must carry; a value may hold several, comma-separated.
+    pub tags: &'a [String],
+}
+
+/// A day as `--since` and `--until` take it, as `YYYY-MM-DD`.
+fn day(field: &'static str, given: &str) -> Result<jiff::civil::Date> {
+    let t = given.trim().to_ascii_lowercase();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let back = |days: i64| today.checked_sub(jiff::Span::new().days(days)).ok();
+    let relative = match t.as_str() {
+        "today" => Some(today),
+        "yesterday" => back(1),
+        _ => {
+            let (n, unit) = t.split_at(t.len().saturating_sub(1));
+            match (n.parse::<i64>(), unit) {
+                (Ok(n), "d") if (0..=100_000).contains(&n) => back(n),
+                (Ok(n), "w") if (0..=10_000).contains(&n) => back(n * 7),
+                _ => None,
+            }
+        }
+    };
+    relative
+        .or_else(|| t.parse::<jiff::civil::Date>().ok())
+        .ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!(
+                    "`{}` is not a date; use YYYY-MM-DD, today, yesterday, 7d or 2w",
+                    crate::sanitize::display_line(given)
+                ),
+            )
+        })
 }
 
 impl Filter {
@@ -127,29 +168,41 @@ impl Filter {
             .transpose()?;
         // The index compares dates as text (`YYYY-MM-DD HH:MM:SS`), so the day is written the
         // same way whatever form of it was given.
-        let since = given
-            .since
-            .map(|since| {
-                since
-                    .trim()
-                    .parse::<jiff::civil::Date>()
-                    .map(|d| d.strftime("%Y-%m-%d").to_string())
-                    .map_err(|_| {
-                        Error::invalid(
-                            "since",
-                            format!(
-                                "`{}` is not a date; use YYYY-MM-DD",
-                                crate::sanitize::display_line(since)
-                            ),
-                        )
-                    })
-            })
-            .transpose()?;
+        let ymd = |d: jiff::civil::Date| d.strftime("%Y-%m-%d").to_string();
+        let since = given.since.map(|s| day("since", s)).transpose()?;
+        let until = given.until.map(|s| day("until", s)).transpose()?;
+        if let (Some(a), Some(b)) = (since, until)
+            && a > b
+        {
+            return Err(Error::invalid(
+                "until",
+                format!("{} is before --since {}", ymd(b), ymd(a)),
+            ));
+        }
+        let before = until.map(|d| {
+            d.tomorrow()
+                .map(ymd)
+                .unwrap_or_else(|_| "9999-12-32".into())
+        });
+        let mut tags: Vec<String> = Vec::new();
+        for t in given.tags.iter().flat_map(|t| t.split(',')).map(str::trim) {
+            if t.is_empty() {
+                continue;
+            }
+            if !tags.iter().any(|have| have.eq_ignore_ascii_case(t)) {
+                tags.push(t.to_string());
+            }
+        }
+        if !given.tags.is_empty() && tags.is_empty() {
+            return Err(Error::invalid("tag", "give a tag's name"));
+        }
         Ok(Filter {
             kind: kind.map(|k| k.as_str().to_string()),
             domain: given.domain.map(str::to_string),
             severity: severity.map(|s| s.get()),
-            since,
+            since: since.map(ymd),
+            before,
+            tags,
         })
     }
 
@@ -171,6 +224,21 @@ impl Filter {
         if let Some(s) = &self.since {
             clauses.push("l.created_at >= ?");
             args.push(Value::Text(s.clone()));
+        }
+        if let Some(b) = &self.before {
+            clauses.push("l.created_at < ?");
+            args.push(Value::Text(b.clone()));
+        }
+        for t in &self.tags {
+            // The column is comma-joined, with a space after each comma in some tools' rows.
+            clauses.push(
+                "(',' || replace(replace(ifnull(l.tags, ''), ', ', ','), ' ,', ',') || ',') LIKE ? ESCAPE '\\'",
+            );
+            let escaped = t
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            args.push(Value::Text(format!("%,{escaped},%")));
         }
         let sql = if clauses.is_empty() {
             String::new()

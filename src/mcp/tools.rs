@@ -339,6 +339,7 @@ pub fn read(args: &JsonObject, with_query: bool) -> Result<Read, ArgError> {
         kind: kind.as_deref(),
         severity: severity.as_deref(),
         since: since.as_deref(),
+        ..FilterText::default()
     })
     .map_err(|e| e.to_string())?;
     Ok(Read {

@@ -11,5 +11,6 @@ pub mod init;
 pub mod join;
 pub mod record;
 pub mod reindex;
+pub mod remove;
 pub mod show;
 pub mod sync;

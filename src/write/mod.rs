@@ -114,6 +114,7 @@ fn verb(operation: &str) -> &'static str {
         "doctor" => "repair",
         "sync" => "sync",
         "reindex" => "reindex",
+        "rm" => "remove the learning",
         "init" => "create the store",
         _ => "save",
     }

@@ -61,6 +61,17 @@ pub(super) fn record_scene(base: &Path) -> Scene {
     }
 }
 
+pub(super) fn rm_scene(base: &Path) -> Scene {
+    Scene {
+        store: with_two(base),
+        args: strings(&["rm", "1", "--yes"]),
+        verb: "remove the learning",
+        operation: "rm",
+        landed: COMMITTED,
+        _keep: vec![],
+    }
+}
+
 pub(super) fn edit_scene(base: &Path) -> Scene {
     let s = with_two(base);
     let file = s.root().join(s.path_of("First before the fault"));

@@ -1,0 +1,91 @@
+//! `lore rm`: a learning out of the work tree, HEAD and the index in one commit, and back with
+//! `git revert`.
+
+use crate::support::*;
+
+#[test]
+fn rm_without_a_terminal_needs_yes_and_writes_nothing_without_it() {
+    let s = TestStore::new();
+    s.record("Still here", "d");
+    let before = s.snapshot();
+    let out = s.run(&["rm", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(s.snapshot(), before);
+    let out = s.run(&["rm", "99", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no learning"), "{}", stderr(&out));
+    assert_eq!(s.snapshot(), before);
+}
+
+#[test]
+fn rm_removes_file_and_row_in_one_commit_and_revert_brings_it_back_as_a_new_id() {
+    let s = TestStore::new();
+    s.record("Keep me", "d");
+    s.ok(&[
+        "record",
+        "--title",
+        "Remove me",
+        "--domain",
+        "ops",
+        "--tags",
+        "a,b",
+    ]);
+    s.record("Keep me too", "d");
+    let path = s.path_of("Remove me");
+    let commits = s.commit_count();
+    let out = s.ok(&["rm", "2", "--yes", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["id"], 2);
+    assert_eq!(v["filepath"], path.as_str());
+    assert_eq!(v["tags"], serde_json::json!(["a", "b"]));
+    assert_eq!(s.git(&["rev-parse", "HEAD"]).trim(), v["commit"]);
+    assert_eq!(s.commit_count(), commits + 1);
+    assert_eq!(
+        s.git(&["log", "-1", "--format=%s"]).trim(),
+        "failure: Remove me (removed)"
+    );
+    assert_eq!(
+        s.git(&["show", "--name-status", "--format=", "HEAD"])
+            .trim(),
+        format!("D\t{path}"),
+        "the commit holds exactly the removal"
+    );
+    assert!(!s.root().join(&path).exists());
+    assert!(!s.files_in_head().contains(&path));
+    assert_eq!(s.row_count(), 2);
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    assert!(s.run(&["doctor"]).status.success(), "{}", s.ok(&["doctor"]));
+    assert_eq!(s.run(&["show", "2"]).status.code(), Some(1));
+    assert!(
+        s.ok(&["search", "Remove"]).contains("no learning matches"),
+        "still found by search"
+    );
+    // By path too; the id is never handed out again.
+    let other = s.path_of("Keep me too");
+    assert!(s.ok(&["rm", &other, "--yes"]).contains("removed #3"));
+    let next = s.ok(&["record", "--title", "After", "--domain", "d", "--json"]);
+    let next: serde_json::Value = serde_json::from_str(&next).unwrap();
+    assert_eq!(next["id"], 4, "an id was reused");
+    // It stays in git's history: reverting the commit brings it back.
+    let commit = v["commit"].as_str().unwrap();
+    s.git(&["revert", "--no-edit", commit]);
+    assert!(s.root().join(&path).exists());
+    let list = s.ok(&["list"]);
+    assert!(list.contains("Remove me"), "{list}");
+    let back: serde_json::Value = serde_json::from_str(&s.ok(&["show", &path, "--json"])).unwrap();
+    assert_eq!(back["id"], 5, "back as a new id");
+    assert!(s.run(&["doctor"]).status.success());
+}
+
+#[test]
+fn rm_of_a_learning_whose_file_is_already_gone_takes_it_out_of_head() {
+    let s = TestStore::new();
+    s.record("Deleted by hand", "d");
+    let path = s.path_of("Deleted by hand");
+    std::fs::remove_file(s.root().join(&path)).unwrap();
+    s.ok(&["rm", "1", "--yes"]);
+    assert!(!s.files_in_head().contains(&path));
+    assert_eq!(s.row_count(), 0);
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+}
