@@ -113,3 +113,146 @@ mod tests {
         }
     }
 }
+
+/// `text` with `field` set to `value` where the template puts it, everything else kept as it
+/// is (the user's own sections, links, spacing): the `# Title` line, a `**Heading**: value`
+/// line (added after the last such line, or after the title, when missing), or the text of a
+/// `## Heading` section up to the next heading (added before `## Related`, or at the end).
+/// The type has no place in the text (it is the folder), so it is left alone.
+pub fn set_field(text: &str, field: Field, value: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let title_at = lines.iter().position(|l| l.starts_with("# "));
+    match field.spec().place {
+        Place::Folder => {}
+        Place::Title => match title_at {
+            Some(i) => lines[i] = format!("# {value}"),
+            None => lines.insert(0, format!("# {value}\n")),
+        },
+        Place::Header(heading) => {
+            let bold = format!("**{heading}**:");
+            let bold_colon_inside = format!("**{heading}:**");
+            let line = format!("{bold} {value}");
+            if let Some(i) = lines.iter().position(|l| {
+                let t = l.trim_start();
+                t.starts_with(&bold) || t.starts_with(&bold_colon_inside)
+            }) {
+                lines[i] = line;
+            } else {
+                let last_header = lines
+                    .iter()
+                    .rposition(|l| l.starts_with("**") && l.contains("**:"));
+                let at = match (last_header, title_at) {
+                    (Some(i), _) => i + 1,
+                    (None, Some(t)) => {
+                        lines.insert(t + 1, String::new());
+                        t + 2
+                    }
+                    (None, None) => 0,
+                };
+                lines.insert(at, line);
+            }
+        }
+        Place::Block(heading) | Place::Section { heading, .. } => {
+            let head = format!("## {heading}");
+            let block: Vec<String> = std::iter::once(String::new())
+                .chain(value.lines().map(str::to_string))
+                .chain(std::iter::once(String::new()))
+                .collect();
+            if let Some(start) = lines.iter().position(|l| l.trim_end() == head) {
+                let end = lines[start + 1..]
+                    .iter()
+                    .position(|l| l.starts_with("## ") || l.starts_with("# "))
+                    .map(|n| start + 1 + n)
+                    .unwrap_or(lines.len());
+                lines.splice(start + 1..end, block);
+            } else {
+                let at = lines
+                    .iter()
+                    .position(|l| l.trim_end() == "## Related")
+                    .unwrap_or(lines.len());
+                let mut section = vec![head];
+                section.extend(block);
+                if at == lines.len() && lines.last().is_some_and(|l| !l.is_empty()) {
+                    section.insert(0, String::new());
+                }
+                lines.splice(at..at, section);
+            }
+        }
+    }
+    // The last section's block ends with a blank line; a file ends with one newline.
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod set_field_tests {
+    use super::*;
+    use crate::learning::{Draft, Field};
+
+    fn rendered() -> String {
+        let l = Draft::default()
+            .with(Field::Title, "Old title")
+            .with(Field::Domain, "ci")
+            .with(Field::Summary, "First line\nSecond line")
+            .with(Field::RootCause, "A stale lock")
+            .validate()
+            .unwrap();
+        render(&l, "2026-12-02")
+    }
+
+    #[test]
+    fn a_field_changes_in_its_place_and_nothing_else_does() {
+        let before = rendered();
+        let after = set_field(&before, Field::Title, "New title");
+        assert!(
+            after.starts_with("# New title\n\n**Domain**: ci\n"),
+            "{after}"
+        );
+        assert_eq!(after.replace("# New title", "# Old title"), before);
+        let after = set_field(&before, Field::Domain, "deploy");
+        assert_eq!(
+            after.replace("**Domain**: deploy", "**Domain**: ci"),
+            before
+        );
+        let after = set_field(&before, Field::Summary, "Only this");
+        assert!(
+            after.contains("## Summary\n\nOnly this\n\n## What Happened"),
+            "{after}"
+        );
+        assert!(!after.contains("Second line"));
+        assert!(after.contains("## Root Cause\n\nA stale lock"), "{after}");
+        let after = set_field(&before, Field::RootCause, "Two\nlines");
+        assert!(
+            after.contains("## Root Cause\n\nTwo\nlines\n\n## Impact"),
+            "{after}"
+        );
+        assert!(after.ends_with("- **Similar Failures**:\n"), "{after}");
+    }
+
+    #[test]
+    fn a_missing_place_is_added_where_the_template_would_put_it() {
+        let hand = "# Hand written\n\nSome notes of mine.\n";
+        let after = set_field(hand, Field::Domain, "ops");
+        assert_eq!(
+            after,
+            "# Hand written\n\n**Domain**: ops\n\nSome notes of mine.\n"
+        );
+        let after = set_field(&after, Field::Tags, "a,b");
+        assert_eq!(
+            after,
+            "# Hand written\n\n**Domain**: ops\n**Tags**: a,b\n\nSome notes of mine.\n"
+        );
+        let after = set_field(&after, Field::Prevention, "Check first");
+        assert!(
+            after.ends_with("Some notes of mine.\n\n## Prevention\n\nCheck first\n"),
+            "{after:?}"
+        );
+        let with_related = "# T\n\n## Related\n\n- x\n";
+        let after = set_field(with_related, Field::Impact, "Big");
+        assert_eq!(after, "# T\n\n## Impact\n\nBig\n\n## Related\n\n- x\n");
+    }
+}

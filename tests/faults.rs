@@ -176,6 +176,11 @@ fn record_at_every_step() {
 }
 
 #[test]
+fn edit_by_flags_at_every_step() {
+    matrix(edit_flags_scene);
+}
+
+#[test]
 fn rm_at_every_step() {
     matrix(rm_scene);
 }
@@ -357,6 +362,11 @@ fn full_disk(scene: fn(&Path) -> Scene) {
 #[test]
 fn record_on_a_full_disk() {
     full_disk(record_scene);
+}
+
+#[test]
+fn edit_by_flags_on_a_full_disk() {
+    full_disk(edit_flags_scene);
 }
 
 #[test]

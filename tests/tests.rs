@@ -9,6 +9,7 @@ mod beside_git;
 mod cli;
 mod concurrency;
 mod config;
+mod edit;
 mod exchange;
 mod faults;
 mod filesystem;

@@ -756,3 +756,36 @@ fn rm_asks_on_a_terminal_and_only_yes_removes() {
     assert_eq!(s.row_count(), 0);
     assert!(s.files_in_head().is_empty(), "{:?}", s.files_in_head());
 }
+
+#[test]
+fn lore_edit_on_a_terminal_opens_the_same_editor_as_e_and_commits_once() {
+    let s = TestStore::new();
+    s.record("Edited from the command line", "d");
+    let tools = tempfile::tempdir().unwrap();
+    let editor = tools.path().join("an editor.sh");
+    write_executable(&editor, "#!/bin/sh\nsed -i \"1a $1\" \"$2\"\n");
+    let commits = s.commit_count();
+    s.git(&["config", "core.editor", "false"]);
+    // lore's own `editor` key first, then GIT_EDITOR…: here GIT_EDITOR, quoted, with a space.
+    let command = format!("'{}' 'Added by lore edit.'", editor.display());
+    let mut t = Tui::start(
+        &s,
+        &["edit", "1"],
+        &[("GIT_EDITOR", command.as_str()), ("VISUAL", "false")],
+    );
+    assert!(t.wait_exit().success(), "{}", t.screen());
+    t.wait_for("edited #1");
+    assert_eq!(s.commit_count(), commits + 1);
+    assert_eq!(
+        s.git(&["log", "-1", "--format=%s"]).trim(),
+        "failure: Edited from the command line (edited)"
+    );
+    let body = s.ok(&["show", "1"]);
+    assert!(body.contains("Added by lore edit."), "{body}");
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    // An editor that fails commits nothing.
+    let mut t = Tui::start(&s, &["edit", "1"], &[("GIT_EDITOR", "false")]);
+    assert!(!t.wait_exit().success());
+    t.wait_for("nothing was committed");
+    assert_eq!(s.commit_count(), commits + 1);
+}

@@ -4,6 +4,7 @@
 //! with a documented status (see [`lore::error::exit`]).
 
 mod config;
+mod edit;
 mod lock;
 mod logging;
 mod maintain;
@@ -129,6 +130,8 @@ enum Command {
     Show(query::ShowArgs),
     /// Full-text search, best match first
     Search(query::SearchArgs),
+    /// Change a learning's fields (flags), or open it in your editor (on a terminal), in one commit
+    Edit(edit::EditArgs),
     /// Remove a learning in one commit (it stays in git's history; `git revert` brings it back)
     Rm(remove::RmArgs),
     /// Inspect, hold or break the store lock
@@ -227,6 +230,7 @@ impl Command {
             Command::List(a) => a.json || a.jsonl,
             Command::Show(a) => a.json,
             Command::Rm(a) => a.json,
+            Command::Edit(a) => a.json,
             Command::Search(a) => a.json || a.jsonl,
             Command::Lock(lock::LockCommand::Status { json }) => *json,
             Command::Doctor { json, .. }
@@ -438,6 +442,7 @@ pub fn main() -> i32 {
         Some(Command::Show(args)) => query::show(&ctx, &args),
         Some(Command::Search(args)) => query::search(&ctx, &args),
         Some(Command::Rm(args)) => remove::run(&ctx, &args),
+        Some(Command::Edit(args)) => edit::run(&ctx, args),
         Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
         Some(Command::Init { dir, demo }) => init(&ctx, &dir, demo),
         #[cfg(feature = "fault-injection")]

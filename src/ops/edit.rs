@@ -1,9 +1,11 @@
-//! The browser's `e`: commit a learning's file after the user edited it in an editor, as one
-//! write (see [`crate::write`]).
+//! Editing a learning, as one write (see [`crate::write`]): the browser's `e` and `lore edit`
+//! commit the file after the user changed it in an editor; `lore edit --title …` changes
+//! fields in the file itself.
 
 use crate::error::{Error, Result};
 use crate::git;
 use crate::index::Index;
+use crate::learning::{Draft, Field};
 use crate::lock::LockOptions;
 use crate::store::Store;
 use crate::write::{self, Progress};
@@ -54,6 +56,72 @@ pub fn commit_edit(
     })?;
     Ok(match (written.value, written.commit) {
         (true, Some(c)) => Edited::Committed {
+            commit: c.commit.to_string(),
+            warnings: written.warnings,
+        },
+        _ => Edited::Unchanged,
+    })
+}
+
+/// `lore edit ID --title … --summary …`: sets each of `changes` in learning `id`'s file where
+/// the template puts it, leaving the rest of the file as it is, refreshes its row and commits
+/// it, `<type>: <title> (edited)`, as one write. Each value is checked as `lore record` checks
+/// it (cleaned, within its limit) before anything is written; the type cannot change (it is the
+/// file's folder). A file missing from the work tree is an error, and nothing changes.
+pub fn edit_fields(
+    store: &Store,
+    index: &mut Index,
+    id: i64,
+    changes: &[(Field, String)],
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Edited> {
+    if changes
+        .iter()
+        .any(|(f, _)| f.spec().place == crate::learning::Place::Folder)
+    {
+        return Err(Error::invalid(
+            "type",
+            "a learning's type is its folder and cannot be edited; record it anew as the other type and `lore rm` this one",
+        ));
+    }
+    // Checked alone: the unchanged fields stand in with values that pass, since a hand-written
+    // file may lack a field the user did not ask to change.
+    let mut draft = Draft::default()
+        .with(Field::Title, "-")
+        .with(Field::Domain, "-");
+    for (field, value) in changes {
+        draft.set(*field, value.clone());
+    }
+    let checked = draft.validate()?;
+    let row = index
+        .get(id)?
+        .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
+    let abs = crate::index::resolve_inside(store.root(), &row.filepath).ok_or_else(|| {
+        Error::invalid("filepath", format!("{} is outside the store", row.filepath))
+    })?;
+    let written = write::write(store, index, opts, progress, |tx| {
+        let meta = std::fs::symlink_metadata(&abs).map_err(|e| Error::io(&abs, e))?;
+        if !meta.is_file() {
+            return Err(Error::Symlink { path: abs.clone() });
+        }
+        let before = std::fs::read_to_string(&abs).map_err(|e| Error::io(&abs, e))?;
+        let mut text = before.clone();
+        for (field, _) in changes {
+            text = crate::template::set_field(&text, *field, checked.get(*field));
+        }
+        if text == before {
+            return Ok(None);
+        }
+        tx.replace(&row.filepath, text.as_bytes())?;
+        tx.progress(Progress::Indexing);
+        let parsed = crate::parse::parse(&text, &row.filepath);
+        Index::refresh_parsed(tx.rows()?, id, &parsed, &text)?;
+        tx.commit(format!("{}: {} (edited)", row.kind, parsed.title));
+        Ok(Some(parsed.title))
+    })?;
+    Ok(match (written.value, written.commit) {
+        (Some(_), Some(c)) => Edited::Committed {
             commit: c.commit.to_string(),
             warnings: written.warnings,
         },

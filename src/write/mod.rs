@@ -440,11 +440,6 @@ fn undo(mut tx: Tx<'_>, staged: Option<StagedUndo>, cause: Error) -> Error {
     log::warn!("write failed, undoing it: {cause}");
     let mut left: Vec<String> = Vec::new();
     let _ = tx.end_rows(false);
-    if let Some(s) = staged
-        && let Err(e) = s.undo(tx.repo, tx.store.root())
-    {
-        left.push(format!("git's index still lists the change ({e})"));
-    }
     let since = Since::new(tx.repo, tx.started);
     for f in tx.files.drain(..).rev() {
         let (path, undone) = match &f {
@@ -461,6 +456,13 @@ fn undo(mut tx: Tx<'_>, staged: Option<StagedUndo>, cause: Error) -> Error {
         {
             left.push(format!("{} could not be put back ({e})", path.display()));
         }
+    }
+    // git's index after the files, so that entries rebuilt from them (where another client
+    // changed the index meanwhile) describe the files as they are put back.
+    if let Some(s) = staged
+        && let Err(e) = s.undo(tx.repo, tx.store.root())
+    {
+        left.push(format!("git's index still lists the change ({e})"));
     }
     // Taken back: the journal goes. Should part of it have failed, the journal stays, and
     // `doctor --fix` finishes the undo once this process has ended.

@@ -126,9 +126,6 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
             j.operation
         )
     } else {
-        if let Some(s) = j.staged.clone() {
-            s.undo(repo, root)?;
-        }
         let started = j.head.as_deref().and_then(|h| Oid::from_str(h).ok());
         let since = Since::new(repo, started);
         for f in j.files.iter().rev() {
@@ -157,6 +154,11 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
                     Err(e) => return Err(Error::io(copy, e)),
                 },
             }
+        }
+        // git's index after the files: where it changed since (another save spliced it), its
+        // entries are rebuilt from the files as they now are, put back.
+        if let Some(s) = j.staged.clone() {
+            s.undo(repo, root)?;
         }
         format!(
             "took back an interrupted {} that had not landed ({} file(s))",

@@ -61,6 +61,24 @@ pub(super) fn record_scene(base: &Path) -> Scene {
     }
 }
 
+pub(super) fn edit_flags_scene(base: &Path) -> Scene {
+    Scene {
+        store: with_two(base),
+        args: strings(&[
+            "edit",
+            "1",
+            "--title",
+            "Renamed",
+            "--root-cause",
+            "Found it",
+        ]),
+        verb: "commit the edit",
+        operation: "edit",
+        landed: COMMITTED,
+        _keep: vec![],
+    }
+}
+
 pub(super) fn rm_scene(base: &Path) -> Scene {
     Scene {
         store: with_two(base),
