@@ -73,7 +73,8 @@ impl<'a> WithBody<'a> {
 pub struct Recorded<'a> {
     #[serde(flatten)]
     pub learning: Learning<'a>,
-    pub commit: &'a str,
+    /// `None` only where nothing was committed (an edit to the values already there).
+    pub commit: Option<&'a str>,
     pub warnings: &'a [String],
 }
 

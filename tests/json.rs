@@ -138,6 +138,13 @@ fn every_command_that_prints_learnings_prints_contract_v1() {
         conforms("learning_with_body", &shown);
     }
     conforms("version", &parse(&s.ok(&["--version", "--json"])));
+    let id = recorded["id"].to_string();
+    let edited = parse(&s.ok(&["edit", &id, "--tags", "a, b", "--json"]));
+    conforms("recorded", &edited);
+    assert_eq!(edited["tags"], json!(["a", "b"]));
+    let unchanged = parse(&s.ok(&["edit", &id, "--tags", "a,b", "--json"]));
+    conforms("recorded", &unchanged);
+    assert_eq!(unchanged["commit"], Value::Null);
     let failed = s.run(&["show", "999", "--json"]);
     assert_eq!(failed.status.code(), Some(1), "not found");
     conforms("error", &parse(&stdout(&failed)));
@@ -159,6 +166,7 @@ fn every_command_that_prints_learnings_prints_contract_v1() {
     let by_agent = agent.call_ok("record", json!({ "title": "From an agent", "domain": "d" }));
     conforms("recorded", &by_agent);
     assert!(agent.finish().success());
+    conforms("recorded", &parse(&s.ok(&["rm", &id, "--yes", "--json"])));
 }
 
 #[test]

@@ -366,3 +366,102 @@ fn tags_and_relative_days_filter_list_search_and_export_together() {
         assert!(stderr(&out).contains(field), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn stats_count_the_store_and_the_locks_contention_over_a_period() {
+    let s = TestStore::new();
+    for (title, domain, severity, created) in [
+        ("One", "ci", "4", "2026-10-05 10:00:00"),
+        ("Two", "ci", "4", "2026-11-05 10:00:00"),
+        ("Three", "db", "2", "2026-11-20 10:00:00"),
+    ] {
+        s.ok(&[
+            "record",
+            "--title",
+            title,
+            "--domain",
+            domain,
+            "--severity",
+            severity,
+        ]);
+        s.db()
+            .execute(
+                "UPDATE learnings SET created_at = ? WHERE title = ?",
+                [created, title],
+            )
+            .unwrap();
+    }
+    // A holder for two seconds: one save gives up, one waits it out.
+    let mut holder = hold(&s, 2, &[]);
+    let gave_up = s.run(&[
+        "--lock-timeout",
+        "0.3",
+        "record",
+        "--title",
+        "Late",
+        "--domain",
+        "x",
+    ]);
+    assert_eq!(gave_up.status.code(), Some(3));
+    s.ok(&[
+        "--lock-timeout",
+        "10",
+        "record",
+        "--title",
+        "Waited",
+        "--domain",
+        "x",
+    ]);
+    holder.wait().unwrap();
+
+    let v: serde_json::Value = serde_json::from_str(&s.ok(&["stats", "--json"])).unwrap();
+    assert_eq!(v["learnings"], 4, "{v:#}");
+    assert_eq!(
+        v["by_domain"][0],
+        serde_json::json!({ "value": "ci", "count": 2 })
+    );
+    assert_eq!(
+        v["by_severity"][0],
+        serde_json::json!({ "value": "4", "count": 2 })
+    );
+    let months: Vec<&str> = v["by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(months[..2], ["2026-10", "2026-11"], "oldest first");
+    let lock = &v["lock"];
+    assert_eq!(lock["timeouts"], 1, "{lock:#}");
+    assert!(lock["acquisitions"].as_u64().unwrap() >= 6, "{lock:#}");
+    assert!(
+        lock["waits_ms"]["max"].as_u64().unwrap() >= 1_000,
+        "{lock:#}"
+    );
+    assert!(lock["waits_ms"]["p99"].as_u64().unwrap() >= lock["waits_ms"]["p50"].as_u64().unwrap());
+    assert_eq!(lock["longest_holders"][0]["operation"], "hold", "{lock:#}");
+    assert!(lock["longest_holders"][0]["held_ms"].as_u64().unwrap() >= 1_500);
+
+    // A period and the filters narrow the counts.
+    let v: serde_json::Value = serde_json::from_str(&s.ok(&[
+        "stats",
+        "--since",
+        "2026-11-01",
+        "--until",
+        "2026-11-30",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["learnings"], 2);
+    assert_eq!(
+        v["lock"]["acquisitions"], 0,
+        "no lock events in that period"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&s.ok(&["stats", "--domain", "ci", "--json"])).unwrap();
+    assert_eq!(v["learnings"], 2);
+    let text = s.ok(&["stats"]);
+    assert!(text.starts_with("4 learnings\n"), "{text}");
+    assert!(text.contains("by domain    ci: 2 · db: 1 · x: 1"), "{text}");
+    assert!(text.contains("1 timed out"), "{text}");
+}

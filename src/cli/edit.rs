@@ -136,7 +136,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<()> {
         };
         print_json(&lore::json::Recorded {
             learning: lore::json::Learning::of(&now),
-            commit: commit.as_deref().unwrap_or(""),
+            commit: commit.as_deref(),
             warnings: &warnings,
         });
         return Ok(());

@@ -130,6 +130,8 @@ enum Command {
     Show(query::ShowArgs),
     /// Full-text search, best match first
     Search(query::SearchArgs),
+    /// Counts by type, severity, domain and month, and the lock's contention, over a period
+    Stats(query::StatsArgs),
     /// Change a learning's fields (flags), or open it in your editor (on a terminal), in one commit
     Edit(edit::EditArgs),
     /// Remove a learning in one commit (it stays in git's history; `git revert` brings it back)
@@ -231,6 +233,7 @@ impl Command {
             Command::Show(a) => a.json,
             Command::Rm(a) => a.json,
             Command::Edit(a) => a.json,
+            Command::Stats(a) => a.json,
             Command::Search(a) => a.json || a.jsonl,
             Command::Lock(lock::LockCommand::Status { json }) => *json,
             Command::Doctor { json, .. }
@@ -443,6 +446,7 @@ pub fn main() -> i32 {
         Some(Command::Search(args)) => query::search(&ctx, &args),
         Some(Command::Rm(args)) => remove::run(&ctx, &args),
         Some(Command::Edit(args)) => edit::run(&ctx, args),
+        Some(Command::Stats(args)) => query::stats(&ctx, &args),
         Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
         Some(Command::Init { dir, demo }) => init(&ctx, &dir, demo),
         #[cfg(feature = "fault-injection")]

@@ -307,3 +307,89 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Print the counts and the lock's contention as a JSON object
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+/// `lore stats`: counts by type, severity, domain and month, and the lock's contention.
+pub fn stats(ctx: &Ctx, args: &StatsArgs) -> Result<()> {
+    let filter = args.filter.filter()?;
+    let (_store, index) = open(ctx)?;
+    let stats = index.stats(&filter)?;
+    if args.json {
+        print_json(&stats);
+        return Ok(());
+    }
+    let list = |counts: &[lore::index::Count], top: usize| -> String {
+        let mut parts: Vec<String> = counts
+            .iter()
+            .take(top)
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    display_line(c.value.as_deref().unwrap_or("(none)")),
+                    c.count
+                )
+            })
+            .collect();
+        if counts.len() > top {
+            parts.push(format!("and {} more", counts.len() - top));
+        }
+        if parts.is_empty() {
+            "-".into()
+        } else {
+            parts.join(" · ")
+        }
+    };
+    let period = match (&args.filter.since, &args.filter.until) {
+        (None, None) => String::new(),
+        (since, until) => format!(
+            " ({}{}{})",
+            since
+                .as_deref()
+                .map(|s| format!("since {s}"))
+                .unwrap_or_default(),
+            if since.is_some() && until.is_some() {
+                ", "
+            } else {
+                ""
+            },
+            until
+                .as_deref()
+                .map(|u| format!("until {u}"))
+                .unwrap_or_default()
+        ),
+    };
+    outln!("{} learnings{}", stats.learnings, display_line(&period));
+    outln!("  by type      {}", list(&stats.by_type, 10));
+    outln!("  by severity  {}", list(&stats.by_severity, 10));
+    outln!("  by domain    {}", list(&stats.by_domain, 10));
+    outln!("  by month     {}", list(&stats.by_month, 24));
+    let lock = &stats.lock;
+    let ms = |n: u64| lore::clock::fmt_duration(std::time::Duration::from_millis(n));
+    outln!(
+        "lock: {} acquisitions, {} timed out; waits p50 {}, p99 {}, max {}",
+        lock.acquisitions,
+        lock.timeouts,
+        ms(lock.waits_ms.p50),
+        ms(lock.waits_ms.p99),
+        ms(lock.waits_ms.max)
+    );
+    for h in &lock.longest_holders {
+        outln!(
+            "  held {:>8}  {} pid {} on {} at {}",
+            ms(h.held_ms.unwrap_or(0).max(0) as u64),
+            display_line(&h.operation),
+            h.pid,
+            display_line(&h.host),
+            display_line(&h.at)
+        );
+    }
+    Ok(())
+}

@@ -25,6 +25,7 @@ pub mod rebuild;
 mod rows;
 mod schema;
 mod search;
+mod stats;
 pub mod terms;
 
 pub use db_error::DbError;
@@ -34,6 +35,7 @@ pub use lock_log::{LockEventRow, LockEventView, LockStats};
 use rows::{SearchText, fts_insert, set_meta};
 pub use search::{Anchor, Filter, FilterText, Key, RANKED_MATCHES, Row, fts_query};
 use search::{CountKey, ExprKey, ROW_COLUMNS};
+pub use stats::{Count, LockContention, Stats, Waits};
 
 /// Bumped when lore adds something to the schema.
 const SCHEMA_VERSION: i64 = 4;

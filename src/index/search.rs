@@ -206,7 +206,7 @@ impl Filter {
         })
     }
 
-    fn sql(&self) -> (String, Vec<Value>) {
+    pub(super) fn sql(&self) -> (String, Vec<Value>) {
         let mut clauses = Vec::new();
         let mut args = Vec::new();
         if let Some(k) = &self.kind {

@@ -47,7 +47,7 @@ impl Recorded {
     pub fn json(&self) -> json::Recorded<'_> {
         json::Recorded {
             learning: json::Learning::of(&self.row),
-            commit: &self.commit,
+            commit: Some(&self.commit),
             warnings: &self.warnings,
         }
     }

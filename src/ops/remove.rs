@@ -24,7 +24,7 @@ impl Removed {
     pub fn json(&self) -> crate::json::Recorded<'_> {
         crate::json::Recorded {
             learning: crate::json::Learning::of(&self.row),
-            commit: &self.commit,
+            commit: Some(&self.commit),
             warnings: &self.warnings,
         }
     }
