@@ -32,11 +32,47 @@ pub fn render(l: &Learning, date: &str) -> String {
             out
         }
     };
+    let body = match context(l) {
+        Some(section) => format!("{body}\n\n{section}"),
+        None => body,
+    };
     fill(TEMPLATE, |key| match key {
         "date" => Some(date.to_string()),
         "body" => Some(body.clone()),
         key => Field::keyed(key).map(|f| l.get(f).to_string()),
     })
+}
+
+/// The heading of the failing command's section.
+pub const CONTEXT_HEADING: &str = "Failing Command";
+
+/// The `## Failing Command` section, when any of its fields ([`Place::Context`]) is given: the
+/// command in a fenced block (a fence longer than any run of backticks in it), then one
+/// `- **Label**: value` line for each other field given.
+fn context(l: &Learning) -> Option<String> {
+    let given: Vec<(&crate::learning::Spec, &str)> = FIELDS
+        .iter()
+        .filter(|s| matches!(s.place, Place::Context(_)))
+        .map(|s| (s, l.get(s.field)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    if given.is_empty() {
+        return None;
+    }
+    let mut out = format!("## {CONTEXT_HEADING}\n");
+    for (spec, value) in given {
+        let Place::Context(label) = spec.place else {
+            continue;
+        };
+        if spec.field == Field::Command {
+            let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest.max(2) + 1);
+            out.push_str(&format!("\n{fence}sh\n{value}\n{fence}\n"));
+        } else {
+            out.push_str(&format!("\n- **{label}**: {value}"));
+        }
+    }
+    Some(out.trim_end().to_string())
 }
 
 /// One pass over the template, so a `{domain}` typed by the user is never substituted.
@@ -93,6 +129,7 @@ mod tests {
         for f in Field::all() {
             let value = match f {
                 Field::Severity => "2".to_string(),
+                Field::ExitCode => "7".to_string(),
                 Field::Type => "success".to_string(),
                 f => format!("value-of-{}", f.name()),
             };
@@ -107,6 +144,13 @@ mod tests {
                 Place::Block(h) | Place::Section { heading: h, .. } => {
                     format!("## {h}\n\nvalue-of-{}\n", spec.name)
                 }
+                Place::Context(_) if spec.field == Field::Command => {
+                    format!("```sh\nvalue-of-{}\n```\n", spec.name)
+                }
+                Place::Context(label) if spec.field == Field::ExitCode => {
+                    format!("- **{label}**: 7")
+                }
+                Place::Context(label) => format!("- **{label}**: value-of-{}", spec.name),
                 Place::Folder => continue,
             };
             assert!(md.contains(&wanted), "`{wanted}` not in:\n{md}");
@@ -123,7 +167,8 @@ pub fn set_field(text: &str, field: Field, value: &str) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let title_at = lines.iter().position(|l| l.starts_with("# "));
     match field.spec().place {
-        Place::Folder => {}
+        // The type is the folder; the failing command's section is the editor's to change.
+        Place::Folder | Place::Context(_) => {}
         Place::Title => match title_at {
             Some(i) => lines[i] = format!("# {value}"),
             None => lines.insert(0, format!("# {value}\n")),

@@ -121,7 +121,7 @@ fn bad_global_options() {
     }
     let out = s.run(&["list", "--lock-strategy", "fcntl"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = s.run(&["list", "--since", "yesterday"]);
+    let out = s.run(&["list", "--since", "someday"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("since"));
 }

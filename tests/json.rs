@@ -163,8 +163,17 @@ fn every_command_that_prints_learnings_prints_contract_v1() {
         &agent.call_ok("search", json!({ "query": "cache" })),
     );
     conforms("mcp_show", &agent.call_ok("show", json!({ "target": 2 })));
-    let by_agent = agent.call_ok("record", json!({ "title": "From an agent", "domain": "d" }));
+    let by_agent = agent.call_ok(
+        "record",
+        json!({ "title": "From an agent", "domain": "d", "command": "npm test", "exit_code": 1 }),
+    );
     conforms("recorded", &by_agent);
+    let md =
+        std::fs::read_to_string(s.root().join(by_agent["filepath"].as_str().unwrap())).unwrap();
+    assert!(
+        md.contains("```sh\nnpm test\n```\n\n- **Exit code**: 1\n"),
+        "{md}"
+    );
     assert!(agent.finish().success());
     conforms("recorded", &parse(&s.ok(&["rm", &id, "--yes", "--json"])));
 }

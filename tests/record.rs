@@ -408,3 +408,141 @@ fn a_fallback_identity_is_used_when_git_has_none() {
     let author = s.git(&["log", "-1", "--format=%an <%ae>"]);
     assert!(author.starts_with("ada <ada@"), "{author}");
 }
+
+#[test]
+fn the_failing_command_is_kept_in_its_own_section_and_found_by_search() {
+    let s = TestStore::new();
+    let out = s.ok(&[
+        "record",
+        "--title",
+        "Tests failed on the release branch",
+        "--domain",
+        "ci",
+        "--command",
+        "cargo test --workspace -- `date` ```",
+        "--exit-code",
+        "101",
+        "--cwd",
+        "/home/ada/my project",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let md = std::fs::read_to_string(s.root().join(v["filepath"].as_str().unwrap())).unwrap();
+    assert!(
+        md.contains(
+            "## Failing Command\n\n````sh\ncargo test --workspace -- `date` ```\n````\n\n- **Exit code**: 101\n- **Directory**: /home/ada/my project\n\n## Related"
+        ),
+        "{md}"
+    );
+    // In the markdown, so in the index and in `show`.
+    assert!(s.ok(&["search", "workspace"]).contains("Tests failed"));
+    assert!(s.ok(&["show", "1"]).contains("- **Exit code**: 101"));
+    // As the script's other fields, from the environment; and only what is given.
+    let out = s
+        .cmd()
+        .env("FAILURE_COMMAND", "make deploy")
+        .env("FAILURE_EXIT_CODE", "2")
+        .args([
+            "record",
+            "--title",
+            "Deploy failed",
+            "--domain",
+            "ops",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let md = std::fs::read_to_string(s.root().join(v["filepath"].as_str().unwrap())).unwrap();
+    assert!(
+        md.contains("```sh\nmake deploy\n```\n\n- **Exit code**: 2\n\n## Related"),
+        "{md}"
+    );
+    assert!(!md.contains("Directory"), "{md}");
+    // Without them, the file is the script's, as before.
+    s.record("Plain", "d");
+    let md = std::fs::read_to_string(s.root().join(s.path_of("Plain"))).unwrap();
+    assert!(!md.contains("Failing Command"), "{md}");
+
+    let before = s.snapshot();
+    for bad in ["256", "-1", "x", "1.5"] {
+        let out = s.run(&[
+            "record",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+            "--exit-code",
+            bad,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&out).contains("exit-code:") && stderr(&out).contains("0 to 255"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let long = "x".repeat(4_001);
+    let out = s.run(&[
+        "record",
+        "--title",
+        "t",
+        "--domain",
+        "d",
+        "--command",
+        &long,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("command:"), "{}", stderr(&out));
+    assert_eq!(s.snapshot(), before, "a refused record wrote something");
+}
+
+/// The README's `lf` function, in a real interactive bash: the command that just failed, its
+/// status and directory go into a learning.
+#[test]
+fn the_readmes_shell_function_records_the_command_that_just_failed() {
+    let s = TestStore::new();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("lf() {").expect("the README has lf");
+    let end = start + readme[start..].find("\n}\n").unwrap() + 3;
+    let function = &readme[start..end];
+    let work = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{function}\ncd '{}'\nls /no-such-dir-here\nlf 'ls needs a real directory'\nexit\n",
+        work.path().display()
+    );
+    let bin = std::path::Path::new(LORE).parent().unwrap();
+    let mut child = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-i"])
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("LORE_STORE", s.root())
+        .env("LORE_CONFIG", "/nonexistent/lore/config.toml")
+        .env("HISTFILE", work.path().join("history"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = s.ok(&["show", "1"]);
+    assert!(
+        shown.contains("# ls needs a real directory")
+            && shown.contains("```sh\nls /no-such-dir-here\n```")
+            && shown.contains("- **Exit code**: 2")
+            && shown.contains(&format!("- **Directory**: {}", work.path().display())),
+        "{shown}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

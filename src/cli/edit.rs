@@ -24,14 +24,17 @@ pub struct EditArgs {
 }
 
 /// A flag per field of the table that lives in the file (`--title`, `--root-cause`, …), each
-/// optional; the type is the file's folder and is not among them.
+/// optional; the type (the file's folder) and the failing command's section (edited in the
+/// editor) are not among them.
 #[derive(Debug, Default)]
 struct EditFields {
     given: Vec<(Field, String)>,
 }
 
 fn editable() -> impl Iterator<Item = &'static lore::learning::Spec> {
-    FIELDS.iter().filter(|s| s.place != Place::Folder)
+    FIELDS
+        .iter()
+        .filter(|s| !matches!(s.place, Place::Folder | Place::Context(_)))
 }
 
 impl FromArgMatches for EditFields {

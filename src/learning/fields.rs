@@ -26,6 +26,8 @@ pub enum Check {
     Kind,
     /// One of [`super::Severity`]; empty is 3.
     Severity,
+    /// A command's exit status, 0–255; may be empty.
+    ExitCode,
 }
 
 /// Where a field goes in the markdown file.
@@ -45,6 +47,9 @@ pub enum Place {
     },
     /// Not in the text: the type decides the folder (`memory/failures/` …) and the column.
     Folder,
+    /// The failing command's context: a `## Failing Command` section written only when one of
+    /// its fields is given (the command in a code block, then a `- **Label**: value` line each).
+    Context(&'static str),
 }
 
 /// One row of the table.
@@ -168,6 +173,24 @@ fields! {
         },
         column: None,
     }
+    Command {
+        name: "command", key: "command", env: Some("FAILURE_COMMAND"),
+        help: "The command that failed (a `## Failing Command` section)", label: "Failing command",
+        limit: 4_000, multiline: false, check: Check::Text, place: Place::Context("Command"),
+        column: None,
+    }
+    ExitCode {
+        name: "exit-code", key: "exit_code", env: Some("FAILURE_EXIT_CODE"),
+        help: "Its exit status, 0–255", label: "Exit code",
+        limit: 3, multiline: false, check: Check::ExitCode, place: Place::Context("Exit code"),
+        column: None,
+    }
+    Cwd {
+        name: "cwd", key: "cwd", env: Some("FAILURE_CWD"),
+        help: "The directory it ran in", label: "Directory",
+        limit: 4_096, multiline: false, check: Check::Text, place: Place::Context("Directory"),
+        column: None,
+    }
 }
 
 /// Every field, in the form's order.
@@ -175,6 +198,15 @@ pub static FIELDS: [Spec; TABLE.len()] = TABLE;
 
 impl Field {
     pub const COUNT: usize = TABLE.len();
+
+    /// How many fields the browser's form shows: all but the failing command's context, which
+    /// scripts and hooks give (those rows are last, so a field's row is its place in the form).
+    pub const IN_FORM: usize = Field::Command as usize;
+
+    /// The fields of the browser's form, in its order.
+    pub fn in_form() -> &'static [Field] {
+        &Field::ALL[..Field::IN_FORM]
+    }
 
     /// Every field, in the form's order.
     pub fn all() -> impl Iterator<Item = Field> + Clone {
@@ -228,6 +260,14 @@ mod tests {
     }
 
     #[test]
+    fn the_failing_commands_fields_come_last_and_only_they_are_out_of_the_form() {
+        for (i, s) in FIELDS.iter().enumerate() {
+            let context = matches!(s.place, Place::Context(_));
+            assert_eq!(context, i >= Field::IN_FORM, "{} is out of place", s.name);
+        }
+    }
+
+    #[test]
     fn the_template_has_a_place_for_every_header_field() {
         let template = include_str!("../../assets/learning.md");
         for s in &FIELDS {
@@ -235,7 +275,7 @@ mod tests {
                 Place::Title => format!("# {{{}}}", s.key),
                 Place::Block(h) => format!("## {h}\n\n{{{}}}", s.key),
                 Place::Header(h) => format!("**{h}**: {{{}}}", s.key),
-                Place::Section { .. } | Place::Folder => continue,
+                Place::Section { .. } | Place::Folder | Place::Context(_) => continue,
             };
             assert!(
                 template.contains(&wanted),

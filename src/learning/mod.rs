@@ -384,6 +384,19 @@ fn check(field: Field, raw: &str) -> Result<Checked> {
         Check::Kind => Checked::Kind(raw.parse()?),
         Check::Severity if raw.trim().is_empty() => Checked::Severity(Severity::DEFAULT),
         Check::Severity => Checked::Severity(raw.parse()?),
+        Check::ExitCode => match cleaned.parse::<u8>() {
+            _ if cleaned.is_empty() => Checked::Text(cleaned),
+            Ok(n) => Checked::Text(n.to_string()),
+            Err(_) => {
+                return Err(Error::invalid(
+                    spec.name,
+                    format!(
+                        "`{}` is not an exit status; give a number from 0 to 255 (`$?` in a shell)",
+                        crate::sanitize::display_line(&cleaned)
+                    ),
+                ));
+            }
+        },
     })
 }
 

@@ -122,6 +122,12 @@ fn record_schema() -> Value {
                 "type": ["integer", "string"],
                 "description": "How bad it was: 1 (low) to 5 (critical), or low, medium, high, critical. Default 3",
             }),
+            Check::ExitCode => json!({
+                "type": ["integer", "string"],
+                "minimum": 0,
+                "maximum": 255,
+                "description": "The failing command's exit status, 0 to 255",
+            }),
             Check::Tags => json!({
                 "type": ["array", "string"],
                 "items": { "type": "string" },
@@ -239,7 +245,7 @@ pub fn draft(args: &JsonObject) -> Result<Draft, ArgError> {
             return Err(unknown(key, args_of_record()));
         };
         let given = match (field.spec().check, value) {
-            (Check::Severity, Value::Number(n)) => n.to_string(),
+            (Check::Severity | Check::ExitCode, Value::Number(n)) => n.to_string(),
             (Check::Tags, Value::Array(items)) => items
                 .iter()
                 .map(|item| text(key, item))

@@ -50,7 +50,11 @@ fn area(text: &str) -> TextArea<'static> {
 impl Compose {
     pub fn new(draft: &Draft, domains: Vec<String>, id: DraftId, on_disk: bool) -> Compose {
         let mut c = Compose {
-            fields: Field::all().map(|f| area(draft.get(f))).collect(),
+            fields: Field::in_form()
+                .iter()
+                .copied()
+                .map(|f| area(draft.get(f)))
+                .collect(),
             focus: 0,
             errors: vec![None; Field::COUNT],
             changed: false,
@@ -85,13 +89,16 @@ impl Compose {
     }
 
     pub fn draft(&self) -> Draft {
-        Field::all().fold(Draft::default(), |d, f| d.with(f, self.text(f)))
+        Field::in_form()
+            .iter()
+            .copied()
+            .fold(Draft::default(), |d, f| d.with(f, self.text(f)))
     }
 
     /// Recomputes the inline messages; true when the draft can be saved.
     pub fn validate(&mut self) -> bool {
         let problems = self.draft().problems();
-        for (i, f) in Field::all().enumerate() {
+        for (i, f) in Field::in_form().iter().copied().enumerate() {
             self.errors[i] = problems.iter().find_map(|e| match e {
                 lore::Error::Invalid { field, message } if *field == f.name() => {
                     Some(message.clone())

@@ -160,7 +160,7 @@ pub(crate) fn draw_compose(f: &mut Frame, app: &App, area: Rect) {
             r
         })
         .collect();
-    for (i, field) in Field::ALL.iter().enumerate() {
+    for (i, field) in Field::in_form().iter().enumerate() {
         if cells[i].height == 0 {
             continue;
         }
@@ -218,12 +218,12 @@ pub(crate) fn draw_compose(f: &mut Frame, app: &App, area: Rect) {
 /// its title, so the form never hides where the cursor is.
 pub(crate) fn form_heights(total: u16, focus: usize) -> Vec<u16> {
     let want = |f: &Field| if f.multiline() { 4 } else { 3 };
-    let full: u16 = Field::ALL.iter().map(want).sum();
-    let multi = Field::ALL.iter().filter(|f| f.multiline()).count() as u16;
+    let full: u16 = Field::in_form().iter().map(want).sum();
+    let multi = Field::in_form().iter().filter(|f| f.multiline()).count() as u16;
     if total >= full {
         // The multi-line fields share what is left over, the first ones taking any remainder.
         let (each, mut extra) = ((total - full) / multi, (total - full) % multi);
-        return Field::ALL
+        return Field::in_form()
             .iter()
             .map(|f| {
                 if !f.multiline() {
@@ -235,23 +235,23 @@ pub(crate) fn form_heights(total: u16, focus: usize) -> Vec<u16> {
             })
             .collect();
     }
-    let mut heights = vec![0u16; Field::ALL.len()];
+    let mut heights = vec![0u16; Field::in_form().len()];
     let mut left = total;
     let mut grow = |i: usize, to: u16, heights: &mut Vec<u16>| {
         let more = to.saturating_sub(heights[i]).min(left);
         heights[i] += more;
         left -= more;
     };
-    grow(focus, want(&Field::ALL[focus]), &mut heights);
-    for i in 0..Field::ALL.len() {
+    grow(focus, want(&Field::in_form()[focus]), &mut heights);
+    for i in 0..Field::in_form().len() {
         grow(i, 1, &mut heights);
     }
-    for (i, f) in Field::ALL.iter().enumerate() {
+    for (i, f) in Field::in_form().iter().enumerate() {
         if !f.multiline() {
             grow(i, 3, &mut heights);
         }
     }
-    for (i, f) in Field::ALL.iter().enumerate() {
+    for (i, f) in Field::in_form().iter().enumerate() {
         if f.multiline() {
             grow(i, 3, &mut heights);
         }
