@@ -158,6 +158,19 @@ fn every_command_that_prints_learnings_prints_contract_v1() {
         cmd
     });
     conforms("mcp_list", &agent.call_ok("list", json!({})));
+    // The CLI's filters, for agents too (the first learning's tags are `a, b` by now; the old
+    // row's column has blanks around it and an empty tag).
+    let tagged = agent.call_ok("list", json!({ "tags": ["CACHE"], "until": "today" }));
+    assert_eq!(tagged["total"], 1, "{tagged:#}");
+    let recent = agent.call_ok(
+        "search",
+        json!({ "query": "cache", "tags": "b,a", "since": "2025-01-01" }),
+    );
+    assert_eq!(
+        recent["learnings"].as_array().unwrap().len(),
+        1,
+        "{recent:#}"
+    );
     conforms(
         "mcp_search",
         &agent.call_ok("search", json!({ "query": "cache" })),

@@ -232,7 +232,7 @@ impl Filter {
         for t in &self.tags {
             // The column is comma-joined, with a space after each comma in some tools' rows.
             clauses.push(
-                "(',' || replace(replace(ifnull(l.tags, ''), ', ', ','), ' ,', ',') || ',') LIKE ? ESCAPE '\\'",
+                "(',' || replace(replace(trim(ifnull(l.tags, '')), ', ', ','), ' ,', ',') || ',') LIKE ? ESCAPE '\\'",
             );
             let escaped = t
                 .replace('\\', "\\\\")

@@ -208,8 +208,20 @@ fn read_schema(with_query: bool) -> Value {
             json!({ "type": ["integer", "string"], "description": "Only this severity: 1–5, or low, medium, high, critical" }),
         ),
         (
+            "tags",
+            json!({
+                "type": ["array", "string"],
+                "items": { "type": "string" },
+                "description": "Only learnings carrying every one of these tags: an array, or one comma-separated string (case ignored)",
+            }),
+        ),
+        (
             "since",
-            json!({ "type": "string", "description": "Only learnings created on or after this day (YYYY-MM-DD)" }),
+            json!({ "type": "string", "description": "Only learnings created on or after this day: YYYY-MM-DD, today, yesterday, 7d, 2w (UTC)" }),
+        ),
+        (
+            "until",
+            json!({ "type": "string", "description": "Only learnings created on or before this day, in the same forms" }),
         ),
         (
             "limit",
@@ -306,7 +318,8 @@ pub struct Read {
 
 pub fn read(args: &JsonObject, with_query: bool) -> Result<Read, ArgError> {
     let mut query = None;
-    let (mut domain, mut kind, mut severity, mut since) = (None, None, None, None);
+    let (mut domain, mut kind, mut severity, mut since, mut until) = (None, None, None, None, None);
+    let mut tags: Vec<String> = Vec::new();
     let mut limit = DEFAULT_LIMIT;
     for (key, value) in args {
         match key.as_str() {
@@ -320,6 +333,16 @@ pub fn read(args: &JsonObject, with_query: bool) -> Result<Read, ArgError> {
                 })
             }
             "since" => since = Some(text(key, value)?),
+            "until" => until = Some(text(key, value)?),
+            "tags" => {
+                tags = match value {
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|item| text(key, item))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    other => vec![text(key, other)?],
+                }
+            }
             "limit" => {
                 limit = value
                     .as_u64()
@@ -329,9 +352,9 @@ pub fn read(args: &JsonObject, with_query: bool) -> Result<Read, ArgError> {
             }
             _ => {
                 let known = if with_query {
-                    "query, domain, type, severity, since, limit"
+                    "query, domain, type, severity, tags, since, until, limit"
                 } else {
-                    "domain, type, severity, since, limit"
+                    "domain, type, severity, tags, since, until, limit"
                 };
                 return Err(unknown(key, known.into()));
             }
@@ -345,7 +368,8 @@ pub fn read(args: &JsonObject, with_query: bool) -> Result<Read, ArgError> {
         kind: kind.as_deref(),
         severity: severity.as_deref(),
         since: since.as_deref(),
-        ..FilterText::default()
+        until: until.as_deref(),
+        tags: &tags,
     })
     .map_err(|e| e.to_string())?;
     Ok(Read {
