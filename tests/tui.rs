@@ -789,3 +789,31 @@ fn lore_edit_on_a_terminal_opens_the_same_editor_as_e_and_commits_once() {
     t.wait_for("nothing was committed");
     assert_eq!(s.commit_count(), commits + 1);
 }
+
+#[test]
+fn the_browser_shows_a_learnings_failing_command() {
+    let s = TestStore::new();
+    s.ok(&[
+        "record",
+        "--title",
+        "Tests failed in CI",
+        "--domain",
+        "ci",
+        "--command",
+        "cargo nextest run --workspace",
+        "--exit-code",
+        "100",
+        "--cwd",
+        "/srv/build",
+    ]);
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Tests failed in CI");
+    // Into the detail pane, and to its end.
+    t.keys("\t");
+    t.keys("G");
+    t.wait_for("Failing Command");
+    t.wait_for("cargo nextest run --workspace");
+    t.wait_for("Exit code");
+    t.keys("q");
+    assert!(t.wait_exit().success());
+}
