@@ -1,6 +1,7 @@
 //! `lore edit`: fields changed in place by flags, in one commit; bad values refused before
 //! anything is written.
 
+use crate::support::pty::Tui;
 use crate::support::*;
 
 fn row(s: &TestStore, id: i64) -> serde_json::Value {
@@ -103,4 +104,37 @@ fn bad_values_and_no_flags_without_a_terminal_are_refused_and_write_nothing() {
     let out = s.run(&["edit", "7", "--title", "x"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(s.snapshot(), before);
+}
+
+#[test]
+fn lore_edit_on_a_terminal_opens_the_same_editor_as_e_and_commits_once() {
+    let s = TestStore::new();
+    s.record("Edited from the command line", "d");
+    let tools = tempfile::tempdir().unwrap();
+    let editor = tools.path().join("an editor.sh");
+    write_executable(&editor, "#!/bin/sh\nsed -i \"1a $1\" \"$2\"\n");
+    let commits = s.commit_count();
+    s.git(&["config", "core.editor", "false"]);
+    // lore's own `editor` key first, then GIT_EDITOR…: here GIT_EDITOR, quoted, with a space.
+    let command = format!("'{}' 'Added by lore edit.'", editor.display());
+    let mut t = Tui::start(
+        &s,
+        &["edit", "1"],
+        &[("GIT_EDITOR", command.as_str()), ("VISUAL", "false")],
+    );
+    assert!(t.wait_exit().success(), "{}", t.screen());
+    t.wait_for("edited #1");
+    assert_eq!(s.commit_count(), commits + 1);
+    assert_eq!(
+        s.git(&["log", "-1", "--format=%s"]).trim(),
+        "failure: Edited from the command line (edited)"
+    );
+    let body = s.ok(&["show", "1"]);
+    assert!(body.contains("Added by lore edit."), "{body}");
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    // An editor that fails commits nothing.
+    let mut t = Tui::start(&s, &["edit", "1"], &[("GIT_EDITOR", "false")]);
+    assert!(!t.wait_exit().success());
+    t.wait_for("nothing was committed");
+    assert_eq!(s.commit_count(), commits + 1);
 }

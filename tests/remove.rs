@@ -1,6 +1,7 @@
 //! `lore rm`: a learning out of the work tree, HEAD and the index in one commit, and back with
 //! `git revert`.
 
+use crate::support::pty::Tui;
 use crate::support::*;
 
 #[test]
@@ -88,4 +89,24 @@ fn rm_of_a_learning_whose_file_is_already_gone_takes_it_out_of_head() {
     assert!(!s.files_in_head().contains(&path));
     assert_eq!(s.row_count(), 0);
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+}
+
+#[test]
+fn rm_asks_on_a_terminal_and_only_yes_removes() {
+    let s = TestStore::new();
+    s.record("Kept after no", "d");
+    let before = s.snapshot();
+    let mut t = Tui::start(&s, &["rm", "1"], &[]);
+    t.wait_for("Remove #1 Kept after no");
+    t.wait_for("[y/N]");
+    t.keys("n\r");
+    assert!(!t.wait_exit().success(), "a no is not a success");
+    assert_eq!(s.snapshot(), before, "a no changed the store");
+    let mut t = Tui::start(&s, &["rm", "1"], &[]);
+    t.wait_for("[y/N]");
+    t.keys("y\r");
+    assert!(t.wait_exit().success());
+    t.wait_for("removed #1");
+    assert_eq!(s.row_count(), 0);
+    assert!(s.files_in_head().is_empty(), "{:?}", s.files_in_head());
 }

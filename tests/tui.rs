@@ -1,117 +1,10 @@
 //! The browser as a user meets it: the real binary in a pseudo-terminal, its screen read back
 //! through a terminal emulator (vt100).
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::support::pty::{Tui, flat};
 use crate::support::*;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-
-struct Tui {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    _pair: portable_pty::PtyPair,
-}
-
-impl Tui {
-    fn start(store: &TestStore, args: &[&str], env: &[(&str, &str)]) -> Tui {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: 35,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(LORE);
-        cmd.arg("--store");
-        cmd.arg(store.root());
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("NO_COLOR");
-        cmd.env("LORE_CONFIG", "/nonexistent/lore/config.toml");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(35, 120, 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (p, r) = (parser.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                p.lock().unwrap().process(&buf[..n]);
-                r.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Tui {
-            child,
-            writer,
-            parser,
-            raw,
-            _pair: pair,
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    /// Waits until `text` is on the screen, on one row or wrapped over several.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) || flat(&screen).contains(text) {
-                // A frame may arrive in several reads: let it finish before reading it.
-                std::thread::sleep(Duration::from_millis(100));
-                return self.screen();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "`{text}` never appeared; screen:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn keys(&mut self, bytes: &str) {
-        self.writer.write_all(bytes.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        // Let crossterm read each burst as what it is (a lone Esc needs a pause after it).
-        std::thread::sleep(Duration::from_millis(120));
-    }
-
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "lore did not exit"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// The terminal was handed back: alternate screen left, mouse reporting off.
-    fn assert_restored(&self) {
-        let raw = String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned();
-        assert!(raw.contains("\u{1b}[?1049l"), "alternate screen not left");
-        assert!(raw.contains("\u{1b}[?1000l"), "mouse capture not disabled");
-    }
-}
 
 const CTRL_S: &str = "\u{13}";
 const CTRL_C: &str = "\u{3}";
@@ -170,9 +63,6 @@ fn seeded() -> TestStore {
 /// The screen's words with every run of white space (line ends included) made one space, so
 /// that a message the status line wraps at a different word (temporary paths vary in length)
 /// still matches.
-fn flat(screen: &str) -> String {
-    screen.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 #[test]
 fn browse_search_compose_and_save() {
@@ -735,59 +625,6 @@ fn term_dumb_is_refused_with_one_line_pointing_at_lore_list() {
         !raw.contains("\u{1b}[?1049h"),
         "no alternate screen: {raw:?}"
     );
-}
-
-#[test]
-fn rm_asks_on_a_terminal_and_only_yes_removes() {
-    let s = TestStore::new();
-    s.record("Kept after no", "d");
-    let before = s.snapshot();
-    let mut t = Tui::start(&s, &["rm", "1"], &[]);
-    t.wait_for("Remove #1 Kept after no");
-    t.wait_for("[y/N]");
-    t.keys("n\r");
-    assert!(!t.wait_exit().success(), "a no is not a success");
-    assert_eq!(s.snapshot(), before, "a no changed the store");
-    let mut t = Tui::start(&s, &["rm", "1"], &[]);
-    t.wait_for("[y/N]");
-    t.keys("y\r");
-    assert!(t.wait_exit().success());
-    t.wait_for("removed #1");
-    assert_eq!(s.row_count(), 0);
-    assert!(s.files_in_head().is_empty(), "{:?}", s.files_in_head());
-}
-
-#[test]
-fn lore_edit_on_a_terminal_opens_the_same_editor_as_e_and_commits_once() {
-    let s = TestStore::new();
-    s.record("Edited from the command line", "d");
-    let tools = tempfile::tempdir().unwrap();
-    let editor = tools.path().join("an editor.sh");
-    write_executable(&editor, "#!/bin/sh\nsed -i \"1a $1\" \"$2\"\n");
-    let commits = s.commit_count();
-    s.git(&["config", "core.editor", "false"]);
-    // lore's own `editor` key first, then GIT_EDITOR…: here GIT_EDITOR, quoted, with a space.
-    let command = format!("'{}' 'Added by lore edit.'", editor.display());
-    let mut t = Tui::start(
-        &s,
-        &["edit", "1"],
-        &[("GIT_EDITOR", command.as_str()), ("VISUAL", "false")],
-    );
-    assert!(t.wait_exit().success(), "{}", t.screen());
-    t.wait_for("edited #1");
-    assert_eq!(s.commit_count(), commits + 1);
-    assert_eq!(
-        s.git(&["log", "-1", "--format=%s"]).trim(),
-        "failure: Edited from the command line (edited)"
-    );
-    let body = s.ok(&["show", "1"]);
-    assert!(body.contains("Added by lore edit."), "{body}");
-    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
-    // An editor that fails commits nothing.
-    let mut t = Tui::start(&s, &["edit", "1"], &[("GIT_EDITOR", "false")]);
-    assert!(!t.wait_exit().success());
-    t.wait_for("nothing was committed");
-    assert_eq!(s.commit_count(), commits + 1);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod figures;
 pub mod mcp;
+pub mod pty;
 pub mod script_store;
 pub mod synthetic;
 
