@@ -13,6 +13,21 @@ fn ids(s: &TestStore, q: &str) -> Vec<i64> {
         .collect()
 }
 
+/// The titles a listing command (`--json` added) prints, sorted.
+fn sorted_titles(s: &TestStore, args: &[&str]) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let rows: serde_json::Value = serde_json::from_str(&s.ok(&all)).unwrap();
+    let mut t: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_string())
+        .collect();
+    t.sort();
+    t
+}
+
 #[test]
 fn words_match_as_prefixes_and_all_must_match() {
     let s = TestStore::new();
@@ -235,18 +250,7 @@ fn list_since_a_day_whichever_way_the_day_is_written() {
             )
             .unwrap();
     }
-    let titles = |since: &str| -> Vec<String> {
-        let rows: serde_json::Value =
-            serde_json::from_str(&s.ok(&["list", "--since", since, "--json"])).unwrap();
-        let mut t: Vec<String> = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["title"].as_str().unwrap().to_string())
-            .collect();
-        t.sort();
-        t
-    };
+    let titles = |since: &str| sorted_titles(&s, &["list", "--since", since]);
     let expected = vec!["Later".to_string(), "On the day".to_string()];
     for since in [
         "2026-11-01",
@@ -287,19 +291,7 @@ fn tags_and_relative_days_filter_list_search_and_export_together() {
             )
             .unwrap();
     }
-    let titles = |args: &[&str]| -> Vec<String> {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let rows: serde_json::Value = serde_json::from_str(&s.ok(&all)).unwrap();
-        let mut t: Vec<String> = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["title"].as_str().unwrap().to_string())
-            .collect();
-        t.sort();
-        t
-    };
+    let titles = |args: &[&str]| sorted_titles(&s, args);
     assert_eq!(
         titles(&["list", "--tag", "deploy"]),
         ["Deploy by hand", "Deploy on ci"]

@@ -2,9 +2,11 @@
 //! commit the file after the user changed it in an editor; `lore edit --title …` changes
 //! fields in the file itself.
 
+use std::path::{Path, PathBuf};
+
 use crate::error::{Error, Result};
 use crate::git;
-use crate::index::Index;
+use crate::index::{Index, Row};
 use crate::learning::{Draft, Field};
 use crate::lock::LockOptions;
 use crate::store::Store;
@@ -32,17 +34,9 @@ pub fn commit_edit(
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Edited> {
-    let row = index
-        .get(id)?
-        .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
-    let abs = crate::index::resolve_inside(store.root(), &row.filepath).ok_or_else(|| {
-        Error::invalid("filepath", format!("{} is outside the store", row.filepath))
-    })?;
+    let (row, abs) = file_of(store, index, id)?;
     let written = write::write(store, index, opts, progress, |tx| {
-        let meta = std::fs::symlink_metadata(&abs).map_err(|e| Error::io(&abs, e))?;
-        if !meta.is_file() {
-            return Err(Error::Symlink { path: abs.clone() });
-        }
+        regular_file(&abs)?;
         let content = std::fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
         let blob = git::hash_blob(&content);
         let in_head = git::head_tree(tx.repo())?.and_then(|t| t.blob_at(&row.filepath));
@@ -94,17 +88,9 @@ pub fn edit_fields(
         draft.set(*field, value.clone());
     }
     let checked = draft.validate()?;
-    let row = index
-        .get(id)?
-        .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
-    let abs = crate::index::resolve_inside(store.root(), &row.filepath).ok_or_else(|| {
-        Error::invalid("filepath", format!("{} is outside the store", row.filepath))
-    })?;
+    let (row, abs) = file_of(store, index, id)?;
     let written = write::write(store, index, opts, progress, |tx| {
-        let meta = std::fs::symlink_metadata(&abs).map_err(|e| Error::io(&abs, e))?;
-        if !meta.is_file() {
-            return Err(Error::Symlink { path: abs.clone() });
-        }
+        regular_file(&abs)?;
         let before = std::fs::read_to_string(&abs).map_err(|e| Error::io(&abs, e))?;
         let mut text = before.clone();
         for (field, _) in changes {
@@ -127,4 +113,26 @@ pub fn edit_fields(
         },
         _ => Edited::Unchanged,
     })
+}
+
+/// Learning `id`'s row and its file's place in the work tree.
+fn file_of(store: &Store, index: &Index, id: i64) -> Result<(Row, PathBuf)> {
+    let row = index
+        .get(id)?
+        .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
+    let abs = crate::index::resolve_inside(store.root(), &row.filepath).ok_or_else(|| {
+        Error::invalid("filepath", format!("{} is outside the store", row.filepath))
+    })?;
+    Ok((row, abs))
+}
+
+/// The file is there and is a regular file: an edit never writes through a symbolic link.
+fn regular_file(abs: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(abs).map_err(|e| Error::io(abs, e))?;
+    if !meta.is_file() {
+        return Err(Error::Symlink {
+            path: abs.to_path_buf(),
+        });
+    }
+    Ok(())
 }
