@@ -80,6 +80,37 @@ fn rm_removes_file_and_row_in_one_commit_and_revert_brings_it_back_as_a_new_id()
 }
 
 #[test]
+fn another_tools_row_for_a_file_outside_memory_is_neither_removed_nor_edited() {
+    let s = TestStore::new();
+    std::fs::create_dir_all(s.root().join(".coordination")).unwrap();
+    std::fs::write(s.root().join(".coordination/AGENT_LOG.md"), "# Agent log\n").unwrap();
+    s.git(&["add", ".coordination/AGENT_LOG.md"]);
+    s.git(&["commit", "-qm", "an agent's log"]);
+    s.db()
+        .execute(
+            "INSERT INTO learnings (type, filepath, title, domain, severity) VALUES ('success', '.coordination/AGENT_LOG.md', 'Agent log', 'process', 2)",
+            [],
+        )
+        .unwrap();
+    let before = s.snapshot();
+    for args in [
+        &["rm", "1", "--yes"][..],
+        &["edit", "1", "--title", "Mine now"][..],
+    ] {
+        let out = s.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("another tool's row"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(s.snapshot(), before);
+    }
+    assert!(s.root().join(".coordination/AGENT_LOG.md").exists());
+    assert_eq!(s.row_count(), 1);
+}
+
+#[test]
 fn rm_of_a_learning_whose_file_is_already_gone_takes_it_out_of_head() {
     let s = TestStore::new();
     s.record("Deleted by hand", "d");
