@@ -36,11 +36,22 @@ pub fn clean_block(input: &str) -> String {
                     out.push('\n');
                 }
             }
-            c if is_dangerous(c) => {}
+            c if is_dangerous(c) || is_invisible(c) => {}
+            // Unicode's line and paragraph separators look like a space in most places and
+            // like a line break in some: one meaning, a space.
+            '\u{2028}' | '\u{2029}' => out.push(' '),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Zero-width characters that hide inside a word (`Admin\u{200b}Test` reads as `AdminTest`)
+/// and serve no text: the zero-width space, the word joiner and a byte-order mark out of place.
+/// The zero-width joiner and non-joiner stay: emoji sequences and Persian and Indic scripts
+/// need them.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
 }
 
 /// Strips like [`clean_block`], folds newlines and tabs into spaces and trims.
@@ -188,6 +199,17 @@ mod tests {
     fn line_folds_newlines_block_keeps_them() {
         assert_eq!(clean_line(" Title\n## Injected\t"), "Title ## Injected");
         assert_eq!(clean_block("one\r\ntwo\rthree\n"), "one\ntwo\nthree\n");
+    }
+
+    #[test]
+    fn zero_width_characters_go_and_line_separators_become_spaces() {
+        assert_eq!(clean_line("Admin\u{200b}Test"), "AdminTest");
+        assert_eq!(clean_line("\u{feff}word\u{2060}joined"), "wordjoined");
+        assert_eq!(clean_line("one\u{2028}two\u{2029}three"), "one two three");
+        assert_eq!(clean_block("a\u{2028}b\nc\u{200b}"), "a b\nc");
+        // What scripts and emoji need stays.
+        let kept = "👩\u{200d}💻 می\u{200c}خواهم";
+        assert_eq!(clean_line(kept), kept);
     }
 
     #[test]

@@ -546,3 +546,34 @@ fn the_readmes_shell_function_records_the_command_that_just_failed() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn zero_width_characters_never_hide_in_a_field() {
+    let s = TestStore::new();
+    let out = s.ok(&[
+        "record",
+        "--title",
+        "Admin\u{200b}Test\u{2060} login\u{2028}broke",
+        "--domain",
+        "\u{feff}auth",
+        "--tags",
+        "a\u{200b}b",
+        "--summary",
+        "First\u{2029}second",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["title"], "AdminTest login broke");
+    assert_eq!(v["domain"], "auth");
+    assert_eq!(v["tags"], serde_json::json!(["ab"]));
+    assert_eq!(v["summary"], "First second");
+    let md = std::fs::read_to_string(s.root().join(v["filepath"].as_str().unwrap())).unwrap();
+    assert!(md.starts_with("# AdminTest login broke\n"), "{md}");
+    for c in ['\u{200b}', '\u{2060}', '\u{feff}', '\u{2028}', '\u{2029}'] {
+        assert!(!md.contains(c), "{c:?} in the file");
+    }
+    assert!(
+        s.ok(&["search", "AdminTest"])
+            .contains("AdminTest login broke")
+    );
+}
