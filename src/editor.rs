@@ -20,6 +20,16 @@ pub fn choose(configured: Option<&str>, core_editor: Option<&str>) -> String {
         .unwrap_or_else(|| "vi".into())
 }
 
+/// [`choose`] for a file of `store`, with the `core.editor` of its git configuration (the
+/// repository's, over the user's and the system's).
+pub fn for_store(store: &crate::store::Store, configured: Option<&str>) -> String {
+    let core_editor = store
+        .repo()
+        .ok()
+        .and_then(|r| r.config_string("core.editor"));
+    choose(configured, core_editor.as_deref())
+}
+
 /// The process that opens `file` in `editor` (see [`choose`]).
 pub fn command(editor: &str, file: &Path) -> Command {
     let mut cmd = Command::new("sh");

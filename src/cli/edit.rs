@@ -85,10 +85,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<()> {
         ));
     }
     let store = ctx.store()?;
-    let mut index = lore::write::open_index(&store, "edit")?;
-    if let Err(e) = index.follow_head_with(&store, &mut |_| {}) {
-        log::warn!("could not bring the index up to date with HEAD: {e}");
-    }
+    let mut index = super::query::followed(&store, lore::write::open_index(&store, "edit")?);
     let row = lore::ops::show::find(&store, &index, &args.target)?.row;
     let opts = ctx.lock_options("edit");
     let mut reporter = WaitReporter::default();
@@ -97,11 +94,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<()> {
         let abs = lore::index::resolve_inside(store.root(), &row.filepath).ok_or_else(|| {
             Error::invalid("filepath", format!("{} is outside the store", row.filepath))
         })?;
-        let core_editor = store
-            .repo()
-            .ok()
-            .and_then(|r| r.config_string("core.editor"));
-        let editor = lore::editor::choose(ctx.config.editor.as_deref(), core_editor.as_deref());
+        let editor = lore::editor::for_store(&store, ctx.config.editor.as_deref());
         let status = lore::editor::command(&editor, &abs)
             .status()
             .map_err(|e| Error::invalid("editor", format!("`{editor}` could not start: {e}")))?;
@@ -124,19 +117,13 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<()> {
             &mut reporter.progress(),
         )?
     };
-    let commit = match &edited {
-        Edited::Committed { commit, warnings } => {
-            warn_all(warnings);
-            Some(commit.clone())
-        }
-        Edited::Unchanged => None,
+    let (commit, warnings) = match edited {
+        Edited::Committed { commit, warnings } => (Some(commit), warnings),
+        Edited::Unchanged => (None, Vec::new()),
     };
+    warn_all(&warnings);
     if args.json {
         let now = index.get(row.id)?.unwrap_or(row);
-        let warnings = match &edited {
-            Edited::Committed { warnings, .. } => warnings.clone(),
-            Edited::Unchanged => Vec::new(),
-        };
         print_json(&lore::json::Recorded {
             learning: lore::json::Learning::of(&now),
             commit: commit.as_deref(),

@@ -138,12 +138,17 @@ fn print_learnings(rows: &[Row], lines: bool) {
 /// they were: reading goes on.
 fn open(ctx: &Ctx) -> Result<(Store, Index)> {
     let store = ctx.store()?;
-    let mut index = Index::open(&store)?;
+    let index = followed(&store, Index::open(&store)?);
+    Ok((store, index))
+}
+
+/// `index` brought in line with HEAD, the first indexing of a store reported on stderr.
+pub(super) fn followed(store: &Store, mut index: Index) -> Index {
     let mut progress = IndexingReporter::new();
-    if let Err(e) = index.follow_head_with(&store, &mut |p| progress.on(p)) {
+    if let Err(e) = index.follow_head_with(store, &mut |p| progress.on(p)) {
         log::warn!("could not bring the index up to date with HEAD: {e}");
     }
-    Ok((store, index))
+    index
 }
 
 /// Says on stderr how the first indexing of a store goes once it has run for

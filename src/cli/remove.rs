@@ -22,10 +22,7 @@ pub struct RmArgs {
 
 pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
     let store = ctx.store()?;
-    let mut index = lore::write::open_index(&store, "rm")?;
-    if let Err(e) = index.follow_head_with(&store, &mut |_| {}) {
-        log::warn!("could not bring the index up to date with HEAD: {e}");
-    }
+    let mut index = super::query::followed(&store, lore::write::open_index(&store, "rm")?);
     let found = lore::ops::show::find(&store, &index, &args.target)?;
     let row = found.row;
     if !args.yes

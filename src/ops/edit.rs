@@ -89,15 +89,7 @@ pub fn edit_fields(
     }
     let checked = draft.validate()?;
     let (row, abs) = file_of(store, index, id)?;
-    if !crate::store::is_learning_path(&row.filepath) {
-        return Err(Error::invalid(
-            "target",
-            format!(
-                "#{id} is {}, not a learning's file under memory/ (another tool's row); lore edit changes learnings only",
-                crate::sanitize::display_line(&row.filepath)
-            ),
-        ));
-    }
+    super::only_learnings(&row, "edit")?;
     let written = write::write(store, index, opts, progress, |tx| {
         regular_file(&abs)?;
         let before = std::fs::read_to_string(&abs).map_err(|e| Error::io(&abs, e))?;

@@ -3,7 +3,7 @@
 //! out of the index. The file stays in git's history; reverting the commit brings it back (as
 //! a new id: ids are never reused).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::index::{Index, Row};
 use crate::lock::LockOptions;
 use crate::store::Store;
@@ -40,18 +40,7 @@ pub fn remove(
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Removed> {
-    // Another tool's row may point anywhere in the work tree (an agent's log, say): only a
-    // learning's own file is lore's to delete.
-    if !crate::store::is_learning_path(&row.filepath) {
-        return Err(Error::invalid(
-            "target",
-            format!(
-                "#{} is {}, not a learning's file under memory/ (another tool's row); lore rm removes learnings only",
-                row.id,
-                crate::sanitize::display_line(&row.filepath)
-            ),
-        ));
-    }
+    super::only_learnings(&row, "rm")?;
     let written = write::write(store, index, opts, progress, |tx| {
         tx.delete(&row.filepath)?;
         tx.progress(Progress::Indexing);

@@ -328,11 +328,7 @@ fn edit(
         ));
         return;
     }
-    let core_editor = store
-        .repo()
-        .ok()
-        .and_then(|r| r.config_string("core.editor"));
-    let editor = lore::editor::choose(configured, core_editor.as_deref());
+    let editor = lore::editor::for_store(store, configured);
     restore();
     let status = lore::editor::command(&editor, &abs).status();
     let _ = enable_raw_mode();
