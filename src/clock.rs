@@ -53,3 +53,42 @@ pub fn fmt_duration(d: std::time::Duration) -> String {
         format!("{:.1} s", d.as_secs_f64())
     }
 }
+
+/// A stored time as RFC 3339 with an explicit `+00:00` offset (which every RFC 3339 reader
+/// takes, older ones included, unlike a bare `Z` in some). The index's times are UTC: SQLite's
+/// `CURRENT_TIMESTAMP` and lore's own both are. Other tools' rows may hold a date alone
+/// (midnight UTC), fractional seconds, a `T`, or an offset of their own (kept as the instant it
+/// names). What cannot be read as a time is `None`: printed as `null`, never as a string that
+/// breaks a consumer's parser.
+pub fn rfc3339(stored: &str) -> Option<String> {
+    use jiff::civil::{Date, DateTime, Time};
+    use jiff::{Timestamp, tz::TimeZone};
+    let s = stored.trim();
+    let instant = if let Ok(ts) = s.parse::<Timestamp>() {
+        ts
+    } else if let Ok(dt) = s.parse::<DateTime>() {
+        TimeZone::UTC.to_timestamp(dt).ok()?
+    } else if let Ok(d) = s.parse::<Date>() {
+        TimeZone::UTC
+            .to_timestamp(d.to_datetime(Time::midnight()))
+            .ok()?
+    } else {
+        return None;
+    };
+    Some(instant.strftime("%Y-%m-%dT%H:%M:%S%.f+00:00").to_string())
+}
+
+/// [`rfc3339`] for serde's `serialize_with`: a stored time in a report that is part of the JSON
+/// contract (`null` where it is not a time).
+pub fn serialize_rfc3339<S: serde::Serializer>(stored: &str, s: S) -> Result<S::Ok, S::Error> {
+    match rfc3339(stored) {
+        Some(t) => s.serialize_str(&t),
+        None => s.serialize_none(),
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 in UTC, in the same form as [`rfc3339`].
+pub fn rfc3339_millis(ms: u64) -> Option<String> {
+    let ts = Timestamp::from_millisecond(i64::try_from(ms).ok()?).ok()?;
+    Some(ts.strftime("%Y-%m-%dT%H:%M:%S%.f+00:00").to_string())
+}

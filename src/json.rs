@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+pub use crate::clock::rfc3339;
 use crate::index::Row;
 
 /// The contract's version, printed by `lore --version --json` (`json_contract`) and by the
@@ -87,30 +88,6 @@ pub fn tags(column: Option<&str>) -> Vec<&str> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .collect()
-}
-
-/// A stored time as RFC 3339 with an explicit `+00:00` offset (which every RFC 3339 reader
-/// takes, older ones included, unlike a bare `Z` in some). The index's times are UTC: SQLite's
-/// `CURRENT_TIMESTAMP` and lore's own both are. Other tools' rows may hold a date alone
-/// (midnight UTC), fractional seconds, a `T`, or an offset of their own (kept as the instant it
-/// names). What cannot be read as a time is `None`: printed as `null`, never as a string that
-/// breaks a consumer's parser.
-pub fn rfc3339(stored: &str) -> Option<String> {
-    use jiff::civil::{Date, DateTime, Time};
-    use jiff::{Timestamp, tz::TimeZone};
-    let s = stored.trim();
-    let instant = if let Ok(ts) = s.parse::<Timestamp>() {
-        ts
-    } else if let Ok(dt) = s.parse::<DateTime>() {
-        TimeZone::UTC.to_timestamp(dt).ok()?
-    } else if let Ok(d) = s.parse::<Date>() {
-        TimeZone::UTC
-            .to_timestamp(d.to_datetime(Time::midnight()))
-            .ok()?
-    } else {
-        return None;
-    };
-    Some(instant.strftime("%Y-%m-%dT%H:%M:%S%.f+00:00").to_string())
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod leftovers;
 pub mod lock;
 pub mod ops;
 pub mod parse;
+pub mod report;
 pub mod sanitize;
 pub mod slug;
 pub mod store;

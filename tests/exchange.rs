@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::support::schema::conforms;
 use crate::support::*;
 
 #[test]
@@ -56,6 +57,7 @@ fn import_brings_learnings_in_one_commit_and_skips_exact_duplicates() {
     let out = s.ok(&["import", samples.to_str().unwrap(), "--json"]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["imported"].as_array().unwrap().len(), 9, "{report}");
+    conforms("import", &report);
     assert_eq!(s.commit_count(), commits + 1);
     assert_eq!(s.row_count(), 9);
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");

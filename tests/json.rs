@@ -1,40 +1,11 @@
 //! The JSON contract v1 (docs/JSON.md, assets/schema/lore-v1.json): every command that prints
 //! learnings, checked against the published schema, on a store holding rows lore never wrote.
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 
 use crate::support::mcp::McpClient;
+use crate::support::schema::{conforms, validator};
 use crate::support::*;
-
-/// The published schema, with its root pointed at one of its `$defs`.
-fn validator(def: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/schema/lore-v1.json");
-    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert!(
-        schema["$defs"].get(def).is_some(),
-        "the schema has no {def}"
-    );
-    schema["$ref"] = json!(format!("#/$defs/{def}"));
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap_or_else(|e| panic!("the schema does not compile: {e}"))
-}
-
-#[track_caller]
-fn conforms(def: &str, value: &Value) {
-    let errors: Vec<String> = validator(def)
-        .iter_errors(value)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "not a {def}:\n{}\n{value:#}",
-        errors.join("\n")
-    );
-}
 
 fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -313,4 +284,126 @@ fn jsonl_streams_every_page_in_the_order_of_the_json_array() {
         .unwrap();
     drop(child.stdout.take());
     assert!(child.wait().unwrap().success());
+}
+
+/// The reports that carry no learning (doctor, import, reindex, stats, lock status, config)
+/// are under the contract too, each with something in every list that can hold something: a
+/// schema checked against empty lists only proves nothing.
+#[test]
+fn every_report_is_under_the_contract_with_its_lists_filled() {
+    let (s, recorded) = mixed_store();
+    let root = s.root();
+    let recorded_file = root.join(recorded["filepath"].as_str().unwrap());
+
+    // doctor: rows without files (the mixed store has two), a learning no commit holds, and a
+    // git lock file; each finding says what it is in a line of its own.
+    std::fs::write(root.join("memory/failures/loose.md"), "# Loose\n").unwrap();
+    std::fs::write(root.join(".git/index.lock"), "").unwrap();
+    let out = s.run(&["doctor", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "problems fail doctor");
+    let doctor = parse(&stdout(&out));
+    conforms("doctor", &doctor);
+    let kinds: Vec<&str> = doctor["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["row-without-file", "uncommitted", "git-lock"] {
+        assert!(kinds.contains(&kind), "{kind} in {doctor:#}");
+    }
+    let loose = doctor["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "uncommitted")
+        .unwrap();
+    assert_eq!(loose["path"], "memory/failures/loose.md");
+    assert!(loose["message"].as_str().unwrap().contains("loose.md"));
+    std::fs::remove_file(root.join(".git/index.lock")).unwrap();
+    std::fs::remove_file(root.join("memory/failures/loose.md")).unwrap();
+
+    // import: one file imported, one flagged, one already in the store.
+    let from = tempfile::tempdir().unwrap();
+    std::fs::write(
+        from.path().join("a_good.md"),
+        "# Imported one\n\nIt broke.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        from.path().join("b_bad.md"),
+        "no title here\n**Severity**: 99\n",
+    )
+    .unwrap();
+    std::fs::copy(&recorded_file, from.path().join("c_same.md")).unwrap();
+    let import = parse(&s.ok(&["import", from.path().to_str().unwrap(), "--json"]));
+    conforms("import", &import);
+    let imported = import["imported"].as_array().unwrap();
+    assert_eq!(imported.len(), 2, "{import:#}");
+    assert!(imported[0]["from"].as_str().unwrap().ends_with("a_good.md"));
+    let to = imported[0]["to"].as_str().unwrap();
+    assert!(root.join(to).is_file(), "{to}");
+    assert!(
+        import["flagged"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("b_bad.md")
+    );
+    assert!(
+        !import["flagged"][0]["problems"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        import["duplicates"].as_array().unwrap().len(),
+        1,
+        "{import:#}"
+    );
+    assert_eq!(s.git(&["rev-parse", "HEAD"]).trim(), import["commit"]);
+    let mut before_v1 = import.clone();
+    before_v1["imported"] = json!([[imported[0]["from"], to]]);
+    assert!(
+        !validator("import").is_valid(&before_v1),
+        "pairs are not v1"
+    );
+
+    // reindex: the flagged file again, under its path in the store, and the rows without files
+    // kept.
+    let reindex = parse(&s.ok(&["reindex", "--json"]));
+    conforms("reindex", &reindex);
+    assert_eq!(reindex["kept_rows"], 2, "{reindex:#}");
+    let flagged = reindex["flagged"][0]["path"].as_str().unwrap();
+    assert_eq!(flagged, imported[1]["to"], "{reindex:#}");
+
+    // stats: another tool's severity word counted as it is stored, and the lock's holders with
+    // times a date parser reads.
+    let stats = parse(&s.ok(&["stats", "--json"]));
+    conforms("stats", &stats);
+    assert!(
+        stats["by_severity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["value"] == "high"),
+        "{stats:#}"
+    );
+    assert!(
+        !stats["lock"]["longest_holders"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // lock status, free and held: the holder's own record shows, its proofs of life do not.
+    conforms("lock_status", &parse(&s.ok(&["lock", "status", "--json"])));
+    let mut holder = hold(&s, 30, &[]);
+    let held = parse(&s.ok(&["lock", "status", "--json"]));
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    conforms("lock_status", &held);
+    assert_eq!(held["holder"]["pid"], holder.id(), "{held:#}");
+    assert!(held["holder"]["since"].is_string(), "{held:#}");
+
+    conforms("config", &parse(&s.ok(&["config", "show", "--json"])));
 }

@@ -1,6 +1,7 @@
 //! `lore reindex` and `lore doctor`: rebuilding the index from git, and finding and repairing
 //! what crashes and other tools leave behind.
 
+use crate::support::schema::conforms;
 use crate::support::*;
 use std::time::Duration;
 
@@ -74,6 +75,7 @@ fn reindex_keeps_what_lore_does_not_own() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["kept_rows"], 1, "{report}");
     assert_eq!(report["kept_tables"], serde_json::json!(["heuristics"]));
+    conforms("reindex", &report);
     assert_eq!(rows(&s), before);
     let db = s.db();
     let rule: String = db

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::support::schema::conforms;
 use crate::support::script_store::script_store;
 use crate::support::*;
 
@@ -285,6 +286,7 @@ fn doctor_on_a_migrated_store_can_come_back_clean_and_dates_undated_files_by_the
     let later = s.run(&["doctor", "--json"]);
     assert_eq!(later.status.code(), Some(0), "{}", stdout(&later));
     let v: serde_json::Value = serde_json::from_str(&stdout(&later)).unwrap();
+    conforms("doctor", &v);
     assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{v}");
     assert!(
         v["info"]

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::schema::conforms;
 use crate::support::*;
 
 struct Team {
@@ -221,8 +222,15 @@ fn the_same_title_on_the_same_day_on_both_machines_keeps_both() {
         ],
     );
     ok(&t.a, &["sync"]);
-    let out = ok(&t.b, &["sync"]);
-    assert!(out.contains("kept both"), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&ok(&t.b, &["sync", "--json"])).unwrap();
+    conforms("sync", &report);
+    assert_eq!(report["integration"], "merge", "{report:#}");
+    let kept = &report["kept_both"][0];
+    assert_ne!(kept["from"], kept["to"], "{report:#}");
+    assert!(
+        t.b.join(kept["to"].as_str().unwrap()).is_file(),
+        "{report:#}"
+    );
     ok(&t.a, &["sync"]);
     for store in [&t.a, &t.b] {
         let texts: Vec<String> = files(store)
@@ -389,9 +397,10 @@ fn a_malformed_file_from_the_remote_is_indexed_and_flagged() {
         serde_json::json!(["memory/failures/bad.md"])
     );
     assert_eq!(
-        report["flagged"][0][0], "memory/failures/bad.md",
+        report["flagged"][0]["path"], "memory/failures/bad.md",
         "{report}"
     );
+    conforms("sync", &report);
     assert_eq!(rows(&t.a).len(), 1);
     let shown = ok(&t.a, &["show", "memory/failures/bad.md"]);
     assert!(!shown.contains('\u{1b}'), "{shown}");

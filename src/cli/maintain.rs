@@ -2,6 +2,7 @@
 
 use super::out::{out, outln};
 use lore::ops::doctor::{self, Finding};
+use lore::report::{Flagged, FromTo};
 use lore::sanitize::display_line;
 use lore::{Error, Result};
 
@@ -70,8 +71,19 @@ pub fn doctor(ctx: &Ctx, fix: bool, settle: bool, json: bool) -> Result<()> {
             .iter()
             .map(|(id, path)| serde_json::json!({ "id": id, "path": path }))
             .collect();
+        // Each finding as its kind and fields, and the line the text output prints for it.
+        let described = |list: &[Finding]| -> Vec<serde_json::Value> {
+            list.iter()
+                .map(|f| {
+                    let mut v = serde_json::to_value(f).expect("a finding is plain data");
+                    v["message"] = f.describe().into();
+                    v
+                })
+                .collect()
+        };
         print_json(&serde_json::json!({
-            "fixed": done, "settled": settled, "findings": findings, "info": info
+            "fixed": done, "settled": settled,
+            "findings": described(&findings), "info": described(&info)
         }));
     } else {
         for (id, path) in &settled_rows {
@@ -179,14 +191,18 @@ pub fn sync(ctx: &Ctx, remote: &str, json: bool) -> Result<()> {
         print_json(&report);
         return Ok(());
     }
-    for (theirs, kept) in &report.kept_both {
+    for FromTo {
+        from: theirs,
+        to: kept,
+    } in &report.kept_both
+    {
         outln!(
             "kept both: {} (the remote's copy is {})",
             display_line(theirs),
             display_line(kept)
         );
     }
-    for (from, to) in &report.moved {
+    for FromTo { from, to } in &report.moved {
         outln!(
             "moved: {} is now {} (same learning, same id; `lore show {}` still finds it)",
             display_line(from),
@@ -295,7 +311,7 @@ pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()>
         print_json(&report);
         return Ok(());
     }
-    for (from, to) in &report.imported {
+    for FromTo { from, to } in &report.imported {
         outln!("imported {} as {}", display_line(from), display_line(to));
     }
     for d in &report.duplicates {
@@ -316,8 +332,8 @@ pub fn import(ctx: &Ctx, paths: &[std::path::PathBuf], json: bool) -> Result<()>
 }
 
 /// Files read with what could be read, one line each.
-fn print_flagged(flagged: &[(String, Vec<String>)]) {
-    for (path, problems) in flagged {
+fn print_flagged(flagged: &[Flagged]) {
+    for Flagged { path, problems } in flagged {
         outln!(
             "flagged {}: {}",
             display_line(path),

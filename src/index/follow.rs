@@ -2,6 +2,7 @@
 //! `git pull`, an edit committed by hand), and a fresh clone's learnings are indexed.
 
 use super::*;
+use crate::report::{Flagged, FromTo};
 
 /// What [`Index::follow_head`] or [`Index::apply_changes`] did: paths added, refreshed and
 /// removed, and files indexed with problems.
@@ -11,8 +12,8 @@ pub struct Followed {
     pub refreshed: Vec<String>,
     pub removed: Vec<String>,
     /// Learnings whose text moved from one path to another, keeping their rows: (from, to).
-    pub moved: Vec<(String, String)>,
-    pub flagged: Vec<(String, Vec<String>)>,
+    pub moved: Vec<FromTo>,
+    pub flagged: Vec<Flagged>,
 }
 
 /// How far the first indexing of a store has come: `done` of `total` committed learnings.
@@ -299,7 +300,7 @@ impl Index {
                  ON CONFLICT(old_path) DO UPDATE SET id = excluded.id, at = excluded.at",
                 rusqlite::params![from, id, now_timestamp()],
             )?;
-            out.moved.push((from.to_string(), c.path.clone()));
+            out.moved.push(FromTo::new(from, c.path.clone()));
             moved_to.push((&c.path, id));
         }
         // A row still at a path a learning moved to is one whose text is gone (had it moved
@@ -334,7 +335,10 @@ impl Index {
             let text = String::from_utf8_lossy(&repo.blob(blob)?).into_owned();
             let parsed = crate::parse::parse(&text, path);
             if !parsed.problems.is_empty() {
-                out.flagged.push((path.clone(), parsed.problems.clone()));
+                out.flagged.push(Flagged {
+                    path: path.clone(),
+                    problems: parsed.problems.clone(),
+                });
             }
             match existing {
                 Some(row) => {

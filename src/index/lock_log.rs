@@ -15,6 +15,9 @@ pub struct LockEventRow<'a> {
 /// One row of `lock_events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LockEventView {
+    /// When the lock was asked for, as SQLite's `CURRENT_TIMESTAMP` writes it (UTC); RFC 3339
+    /// in JSON.
+    #[serde(serialize_with = "crate::clock::serialize_rfc3339")]
     pub at: String,
     pub pid: i64,
     pub host: String,

@@ -30,6 +30,7 @@ use crate::error::IndexFailure;
 use crate::error::{Error, Result};
 use crate::lock;
 use crate::parse::{self, Parsed};
+use crate::report::Flagged;
 use crate::store::Store;
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -48,9 +49,8 @@ pub struct Report {
     /// Where the unreadable old index was kept, when it could not be read.
     pub corrupt_kept: Option<PathBuf>,
     /// Files that were indexed with what could be read: (path, problems).
-    pub flagged: Vec<(String, Vec<String>)>,
+    pub flagged: Vec<Flagged>,
     /// Said beside success (see [`write::Written::warnings`]).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
@@ -397,7 +397,10 @@ fn fill_rows(
         let text = String::from_utf8_lossy(&blob);
         let parsed: Parsed = parse::parse(&text, path);
         if !parsed.problems.is_empty() {
-            report.flagged.push((path.clone(), parsed.problems.clone()));
+            report.flagged.push(Flagged {
+                path: path.clone(),
+                problems: parsed.problems.clone(),
+            });
         }
         match known.get(path) {
             Some(&id) => Index::rewrite_parsed(tx, id, &parsed, &text, WordList::AtTheEnd)?,

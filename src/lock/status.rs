@@ -14,11 +14,41 @@ pub struct Status {
     /// `free`, `held`, or `stale` (a lock directory whose holder is provably dead).
     pub state: &'static str,
     pub strategy: Option<Strategy>,
+    #[serde(serialize_with = "public_holder")]
     pub holder: Option<Holder>,
     pub liveness: Option<Liveness>,
     /// Set when the lock directory exists without a readable holder record.
     pub note: Option<String>,
     pub path: PathBuf,
+}
+
+/// A holder as the JSON contract shows it: who, doing what, since when. The record's other
+/// fields (boot id, start time, nonce) are how lore proves a holder dead, not facts for a
+/// reader, and stay out of the contract.
+fn public_holder<S: serde::Serializer>(
+    h: &Option<Holder>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(serde::Serialize)]
+    struct Public<'a> {
+        pid: u32,
+        host: &'a str,
+        command: &'a str,
+        /// Empty for a holder that is not lore.
+        operation: &'a str,
+        /// `None` where the kernel's lock table named the holder without a record.
+        since: Option<String>,
+    }
+    serde::Serialize::serialize(
+        &h.as_ref().map(|h| Public {
+            pid: h.pid,
+            host: &h.host,
+            command: &h.command,
+            operation: &h.operation,
+            since: h.since_ms.and_then(crate::clock::rfc3339_millis),
+        }),
+        s,
+    )
 }
 
 /// The holder of a lock directory that is provably stale (its holder on this host is dead),

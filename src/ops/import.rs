@@ -10,17 +10,18 @@ use crate::git::{self, Oid};
 use crate::index::{Index, WordList};
 use crate::lock::LockOptions;
 use crate::parse;
+use crate::report::{Flagged, FromTo};
 use crate::store::Store;
 use crate::write::{self, Progress};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Imported {
-    pub imported: Vec<(String, String)>,
+    /// Each file imported: where it was read, and the learning it became in the store.
+    pub imported: Vec<FromTo>,
     pub duplicates: Vec<String>,
-    pub flagged: Vec<(String, Vec<String>)>,
+    pub flagged: Vec<Flagged>,
     pub commit: Option<String>,
     /// Said beside success (see [`write::Written::warnings`]).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
@@ -124,9 +125,10 @@ pub fn import(
             let text = String::from_utf8_lossy(bytes);
             let parsed = parse::parse(&text, &file.to_string_lossy());
             if !parsed.problems.is_empty() {
-                report
-                    .flagged
-                    .push((file.display().to_string(), parsed.problems.clone()));
+                report.flagged.push(Flagged {
+                    path: file.display().to_string(),
+                    problems: parsed.problems.clone(),
+                });
             }
             let kind = parsed.kind.unwrap_or(crate::learning::Kind::Failure);
             let date = parsed
@@ -166,7 +168,7 @@ pub fn import(
             )?;
             report
                 .imported
-                .push((file.display().to_string(), rel.clone()));
+                .push(FromTo::new(file.display().to_string(), rel.clone()));
         }
         if !report.imported.is_empty() {
             tx.commit(format!(

@@ -18,6 +18,7 @@ use crate::error::{Error, GitError, RemoteError, Result};
 use crate::git::{self, Oid, Repo};
 use crate::index::Index;
 use crate::lock::{LockEvent, LockOptions};
+use crate::report::{Flagged, FromTo};
 use crate::store::Store;
 use crate::write::{self, Tx};
 
@@ -47,22 +48,21 @@ pub struct Report {
     /// Learnings that arrived from the remote (paths).
     pub arrived: Vec<String>,
     /// Collisions kept under a second name: (the remote's path, where it was kept).
-    pub kept_both: Vec<(String, String)>,
+    pub kept_both: Vec<FromTo>,
     /// Files changed both here and there: the remote's version is kept beside ours.
     pub conflicts: Vec<String>,
     /// Learnings of this store that the integration moved to another path, keeping their ids
     /// (a collision the remote settled by suffixing ours): (from, to).
-    pub moved: Vec<(String, String)>,
+    pub moved: Vec<FromTo>,
     /// Entries under `memory/` that arrived as something other than a regular file (a
     /// symbolic link): checked out as git does, never indexed; one line each.
     pub not_learnings: Vec<String>,
     /// Arrived files indexed with problems: (path, problems).
-    pub flagged: Vec<(String, Vec<String>)>,
+    pub flagged: Vec<Flagged>,
     pub pushed: bool,
     pub attempts: u32,
     /// Said beside success: the integration is committed, but the index could not be updated
     /// (it catches up on the next read).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
@@ -435,7 +435,7 @@ pub(super) fn integrate(
                         c.path, c.kept
                     ));
                 } else {
-                    report.kept_both.push((c.path, c.kept));
+                    report.kept_both.push(FromTo::new(c.path, c.kept));
                 }
             }
             ("merge", merged.commit)

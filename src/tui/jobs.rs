@@ -186,7 +186,7 @@ fn sync(store: &Store, remote: &str, opts: &LockOptions, tx: &Sender<Msg>) {
             for n in &r.not_learnings {
                 text.push_str(&format!("; not a learning: {n}"));
             }
-            for (from, to) in &r.moved {
+            for lore::report::FromTo { from, to } in &r.moved {
                 text.push_str(&format!("; moved {from} to {to} (same id)"));
             }
             if !r.kept_both.is_empty() || !r.conflicts.is_empty() {

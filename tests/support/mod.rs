@@ -5,6 +5,7 @@
 pub mod figures;
 pub mod mcp;
 pub mod pty;
+pub mod schema;
 pub mod script_store;
 pub mod synthetic;
 
