@@ -292,6 +292,24 @@ fn main() {
             line.trim()
         );
 
+        // One letter, the first keystroke of every search: each of a–z, as the browser asks.
+        let mut one = Vec::new();
+        for c in 'a'..='z' {
+            let q = c.to_string();
+            let t = Instant::now();
+            let total = index.search_count(&q, &Filter::default()).unwrap();
+            let rows = index.search_page(&q, &Filter::default(), 0, 100).unwrap();
+            one.push((t.elapsed(), c, rows.len(), total));
+        }
+        one.sort();
+        let (worst, c, shown, total) = one[one.len() - 1];
+        println!(
+            "{:<40} median {}, worst {} (`{c}`: {shown} shown of {total})",
+            "search, one letter (a–z)",
+            ms(one[one.len() / 2].0),
+            ms(worst),
+        );
+
         // Keyset paging and jumps.
         let filter = Filter::default();
         let t = Instant::now();

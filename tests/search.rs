@@ -69,8 +69,20 @@ fn words_match_as_prefixes_and_all_must_match() {
     assert_eq!(ids(&s, "readme"), [3]);
     assert!(ids(&s, "nosuchword").is_empty());
     assert!(ids(&s, "deploy nosuchword").is_empty());
-    // A trailing one-letter word (still being typed) does not empty the results.
+    // One letter is a prefix like any other word: the first keystroke of a search already
+    // narrows, and the `c` of `lock c` must start a word of the same learning.
     assert_eq!(ids(&s, "lock c"), [1]);
+    assert!(ids(&s, "lock x").is_empty());
+    // (Letters that start no word of the template, which every learning's body holds.)
+    assert_eq!(sorted("l"), [1], "Lock");
+    assert_eq!(sorted("L"), [1]);
+    assert_eq!(sorted("m"), [2], "mutex");
+    assert!(ids(&s, "q").is_empty());
+    // A word of one letter is found as itself, a digit like a letter.
+    s.ok(&["record", "--title", "Plan B failed at 3am", "--domain", "x"]);
+    assert_eq!(ids(&s, "plan b"), [4]);
+    assert_eq!(ids(&s, "plan 3"), [4]);
+    assert!(ids(&s, "plan 4").is_empty());
 }
 
 #[test]

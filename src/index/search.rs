@@ -258,19 +258,16 @@ pub(super) type CountKey = (String, Filter, i64, u64);
 /// (what the user typed, `PRAGMA data_version`, own write count).
 pub(super) type ExprKey = (String, i64, u64);
 
-/// Turns what a user typed into an FTS5 query: every word must match as a prefix; FTS5 syntax
-/// characters in the input are treated as text, never as operators.
-///
-/// A one-character word matches only as a whole word: as a prefix it would match most of the
-/// vocabulary (there is no one-character prefix index) and make the first keystroke of every
-/// search the slowest.
+/// Turns what a user typed into an FTS5 query: every word must match as a prefix, one letter
+/// included; FTS5 syntax characters in the input are treated as text, never as operators.
 pub fn fts_query(input: &str) -> Option<String> {
     let terms: Vec<String> = words(input).map(term).collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// The words of a query: split at white space, control characters and ASCII punctuation (`_`
-/// stays inside words, as the tokenizer keeps it).
+/// The words of a query: split at white space, control characters and ASCII punctuation. `_`
+/// stays inside a word: FTS5's tokenizer then reads `snake_case` as the phrase `snake case`,
+/// which finds it where it was written.
 fn words(input: &str) -> impl Iterator<Item = &str> {
     input
         .split(|c: char| {
@@ -291,10 +288,31 @@ fn prefix_end(prefix: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// One word as a quoted FTS5 term: a prefix, or a whole word for a single character.
+/// One word as a quoted FTS5 prefix term.
 fn term(w: &str) -> String {
-    let star = if w.chars().count() > 1 { "*" } else { "" };
-    format!("\"{}\"{star}", w.replace('"', ""))
+    format!("\"{}\"*", w.replace('"', ""))
+}
+
+/// What can follow the first character of a word FTS5 indexes, for the ASCII letters and
+/// digits (the unicode61 tokenizer folds case, and `_` separates words as punctuation does:
+/// `"d_"*` would be the unindexed `"d"*` again).
+const SECOND: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A one-letter prefix as the index can answer it at once: the letter as a word, or any of
+/// its two-character prefixes, each read from the prefix index (`prefix='2 3'` in the schema).
+/// `"l"*` itself has no index of its length, so FTS5 would first merge the posting lists of
+/// every word starting with `l`: most of a large store, read before the first row.
+///
+/// A second character outside ASCII (`lø`) is missed until it is typed; a non-ASCII first
+/// letter falls back to the plain prefix.
+fn one_letter(w: &str) -> String {
+    let lower = w.to_lowercase();
+    if lower.len() != 1 || !lower.as_bytes()[0].is_ascii_alphanumeric() {
+        return term(w);
+    }
+    let mut alts = vec![format!("\"{lower}\"")];
+    alts.extend(SECOND.iter().map(|&c| format!("\"{lower}{}\"*", c as char)));
+    format!("({})", alts.join(" OR "))
 }
 
 impl Index {
@@ -441,8 +459,8 @@ impl Index {
     }
 
     /// The FTS5 expression for what the user typed (see [`fts_query`]), with each word of four
-    /// characters or more expanded to the indexed words it is a prefix of, when there are few.
-    /// A trailing one-letter word is ignored until the next letter is typed.
+    /// characters or more expanded to the indexed words it is a prefix of, when there are few,
+    /// and a word of one letter spelled out as its two-letter prefixes ([`one_letter`]).
     ///
     /// FTS5 answers a prefix with no prefix index of its length by merging the posting lists
     /// of every matching word up front, slow in a large store; an OR of a few words is merged
@@ -470,14 +488,12 @@ impl Index {
     fn expand(&self, input: &str) -> Result<Option<String>> {
         const MAX_EXPANSION: usize = 32;
         let mut parts = Vec::new();
-        let mut all: Vec<&str> = words(input).collect();
-        // A last word of one letter is still being typed: matching it as a whole word would
-        // empty the list for a keystroke, and as a prefix it would match most of the index.
-        if all.len() > 1 && all.last().is_some_and(|w| w.chars().count() == 1) {
-            all.pop();
-        }
-        for word in all {
+        for word in words(input) {
             let lower = word.to_lowercase();
+            if lower.chars().count() == 1 {
+                parts.push(one_letter(word));
+                continue;
+            }
             if lower.chars().count() < 4 || !lower.is_ascii() {
                 parts.push(term(word));
                 continue;
@@ -580,12 +596,20 @@ mod tests {
             fts_query("lock cont").as_deref(),
             Some("\"lock\"* \"cont\"*")
         );
-        assert_eq!(fts_query("a lock").as_deref(), Some("\"a\" \"lock\"*"));
+        assert_eq!(fts_query("a lock").as_deref(), Some("\"a\"* \"lock\"*"));
         assert_eq!(
             fts_query("ab\"cd OR -ef").as_deref(),
             Some("\"ab\"* \"cd\"* \"OR\"* \"ef\"*")
         );
         assert_eq!(fts_query("  ** "), None);
+    }
+
+    #[test]
+    fn one_letter_is_every_word_it_starts() {
+        let q = one_letter("L");
+        assert!(q.starts_with("(\"l\" OR \"la\"* OR \"lb\"*"), "{q}");
+        assert!(q.ends_with(" OR \"l8\"* OR \"l9\"*)"), "{q}");
+        assert_eq!(one_letter("ж"), "\"ж\"*");
     }
 
     #[test]
