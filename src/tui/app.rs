@@ -12,6 +12,7 @@ use lore::index::{Filter, LockStats, Row};
 use lore::learning::Learning;
 use lore::lock::{self, Holder};
 
+use super::editing::LineEdit;
 use super::form::{Compose, one_line};
 use super::keymap::Keymap;
 use super::msg::{Msg, Request, SaveMsg, Source};
@@ -19,6 +20,8 @@ use lore::config::Action;
 
 /// Rows fetched per request, and the most kept in memory: the list never loads the table.
 pub const PAGE: usize = 100;
+/// The longest search, in characters.
+pub const QUERY_LIMIT: usize = 200;
 pub const WINDOW: usize = 300;
 /// Fetch more when the selection comes this close to an edge of what is loaded.
 pub(crate) const MARGIN: usize = 40;
@@ -140,12 +143,14 @@ pub struct App {
     pub mode: Mode,
     pub focus: Focus,
     pub list: ListView,
-    pub query: String,
+    pub query: LineEdit,
     pub filter: Filter,
     /// Bumped whenever the list's source changes; stale answers are dropped.
     pub generation: u64,
     pub detail: Option<(Row, Option<String>)>,
     pub detail_scroll: u16,
+    /// How far the help is scrolled (where the screen is too small for it).
+    pub help_scroll: u16,
     pub lock: Option<lock::Status>,
     pub stats: Option<LockStats>,
     pub domains: Vec<(String, u64)>,
@@ -188,11 +193,12 @@ impl App {
                 height: 20,
                 ..ListView::default()
             },
-            query: String::new(),
+            query: LineEdit::new(QUERY_LIMIT),
             filter: Filter::default(),
             generation: 0,
             detail: None,
             detail_scroll: 0,
+            help_scroll: 0,
             lock: None,
             stats: None,
             domains: Vec::new(),
@@ -247,10 +253,10 @@ impl App {
     }
 
     pub fn source(&self) -> Source {
-        if self.query.trim().is_empty() {
+        if self.query.text().trim().is_empty() {
             Source::Browse(self.filter.clone())
         } else {
-            Source::Search(self.query.clone(), self.filter.clone())
+            Source::Search(self.query.text().to_string(), self.filter.clone())
         }
     }
 
@@ -458,6 +464,9 @@ impl App {
             Mode::Search => self.search_key(key),
             Mode::Compose => self.compose_key(key),
             Mode::Help | Mode::Inspector => {
+                if self.mode == Mode::Help && self.help_scroll_key(key) {
+                    return;
+                }
                 let close = key.code == KeyCode::Esc
                     || matches!(
                         self.keys.action(key),
@@ -520,7 +529,10 @@ impl App {
                     self.keys.key(Action::New)
                 )),
             },
-            Action::Help => self.mode = Mode::Help,
+            Action::Help => {
+                self.mode = Mode::Help;
+                self.help_scroll = 0;
+            }
             Action::Sync => self.start_sync(),
             Action::Lock => {
                 self.mode = Mode::Inspector;
@@ -556,15 +568,13 @@ impl App {
         match self.mode {
             Mode::Search => {
                 let line = one_line(text);
-                let room = 200usize.saturating_sub(self.query.chars().count());
-                let taken: String = line.chars().take(room).collect();
-                if taken.chars().count() < line.chars().count() {
-                    self.notify(
-                        "the search line takes 200 characters: the rest of the paste was left out",
-                    );
+                let taken = self.query.insert_str(&line);
+                if taken < line.chars().count() {
+                    self.notify(format!(
+                        "the search line takes {QUERY_LIMIT} characters: the rest of the paste was left out"
+                    ));
                 }
-                if !taken.is_empty() {
-                    self.query.push_str(&taken);
+                if taken > 0 {
                     self.reload();
                 }
             }

@@ -8,6 +8,8 @@ use lore::learning::Draft;
 pub use lore::learning::Field;
 use ratatui_textarea::TextArea;
 
+use super::editing::{apply_to_area, edit_of};
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum FormAction {
     None,
@@ -149,7 +151,11 @@ impl Compose {
                 self.validate();
             }
             _ => {
-                if self.fields[self.focus].input(key) {
+                let multiline = self.field().multiline();
+                let changed = edit_of(key).is_some_and(|edit| {
+                    apply_to_area(&mut self.fields[self.focus], edit, multiline)
+                });
+                if changed {
                     self.changed = true;
                     self.show_errors = true;
                     self.validate();

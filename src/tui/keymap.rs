@@ -6,6 +6,8 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lore::config::{Action, Config};
 
+use super::editing;
+
 /// The key of every action, as configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keymap {
@@ -49,13 +51,18 @@ impl Keymap {
     /// The help screen's rows, in [`HELP`]'s order, each action with its configured key.
     pub fn help(&self) -> Vec<(String, &'static str)> {
         HELP.iter()
-            .map(|row| match *row {
-                Help::Keys(keys, what) => (keys.to_string(), what),
-                Help::Action(Action::Quit) => (
+            .flat_map(|row| match *row {
+                Help::Keys(keys, what) => vec![(keys.to_string(), what)],
+                Help::Action(Action::Quit) => vec![(
                     format!("{}  Ctrl-C", self.key(Action::Quit)),
                     describe(Action::Quit),
-                ),
-                Help::Action(a) => (self.key(a).to_string(), describe(a)),
+                )],
+                Help::Action(a) => vec![(self.key(a).to_string(), describe(a))],
+                Help::Heading(title) => vec![(String::new(), title)],
+                Help::Editing => editing::HELP
+                    .iter()
+                    .map(|(keys, what)| (keys.to_string(), *what))
+                    .collect(),
             })
             .collect()
     }
@@ -85,14 +92,20 @@ fn describe(action: Action) -> &'static str {
 enum Help {
     Keys(&'static str, &'static str),
     Action(Action),
+    /// The keys that edit text, the same in the search line and the form ([`editing::HELP`]).
+    Editing,
+    /// The start of a group of rows: shown with no key, as a heading.
+    Heading(&'static str),
 }
 
-/// The help, in reading order: moving about, the actions, then the form's keys.
+/// The help, in reading order: moving about, the actions, the form's keys, then typing.
 const HELP: &[Help] = &[
+    Help::Heading("Moving about"),
     Help::Keys("↑ ↓ / j k", "move in the list (or scroll the detail)"),
     Help::Keys("PgUp PgDn / Space", "page"),
     Help::Keys("g / G  Home / End", "first / last"),
     Help::Keys("Enter Tab → l", "focus the detail pane; Esc or ← back"),
+    Help::Heading("Actions"),
     Help::Action(Action::Search),
     Help::Action(Action::Filter),
     Help::Action(Action::New),
@@ -102,15 +115,18 @@ const HELP: &[Help] = &[
     Help::Keys("Esc", "cancel a save that waits for the lock"),
     Help::Action(Action::Help),
     Help::Action(Action::Quit),
-    Help::Keys("Form: Tab Shift-Tab", "next / previous field"),
-    Help::Keys("Form: Ctrl-S", "save (from any field)"),
-    Help::Keys("Form: →", "accept the domain or type completion"),
-    Help::Keys("Form: Esc", "close: keep it as a draft, or discard it"),
+    Help::Keys("Mouse", "wheel scrolls, click selects"),
+    Help::Heading("The form"),
+    Help::Keys("Tab Shift-Tab", "next / previous field"),
+    Help::Keys("Ctrl-S", "save (from any field)"),
+    Help::Keys("→", "accept the domain or type completion"),
+    Help::Keys("Esc", "close: keep it as a draft, or discard it"),
+    Help::Heading("Typing, in the search line and the form"),
+    Help::Editing,
     Help::Keys(
         "Paste",
         "inserted as text at the cursor, never taken as keys",
     ),
-    Help::Keys("Mouse", "wheel scrolls, click selects"),
 ];
 
 #[cfg(test)]

@@ -11,7 +11,9 @@
 //!   form's fields; [`input`]: the terminal reader thread; [`markdown`]: a learning as text.
 
 mod app;
+mod editing;
 mod form;
+mod highlight;
 mod input;
 mod jobs;
 mod keymap;

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::tui::app::{App, Focus};
-use crate::tui::markdown;
 use crate::tui::style::{border_style, fg, fit};
+use crate::tui::{highlight, markdown};
 
 impl App {
     /// Keys with the detail focused: they scroll it; Esc, Tab, Enter, ← or h go back to the
@@ -50,7 +50,14 @@ pub(crate) fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> u16 {
             ])];
             lines.push(Line::from(""));
             match body {
-                Some(b) => lines.extend(markdown::render(b, app.color)),
+                Some(b) => {
+                    let words = app.search_words();
+                    lines.extend(
+                        markdown::render(b, app.color)
+                            .into_iter()
+                            .map(|l| highlight::mark(l, &words, app.color)),
+                    )
+                }
                 None => lines.push(Line::from(Span::styled(
                     format!(
                         "The file {} is missing; `lore doctor` reports such rows.",

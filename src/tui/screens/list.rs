@@ -1,7 +1,7 @@
 //! The list of learnings and the search line: paging through a bounded window of rows
 //! (never the whole table), the keys that move in it, the mouse, and its view.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use lore::config::Action;
 use lore::index::{Anchor, Row};
 use lore::sanitize::display_line;
@@ -10,9 +10,12 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::tui::app::Drawn;
 use crate::tui::app::{App, Focus, MARGIN, Mode, PAGE, WINDOW};
+use crate::tui::editing::edit_of;
+use crate::tui::highlight::{mark, query_words};
 use crate::tui::msg::{PageAt, Request};
 use crate::tui::screens::detail::draw_detail;
 use crate::tui::style::{border_style, fg, fit, severity_style};
@@ -237,6 +240,15 @@ impl App {
         }
     }
 
+    /// The words a search looks for, to mark where they match (none when not searching).
+    pub(crate) fn search_words(&self) -> Vec<String> {
+        if self.searching() {
+            query_words(self.query.text())
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Whether the search matched more rows than are ranked (the list is then newest first).
     pub fn broad_search(&self) -> bool {
         self.searching() && self.list.total > lore::index::RANKED_MATCHES
@@ -278,19 +290,13 @@ impl App {
                 }
             }
             KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.mode = Mode::Browse,
-            KeyCode::Backspace if self.query.pop().is_some() => self.reload(),
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.query.clear();
-                self.reload();
+            _ => {
+                if let Some(edit) = edit_of(key)
+                    && self.query.apply(edit)
+                {
+                    self.reload();
+                }
             }
-            KeyCode::Char(c)
-                if !key.modifiers.contains(KeyModifiers::CONTROL)
-                    && self.query.chars().count() < 200 =>
-            {
-                self.query.push(c);
-                self.reload();
-            }
-            _ => {}
         }
     }
 
@@ -329,9 +335,25 @@ pub(crate) fn draw_search(f: &mut Frame, app: &App, area: Rect) {
     )];
     if app.mode == Mode::Search || !app.query.is_empty() {
         spans.push(Span::styled(" / ", fg(app, Color::Yellow)));
-        spans.push(Span::raw(display_line(&app.query)));
         if app.mode == Mode::Search {
-            spans.push(Span::styled("█", fg(app, Color::Yellow)));
+            // The cursor is the cell after the text before it: a block at the end of the
+            // line, the character under it shown reversed inside.
+            let before = app.query.before_cursor();
+            let after = &app.query.text()[before.len()..];
+            let mut rest = after.graphemes(true);
+            spans.push(Span::raw(display_line(before)));
+            match rest.next() {
+                Some(under) => {
+                    spans.push(Span::styled(
+                        display_line(under),
+                        Style::default().add_modifier(Modifier::REVERSED),
+                    ));
+                    spans.push(Span::raw(display_line(rest.as_str())));
+                }
+                None => spans.push(Span::styled("█", fg(app, Color::Yellow))),
+            }
+        } else {
+            spans.push(Span::raw(display_line(app.query.text())));
         }
     } else {
         spans.push(Span::styled(
@@ -379,7 +401,7 @@ pub(crate) fn draw_main(f: &mut Frame, app: &App, area: Rect) -> Drawn {
 }
 
 pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
-    let title = if app.query.trim().is_empty() {
+    let title = if app.query.text().trim().is_empty() {
         " learnings, newest first "
     } else if app.broad_search() {
         " over 1,000 matches, newest first — type more to rank them "
@@ -415,9 +437,16 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
                 )),
             ]
         } else {
+            // In the search line the filter's key types itself: the way to the filter is
+            // through the list.
+            let filter = app.keys.key(Action::Filter);
+            let how = if app.mode == Mode::Search {
+                format!("Enter, then {filter},")
+            } else {
+                filter.to_string()
+            };
             vec![Line::from(format!(
-                "Nothing matches. Esc clears the search; {} changes the filter.",
-                app.keys.key(Action::Filter)
+                "Nothing matches. Esc clears the search; {how} changes the filter."
             ))]
         };
         f.render_widget(
@@ -479,6 +508,7 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
             .saturating_sub(2 + fixed + widths.len() as u16 - 1)
             .max(10),
     );
+    let words = app.search_words();
     let rows: Vec<TableRow> = app
         .list
         .rows
@@ -504,12 +534,20 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
                 )
                 .style(severity_style(app, r.severity)),
                 Cell::from(display_line(&kind)).style(fg(app, Color::Gray)),
-                Cell::from(fit(
-                    &display_line(r.domain.as_deref().unwrap_or("")),
-                    usize::from(domain_w),
+                Cell::from(mark(
+                    Line::from(fit(
+                        &display_line(r.domain.as_deref().unwrap_or("")),
+                        usize::from(domain_w),
+                    )),
+                    &words,
+                    app.color,
                 ))
                 .style(fg(app, Color::Green)),
-                Cell::from(fit(&display_line(&r.title), title_w)),
+                Cell::from(mark(
+                    Line::from(fit(&display_line(&r.title), title_w)),
+                    &words,
+                    app.color,
+                )),
             ]))
         })
         .collect();

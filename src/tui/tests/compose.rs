@@ -95,7 +95,7 @@ fn a_paste_is_text_at_the_cursor_never_keys() {
     // In the search line: on one line, whatever it holds.
     app.on_key(key(KeyCode::Char('/')));
     app.on_paste("disk\nquick\tq\n");
-    assert_eq!(app.query, "disk quick q");
+    assert_eq!(app.query.text(), "disk quick q");
     assert_eq!(app.mode, Mode::Search);
     assert!(!app.quit);
     app.on_key(key(KeyCode::Esc));
@@ -251,4 +251,30 @@ fn the_draft_reaches_disk_at_once_at_a_line_end_a_field_change_and_a_paste() {
     let d = saved(&mut app);
     assert_eq!(d.len(), 1);
     assert!(d[0].get(Field::Summary).contains("pasted words"));
+}
+
+/// The form's fields take the search line's editing keys with the same meanings: `Ctrl-U`
+/// deletes to the start of the line (ratatui-textarea's own table makes it undo), `Ctrl-Z`
+/// undoes, and `Ctrl-C` never copies (it asks before quitting over typed text).
+#[test]
+fn the_forms_editing_keys_mean_what_they_mean_in_the_search_line() {
+    let mut app = form_with("Cache stampede after deploy", "infra");
+    let field = |app: &App, f: Field| app.compose.as_ref().unwrap().draft().get(f).to_string();
+    app.on_key(ctrl('u'));
+    assert_eq!(field(&app, Field::Domain), "");
+    app.on_key(ctrl('y'));
+    assert_eq!(field(&app, Field::Domain), "infra");
+    app.on_key(ctrl('w'));
+    assert_eq!(field(&app, Field::Domain), "");
+    app.on_key(ctrl('z'));
+    assert_eq!(field(&app, Field::Domain), "infra", "Ctrl-Z undoes");
+    app.on_key(key(KeyCode::BackTab));
+    app.on_key(ctrl('a'));
+    typed(&mut app, "Big ");
+    app.on_key(ctrl('e'));
+    app.on_key(ctrl('w'));
+    assert_eq!(field(&app, Field::Title), "Big Cache stampede after ");
+    app.on_key(ctrl('c'));
+    assert_ne!(app.mode, Mode::Compose, "Ctrl-C asks, it does not copy");
+    assert!(!app.quit, "typed text is not dropped without asking");
 }

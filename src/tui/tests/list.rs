@@ -165,7 +165,7 @@ fn typing_a_search_reloads_and_esc_clears_it() {
     app.on_key(key(KeyCode::Char('/')));
     assert_eq!(app.mode, Mode::Search);
     typed(&mut app, "disk");
-    assert_eq!(app.query, "disk");
+    assert_eq!(app.query.text(), "disk");
     let gen_before = app.generation;
     let reqs = requests(&mut app);
     assert!(reqs.iter().any(|r| matches!(

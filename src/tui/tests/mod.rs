@@ -18,6 +18,7 @@ mod compose;
 mod drafts;
 mod list;
 mod quitting;
+mod search;
 mod view;
 
 fn row(id: i64, title: &str, domain: &str, severity: u8) -> Row {
@@ -292,11 +293,32 @@ fn snapshot_lock_inspector() {
 fn snapshot_help() {
     let mut app = sample();
     app.on_key(key(KeyCode::Char('?')));
-    let screen = render(&mut app, 100, 30);
+    // Wide enough for two columns: every key at once.
+    let screen = render(&mut app, 160, 40);
     for (k, _) in app.keys.help() {
         assert!(screen.contains(&k), "help lacks {k}");
     }
     insta::assert_snapshot!(screen);
+}
+
+/// At 80×24 the help scrolls, says how far down it is, and reaches its last row.
+#[test]
+fn the_help_scrolls_on_a_small_screen_to_its_last_row() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('?')));
+    let top = render(&mut app, 80, 24);
+    assert!(top.contains("j/k scroll (1–22 of"), "{top}");
+    assert!(
+        top.contains("Moving about") && !top.contains("never taken as keys"),
+        "{top}"
+    );
+    app.on_key(key(KeyCode::End));
+    let end = render(&mut app, 80, 24);
+    assert!(end.contains("never taken as keys"), "{end}");
+    assert!(!end.contains("Moving about"), "{end}");
+    assert_eq!(app.mode, Mode::Help, "scrolling keys do not close it");
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Browse);
 }
 
 #[test]
