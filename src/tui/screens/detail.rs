@@ -53,7 +53,7 @@ pub(crate) fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> u16 {
                 Some(b) => {
                     let words = app.search_words();
                     lines.extend(
-                        markdown::render(b, app.color)
+                        markdown::render(b, app.color, area.width.saturating_sub(2))
                             .into_iter()
                             .map(|l| highlight::mark(l, &words, app.color)),
                     )
@@ -72,19 +72,27 @@ pub(crate) fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> u16 {
         (_, Some(_)) => (" detail ".to_string(), vec![Line::from("loading…")]),
         _ => (" detail ".to_string(), vec![]),
     };
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .border_style(border_style(app, focused));
     let text = Paragraph::new(lines).wrap(Wrap { trim: false });
     // Scrolling stops where the last line reaches the bottom (`G` asks for the end this way).
-    let wrapped = text.line_count(area.width.saturating_sub(2));
-    let last = u16::try_from(wrapped)
-        .unwrap_or(u16::MAX)
-        .saturating_sub(area.height.saturating_sub(2));
-    f.render_widget(
-        text.block(block).scroll((app.detail_scroll.min(last), 0)),
-        area,
-    );
+    let wrapped = u16::try_from(text.line_count(area.width.saturating_sub(2))).unwrap_or(u16::MAX);
+    let height = area.height.saturating_sub(2);
+    let last = wrapped.saturating_sub(height);
+    let top = app.detail_scroll.min(last);
+    if last > 0 {
+        // Where the view is, when the learning is longer than the pane.
+        let end = top.saturating_add(height).min(wrapped);
+        block = block.title_bottom(
+            Line::styled(
+                format!(" {}–{end} of {wrapped} ", top + 1),
+                fg(app, Color::DarkGray),
+            )
+            .right_aligned(),
+        );
+    }
+    f.render_widget(text.block(block).scroll((top, 0)), area);
     last
 }

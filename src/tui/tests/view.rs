@@ -206,3 +206,33 @@ fn hostile_text_from_the_store_never_reaches_the_terminal() {
         app.on_key(key(KeyCode::Esc));
     }
 }
+
+/// The detail pane renders CommonMark: the cases issue 18 listed, as a reader sees them.
+#[test]
+fn snapshot_markdown_in_the_detail_pane() {
+    let body = "# Markdown rendering check\n\n**Domain**: docs\n**Severity**: 3\n\n## Summary\n\n\
+                Globs like `memory/*.md`, 2 * 3 * 4, and \\*escaped\\*.\n\n## What Happened\n\n\
+                1. fetched\n2. compiled **twice**\n\n```sh\nmake   test\n\tcargo build --release\n```\n\n\
+                | step | took |\n| --- | ---: |\n| fetch | 2 s |\n| compile | 120 s |\n\n\
+                See [the runbook](https://example.com/runbook).\n\n## Root Cause\n\n[What was the underlying issue?]\n";
+    let r = row(3, "Markdown rendering check", "docs", 3);
+    let mut app = loaded(vec![r.clone()]);
+    app.on_msg(Msg::Detail {
+        id: 3,
+        row: Some(r),
+        body: Some(body.into()),
+    });
+    let screen = render(&mut app, 120, 40);
+    for shown in [
+        "Globs like memory/*.md, 2 * 3 * 4, and *escaped*.",
+        "1. fetched",
+        "  make   test",
+        "      cargo build --release",
+        "compile │ 120 s",
+        "See the runbook (https://example.com/runbook).",
+    ] {
+        assert!(screen.contains(shown), "{shown:?} in\n{screen}");
+    }
+    assert!(!screen.contains("```"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
