@@ -151,6 +151,8 @@ pub struct App {
     pub detail_scroll: u16,
     /// How far the help is scrolled (where the screen is too small for it).
     pub help_scroll: u16,
+    /// This year (as the list's short dates write years), read when the browser starts.
+    pub this_year: String,
     pub lock: Option<lock::Status>,
     pub stats: Option<LockStats>,
     pub domains: Vec<(String, u64)>,
@@ -199,6 +201,7 @@ impl App {
             detail: None,
             detail_scroll: 0,
             help_scroll: 0,
+            this_year: lore::clock::now().year().to_string(),
             lock: None,
             stats: None,
             domains: Vec::new(),

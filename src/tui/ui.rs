@@ -5,7 +5,7 @@ use lore::sanitize::display_line;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout};
 
-use super::app::{App, Drawn, Mode, SaveState};
+use super::app::{App, Drawn, Mode};
 use super::screens::compose::draw_form_over;
 use super::screens::confirm::draw_confirm;
 use super::screens::drafts::{draft_title, draw_drafts};
@@ -13,22 +13,19 @@ use super::screens::filter::draw_filter;
 use super::screens::help::draw_help;
 use super::screens::inspector::draw_inspector;
 use super::screens::list::{draw_main, draw_search};
-use super::screens::status::{draw_save, draw_status};
+use super::screens::status::{draw_save, draw_status, save_height, status_height};
 
 pub fn draw(f: &mut Frame, app: &App) -> Drawn {
     let area = f.area();
-    let save_height = match app.save {
-        SaveState::Failed(_) => 2,
-        SaveState::Idle => 0,
-        _ => 1,
-    };
+    let save_height = save_height(app, area.width);
+    let status_height = status_height(app, area.width);
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Length(1),
             Constraint::Min(3),
             Constraint::Length(save_height),
-            Constraint::Length(1),
+            Constraint::Length(status_height),
         ])
         .split(area);
     draw_search(f, app, rows[0]);
@@ -41,7 +38,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Drawn {
         Mode::Help => draw_help(f, app, area),
         Mode::Inspector => draw_inspector(f, app, area),
         Mode::Compose | Mode::ConfirmClose => {
-            draw_form_over(f, app, area, save_height);
+            draw_form_over(f, app, area, save_height + status_height);
             if app.mode == Mode::ConfirmClose {
                 draw_confirm(
                     f,
@@ -68,7 +65,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Drawn {
         }
         Mode::ConfirmQuit => {
             if app.return_mode == Mode::Compose {
-                draw_form_over(f, app, area, save_height);
+                draw_form_over(f, app, area, save_height + status_height);
             }
             draw_confirm(f, area, &app.quit_question());
         }

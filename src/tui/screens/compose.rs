@@ -14,6 +14,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear};
+use unicode_width::UnicodeWidthStr;
 
 use crate::tui::app::{App, Effect, Mode, SaveState};
 use crate::tui::form::{Compose, Field, FormAction};
@@ -133,9 +134,10 @@ impl App {
 }
 
 /// The form, over everything but the status line (and the save gauge, when it shows).
-pub(crate) fn draw_form_over(f: &mut Frame, app: &App, area: Rect, save_height: u16) {
+/// The form over the screen, down to the `below` rows of the save's progress and the status.
+pub(crate) fn draw_form_over(f: &mut Frame, app: &App, area: Rect, below: u16) {
     let body = Rect {
-        height: area.height.saturating_sub(1 + save_height),
+        height: area.height.saturating_sub(below),
         ..area
     };
     draw_compose(f, app, body);
@@ -146,13 +148,26 @@ pub(crate) fn draw_compose(f: &mut Frame, app: &App, area: Rect) {
     let accent = app.accent;
     let Some(form) = &app.compose else { return };
     f.render_widget(Clear, area);
-    let outer = Block::default()
+    let mut outer = Block::default()
         .borders(Borders::ALL)
         .title(" new learning — Tab next field · Ctrl-S save · Esc close ");
     let inner = outer.inner(area);
+    let heights = form_heights(inner.height, form.focus);
+    let hidden = hidden_fields(&heights);
+    if !hidden.is_empty() {
+        // A small screen: the fields with no room are named, and Tab reaches them.
+        let mut sign = format!(" not shown: {} — Tab reaches them ", hidden.join(", "));
+        if sign.width() + 2 > usize::from(area.width) {
+            sign = format!(" {} more fields — Tab reaches them ", hidden.len());
+        }
+        outer = outer.title_bottom(Line::styled(
+            sign,
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+    }
     f.render_widget(outer, area);
     let mut y = inner.y;
-    let cells: Vec<Rect> = form_heights(inner.height, form.focus)
+    let cells: Vec<Rect> = heights
         .into_iter()
         .map(|h| {
             let r = Rect::new(inner.x, y, inner.width, h);
@@ -213,17 +228,20 @@ pub(crate) fn draw_compose(f: &mut Frame, app: &App, area: Rect) {
 
 /// Rows for each field of the form in `total` rows. With room, a one-line field gets three
 /// (its border and its text) and the multi-line ones share the rest (four at least). Short of
-/// room (an 80×24 terminal), the field being typed in comes first, then every one-line field's
-/// text, then a line of text for the multi-line ones in order; a field left with one row shows
-/// its title, so the form never hides where the cursor is.
+/// room (an 80×24 terminal), the field being typed in comes first, then a title row for every
+/// field, every one-line field's text, a line of text for the multi-line ones in order, and
+/// what is left to the multi-line ones (the one being typed in first); a field left with one
+/// row shows its title, so the form never hides where the cursor is. Fields that get no row at
+/// all are named at the form's foot ([`hidden_fields`]).
 pub(crate) fn form_heights(total: u16, focus: usize) -> Vec<u16> {
+    let fields = Field::in_form();
     let want = |f: &Field| if f.multiline() { 4 } else { 3 };
-    let full: u16 = Field::in_form().iter().map(want).sum();
-    let multi = Field::in_form().iter().filter(|f| f.multiline()).count() as u16;
+    let full: u16 = fields.iter().map(want).sum();
+    let multi = fields.iter().filter(|f| f.multiline()).count() as u16;
     if total >= full {
         // The multi-line fields share what is left over, the first ones taking any remainder.
         let (each, mut extra) = ((total - full) / multi, (total - full) % multi);
-        return Field::in_form()
+        return fields
             .iter()
             .map(|f| {
                 if !f.multiline() {
@@ -235,26 +253,52 @@ pub(crate) fn form_heights(total: u16, focus: usize) -> Vec<u16> {
             })
             .collect();
     }
-    let mut heights = vec![0u16; Field::in_form().len()];
-    let mut left = total;
-    let mut grow = |i: usize, to: u16, heights: &mut Vec<u16>| {
-        let more = to.saturating_sub(heights[i]).min(left);
+    /// Field `i` grown to `to` rows, as far as `left` allows.
+    fn grow(heights: &mut [u16], left: &mut u16, i: usize, to: u16) {
+        let more = to.saturating_sub(heights[i]).min(*left);
         heights[i] += more;
-        left -= more;
-    };
-    grow(focus, want(&Field::in_form()[focus]), &mut heights);
-    for i in 0..Field::in_form().len() {
-        grow(i, 1, &mut heights);
+        *left -= more;
     }
-    for (i, f) in Field::in_form().iter().enumerate() {
+    let mut heights = vec![0u16; fields.len()];
+    let mut left = total;
+    grow(&mut heights, &mut left, focus, want(&fields[focus]));
+    for i in 0..fields.len() {
+        grow(&mut heights, &mut left, i, 1);
+    }
+    for (i, f) in fields.iter().enumerate() {
         if !f.multiline() {
-            grow(i, 3, &mut heights);
+            grow(&mut heights, &mut left, i, 3);
         }
     }
-    for (i, f) in Field::in_form().iter().enumerate() {
+    for (i, f) in fields.iter().enumerate() {
         if f.multiline() {
-            grow(i, 3, &mut heights);
+            grow(&mut heights, &mut left, i, 3);
+        }
+    }
+    // Rows still free (a form a little short of its full height) make the multi-line fields
+    // taller, the one being typed in first, then the others in turn.
+    if fields[focus].multiline() {
+        let to = want(&fields[focus]) + left / 2;
+        grow(&mut heights, &mut left, focus, to);
+    }
+    let multis: Vec<usize> = (0..fields.len())
+        .filter(|&i| fields[i].multiline())
+        .collect();
+    while left > 0 && !multis.is_empty() {
+        for &i in &multis {
+            let to = heights[i] + 1;
+            grow(&mut heights, &mut left, i, to);
         }
     }
     heights
+}
+
+/// The labels of the fields [`form_heights`] left no row for.
+pub(crate) fn hidden_fields(heights: &[u16]) -> Vec<&'static str> {
+    Field::in_form()
+        .iter()
+        .zip(heights)
+        .filter(|(_, h)| **h == 0)
+        .map(|(f, _)| f.label().split(" (").next().unwrap_or_default())
+        .collect()
 }

@@ -483,7 +483,7 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
     let domain_w: u16 = if narrow { 10 } else { 14 };
     let widths: Vec<Constraint> = [
         Constraint::Length(id_w),
-        Constraint::Length(if narrow { 5 } else { 10 }),
+        Constraint::Length(if narrow { 7 } else { 10 }),
         Constraint::Length(3),
         Constraint::Length(if narrow { 4 } else { 11 }),
         Constraint::Length(domain_w),
@@ -515,7 +515,7 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
         .iter()
         .map(|r| {
             let date = if narrow {
-                r.date().get(5..).unwrap_or("").to_string()
+                short_date(r.date(), &app.this_year)
             } else {
                 r.date().to_string()
             };
@@ -577,4 +577,28 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
     f.render_stateful_widget(table, area, &mut state);
     drawn.list_scroll = state.offset();
     drawn
+}
+
+/// A date in seven cells, as `ls -l` does it: the month and day for this year's, the year and
+/// month for older ones, so a list that spans years never reads as out of order.
+fn short_date(date: &str, this_year: &str) -> String {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match (date.get(..4), date.get(5..7), date.get(8..10)) {
+        (Some(y), Some(m), Some(d)) if y == this_year && digits(m) && digits(d) => {
+            format!("{m}-{d}")
+        }
+        (Some(y), Some(m), _) if digits(y) && digits(m) => format!("{y}-{m}"),
+        _ => date.chars().take(7).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_short_date_says_the_year_unless_it_is_this_one() {
+        assert_eq!(super::short_date("2026-12-03", "2026"), "12-03");
+        assert_eq!(super::short_date("2024-12-03", "2026"), "2024-12");
+        assert_eq!(super::short_date("last tuesday", "2026"), "last tu");
+        assert_eq!(super::short_date("", "2026"), "");
+    }
 }

@@ -1,6 +1,8 @@
 //! The status line, the save gauge and the lock's words in them.
 
 use lore::config::Action;
+use std::time::Duration;
+
 use lore::error::fmt_duration;
 use lore::lock::Holder;
 use lore::sanitize::display_line;
@@ -12,6 +14,7 @@ use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, SaveState};
 use crate::tui::style::fg;
+use unicode_width::UnicodeWidthStr;
 
 pub(crate) fn holder_text(h: &Holder) -> String {
     let mut s = h.describe();
@@ -21,10 +24,55 @@ pub(crate) fn holder_text(h: &Holder) -> String {
     s
 }
 
-/// `pid 4242 (lore record) on h`: what fits in a status line.
+/// `pid 4242 (lore record --title …) on h`, the whole command: the line wraps rather than cut
+/// a path in the middle.
 pub(crate) fn short_holder(h: &Holder) -> String {
-    let cmd: String = display_line(&h.command).chars().take(28).collect();
-    format!("pid {} ({cmd}) on {}", h.pid, display_line(&h.host))
+    format!(
+        "pid {} ({}) on {}",
+        h.pid,
+        display_line(&h.command),
+        display_line(&h.host)
+    )
+}
+
+/// The words beside the gauge of a save that waits for the lock.
+fn waiting_label(holder: &Option<Holder>, waited: Duration, timeout: Duration) -> String {
+    format!(
+        "Esc cancels · waited {} of {} for the lock, held by {}",
+        fmt_duration(waited),
+        fmt_duration(timeout),
+        holder
+            .as_ref()
+            .map(short_holder)
+            .unwrap_or_else(|| "another process".into()),
+    )
+}
+
+/// Width of the gauge of a waiting save, and of the gap after it.
+const GAUGE: u16 = 18 + 1;
+
+/// Rows for the save's progress at `width`: none when no save runs, otherwise as many as its
+/// words take wrapped (at most four).
+pub(crate) fn save_height(app: &App, width: u16) -> u16 {
+    let lines = |text: &str, w: u16| {
+        let n = Paragraph::new(text.to_string())
+            .wrap(Wrap { trim: true })
+            .line_count(w.max(1));
+        (n as u16).clamp(1, 4)
+    };
+    match &app.save {
+        SaveState::Idle => 0,
+        SaveState::Failed(msg) => lines(&display_line(msg), width),
+        SaveState::Waiting {
+            holder,
+            waited,
+            timeout,
+        } => lines(
+            &waiting_label(holder, *waited, *timeout),
+            width.saturating_sub(GAUGE),
+        ),
+        _ => 1,
+    }
 }
 
 pub(crate) fn draw_save(f: &mut Frame, app: &App, area: Rect) {
@@ -35,21 +83,13 @@ pub(crate) fn draw_save(f: &mut Frame, app: &App, area: Rect) {
             timeout,
         } => {
             let ratio = (waited.as_secs_f64() / timeout.as_secs_f64().max(0.001)).clamp(0.0, 1.0);
-            let label = format!(
-                "Esc cancels · waited {} of {} for the lock, held by {}",
-                fmt_duration(*waited),
-                fmt_duration(*timeout),
-                holder
-                    .as_ref()
-                    .map(short_holder)
-                    .unwrap_or_else(|| "another process".into()),
-            );
+            let label = waiting_label(holder, *waited, *timeout);
             // A short bar (how much of the timeout is used), then the words beside it, so
             // the text never sits on the bar's colour.
             let parts = Layout::default()
                 .direction(Direction::Horizontal)
                 .constraints([
-                    Constraint::Length(18),
+                    Constraint::Length(GAUGE - 1),
                     Constraint::Length(1),
                     Constraint::Min(10),
                 ])
@@ -58,12 +98,19 @@ pub(crate) fn draw_save(f: &mut Frame, app: &App, area: Rect) {
                 .gauge_style(fg(app, Color::Yellow))
                 .ratio(ratio)
                 .label(format!("{:.0}%", ratio * 100.0));
-            f.render_widget(gauge, parts[0]);
+            f.render_widget(
+                gauge,
+                Rect {
+                    height: 1,
+                    ..parts[0]
+                },
+            );
             f.render_widget(
                 Paragraph::new(Span::styled(
                     label,
                     Style::default().add_modifier(Modifier::BOLD),
-                )),
+                ))
+                .wrap(Wrap { trim: true }),
                 parts[2],
             );
         }
@@ -124,16 +171,59 @@ pub(crate) fn lock_text(app: &App) -> (String, Style) {
     }
 }
 
+/// The notice on show, if any (each lasts five seconds).
+fn notice(app: &App) -> Option<String> {
+    app.notice
+        .as_ref()
+        .filter(|(_, at)| at.elapsed().as_secs() < 5)
+        .map(|(text, _)| display_line(text))
+}
+
+/// The status line's height at `width`: one line, or up to three for a notice that is longer
+/// (sync's advice, a validation message), which is wrapped rather than cut.
+pub(crate) fn status_height(app: &App, width: u16) -> u16 {
+    notice(app).map_or(1, |text| {
+        let lines = Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .line_count(width.max(1));
+        (lines as u16).clamp(1, 3)
+    })
+}
+
+/// `text` cut from its start to `width` cells ("…/share/lore"): a path's end says most.
+fn keep_end(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
 pub(crate) fn draw_status(f: &mut Frame, app: &App, area: Rect) {
-    if let Some((text, at)) = &app.notice
-        && at.elapsed().as_secs() < 5
-    {
+    if let Some(text) = notice(app) {
         f.render_widget(
-            Paragraph::new(Span::styled(display_line(text), fg(app, app.accent))),
+            Paragraph::new(Span::styled(text, fg(app, app.accent))).wrap(Wrap { trim: true }),
             area,
         );
         return;
     }
+    f.render_widget(Paragraph::new(status_line(app, area.width)), area);
+}
+
+/// The position, the lock and the keys, fitted to `width`: the keys that lead to everything
+/// else (`? help`, `q quit`) are always there, the others as room allows, and the store's
+/// path takes what is left, cut from its start.
+fn status_line(app: &App, width: u16) -> Line<'static> {
     let total = if app.broad_search() {
         format!("{}+", lore::index::RANKED_MATCHES)
     } else {
@@ -145,22 +235,57 @@ pub(crate) fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         format!("{}/{total}", app.list.position() + 1)
     };
     let (lock, lock_style) = lock_text(app);
-    let hints = Action::ALL
-        .map(|a| format!("{} {}", app.keys.key(a), a.name()))
-        .join(" · ");
-    let hints = match app.mode {
-        Mode::Search => "type to search · Enter list · Esc clear",
-        Mode::Compose => "Tab next · Ctrl-S save · Esc close",
-        _ => hints.as_str(),
+    let hint = |a: Action| format!("{} {}", app.keys.key(a), a.name());
+    // (hint, always shown)
+    let hints: Vec<(String, bool)> = match app.mode {
+        Mode::Search => ["type to search", "Enter list", "Esc clear"]
+            .map(|h| (h.to_string(), true))
+            .to_vec(),
+        Mode::Compose => ["Tab next", "Ctrl-S save", "Esc close"]
+            .map(|h| (h.to_string(), true))
+            .to_vec(),
+        _ => Action::ALL
+            .iter()
+            .map(|&a| (hint(a), matches!(a, Action::Help | Action::Quit)))
+            .collect(),
     };
-    let line = Line::from(vec![
-        Span::styled(
-            format!(" {} ", display_line(&app.store_path)),
-            fg(app, Color::DarkGray),
-        ),
+    let width = usize::from(width);
+    let path = display_line(&app.store_path);
+    // The store's path keeps a few cells (its end names the store) before the optional keys.
+    let reserve = (path.width() + 2).min(18);
+    let fixed = format!("· {shown} · ").width() + lock.width();
+    let needed = |list: &[&str]| list.iter().map(|h| h.width() + 3).sum::<usize>();
+    let mut kept: Vec<&str> = hints
+        .iter()
+        .filter(|(_, always)| *always)
+        .map(|(h, _)| h.as_str())
+        .collect();
+    // The others in order, each while it fits beside what is kept.
+    for (h, always) in &hints {
+        if *always {
+            continue;
+        }
+        let mut with: Vec<&str> = hints
+            .iter()
+            .map(|(x, _)| x.as_str())
+            .filter(|x| kept.contains(x) || *x == h.as_str())
+            .collect();
+        with.dedup();
+        if fixed + needed(&with) + reserve <= width {
+            kept = with;
+        }
+    }
+    let hints_text: String = kept.iter().map(|h| format!(" · {h}")).collect();
+    let room = width.saturating_sub(fixed + hints_text.width() + 2);
+    let store = if room >= 8 {
+        format!(" {} ", keep_end(&path, room))
+    } else {
+        String::new()
+    };
+    Line::from(vec![
+        Span::styled(store, fg(app, Color::DarkGray)),
         Span::raw(format!("· {shown} · ")),
         Span::styled(lock, lock_style),
-        Span::styled(format!(" · {hints}"), fg(app, Color::DarkGray)),
-    ]);
-    f.render_widget(Paragraph::new(line), area);
+        Span::styled(hints_text, fg(app, Color::DarkGray)),
+    ])
 }

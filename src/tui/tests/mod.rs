@@ -19,6 +19,7 @@ mod drafts;
 mod list;
 mod quitting;
 mod search;
+mod small;
 mod view;
 
 fn row(id: i64, title: &str, domain: &str, severity: u8) -> Row {
@@ -65,6 +66,8 @@ fn free() -> Status {
 /// An app that has received its first page, as after start-up.
 fn loaded(rows: Vec<Row>) -> App {
     let mut app = App::new("/home/ada/.local/share/lore".into(), Vec::new(), true);
+    // The sample's rows are of 2026: the year the snapshots were reviewed in.
+    app.this_year = "2026".into();
     app.effects.clear();
     let n = rows.len() as u64;
     let detail = rows.first().cloned();
