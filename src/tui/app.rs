@@ -175,6 +175,8 @@ pub struct App {
     /// The row to select once it shows up (after a save).
     pub select_id: Option<i64>,
     pub filter_cursor: usize,
+    /// What is typed in the filter picker, narrowing its rows.
+    pub filter_typed: LineEdit,
     pub quit: bool,
     pub color: bool,
     pub keys: Keymap,
@@ -217,6 +219,7 @@ impl App {
             farewell: None,
             select_id: None,
             filter_cursor: 0,
+            filter_typed: LineEdit::new(QUERY_LIMIT),
             quit: false,
             color,
             keys: Keymap::default(),
@@ -309,7 +312,13 @@ impl App {
             Msg::Error(e) => self.notify(format!("error: {e}")),
             Msg::Input(_) | Msg::InputFailed(_) => {}
             Msg::Notice(text) => self.notify(text),
-            Msg::Synced => {
+            // What arrived is read in, the selection kept on the learning it was on; a sync
+            // that brought nothing leaves the list alone.
+            Msg::Synced { changed: false } => {}
+            Msg::Synced { changed: true } => {
+                if self.select_id.is_none() {
+                    self.select_id = self.list.selected_row().map(|r| r.id);
+                }
                 self.reload();
                 self.request(Request::Domains);
             }
@@ -542,8 +551,7 @@ impl App {
                 self.request(Request::LockStats);
             }
             Action::Filter => {
-                self.mode = Mode::Filter;
-                self.filter_cursor = 0;
+                self.open_filter();
                 self.request(Request::Domains);
             }
         }

@@ -167,7 +167,8 @@ fn sync(store: &Store, remote: &str, opts: &LockOptions, tx: &Sender<Msg>) {
     });
     let msg = match result {
         Ok(r) => {
-            let _ = tx.send(Msg::Synced);
+            let changed = !(r.arrived.is_empty() && r.moved.is_empty() && r.kept_both.is_empty());
+            let _ = tx.send(Msg::Synced { changed });
             let mut text = format!(
                 "synced with {}/{}: {}, {} arrived, {}",
                 r.remote,

@@ -78,7 +78,7 @@ impl Default for Keymap {
 fn describe(action: Action) -> &'static str {
     match action {
         Action::Search => "search as you type (words match as prefixes); Esc clears",
-        Action::Filter => "filter by type, severity or domain",
+        Action::Filter => "filter by type, severity and domain (combined; type to narrow)",
         Action::New => "new learning (offers the drafts kept, to restore one)",
         Action::Edit => "edit the selected learning in your (git's) editor",
         Action::Lock => "lock inspector",

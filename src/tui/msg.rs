@@ -108,8 +108,11 @@ pub enum Msg {
     InputFailed(std::io::Error),
     /// A line of news for the status bar (sync progress and results).
     Notice(String),
-    /// A sync brought something: reload what is shown.
-    Synced,
+    /// A sync finished its integration.
+    Synced {
+        /// Whether anything arrived or moved: otherwise the list stays as it is.
+        changed: bool,
+    },
     /// A sync ended (well or not): what to say.
     SyncEnded(String),
     /// Another process changed the store since the last look.

@@ -188,18 +188,58 @@ fn typing_a_search_reloads_and_esc_clears_it() {
 }
 
 #[test]
-fn filters_come_from_the_picker() {
+fn filters_come_from_the_picker_and_combine() {
     let mut app = sample();
-    app.on_msg(Msg::Domains(vec![("infra".into(), 2)]));
+    app.on_msg(Msg::Domains(vec![
+        ("infra".into(), 2),
+        ("ci".into(), 1),
+        ("docs".into(), 4),
+    ]));
     app.on_key(key(KeyCode::Char('f')));
     assert_eq!(app.mode, Mode::Filter);
-    let n = app.filter_entries().len();
-    for _ in 0..n {
-        app.on_key(key(KeyCode::Down));
-    }
+    // Typing narrows the rows (here to one domain); Enter applies it and closes.
+    typed(&mut app, "infr");
+    let rows: Vec<String> = app.filter_entries().into_iter().map(|(l, _)| l).collect();
+    assert_eq!(rows, ["domain: infra (2)"]);
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.filter.domain.as_deref(), Some("infra"));
     assert_eq!(app.mode, Mode::Browse);
+    // Reopened, it is on the active row; Tab adds a severity and stays open.
+    app.on_key(key(KeyCode::Char('f')));
+    let entries = app.filter_entries();
+    assert_eq!(entries[app.filter_cursor].0, "domain: infra (2)");
+    typed(&mut app, "severity: 5");
+    let generation = app.generation;
+    app.on_key(key(KeyCode::Tab));
+    assert_eq!(app.mode, Mode::Filter);
+    assert!(app.generation > generation, "the list follows at once");
+    assert_eq!(
+        (app.filter.domain.as_deref(), app.filter.severity),
+        (Some("infra"), Some(5)),
+        "filters combine"
+    );
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("✓ severity: 5"), "{screen}");
+    // An active row taken again is taken off; the rest stays.
+    app.on_key(key(KeyCode::Tab));
+    assert_eq!(app.filter.severity, None);
+    assert_eq!(app.filter.domain.as_deref(), Some("infra"));
+    // The letters of the picker's line are text: q and f type, they do not close it.
+    app.on_key(ctrl('u'));
+    typed(&mut app, "type: f");
+    assert_eq!(app.mode, Mode::Filter);
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.filter.kind.as_deref(), Some("failure"));
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("filter: type=failure domain=infra"),
+        "{screen}"
+    );
+    // "no filter" clears them all.
+    app.on_key(key(KeyCode::Char('f')));
+    typed(&mut app, "no filter");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.filter, lore::index::Filter::default());
 }
 
 #[test]

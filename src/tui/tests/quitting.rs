@@ -101,9 +101,17 @@ fn capital_s_syncs_and_a_finished_sync_reloads() {
     app.effects.clear();
     app.on_msg(Msg::Notice("sync: fetching…".into()));
     assert_eq!(app.notice.as_ref().unwrap().0, "sync: fetching…");
-    let generation = app.generation;
-    app.on_msg(Msg::Synced);
+    // Nothing arrived: the list and the selection stay as they are.
+    app.on_key(key(KeyCode::Down));
+    let (generation, selected) = (app.generation, app.list.selected_row().map(|r| r.id));
+    app.effects.clear();
+    app.on_msg(Msg::Synced { changed: false });
+    assert_eq!(app.generation, generation, "no reload");
+    assert_eq!(app.list.selected_row().map(|r| r.id), selected);
+    // Something arrived: read again, and the selection asked back onto the same learning.
+    app.on_msg(Msg::Synced { changed: true });
     assert!(app.generation > generation, "the list reloads");
+    assert_eq!(app.select_id, selected);
     assert!(
         requests(&mut app)
             .iter()
