@@ -61,6 +61,7 @@ pub enum Action {
     Search,
     New,
     Edit,
+    Copy,
     Filter,
     Sync,
     Lock,
@@ -69,10 +70,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::Search,
         Action::New,
         Action::Edit,
+        Action::Copy,
         Action::Filter,
         Action::Sync,
         Action::Lock,
@@ -86,6 +88,7 @@ impl Action {
             Action::Search => "search",
             Action::New => "new",
             Action::Edit => "edit",
+            Action::Copy => "copy",
             Action::Filter => "filter",
             Action::Sync => "sync",
             Action::Lock => "lock",
@@ -99,6 +102,7 @@ impl Action {
             Action::Search => '/',
             Action::New => 'n',
             Action::Edit => 'e',
+            Action::Copy => 'y',
             Action::Filter => 'f',
             Action::Sync => 'S',
             Action::Lock => 'L',

@@ -661,3 +661,24 @@ fn the_browser_shows_a_learnings_failing_command() {
     t.keys("q");
     assert!(t.wait_exit().success());
 }
+
+#[test]
+fn y_puts_the_selected_title_on_the_clipboard_through_osc_52() {
+    use base64::Engine;
+    let s = seeded();
+    let mut t = Tui::start(&s, &[], &[]);
+    t.wait_for("Deploy ran twice");
+    t.wait_for("Domain: ci");
+    t.keys("y");
+    t.wait_for("copy to the clipboard");
+    t.keys("t");
+    t.wait_for("copied the title");
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).to_string();
+    let encoded = base64::engine::general_purpose::STANDARD.encode("Deploy ran twice");
+    assert!(
+        raw.contains(&format!("\u{1b}]52;c;{encoded}")),
+        "no OSC 52 with the title in what the browser wrote"
+    );
+    t.keys("q");
+    assert!(t.wait_exit().success());
+}

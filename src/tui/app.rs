@@ -43,6 +43,8 @@ pub enum Mode {
     /// Leave while a save or a sync is running, or with a form open?
     ConfirmQuit,
     Filter,
+    /// What of the selected learning to copy to the clipboard.
+    Copy,
 }
 
 /// What quitting waits for, once asked to.
@@ -66,8 +68,16 @@ pub enum Effect {
     Request(Request),
     Save(Box<Learning>),
     CancelSave,
-    Edit { id: i64, path: String },
+    Edit {
+        id: i64,
+        path: String,
+    },
     Sync,
+    /// Put `text` on the terminal's clipboard (OSC 52); `what` names it for the notice.
+    Copy {
+        what: &'static str,
+        text: String,
+    },
 }
 
 /// What a frame measured, for the state to follow (see `App::on_drawn`): the view reads the
@@ -502,6 +512,7 @@ impl App {
             },
             Mode::ConfirmQuit => self.confirm_quit_key(key),
             Mode::Filter => self.filter_key(key),
+            Mode::Copy => self.copy_key(key),
         }
     }
 
@@ -546,6 +557,13 @@ impl App {
                 self.help_scroll = 0;
             }
             Action::Sync => self.start_sync(),
+            Action::Copy => {
+                if self.list.selected_row().is_some() {
+                    self.mode = Mode::Copy;
+                } else {
+                    self.notify("nothing selected to copy");
+                }
+            }
             Action::Lock => {
                 self.mode = Mode::Inspector;
                 self.request(Request::LockStats);

@@ -78,6 +78,7 @@ impl Default for Keymap {
 fn describe(action: Action) -> &'static str {
     match action {
         Action::Search => "search as you type (words match as prefixes); Esc clears",
+        Action::Copy => "copy the selected learning's path, title or body to the clipboard",
         Action::Filter => "filter by type, severity and domain (combined; type to narrow)",
         Action::New => "new learning (offers the drafts kept, to restore one)",
         Action::Edit => "edit the selected learning in your (git's) editor",
@@ -110,12 +111,16 @@ const HELP: &[Help] = &[
     Help::Action(Action::Filter),
     Help::Action(Action::New),
     Help::Action(Action::Edit),
+    Help::Action(Action::Copy),
     Help::Action(Action::Lock),
     Help::Action(Action::Sync),
     Help::Keys("Esc", "cancel a save that waits for the lock"),
     Help::Action(Action::Help),
     Help::Action(Action::Quit),
-    Help::Keys("Mouse", "wheel scrolls, click selects"),
+    Help::Keys(
+        "Mouse",
+        "wheel scrolls, click selects; Shift-drag selects text",
+    ),
     Help::Heading("The form"),
     Help::Keys("Tab Shift-Tab", "next / previous field"),
     Help::Keys("Ctrl-S", "save (from any field)"),

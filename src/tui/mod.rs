@@ -177,6 +177,20 @@ fn event_loop(
                         c.store(true, Ordering::Relaxed);
                     }
                 }
+                Effect::Copy { what, text } => {
+                    let copied = crossterm::execute!(
+                        terminal.backend_mut(),
+                        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text.as_bytes())
+                    );
+                    app.notify(match copied {
+                        Ok(()) => format!(
+                            "copied {what} ({} bytes) to the clipboard (OSC 52: a terminal without it ignores it; Shift-drag selects text instead)",
+                            text.len()
+                        ),
+                        Err(e) => format!("could not copy {what}: {e}"),
+                    });
+                    dirty = true;
+                }
                 Effect::Sync => {
                     last_sync = Instant::now();
                     let job = Job::Sync {

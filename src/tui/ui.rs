@@ -8,6 +8,7 @@ use ratatui::layout::{Constraint, Direction, Layout};
 use super::app::{App, Drawn, Mode};
 use super::screens::compose::draw_form_over;
 use super::screens::confirm::draw_confirm;
+use super::screens::copy::draw_copy;
 use super::screens::drafts::{draft_title, draw_drafts};
 use super::screens::filter::draw_filter;
 use super::screens::help::draw_help;
@@ -70,6 +71,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Drawn {
             draw_confirm(f, area, &app.quit_question());
         }
         Mode::Filter => draw_filter(f, app, area),
+        Mode::Copy => draw_copy(f, app, area),
         Mode::Browse | Mode::Search => {}
     }
     drawn

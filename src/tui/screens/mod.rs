@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod confirm;
+pub mod copy;
 pub mod detail;
 pub mod drafts;
 pub mod filter;

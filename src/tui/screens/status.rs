@@ -244,10 +244,21 @@ fn status_line(app: &App, width: u16) -> Line<'static> {
         Mode::Compose => ["Tab next", "Ctrl-S save", "Esc close"]
             .map(|h| (h.to_string(), true))
             .to_vec(),
-        _ => Action::ALL
-            .iter()
-            .map(|&a| (hint(a), matches!(a, Action::Help | Action::Quit)))
-            .collect(),
+        // Most used first: where room runs out, the rest give way from the end.
+        _ => [
+            Action::Search,
+            Action::New,
+            Action::Filter,
+            Action::Edit,
+            Action::Sync,
+            Action::Copy,
+            Action::Lock,
+            Action::Help,
+            Action::Quit,
+        ]
+        .iter()
+        .map(|&a| (hint(a), matches!(a, Action::Help | Action::Quit)))
+        .collect(),
     };
     let width = usize::from(width);
     let path = display_line(&app.store_path);
@@ -260,7 +271,7 @@ fn status_line(app: &App, width: u16) -> Line<'static> {
         .filter(|(_, always)| *always)
         .map(|(h, _)| h.as_str())
         .collect();
-    // The others in order, each while it fits beside what is kept.
+    // The others in order, as long as each fits beside what is kept.
     for (h, always) in &hints {
         if *always {
             continue;
@@ -271,9 +282,10 @@ fn status_line(app: &App, width: u16) -> Line<'static> {
             .filter(|x| kept.contains(x) || *x == h.as_str())
             .collect();
         with.dedup();
-        if fixed + needed(&with) + reserve <= width {
-            kept = with;
+        if fixed + needed(&with) + reserve > width {
+            break;
         }
+        kept = with;
     }
     let hints_text: String = kept.iter().map(|h| format!(" · {h}")).collect();
     let room = width.saturating_sub(fixed + hints_text.width() + 2);

@@ -278,3 +278,48 @@ fn the_forms_editing_keys_mean_what_they_mean_in_the_search_line() {
     assert_ne!(app.mode, Mode::Compose, "Ctrl-C asks, it does not copy");
     assert!(!app.quit, "typed text is not dropped without asking");
 }
+
+/// `y` offers the path, the title and the body, and copies the one chosen, cleaned of
+/// anything a terminal would interpret.
+#[test]
+fn y_copies_the_path_the_title_or_the_body() {
+    let mut app = sample();
+    let copied = |app: &mut App| -> Option<(&'static str, String)> {
+        app.effects.iter().find_map(|e| match e {
+            Effect::Copy { what, text } => Some((*what, text.clone())),
+            _ => None,
+        })
+    };
+    app.on_key(key(KeyCode::Char('y')));
+    assert_eq!(app.mode, Mode::Copy);
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("copy to the clipboard"), "{screen}");
+    app.on_key(key(KeyCode::Char('t')));
+    assert_eq!(app.mode, Mode::Browse);
+    assert_eq!(
+        copied(&mut app),
+        Some(("the title", "Disk full on the build host".to_string()))
+    );
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('y')));
+    app.on_key(key(KeyCode::Char('p')));
+    assert_eq!(
+        copied(&mut app).unwrap().1,
+        "/home/ada/.local/share/lore/memory/failures/20261127_row-3.md"
+    );
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('y')));
+    app.on_key(key(KeyCode::Char('b')));
+    assert_eq!(copied(&mut app).unwrap().1, BODY);
+    // Any other key closes the menu without copying.
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('y')));
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Browse);
+    assert!(copied(&mut app).is_none());
+    // A hostile title goes out without its escape sequence.
+    let mut hostile = loaded(vec![row(7, "ok\u{1b}]52;c;ZXZpbA==\u{7} title", "x", 1)]);
+    hostile.on_key(key(KeyCode::Char('y')));
+    hostile.on_key(key(KeyCode::Char('t')));
+    assert_eq!(copied(&mut hostile).unwrap().1, "ok title");
+}

@@ -20,7 +20,10 @@ fn at_80_by_24_the_status_line_ends_with_help_and_quit() {
         status.contains("/home/ada/.local/share/lore · "),
         "{status}"
     );
-    assert!(status.contains("S sync · L lock · ? help"), "{status}");
+    assert!(
+        status.contains("S sync · y copy · L lock · ? help"),
+        "{status}"
+    );
     let narrow = render(&mut app, 100, 30);
     assert!(narrow.lines().last().unwrap().contains("…"), "{narrow}");
     assert!(narrow.lines().last().unwrap().contains("share/lore · "));
