@@ -4,7 +4,7 @@
 //! nothing here can fail: what cannot be read is left empty and noted in `problems`.
 
 use crate::learning::{Kind, Severity, limits};
-use crate::sanitize::{clean_block, clean_line};
+use crate::sanitize::{clean_line, visible_block, visible_line};
 
 /// What a markdown file says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +38,18 @@ impl Parsed {
             .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
             .map(str::to_string)
     }
+}
+
+/// A one-line field of a file as the index keeps it ([`visible_line`]): what a terminal would
+/// interpret is written out, and noted, since lore and the script never write such a file.
+fn shown(value: &str, field: &str, problems: &mut Vec<String>) -> String {
+    let shown = visible_line(value);
+    if shown != clean_line(value) {
+        problems.push(format!(
+            "{field} holds control or invisible characters (kept escaped: {shown})"
+        ));
+    }
+    shown
 }
 
 fn cut(s: String, limit: usize, field: &str, problems: &mut Vec<String>) -> String {
@@ -133,7 +145,7 @@ pub fn parse(text: &str, path: &str) -> Parsed {
         }
         _ => title,
     };
-    let title = clean_line(&title);
+    let title = shown(&title, "title", &mut p.problems);
     if title.is_empty() {
         p.problems
             .push("no title (`# …` heading or front matter `title:`)".into());
@@ -141,10 +153,10 @@ pub fn parse(text: &str, path: &str) -> Parsed {
     p.title = cut(title, limits::TITLE, "title", &mut p.problems);
     p.domain = p
         .domain
-        .map(|d| clean_line(&d))
+        .map(|d| shown(&d, "domain", &mut p.problems))
         .filter(|d| !d.is_empty())
         .map(|d| cut(d, limits::DOMAIN, "domain", &mut p.problems));
-    let summary = clean_block(summary.trim());
+    let summary = visible_block(summary.trim());
     p.summary =
         (!summary.is_empty()).then(|| cut(summary, limits::SUMMARY, "summary", &mut p.problems));
     if p.kind.is_none() {
@@ -173,7 +185,7 @@ fn field(line: &str) -> Option<(String, String)> {
 }
 
 fn split_tags(v: &str) -> Vec<String> {
-    clean_line(v.trim_matches(|c| c == '[' || c == ']'))
+    visible_line(v.trim_matches(|c| c == '[' || c == ']'))
         .split(',')
         .map(|t| t.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
         .filter(|t| !t.is_empty())
@@ -248,9 +260,20 @@ mod tests {
             "# \u{1b}[31mRED\u{1b}[0m\n**Severity**: 9\n",
             "memory/failures/x.md",
         );
-        assert_eq!(p.title, "RED");
+        // Kept escaped, so that it looks in the list as it does in its file, and noted.
+        assert_eq!(p.title, "\\e[31mRED\\e[0m");
+        assert!(crate::sanitize::is_clean(&p.title));
+        assert!(
+            p.problems
+                .iter()
+                .any(|m| m.starts_with("title holds control")),
+            "{:?}",
+            p.problems
+        );
         assert_eq!(p.severity, None);
-        assert!(!p.problems.is_empty());
+        let hidden = parse("# Admin\u{200b}Test\n**Domain**: o\u{2028}ps\n", "x.md");
+        assert_eq!(hidden.title, "Admin\\u{200b}Test");
+        assert_eq!(hidden.domain.as_deref(), Some("o\\u{2028}ps"));
         for text in [
             "",
             "---\nunclosed",

@@ -10,7 +10,11 @@
 //!
 //! **Output** ([`display_line`], [`display_block`]): text read back from a store may come from
 //! another tool or a pulled remote, so before it reaches a terminal every such character is
-//! *escaped visibly* (`\e`, `\x07`, `\u{202e}`) instead of being interpreted.
+//! *escaped visibly* (`\e`, `\x07`, `\u{202e}`) instead of being interpreted; so are the
+//! zero-width characters input strips (`\u{200b}`) and the Unicode line separators. The index
+//! keeps what it reads from a file lore did not write escaped the same way ([`visible_line`]),
+//! so the list, the detail pane, `lore list` and the JSON all show one thing: a hostile entry
+//! looks hostile everywhere.
 
 /// Characters that must never reach a terminal raw.
 fn is_dangerous(c: char) -> bool {
@@ -127,6 +131,36 @@ fn skip_string(chars: &mut Chars<'_>) {
     }
 }
 
+/// Characters that show as nothing (or as a line break in some places): never interpreted by
+/// a terminal, but hiding in a word all the same. Output writes them out.
+fn is_hidden(c: char) -> bool {
+    is_invisible(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Text from a file lore did not write, kept for showing later (the index's title, domain and
+/// tags of such a file): on one line, trimmed, and escaped as [`display_line`] escapes, so that
+/// a hostile entry reads the same in the list as in its file (`Admin\e]0;…`), where stripping
+/// it would make it look harmless. What lore itself writes was cleaned on input and is kept
+/// as it is.
+pub fn visible_line(input: &str) -> String {
+    let folded: String = input
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\t' | '\r') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    display_line(folded.trim())
+}
+
+/// [`visible_line`] for a block: its lines kept (CRLF read as LF).
+pub fn visible_block(input: &str) -> String {
+    display_block(&input.replace("\r\n", "\n"))
+}
+
 /// Escapes anything a terminal would interpret, keeping newlines and tabs.
 pub fn display_block(s: &str) -> String {
     escape_with(s, |c| c == '\n' || c == '\t')
@@ -138,15 +172,13 @@ pub fn display_line(s: &str) -> String {
 }
 
 fn escape_with(s: &str, keep: impl Fn(char) -> bool) -> String {
-    if !s
-        .chars()
-        .any(|c| (is_dangerous(c) || c == '\n' || c == '\t') && !keep(c))
-    {
+    let escaped = |c: char| (is_dangerous(c) || is_hidden(c) || c == '\n' || c == '\t') && !keep(c);
+    if !s.chars().any(escaped) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if keep(c) || !(is_dangerous(c) || c == '\n' || c == '\t') {
+        if !escaped(c) {
             out.push(c);
             continue;
         }
@@ -162,12 +194,13 @@ fn escape_with(s: &str, keep: impl Fn(char) -> bool) -> String {
     out
 }
 
-/// JSON text with every character a terminal could interpret written as a `\uXXXX` escape.
-/// (`serde_json` escapes C0 controls already, but not C1 controls or bidi overrides.)
+/// JSON text with every character a terminal could interpret, and every hidden one, written as
+/// a `\uXXXX` escape. (`serde_json` escapes C0 controls already, but not C1 controls, bidi
+/// overrides or zero-width characters.)
 pub fn json_safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if is_dangerous(c) {
+        if is_dangerous(c) || is_hidden(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -178,7 +211,7 @@ pub fn json_safe(json: &str) -> String {
 
 /// True when `s` holds nothing that [`display_block`] would escape.
 pub fn is_clean(s: &str) -> bool {
-    !s.chars().any(is_dangerous)
+    !s.chars().any(|c| is_dangerous(c) || is_hidden(c))
 }
 
 #[cfg(test)]

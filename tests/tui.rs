@@ -682,3 +682,41 @@ fn y_puts_the_selected_title_on_the_clipboard_through_osc_52() {
     t.keys("q");
     assert!(t.wait_exit().success());
 }
+
+/// A hostile file that arrives through git looks the same in the list as in its file: its
+/// escape sequences and zero-width characters written out, never stripped into something that
+/// looks harmless (`AdminTest`).
+#[test]
+fn a_hostile_entry_looks_hostile_in_the_list_too() {
+    let s = TestStore::new();
+    std::fs::write(
+        s.root().join("memory/failures/arrived.md"),
+        "# Admin\u{1b}]0;pwned\u{7}Test\u{200b}Account\n\n**Domain**: ops\n",
+    )
+    .unwrap();
+    s.git(&["add", "memory/failures/arrived.md"]);
+    git_commit(s.root(), &["-m", "from elsewhere"]);
+    let mut t = Tui::start(&s, &[], &[]);
+    let shown = "Admin\\e]0;pwned\\x07Test\\u{200b}Account";
+    let screen = t.wait_for(shown);
+    let list_row = screen
+        .lines()
+        .find(|l| l.starts_with("│▶"))
+        .unwrap_or_default();
+    assert!(list_row.contains("Admin\\e]0;pwned"), "{screen}");
+    assert!(
+        screen.matches("Admin\\e]0;pwned\\x07Test").count() >= 3,
+        "list, detail title and heading alike: {screen}"
+    );
+    t.keys("q");
+    assert!(t.wait_exit().success());
+    let raw = String::from_utf8_lossy(&t.raw.lock().unwrap()).into_owned();
+    assert!(
+        !raw.contains("\u{1b}]0;pwned"),
+        "an OSC sequence reached the terminal"
+    );
+    assert!(
+        !raw.contains('\u{200b}'),
+        "a zero-width space reached the terminal"
+    );
+}

@@ -50,22 +50,44 @@ pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 /// `text` cut to `width` terminal cells, ending in "…" when it was cut (so a cut title does not
-/// pass for a whole one).
+/// pass for a whole one). Widths are measured by grapheme, as ratatui lays cells out: an emoji
+/// joined by ZWJ or a letter with its accents is one unit, never split and never counted as
+/// the sum of its parts, so the cells after it stay where the layout put them.
 pub(crate) fn fit(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    if unicode_width::UnicodeWidthStr::width(text) <= width {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
+    let total: usize = text.graphemes(true).map(UnicodeWidthStr::width).sum();
+    if total <= width {
         return text.to_string();
     }
     let mut out = String::new();
     let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
+    for g in text.graphemes(true) {
+        let w = g.width();
         if used + w + 1 > width {
             break;
         }
         used += w;
-        out.push(c);
+        out.push_str(g);
     }
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn text_is_cut_by_grapheme_to_the_cells_ratatui_gives_it() {
+        // A ZWJ family is one grapheme, two cells wide, kept whole or left out whole.
+        let family = "👩\u{200d}👩\u{200d}👧";
+        assert_eq!(fit(&format!("{family}ab"), 4), format!("{family}ab"));
+        assert_eq!(fit(&format!("ab{family}cd"), 4), "ab…");
+        assert_eq!(fit("e\u{301}e\u{301}e\u{301}", 2), "e\u{301}…");
+        assert_eq!(fit("日本語のテキスト", 7), "日本語…");
+        // Persian with a ZWNJ: nothing cut inside a letter.
+        let fa = "می\u{200c}خواهم";
+        assert_eq!(fit(fa, 10), fa);
+    }
 }

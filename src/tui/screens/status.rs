@@ -192,21 +192,21 @@ pub(crate) fn status_height(app: &App, width: u16) -> u16 {
 
 /// `text` cut from its start to `width` cells ("…/share/lore"): a path's end says most.
 fn keep_end(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
+    use unicode_segmentation::UnicodeSegmentation;
     if text.width() <= width {
         return text.to_string();
     }
-    let mut kept: Vec<char> = Vec::new();
+    let mut kept: Vec<&str> = Vec::new();
     let mut used = 1;
-    for c in text.chars().rev() {
-        let w = c.width().unwrap_or(0);
+    for g in text.graphemes(true).rev() {
+        let w = g.width();
         if used + w > width {
             break;
         }
         used += w;
-        kept.push(c);
+        kept.push(g);
     }
-    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+    std::iter::once("…").chain(kept.into_iter().rev()).collect()
 }
 
 pub(crate) fn draw_status(f: &mut Frame, app: &App, area: Rect) {
