@@ -156,7 +156,8 @@ fn a_killed_holder_frees_the_lock_at_once() {
 #[test]
 fn a_save_waits_for_the_holder_and_then_lands() {
     let s = TestStore::new();
-    let mut holder = hold(&s, 1, &[]);
+    // Long enough that the release time (what the log held before) is seconds from the ask.
+    let mut holder = hold(&s, 3, &[]);
     let start = Instant::now();
     let out = s.run(&["record", "--title", "patient", "--domain", "d"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -167,6 +168,24 @@ fn a_save_waits_for_the_holder_and_then_lands() {
     );
     assert!(holder.wait().unwrap().success());
     assert_eq!(s.row_count(), 1);
+    // The log has the save's acquisition by when it was asked for (before the holder let go),
+    // with the wait that followed: the inspector lists acquisitions by when they began.
+    let (at, waited): (String, i64) = s
+        .db()
+        .query_row(
+            "SELECT at, waited_ms FROM lock_events WHERE operation = 'record'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let at: jiff::civil::DateTime = at.parse().unwrap();
+    let asked = jiff::tz::TimeZone::UTC.to_timestamp(at).unwrap();
+    let began = jiff::Timestamp::now() - jiff::SignedDuration::try_from(start.elapsed()).unwrap();
+    assert!(waited >= 2_000, "{waited}");
+    assert!(
+        (asked - began).abs() < jiff::SignedDuration::from_millis(1_100),
+        "asked at {asked}, the save began at {began}"
+    );
 }
 
 #[test]

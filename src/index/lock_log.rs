@@ -15,8 +15,8 @@ pub struct LockEventRow<'a> {
 /// One row of `lock_events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LockEventView {
-    /// When the lock was asked for, as SQLite's `CURRENT_TIMESTAMP` writes it (UTC); RFC 3339
-    /// in JSON.
+    /// When the lock was asked for, in UTC as SQLite's `CURRENT_TIMESTAMP` writes times (rows
+    /// an older lore logged hold the release time); RFC 3339 in JSON.
     #[serde(serialize_with = "crate::clock::serialize_rfc3339")]
     pub at: String,
     pub pid: i64,
@@ -52,12 +52,19 @@ pub struct LockStats {
 }
 
 impl Index {
+    /// Logs an acquisition once it is over (released, timed out or cancelled). Its `at` is
+    /// when the lock was asked for, worked back from how long it was waited for and held:
+    /// the inspector lists acquisitions by when they began, not by when they ended.
     pub fn log_lock_event(&self, e: &LockEventRow<'_>) -> Result<()> {
+        let took = e.waited + e.held.unwrap_or_default();
+        let asked = jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::try_from(took).unwrap_or_default())
+            .unwrap_or_else(|_| jiff::Timestamp::now());
         self.conn.execute(
             "INSERT INTO lock_events (at, pid, host, operation, waited_ms, held_ms, outcome)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
             params![
-                now_timestamp(),
+                asked.strftime("%Y-%m-%d %H:%M:%S").to_string(),
                 std::process::id(),
                 crate::lock::hostname(),
                 e.operation,

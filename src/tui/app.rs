@@ -163,6 +163,8 @@ pub struct App {
     pub help_scroll: u16,
     /// This year (as the list's short dates write years), read when the browser starts.
     pub this_year: String,
+    /// The time zone times are shown in (the lock inspector's log is kept in UTC).
+    pub tz: jiff::tz::TimeZone,
     pub lock: Option<lock::Status>,
     pub stats: Option<LockStats>,
     pub domains: Vec<(String, u64)>,
@@ -214,6 +216,7 @@ impl App {
             detail_scroll: 0,
             help_scroll: 0,
             this_year: lore::clock::now().year().to_string(),
+            tz: lore::clock::local_tz().clone(),
             lock: None,
             stats: None,
             domains: Vec::new(),

@@ -68,6 +68,7 @@ fn loaded(rows: Vec<Row>) -> App {
     let mut app = App::new("/home/ada/.local/share/lore".into(), Vec::new(), true);
     // The sample's rows are of 2026: the year the snapshots were reviewed in.
     app.this_year = "2026".into();
+    app.tz = jiff::tz::TimeZone::UTC;
     app.effects.clear();
     let n = rows.len() as u64;
     let detail = rows.first().cloned();
@@ -287,6 +288,23 @@ fn snapshot_lock_inspector() {
     let screen = render(&mut app, 120, 35);
     assert!(
         screen.contains("lock inspector") && screen.contains("timeouts per day"),
+        "{screen}"
+    );
+    // The chart spans the box, with its scale and its time axis; the box spans the screen.
+    let top = screen.lines().find(|l| l.contains("384 ms│")).unwrap();
+    assert_eq!(unicode_width::UnicodeWidthStr::width(top), 120, "{screen}");
+    assert!(screen.contains("0│") && screen.contains("← oldest") && screen.contains("newest →"));
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("┌ lock inspector"),
+        "{screen}"
+    );
+    // Acquisitions by when they were asked for, in the browser's time zone.
+    assert!(
+        screen.contains("asked at") && screen.contains("11-26 12:00:01"),
         "{screen}"
     );
     insta::assert_snapshot!(screen);
