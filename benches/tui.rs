@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use lore::index::{Anchor, Filter, Index};
+use lore::index::{Anchor, Filter, Index, Sort};
 use lore::store::Store;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use support::figures::ms;
@@ -224,7 +224,9 @@ fn main() {
         );
         let store = Store::open(dir.path()).unwrap();
         let mut index = Index::open(&store).unwrap();
-        let first_rows = index.page(&Filter::default(), &Anchor::First, 61).unwrap();
+        let first_rows = index
+            .page(&Filter::default(), Sort::Newest, &Anchor::First, 61)
+            .unwrap();
         let newest = first_rows[0].title.clone();
         let summaries: Vec<String> = first_rows
             .iter()
@@ -313,12 +315,16 @@ fn main() {
         // Keyset paging and jumps.
         let filter = Filter::default();
         let t = Instant::now();
-        let mut page = index.page(&filter, &Anchor::First, 100).unwrap();
+        let mut page = index
+            .page(&filter, Sort::Newest, &Anchor::First, 100)
+            .unwrap();
         for _ in 0..50 {
             let Some(key) = page.last().map(|r| r.key()) else {
                 break;
             };
-            page = index.page(&filter, &Anchor::After(key), 100).unwrap();
+            page = index
+                .page(&filter, Sort::Newest, &Anchor::After(key), 100)
+                .unwrap();
         }
         println!(
             "{:<40} {} per page (50 pages down)",
@@ -326,7 +332,9 @@ fn main() {
             ms(t.elapsed() / 51)
         );
         let t = Instant::now();
-        let last = index.page(&filter, &Anchor::Last, 100).unwrap();
+        let last = index
+            .page(&filter, Sort::Newest, &Anchor::Last, 100)
+            .unwrap();
         let jump = t.elapsed();
         let t = Instant::now();
         let count = index.count(&filter).unwrap();

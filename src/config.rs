@@ -63,6 +63,7 @@ pub enum Action {
     Edit,
     Copy,
     Filter,
+    Sort,
     Sync,
     Lock,
     Help,
@@ -70,12 +71,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Search,
         Action::New,
         Action::Edit,
         Action::Copy,
         Action::Filter,
+        Action::Sort,
         Action::Sync,
         Action::Lock,
         Action::Help,
@@ -90,6 +92,7 @@ impl Action {
             Action::Edit => "edit",
             Action::Copy => "copy",
             Action::Filter => "filter",
+            Action::Sort => "sort",
             Action::Sync => "sync",
             Action::Lock => "lock",
             Action::Help => "help",
@@ -104,6 +107,7 @@ impl Action {
             Action::Edit => 'e',
             Action::Copy => 'y',
             Action::Filter => 'f',
+            Action::Sort => 'o',
             Action::Sync => 'S',
             Action::Lock => 'L',
             Action::Help => '?',

@@ -192,7 +192,7 @@ fn config_show_prints_every_key_in_effect_and_init_writes_the_template() {
     assert_eq!(v["ui"]["color"], true);
     assert_eq!(v["hooks"]["verify"], true);
     assert_eq!(v["keys"]["search"], "/");
-    assert_eq!(v["keys"].as_object().unwrap().len(), 9);
+    assert_eq!(v["keys"].as_object().unwrap().len(), 10);
     assert_eq!(v["keys"]["copy"], "y");
     let text = stdout(&run(&["config", "show"], &[]));
     assert!(

@@ -469,3 +469,117 @@ fn stats_count_the_store_and_the_locks_contention_over_a_period() {
     assert!(text.contains("by domain    ci: 2 · db: 1 · x: 1"), "{text}");
     assert!(text.contains("1 timed out"), "{text}");
 }
+
+/// Every order pages through every row exactly once, forwards and backwards, on rows as other
+/// tools leave them: severities as words or missing, domains missing or numbers, many rows on
+/// the same second (the id decides).
+#[test]
+fn every_sort_pages_through_every_row_once_each_way() {
+    use lore::index::{Anchor, Filter, Index, Sort};
+    // The script's oldest table: no CHECKs, so words and blanks stand where numbers should.
+    let s = TestStore::empty();
+    let root = s.root();
+    git(root, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(root.join("memory/failures")).unwrap();
+    std::fs::write(root.join(".gitignore"), "memory/index.db\n").unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "a store another tool made"]);
+    rusqlite::Connection::open(root.join("memory/index.db"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE learnings (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
+               filepath TEXT NOT NULL, title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT,
+               severity TEXT, created_at TIMESTAMP, updated_at TIMESTAMP);",
+        )
+        .unwrap();
+    s.record("first", "d");
+    let db = s.db();
+    let severities = ["1", "5", "3", "'high'", "NULL", "4", "2", "5"];
+    let domains = ["'ci'", "NULL", "'web'", "''", "7", "'ci'", "'api'", "'web'"];
+    for i in 0..61 {
+        db.execute(
+            &format!(
+                "INSERT INTO learnings (type, filepath, title, domain, severity, created_at) VALUES
+                 ('failure', 'memory/failures/r{i}.md', 'row {i}', {}, {}, '2026-11-{:02} 10:00:00')",
+                domains[i % domains.len()],
+                severities[i % severities.len()],
+                1 + i % 5,
+            ),
+            [],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let store = lore::store::Store::open(s.root()).unwrap();
+    let index = Index::open(&store).unwrap();
+    let all = index.count(&Filter::default()).unwrap() as usize;
+    for sort in [Sort::Newest, Sort::Severity, Sort::Domain] {
+        // Forwards, seven rows a page.
+        let mut seen = Vec::new();
+        let mut page = index
+            .page(&Filter::default(), sort, &Anchor::First, 7)
+            .unwrap();
+        while let Some(last) = page.last().map(|r| r.key()) {
+            seen.extend(page.iter().map(|r| r.id));
+            page = index
+                .page(&Filter::default(), sort, &Anchor::After(last), 7)
+                .unwrap();
+        }
+        assert_eq!(seen.len(), all, "{sort:?}: {seen:?}");
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), all, "{sort:?}: a row came twice");
+        // Backwards from the end, the same rows in the same order.
+        let mut back = Vec::new();
+        let mut page = index
+            .page(&Filter::default(), sort, &Anchor::Last, 7)
+            .unwrap();
+        while let Some(first) = page.first().map(|r| r.key()) {
+            back.splice(0..0, page.iter().map(|r| r.id));
+            page = index
+                .page(&Filter::default(), sort, &Anchor::Before(first), 7)
+                .unwrap();
+        }
+        assert_eq!(back, seen, "{sort:?}");
+        // And the order is the one named.
+        let rows: Vec<_> = seen
+            .iter()
+            .map(|id| {
+                s.db()
+                    .query_row(
+                        "SELECT coalesce(CAST(severity AS INTEGER), 0), CAST(ifnull(domain, '') AS TEXT), ifnull(created_at, '') FROM learnings WHERE id = ?",
+                        [id],
+                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                    )
+                    .unwrap()
+            })
+            .collect();
+        for pair in rows.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let in_order = match sort {
+                Sort::Newest => a.2 >= b.2,
+                Sort::Severity => a.0 > b.0 || (a.0 == b.0 && a.2 >= b.2),
+                Sort::Domain => a.1 < b.1 || (a.1 == b.1 && a.2 >= b.2),
+            };
+            assert!(in_order, "{sort:?}: {a:?} before {b:?}");
+        }
+    }
+    // The orders are served by their indexes: no sort of the whole table.
+    let plan: Vec<String> = s
+        .db()
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM learnings l WHERE 1
+             ORDER BY coalesce(CAST(l.severity AS INTEGER), 0) DESC, ifnull(l.created_at, '') DESC, l.id DESC LIMIT 7",
+        )
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        plan.iter().any(|p| p.contains("lore_learnings_severity"))
+            && !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+        "{plan:?}"
+    );
+}

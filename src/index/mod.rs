@@ -21,6 +21,7 @@ use crate::store::Store;
 pub mod db_error;
 mod follow;
 mod lock_log;
+mod order;
 pub mod rebuild;
 mod rows;
 mod schema;
@@ -32,13 +33,14 @@ pub use db_error::DbError;
 
 pub use follow::{Followed, Indexing, progress_after};
 pub use lock_log::{LockEventRow, LockEventView, LockStats};
+pub use order::{Anchor, Key, Lead, Sort};
 use rows::{SearchText, fts_insert, set_meta};
-pub use search::{Anchor, Filter, FilterText, Key, RANKED_MATCHES, Row, fts_query};
 use search::{CountKey, ExprKey, ROW_COLUMNS};
+pub use search::{Filter, FilterText, RANKED_MATCHES, Row, fts_query};
 pub use stats::{Count, LockContention, Stats, Waits};
 
 /// Bumped when lore adds something to the schema.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// How long a statement waits for another writer before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -90,6 +90,7 @@ impl Index {
             filepath: filepath.to_string(),
             created_at: Some(now.clone()),
             updated_at: Some(now),
+            lead: None,
         })
     }
 

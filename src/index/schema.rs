@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS lore_settled (id INTEGER PRIMARY KEY, filepath TEXT N
 CREATE INDEX IF NOT EXISTS lore_learnings_filepath ON learnings(filepath);
 DROP INDEX IF EXISTS lore_learnings_newest;
 CREATE INDEX IF NOT EXISTS lore_learnings_order ON learnings(ifnull(created_at, '') DESC, id DESC);
+CREATE INDEX IF NOT EXISTS lore_learnings_severity ON learnings(coalesce(CAST(severity AS INTEGER), 0) DESC, ifnull(created_at, '') DESC, id DESC);
+CREATE INDEX IF NOT EXISTS lore_learnings_domain ON learnings(CAST(ifnull(domain, '') AS TEXT), ifnull(created_at, '') DESC, id DESC);
 CREATE VIRTUAL TABLE IF NOT EXISTS lore_fts USING fts5(
     title, summary, tags, domain, body,
     content='', contentless_delete=1,

@@ -1,6 +1,7 @@
 //! Reading rows: pages of the list, newest first, without OFFSET; full-text search, every word
 //! as a prefix, ranked while there are few matches.
 
+use super::order::{Lead, NEWEST_FIRST};
 use super::*;
 use rusqlite::types::Value;
 
@@ -18,6 +19,9 @@ pub struct Row {
     pub filepath: String,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// Where the row stands under a sort other than newest first, as the index computed it
+    /// (set by the page that read it; see [`super::order`]).
+    pub lead: Option<Lead>,
 }
 
 pub(super) const ROW_COLUMNS: &str = "l.id, l.type, l.title, l.summary, l.tags, l.domain, l.severity, l.filepath, l.created_at, l.updated_at";
@@ -51,14 +55,8 @@ impl Row {
             filepath: text(r.get(7)?).unwrap_or_default(),
             created_at: text(r.get(8)?),
             updated_at: text(r.get(9)?),
+            lead: None,
         })
-    }
-
-    pub fn key(&self) -> Key {
-        Key {
-            created: self.created_at.clone().unwrap_or_default(),
-            id: self.id,
-        }
     }
 
     /// `YYYY-MM-DD` of `created_at`, or blank.
@@ -68,32 +66,6 @@ impl Row {
             .map(|s| s.get(..10).unwrap_or(s))
             .unwrap_or("")
     }
-}
-
-/// "Newest first": the order of `lore list` and the browser, served by the index
-/// `lore_learnings_order` (the expression must match it exactly). Old rows without a
-/// `created_at` sort last.
-const NEWEST_FIRST: &str = "ifnull(l.created_at, '') DESC, l.id DESC";
-
-/// A row's position in [`NEWEST_FIRST`] order, for paging without OFFSET (which would scan
-/// every skipped row: far too slow at a million learnings).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
-    pub created: String,
-    pub id: i64,
-}
-
-/// Where a page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Anchor {
-    /// The newest rows.
-    First,
-    /// The oldest rows.
-    Last,
-    /// Rows older than this key.
-    After(Key),
-    /// Rows newer than this key.
-    Before(Key),
 }
 
 /// Which rows `list` shows.
@@ -358,41 +330,6 @@ impl Index {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), Row::from_sql)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Up to `limit` rows matching `filter` next to `anchor`, always returned newest first.
-    pub fn page(&self, filter: &Filter, anchor: &Anchor, limit: usize) -> Result<Vec<Row>> {
-        let (clause, mut args) = filter.sql();
-        let (seek, order, reverse) = match anchor {
-            Anchor::First => ("", NEWEST_FIRST, false),
-            Anchor::Last => ("", "ifnull(l.created_at, '') ASC, l.id ASC", true),
-            Anchor::After(_) => (
-                " AND (ifnull(l.created_at, ''), l.id) < (?, ?)",
-                NEWEST_FIRST,
-                false,
-            ),
-            Anchor::Before(_) => (
-                " AND (ifnull(l.created_at, ''), l.id) > (?, ?)",
-                "ifnull(l.created_at, '') ASC, l.id ASC",
-                true,
-            ),
-        };
-        if let Anchor::After(k) | Anchor::Before(k) = anchor {
-            args.push(Value::Text(k.created.clone()));
-            args.push(Value::Integer(k.id));
-        }
-        args.push(Value::Integer(limit as i64));
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM learnings l WHERE 1{clause}{seek} ORDER BY {order} LIMIT ?"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows: Vec<Row> = stmt
-            .query_map(rusqlite::params_from_iter(args), Row::from_sql)?
-            .collect::<rusqlite::Result<_>>()?;
-        if reverse {
-            rows.reverse();
-        }
-        Ok(rows)
     }
 
     /// Search results `offset..offset + limit`. Up to [`RANKED_MATCHES`] matches are ranked

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::error::{Error, Result};
-use crate::index::{Anchor, Filter, Index, read_body};
+use crate::index::{Anchor, Filter, Index, Sort, read_body};
 use crate::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn export(
         .map_err(io)?;
     }
     loop {
-        let page = index.page(filter, &anchor, 500)?;
+        let page = index.page(filter, Sort::Newest, &anchor, 500)?;
         let Some(last) = page.last() else { break };
         anchor = Anchor::After(last.key());
         for row in &page {

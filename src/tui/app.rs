@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lore::draft::Kept;
-use lore::index::{Filter, LockStats, Row};
+use lore::index::{Filter, LockStats, Row, Sort};
 use lore::learning::Learning;
 use lore::lock::{self, Holder};
 
@@ -155,6 +155,8 @@ pub struct App {
     pub list: ListView,
     pub query: LineEdit,
     pub filter: Filter,
+    /// The list's order when not searching (`o` turns it round).
+    pub sort: Sort,
     /// Bumped whenever the list's source changes; stale answers are dropped.
     pub generation: u64,
     pub detail: Option<(Row, Option<String>)>,
@@ -211,6 +213,7 @@ impl App {
             },
             query: LineEdit::new(QUERY_LIMIT),
             filter: Filter::default(),
+            sort: Sort::Newest,
             generation: 0,
             detail: None,
             detail_scroll: 0,
@@ -273,7 +276,7 @@ impl App {
 
     pub fn source(&self) -> Source {
         if self.query.text().trim().is_empty() {
-            Source::Browse(self.filter.clone())
+            Source::Browse(self.filter.clone(), self.sort)
         } else {
             Source::Search(self.query.text().to_string(), self.filter.clone())
         }
@@ -560,6 +563,14 @@ impl App {
                 self.help_scroll = 0;
             }
             Action::Sync => self.start_sync(),
+            Action::Sort if self.searching() => self.notify(
+                "search results come best match first; Esc clears the search, then o sorts the list",
+            ),
+            Action::Sort => {
+                self.sort = self.sort.next();
+                self.notify(format!("the list: {}", self.sort.describe()));
+                self.reload();
+            }
             Action::Copy => {
                 if self.list.selected_row().is_some() {
                     self.mode = Mode::Copy;

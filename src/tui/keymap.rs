@@ -79,6 +79,7 @@ fn describe(action: Action) -> &'static str {
     match action {
         Action::Search => "search as you type (words match as prefixes); Esc clears",
         Action::Copy => "copy the selected learning's path, title or body to the clipboard",
+        Action::Sort => "sort the list: newest first, most severe first, or by domain",
         Action::Filter => "filter by type, severity and domain (combined; type to narrow)",
         Action::New => "new learning (offers the drafts kept, to restore one)",
         Action::Edit => "edit the selected learning in your (git's) editor",
@@ -109,6 +110,7 @@ const HELP: &[Help] = &[
     Help::Heading("Actions"),
     Help::Action(Action::Search),
     Help::Action(Action::Filter),
+    Help::Action(Action::Sort),
     Help::Action(Action::New),
     Help::Action(Action::Edit),
     Help::Action(Action::Copy),

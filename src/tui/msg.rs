@@ -4,20 +4,20 @@
 use std::time::Duration;
 
 use lore::draft::DraftId;
-use lore::index::{Anchor, Filter, LockStats, Row};
+use lore::index::{Anchor, Filter, LockStats, Row, Sort};
 use lore::learning::Draft;
 use lore::lock::{self, Holder};
 
-/// What the list shows: everything (newest first), or search results (best first).
+/// What the list shows: everything (in the order chosen), or search results (best first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    Browse(Filter),
+    Browse(Filter, Sort),
     Search(String, Filter),
 }
 
 impl Default for Source {
     fn default() -> Self {
-        Source::Browse(Filter::default())
+        Source::Browse(Filter::default(), Sort::Newest)
     }
 }
 

@@ -155,12 +155,14 @@ fn answer(store: &Store, index: &mut Index, drafts: &Drafts, req: Request) -> Re
             limit,
         } => {
             let rows = match (&source, &at) {
-                (Source::Browse(f), PageAt::Anchor(a)) => index.page(f, a, limit)?,
+                (Source::Browse(f, sort), PageAt::Anchor(a)) => index.page(f, *sort, a, limit)?,
                 (Source::Search(q, f), PageAt::Offset(o)) => {
                     index.search_page(q, f, *o as usize, limit)?
                 }
                 (Source::Search(q, f), PageAt::Anchor(_)) => index.search_page(q, f, 0, limit)?,
-                (Source::Browse(f), PageAt::Offset(_)) => index.page(f, &Anchor::First, limit)?,
+                (Source::Browse(f, sort), PageAt::Offset(_)) => {
+                    index.page(f, *sort, &Anchor::First, limit)?
+                }
             };
             Msg::Page {
                 generation,
@@ -170,7 +172,7 @@ fn answer(store: &Store, index: &mut Index, drafts: &Drafts, req: Request) -> Re
         }
         Request::Count { generation, source } => {
             let total = match &source {
-                Source::Browse(f) => index.count(f)?,
+                Source::Browse(f, _) => index.count(f)?,
                 Source::Search(q, f) => {
                     index.catch_up()?;
                     index.search_count(q, f)?

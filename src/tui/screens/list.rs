@@ -402,11 +402,11 @@ pub(crate) fn draw_main(f: &mut Frame, app: &App, area: Rect) -> Drawn {
 
 pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
     let title = if app.query.text().trim().is_empty() {
-        " learnings, newest first "
+        format!(" learnings, {} ", app.sort.describe())
     } else if app.broad_search() {
-        " over 1,000 matches, newest first — type more to rank them "
+        " over 1,000 matches, newest first — type more to rank them ".to_string()
     } else {
-        " search results, best first "
+        " search results, best first ".to_string()
     };
     let block = Block::default()
         .borders(Borders::ALL)

@@ -252,6 +252,7 @@ fn status_line(app: &App, width: u16) -> Line<'static> {
             Action::Edit,
             Action::Sync,
             Action::Copy,
+            Action::Sort,
             Action::Lock,
             Action::Help,
             Action::Quit,

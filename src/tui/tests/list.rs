@@ -274,3 +274,34 @@ fn edit_with_nothing_selected_says_what_to_do() {
     let notice = &app.notice.as_ref().unwrap().0;
     assert!(notice.contains("press n"), "{notice}");
 }
+
+#[test]
+fn o_turns_the_lists_order_round_and_the_title_says_which() {
+    let mut app = sample();
+    assert!(render(&mut app, 120, 20).contains("learnings, newest first"));
+    app.effects.clear();
+    app.on_key(key(KeyCode::Char('o')));
+    assert_eq!(app.sort, lore::index::Sort::Severity);
+    assert!(
+        requests(&mut app).iter().any(|r| matches!(
+            r,
+            Request::Page {
+                source: crate::tui::msg::Source::Browse(_, lore::index::Sort::Severity),
+                ..
+            }
+        )),
+        "the page is read in the new order"
+    );
+    assert!(render(&mut app, 120, 20).contains("most severe first, then newest"));
+    app.on_key(key(KeyCode::Char('o')));
+    assert!(render(&mut app, 120, 20).contains("learnings, by domain, then newest"));
+    app.on_key(key(KeyCode::Char('o')));
+    assert_eq!(app.sort, lore::index::Sort::Newest);
+    // Search results keep their own order and the user is told how to sort instead.
+    app.on_key(key(KeyCode::Char('/')));
+    typed(&mut app, "disk");
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Char('o')));
+    assert_eq!(app.sort, lore::index::Sort::Newest);
+    assert!(app.notice.as_ref().unwrap().0.contains("best match first"));
+}

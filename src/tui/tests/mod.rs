@@ -34,6 +34,7 @@ fn row(id: i64, title: &str, domain: &str, severity: u8) -> Row {
         filepath: format!("memory/failures/20261127_row-{id}.md"),
         created_at: Some(format!("2026-11-{:02} 10:00:00", 1 + id % 27)),
         updated_at: None,
+        lead: None,
     }
 }
 

@@ -21,7 +21,7 @@ fn at_80_by_24_the_status_line_ends_with_help_and_quit() {
         "{status}"
     );
     assert!(
-        status.contains("S sync · y copy · L lock · ? help"),
+        status.contains("S sync · y copy · o sort · L lock · ? help"),
         "{status}"
     );
     let narrow = render(&mut app, 100, 30);
