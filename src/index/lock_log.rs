@@ -44,7 +44,7 @@ impl LockEventView {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LockStats {
-    /// Newest first, at most 200.
+    /// The latest asked for first (by `at`, then as logged), at most 200.
     pub recent: Vec<LockEventView>,
     /// `(YYYY-MM-DD, count)`, newest day first.
     pub timeouts_per_day: Vec<(String, u64)>,
@@ -81,7 +81,7 @@ impl Index {
         let recent = {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT at, pid, host, operation, waited_ms, held_ms, outcome FROM lock_events
-                 ORDER BY id DESC LIMIT 200",
+                 ORDER BY at DESC, id DESC LIMIT 200",
             )?;
             stmt.query_map([], LockEventView::from_sql)?
                 .collect::<rusqlite::Result<Vec<_>>>()?
