@@ -19,22 +19,7 @@ fn lines(text: &str) -> Vec<Value> {
 /// and empty entries, a date alone, no time at all, a time that is not one, a severity word,
 /// another word for the type, a file that is missing.
 fn mixed_store() -> (TestStore, Value) {
-    let s = TestStore::empty();
-    let root = s.root();
-    git(root, &["init", "-q", "-b", "main"]);
-    std::fs::create_dir_all(root.join("memory/failures")).unwrap();
-    std::fs::write(root.join(".gitignore"), "memory/index.db\n").unwrap();
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "a store another tool made"]);
-    // The script's oldest schema: no CHECKs, a text severity.
-    rusqlite::Connection::open(root.join("memory/index.db"))
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE learnings (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
-               filepath TEXT NOT NULL, title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT,
-               severity TEXT, created_at TIMESTAMP, updated_at TIMESTAMP);",
-        )
-        .unwrap();
+    let s = oldest_schema_store();
     let recorded = parse(&s.ok(&[
         "record",
         "--title",

@@ -477,21 +477,7 @@ fn stats_count_the_store_and_the_locks_contention_over_a_period() {
 fn every_sort_pages_through_every_row_once_each_way() {
     use lore::index::{Anchor, Filter, Index, Sort};
     // The script's oldest table: no CHECKs, so words and blanks stand where numbers should.
-    let s = TestStore::empty();
-    let root = s.root();
-    git(root, &["init", "-q", "-b", "main"]);
-    std::fs::create_dir_all(root.join("memory/failures")).unwrap();
-    std::fs::write(root.join(".gitignore"), "memory/index.db\n").unwrap();
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "a store another tool made"]);
-    rusqlite::Connection::open(root.join("memory/index.db"))
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE learnings (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
-               filepath TEXT NOT NULL, title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT,
-               severity TEXT, created_at TIMESTAMP, updated_at TIMESTAMP);",
-        )
-        .unwrap();
+    let s = oldest_schema_store();
     s.record("first", "d");
     let db = s.db();
     let severities = ["1", "5", "3", "'high'", "NULL", "4", "2", "5"];

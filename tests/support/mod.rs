@@ -383,3 +383,25 @@ pub fn write_executable(path: &Path, script: &str) {
     std::fs::write(path, script).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// A store another tool made, with the script's oldest `learnings` table: no CHECKs and a
+/// text severity, so rows can hold words and blanks where lore's own table holds numbers.
+/// Committed, with the index ignored, and no learning yet.
+pub fn oldest_schema_store() -> TestStore {
+    let s = TestStore::empty();
+    let root = s.root();
+    git(root, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(root.join("memory/failures")).unwrap();
+    std::fs::write(root.join(".gitignore"), "memory/index.db\n").unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "a store another tool made"]);
+    rusqlite::Connection::open(root.join("memory/index.db"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE learnings (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
+               filepath TEXT NOT NULL, title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT,
+               severity TEXT, created_at TIMESTAMP, updated_at TIMESTAMP);",
+        )
+        .unwrap();
+    s
+}
