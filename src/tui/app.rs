@@ -311,6 +311,13 @@ impl App {
                     c.set_domains(d.iter().map(|(n, _)| n.clone()).collect());
                 }
                 self.domains = d;
+                // The picker opened before the domains came: put it on the active one now.
+                if self.mode == Mode::Filter
+                    && self.filter_typed.is_empty()
+                    && self.filter_cursor == 0
+                {
+                    self.open_filter();
+                }
             }
             Msg::Save(s) => self.on_save(s),
             Msg::Edited { id, message } => {

@@ -40,6 +40,8 @@ pub fn edit_of(key: KeyEvent) -> Option<Edit> {
     let alt = key.modifiers.contains(KeyModifiers::ALT);
     Some(match key.code {
         KeyCode::Char(c) if !ctrl && !alt => Edit::Insert(c),
+        // AltGr arrives as Ctrl+Alt on some terminals: `@` or `€` typed so is text.
+        KeyCode::Char(c) if ctrl && alt && !c.is_ascii_alphabetic() => Edit::Insert(c),
         KeyCode::Char('a') if ctrl => Edit::Home,
         KeyCode::Char('e') if ctrl => Edit::End,
         KeyCode::Char('b') if ctrl => Edit::Left,
@@ -331,6 +333,11 @@ mod tests {
         assert_eq!(edit_of(ctrl('z')), Some(Edit::Undo));
         assert_eq!(edit_of(ctrl('c')), None, "Ctrl-C quits, it never copies");
         assert_eq!(edit_of(ctrl('s')), None, "Ctrl-S saves");
+        let altgr = KeyEvent::new(
+            KeyCode::Char('@'),
+            KeyModifiers::CONTROL | KeyModifiers::ALT,
+        );
+        assert_eq!(edit_of(altgr), Some(Edit::Insert('@')), "AltGr types");
         let mut area = TextArea::from(["first line"]);
         area.move_cursor(CursorMove::End);
         assert!(apply_to_area(&mut area, Edit::DeleteToStart, true));

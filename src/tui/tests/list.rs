@@ -204,8 +204,16 @@ fn filters_come_from_the_picker_and_combine() {
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.filter.domain.as_deref(), Some("infra"));
     assert_eq!(app.mode, Mode::Browse);
-    // Reopened, it is on the active row; Tab adds a severity and stays open.
+    // Reopened, it is on the active row (once the domains, asked for again, arrive); Tab adds
+    // a severity and stays open.
+    app.domains.clear();
     app.on_key(key(KeyCode::Char('f')));
+    assert_eq!(app.filter_cursor, 0, "the domains are not there yet");
+    app.on_msg(Msg::Domains(vec![
+        ("infra".into(), 2),
+        ("ci".into(), 1),
+        ("docs".into(), 4),
+    ]));
     let entries = app.filter_entries();
     assert_eq!(entries[app.filter_cursor].0, "domain: infra (2)");
     typed(&mut app, "severity: 5");
