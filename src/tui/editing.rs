@@ -226,6 +226,23 @@ impl LineEdit {
     }
 }
 
+/// How many characters the grapheme before (`back`) or after the cursor of `area` has: what
+/// one press of ← → Backspace or Delete moves over, as in the search line (an accented letter
+/// or an emoji joined by ZWJ is one). 1 at a line's edge, where the move crosses the line break.
+fn grapheme_chars(area: &TextArea<'_>, back: bool) -> usize {
+    let ratatui_textarea::DataCursor(row, col) = area.cursor();
+    let Some(line) = area.lines().get(row) else {
+        return 1;
+    };
+    let at = line.char_indices().nth(col).map_or(line.len(), |(i, _)| i);
+    let g = if back {
+        line[..at].graphemes(true).next_back()
+    } else {
+        line[at..].graphemes(true).next()
+    };
+    g.map_or(1, |g| g.chars().count())
+}
+
 /// Applies `edit` to a field of the form. `multiline` fields take `Enter`, `↑` and `↓`; the
 /// others leave them to the form. True when the text changed.
 pub fn apply_to_area(area: &mut TextArea<'_>, edit: Edit, multiline: bool) -> bool {
@@ -233,13 +250,34 @@ pub fn apply_to_area(area: &mut TextArea<'_>, edit: Edit, multiline: bool) -> bo
         area.move_cursor(m);
         false
     };
+    let ratatui_textarea::DataCursor(row, col) = area.cursor();
+    let line_chars = area.lines().get(row).map_or(0, |l| l.chars().count());
+    match edit {
+        Edit::Left | Edit::Right | Edit::Backspace | Edit::Delete => {
+            let back = matches!(edit, Edit::Left | Edit::Backspace);
+            let mut changed = false;
+            for _ in 0..grapheme_chars(area, back) {
+                changed |= match edit {
+                    Edit::Left => moved(area, CursorMove::Back),
+                    Edit::Right => moved(area, CursorMove::Forward),
+                    Edit::Backspace => area.delete_char(),
+                    _ => area.delete_next_char(),
+                };
+            }
+            return changed;
+        }
+        // "To the start / end of the line" stops there: at the line's edge the keys do
+        // nothing, as in the search line, rather than join two lines.
+        Edit::DeleteToStart if col == 0 => return false,
+        Edit::DeleteToEnd if col >= line_chars => return false,
+        _ => {}
+    }
     match edit {
         Edit::Insert(c) => {
             area.insert_char(c);
             true
         }
-        Edit::Left => moved(area, CursorMove::Back),
-        Edit::Right => moved(area, CursorMove::Forward),
+        Edit::Left | Edit::Right => false,
         Edit::WordLeft => moved(area, CursorMove::WordBack),
         Edit::WordRight => moved(area, CursorMove::WordForward),
         Edit::Home => moved(area, CursorMove::Head),
@@ -251,8 +289,7 @@ pub fn apply_to_area(area: &mut TextArea<'_>, edit: Edit, multiline: bool) -> bo
             true
         }
         Edit::Up | Edit::Down | Edit::Newline => false,
-        Edit::Backspace => area.delete_char(),
-        Edit::Delete => area.delete_next_char(),
+        Edit::Backspace | Edit::Delete => false,
         Edit::DeleteWordBefore => area.delete_word(),
         Edit::DeleteToStart => area.delete_line_by_head(),
         Edit::DeleteToEnd => area.delete_line_by_end(),
@@ -346,5 +383,29 @@ mod tests {
         assert_eq!(area.lines(), ["first line"]);
         assert!(!apply_to_area(&mut area, Edit::Newline, false));
         assert_eq!(area.lines(), ["first line"]);
+    }
+
+    #[test]
+    fn the_form_moves_and_deletes_whole_characters_and_never_joins_lines_on_ctrl_u() {
+        let mut area = TextArea::from(["line1", "line2"]);
+        area.move_cursor(CursorMove::Down);
+        area.move_cursor(CursorMove::Head);
+        assert!(!apply_to_area(&mut area, Edit::DeleteToStart, true));
+        assert_eq!(area.lines(), ["line1", "line2"]);
+        area.move_cursor(CursorMove::Up);
+        area.move_cursor(CursorMove::End);
+        assert!(!apply_to_area(&mut area, Edit::DeleteToEnd, true));
+        assert_eq!(area.lines(), ["line1", "line2"]);
+        // An accented letter and a ZWJ emoji go whole.
+        let mut area = TextArea::from(["e\u{301} w👩\u{200d}💻"]);
+        area.move_cursor(CursorMove::End);
+        assert!(apply_to_area(&mut area, Edit::Backspace, false));
+        assert_eq!(area.lines(), ["e\u{301} w"]);
+        apply_to_area(&mut area, Edit::Left, false);
+        apply_to_area(&mut area, Edit::Left, false);
+        assert!(apply_to_area(&mut area, Edit::Backspace, false));
+        assert_eq!(area.lines(), [" w"]);
+        assert!(apply_to_area(&mut area, Edit::Delete, false));
+        assert_eq!(area.lines(), ["w"]);
     }
 }

@@ -64,25 +64,28 @@ pub fn matches(text: &str, words: &[String]) -> Vec<Range<usize>> {
     out
 }
 
-/// How a match is marked: reversed colours would vanish in the selected row when colour is
-/// off (it is reversed itself), so without colour a match is bold and underlined.
-pub fn style(color: bool) -> Style {
-    if color {
-        Style::default()
+/// How a match is marked: black on yellow; in the list's selected row, whose highlight paints
+/// the background, yellow letters underlined. Without colour, bold and underlined (reversed
+/// would vanish in the selected row, which is reversed itself).
+pub fn style(color: bool, selected: bool) -> Style {
+    match (color, selected) {
+        (true, false) => Style::default()
             .fg(Color::Black)
             .bg(Color::Yellow)
-            .add_modifier(Modifier::BOLD)
-    } else {
-        Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+            .add_modifier(Modifier::BOLD),
+        (true, true) => Style::default()
+            .fg(Color::Yellow)
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        (false, _) => Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     }
 }
 
-/// `line` with the matches of `words` marked, each span split where a match starts or ends.
-pub fn mark<'a>(line: Line<'a>, words: &[String], color: bool) -> Line<'a> {
+/// `line` with the matches of `words` marked in `mark`, each span split where a match starts
+/// or ends.
+pub fn mark<'a>(line: Line<'a>, words: &[String], mark: Style) -> Line<'a> {
     if words.is_empty() {
         return line;
     }
-    let mark = style(color);
     let mut spans = Vec::with_capacity(line.spans.len());
     for span in line.spans {
         let found = matches(&span.content, words);
@@ -147,7 +150,7 @@ mod tests {
             Span::raw("Disk "),
             Span::styled("full on host", Style::default().fg(Color::Red)),
         ]);
-        let out = mark(line, &query_words("ful ho"), true);
+        let out = mark(line, &query_words("ful ho"), style(true, false));
         let text: String = out.spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(text, "Disk full on host");
         let hits: Vec<&str> = out

@@ -74,6 +74,27 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` cut from its start to `width` cells ("…/share/lore"), by grapheme: where the end
+/// says most (a path, the typing end of a long search).
+pub(crate) fn keep_end(text: &str, width: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut used = 1;
+    for g in text.graphemes(true).rev() {
+        let w = g.width();
+        if used + w > width {
+            break;
+        }
+        used += w;
+        kept.push(g);
+    }
+    std::iter::once("…").chain(kept.into_iter().rev()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::fit;

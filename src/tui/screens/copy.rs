@@ -4,7 +4,7 @@
 //! (and tmux with `set-clipboard on`) turn into a copy; it works over ssh too.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use lore::sanitize::{clean_block, clean_line};
+use lore::sanitize::{clean_line, visible_block};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -29,8 +29,9 @@ impl App {
         let Some(row) = self.list.selected_row() else {
             return;
         };
-        // Text from the store goes out cleaned as it came in: no escape sequence or control
-        // character rides along into whatever it is pasted into.
+        // Text from the store goes out as the screen shows it: an escape sequence or control
+        // character written out (`\e]0;…`), never raw into whatever it is pasted into, and the
+        // title and the body treated alike (the index keeps a hostile title escaped so).
         let (what, text) = match choice {
             'p' => (
                 "the path",
@@ -42,7 +43,7 @@ impl App {
             ),
             't' => ("the title", clean_line(&row.title)),
             'b' => match &self.detail {
-                Some((r, Some(body))) if r.id == row.id => ("the body", clean_block(body)),
+                Some((r, Some(body))) if r.id == row.id => ("the body", visible_block(body)),
                 Some((r, None)) if r.id == row.id => {
                     return self.notify("nothing to copy: the learning's file is missing");
                 }

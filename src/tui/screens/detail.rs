@@ -55,7 +55,9 @@ pub(crate) fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> u16 {
                     lines.extend(
                         markdown::render(b, app.color, area.width.saturating_sub(2))
                             .into_iter()
-                            .map(|l| highlight::mark(l, &words, app.color)),
+                            .map(|l| {
+                                highlight::mark(l, &words, highlight::style(app.color, false))
+                            }),
                     )
                 }
                 None => lines.push(Line::from(Span::styled(

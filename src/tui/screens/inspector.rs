@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::tui::app::{App, SaveState};
@@ -144,10 +144,10 @@ pub(crate) fn draw_inspector(f: &mut Frame, app: &App, area: Rect) {
                     Style::default().add_modifier(Modifier::BOLD),
                 ),
                 Span::raw(format!(
-                    " {} {} pid {}",
+                    " {} pid {} at {}",
                     display_line(&e.operation),
-                    local(&e.at, &app.tz, &today),
                     e.pid,
+                    local(&e.at, &app.tz, &today),
                 )),
             ])
         })
@@ -199,7 +199,8 @@ fn draw_live(f: &mut Frame, app: &App, area: Rect) {
             fg(app, Color::Yellow),
         )));
     }
-    f.render_widget(Paragraph::new(live), area);
+    // A long holder command wraps onto the lines below rather than being cut.
+    f.render_widget(Paragraph::new(live).wrap(Wrap { trim: false }), area);
 }
 
 /// The wait of each recent acquisition, oldest left, with the scale at the left and the time

@@ -11,14 +11,15 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
 use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 use crate::tui::app::Drawn;
 use crate::tui::app::{App, Focus, MARGIN, Mode, PAGE, WINDOW};
 use crate::tui::editing::edit_of;
-use crate::tui::highlight::{mark, query_words};
+use crate::tui::highlight::{self, mark, query_words};
 use crate::tui::msg::{PageAt, Request};
 use crate::tui::screens::detail::draw_detail;
-use crate::tui::style::{border_style, fg, fit, severity_style};
+use crate::tui::style::{border_style, fg, fit, keep_end, severity_style};
 
 impl App {
     /// Starts over from the top of the current source.
@@ -209,6 +210,12 @@ impl App {
             self.list.selected = i;
             self.select_id = None;
         }
+        // The learning asked for is looked for in the first page read after it was asked for
+        // and no further: kept longer, it would pull the selection to itself whenever a later
+        // page held it (after PgDn, say), skipping every row between.
+        if was_empty {
+            self.select_id = None;
+        }
         self.selection_changed();
         if !self.list.counted {
             self.list.counted = true;
@@ -290,13 +297,14 @@ impl App {
                 }
             }
             KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.mode = Mode::Browse,
-            _ => {
-                if let Some(edit) = edit_of(key)
-                    && self.query.apply(edit)
-                {
-                    self.reload();
-                }
-            }
+            _ => match edit_of(key) {
+                Some(edit) if self.query.apply(edit) => self.reload(),
+                Some(crate::tui::editing::Edit::Insert(_)) => self.notify(format!(
+                    "the search line takes {} characters",
+                    crate::tui::app::QUERY_LIMIT
+                )),
+                _ => {}
+            },
         }
     }
 
@@ -337,11 +345,19 @@ pub(crate) fn draw_search(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(" / ", fg(app, Color::Yellow)));
         if app.mode == Mode::Search {
             // The cursor is the cell after the text before it: a block at the end of the
-            // line, the character under it shown reversed inside.
+            // line, the character under it shown reversed inside. A query wider than the
+            // line shows the end of what is before the cursor, after a "…".
             let before = app.query.before_cursor();
             let after = &app.query.text()[before.len()..];
             let mut rest = after.graphemes(true);
-            spans.push(Span::raw(display_line(before)));
+            let room = usize::from(area.width).saturating_sub(12);
+            let shown_before = display_line(before);
+            let shown_before = if shown_before.width() > room {
+                keep_end(&shown_before, room)
+            } else {
+                shown_before
+            };
+            spans.push(Span::raw(shown_before));
             match rest.next() {
                 Some(under) => {
                     spans.push(Span::styled(
@@ -445,9 +461,11 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
             } else {
                 filter.to_string()
             };
-            vec![Line::from(format!(
-                "Nothing matches. Esc clears the search; {how} changes the filter."
-            ))]
+            vec![Line::from(if app.query.is_empty() {
+                format!("Nothing matches the filter; {how} changes it.")
+            } else {
+                format!("Nothing matches. Esc clears the search; {how} changes the filter.")
+            })]
         };
         f.render_widget(
             Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
@@ -513,7 +531,11 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
         .list
         .rows
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
+            // The selected row's highlight covers the cells' background: there the match is
+            // marked in its letters instead.
+            let marked = highlight::style(app.color, i == app.list.selected);
             let date = if narrow {
                 short_date(r.date(), &app.this_year)
             } else {
@@ -540,13 +562,13 @@ pub(crate) fn draw_list(f: &mut Frame, app: &App, area: Rect) -> Drawn {
                         usize::from(domain_w),
                     )),
                     &words,
-                    app.color,
+                    marked,
                 ))
                 .style(fg(app, Color::Green)),
                 Cell::from(mark(
                     Line::from(fit(&display_line(&r.title), title_w)),
                     &words,
-                    app.color,
+                    marked,
                 )),
             ]))
         })

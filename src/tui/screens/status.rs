@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, SaveState};
-use crate::tui::style::fg;
+use crate::tui::style::{fg, keep_end};
 use unicode_width::UnicodeWidthStr;
 
 pub(crate) fn holder_text(h: &Holder) -> String {
@@ -188,25 +188,6 @@ pub(crate) fn status_height(app: &App, width: u16) -> u16 {
             .line_count(width.max(1));
         (lines as u16).clamp(1, 3)
     })
-}
-
-/// `text` cut from its start to `width` cells ("…/share/lore"): a path's end says most.
-fn keep_end(text: &str, width: usize) -> String {
-    use unicode_segmentation::UnicodeSegmentation;
-    if text.width() <= width {
-        return text.to_string();
-    }
-    let mut kept: Vec<&str> = Vec::new();
-    let mut used = 1;
-    for g in text.graphemes(true).rev() {
-        let w = g.width();
-        if used + w > width {
-            break;
-        }
-        used += w;
-        kept.push(g);
-    }
-    std::iter::once("…").chain(kept.into_iter().rev()).collect()
 }
 
 pub(crate) fn draw_status(f: &mut Frame, app: &App, area: Rect) {

@@ -313,3 +313,36 @@ fn o_turns_the_lists_order_round_and_the_title_says_which() {
     assert_eq!(app.sort, lore::index::Sort::Newest);
     assert!(app.notice.as_ref().unwrap().0.contains("best match first"));
 }
+
+/// A learning asked to be selected (the one selected when others arrived) that is not in the
+/// first page read is given up: it must not pull the selection to itself later, when a page
+/// deeper down holds it, skipping every row between.
+#[test]
+fn a_selection_asked_for_is_given_up_when_the_first_page_lacks_it() {
+    let mut app = sample();
+    app.select_id = Some(7);
+    app.reload();
+    let page = |from: i64| -> Vec<Row> {
+        (0..PAGE as i64)
+            .map(|i| row(from - i, "r", "d", 3))
+            .collect()
+    };
+    app.on_msg(Msg::Page {
+        generation: app.generation,
+        at: PageAt::Anchor(Anchor::First),
+        rows: page(1000),
+    });
+    assert_eq!(app.list.selected, 0);
+    assert_eq!(app.select_id, None);
+    // The next page holds #7: the selection stays where the user moved it.
+    app.move_by(95);
+    let before = app.list.selected_row().map(|r| r.id);
+    app.on_msg(Msg::Page {
+        generation: app.generation,
+        at: PageAt::Anchor(Anchor::After(app.list.rows.last().unwrap().key())),
+        rows: (0..PAGE as i64)
+            .map(|i| row(100 - i, "r", "d", 3))
+            .collect(),
+    });
+    assert_eq!(app.list.selected_row().map(|r| r.id), before);
+}

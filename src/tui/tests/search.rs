@@ -136,3 +136,53 @@ fn where_f_types_an_f_the_empty_result_does_not_say_f_changes_the_filter() {
     let screen = render(&mut app, 100, 20);
     assert!(screen.contains("search; f changes the filter"), "{screen}");
 }
+
+#[test]
+fn a_search_wider_than_its_line_shows_its_typing_end_and_the_limit_is_said() {
+    let mut app = sample();
+    app.on_key(key(KeyCode::Char('/')));
+    let long: String = (0..40).map(|i| format!("w{i} ")).collect();
+    typed(&mut app, &long);
+    let line = render(&mut app, 60, 20).lines().next().unwrap().to_string();
+    assert!(line.contains('…') && line.contains("w39 █"), "{line}");
+    // Typing at the limit says why nothing more goes in.
+    typed(&mut app, &"x".repeat(crate::tui::app::QUERY_LIMIT));
+    assert_eq!(
+        app.query.text().chars().count(),
+        crate::tui::app::QUERY_LIMIT
+    );
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("takes 200 characters")
+    );
+}
+
+#[test]
+fn in_the_selected_row_a_match_is_marked_in_its_letters() {
+    let app = searched("dis");
+    let mut t = Terminal::new(TestBackend::new(140, 30)).unwrap();
+    t.draw(|f| {
+        ui::draw(f, &app);
+    })
+    .unwrap();
+    let buf = t.backend().buffer();
+    let row = (0..30)
+        .find(|&y| (0..140).any(|x| buf[(x, y)].symbol() == "▶"))
+        .unwrap();
+    let d = (0..70)
+        .find(|&x| buf[(x, row)].symbol() == "D" && buf[(x + 1, row)].symbol() == "i")
+        .unwrap();
+    assert_eq!(
+        buf[(d, row)].fg,
+        Color::Yellow,
+        "a match is visible on the highlight"
+    );
+    assert!(
+        buf[(d, row)]
+            .modifier
+            .contains(ratatui::style::Modifier::UNDERLINED)
+    );
+}
