@@ -11,6 +11,28 @@ use rusqlite::types::Value;
 /// `created_at` sort last.
 pub(super) const NEWEST_FIRST: &str = "ifnull(l.created_at, '') DESC, l.id DESC";
 
+/// [`NEWEST_FIRST`] reversed, for the pages read backwards.
+const OLDEST_FIRST: &str = "ifnull(l.created_at, '') ASC, l.id ASC";
+
+/// Rows after a key in newest-first order (its date and id: [`date_and_id`]). The date is
+/// bounded on its own as well as in the row value: SQLite seeks to that bound, where the row
+/// value alone had it walk the index from the top (BENCHMARKS.md, "Sorting the list").
+const OLDER_THAN_KEY: &str =
+    "ifnull(l.created_at, '') <= ? AND (ifnull(l.created_at, ''), l.id) < (?, ?)";
+
+/// Rows before a key in newest-first order, bounded as [`OLDER_THAN_KEY`] is.
+const NEWER_THAN_KEY: &str =
+    "ifnull(l.created_at, '') >= ? AND (ifnull(l.created_at, ''), l.id) > (?, ?)";
+
+/// The parameters of [`OLDER_THAN_KEY`] and [`NEWER_THAN_KEY`] for `k`.
+fn date_and_id(k: &Key) -> [Value; 3] {
+    [
+        Value::Text(k.created.clone()),
+        Value::Text(k.created.clone()),
+        Value::Integer(k.id),
+    ]
+}
+
 /// The severity a row sorts by: its number, 0 (last) for none or a word. Served by
 /// `lore_learnings_severity`.
 const SEVERITY: &str = "coalesce(CAST(l.severity AS INTEGER), 0)";
@@ -116,31 +138,24 @@ impl Index {
         // both. Forward pages read the order as it is, backward pages (and the last page)
         // read it reversed and turn the rows round.
         let desc = sort == Sort::Severity;
-        let (forward, backward) = if desc {
-            (
-                format!("{lead} DESC, {NEWEST_FIRST}"),
-                format!("{lead} ASC, ifnull(l.created_at, '') ASC, l.id ASC"),
-            )
+        let (ahead, back) = if desc {
+            ("DESC", "ASC")
         } else {
-            (
-                format!("{lead} ASC, {NEWEST_FIRST}"),
-                format!("{lead} DESC, ifnull(l.created_at, '') ASC, l.id ASC"),
-            )
+            ("ASC", "DESC")
         };
+        let forward = format!("{lead} {ahead}, {NEWEST_FIRST}");
+        let backward = format!("{lead} {back}, {OLDEST_FIRST}");
         let select = |seek: &str, order: &str| {
             format!(
                 "SELECT {ROW_COLUMNS}, {lead} FROM learnings l WHERE 1{clause}{seek} ORDER BY {order} LIMIT ?"
             )
         };
-        let key_args = |k: &Key| -> Vec<Value> {
-            let lead = match &k.lead {
-                Some(Lead::Severity(n)) => Value::Integer(*n),
-                Some(Lead::Domain(d)) => Value::Text(d.clone()),
-                // A key from another order: the start of this one.
-                None if desc => Value::Integer(i64::MAX),
-                None => Value::Text(String::new()),
-            };
-            vec![lead, Value::Text(k.created.clone()), Value::Integer(k.id)]
+        let lead_of = |k: &Key| match &k.lead {
+            Some(Lead::Severity(n)) => Value::Integer(*n),
+            Some(Lead::Domain(d)) => Value::Text(d.clone()),
+            // A key from another order: the start of this one.
+            None if desc => Value::Integer(i64::MAX),
+            None => Value::Text(String::new()),
         };
         let run = |sql: String, params: Vec<Value>| -> Result<Vec<Row>> {
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -165,37 +180,24 @@ impl Index {
             Anchor::First => run(select("", &forward), with(vec![limit_v]))?,
             Anchor::Last => run(select("", &backward), with(vec![limit_v]))?,
             Anchor::After(k) | Anchor::Before(k) => {
-                let after = matches!(anchor, Anchor::After(_));
-                let [lead_v, created, id] = <[Value; 3]>::try_from(key_args(k)).expect("three");
                 // The rest of the key's own lead (an equality and a range on the index), then
                 // the leads past it: two seeks, never a scan from the start. Within one lead
                 // the order names only the date and id (the lead is fixed: naming it makes
-                // SQLite sort the whole lead), and the date is bounded on its own as well as in
-                // the row value, which SQLite turns into the range of the seek.
-                let (same, within, past, order) = if after {
-                    (
-                        "ifnull(l.created_at, '') <= ? AND (ifnull(l.created_at, ''), l.id) < (?, ?)",
-                        NEWEST_FIRST,
-                        if desc { "<" } else { ">" },
-                        &forward,
-                    )
+                // SQLite sort the whole lead).
+                let (same, within, past, order) = if matches!(anchor, Anchor::After(_)) {
+                    let past = if desc { "<" } else { ">" };
+                    (OLDER_THAN_KEY, NEWEST_FIRST, past, &forward)
                 } else {
-                    (
-                        "ifnull(l.created_at, '') >= ? AND (ifnull(l.created_at, ''), l.id) > (?, ?)",
-                        "ifnull(l.created_at, '') ASC, l.id ASC",
-                        if desc { ">" } else { "<" },
-                        &backward,
-                    )
+                    let past = if desc { ">" } else { "<" };
+                    (NEWER_THAN_KEY, OLDEST_FIRST, past, &backward)
                 };
+                let lead_v = lead_of(k);
+                let mut params = vec![lead_v.clone()];
+                params.extend(date_and_id(k));
+                params.push(limit_v.clone());
                 let mut near = run(
                     select(&format!(" AND {lead} = ? AND {same}"), within),
-                    with(vec![
-                        lead_v.clone(),
-                        created.clone(),
-                        created,
-                        id,
-                        limit_v.clone(),
-                    ]),
+                    with(params),
                 )?;
                 if near.len() < limit {
                     let more = (limit - near.len()) as i64;
@@ -217,25 +219,13 @@ impl Index {
     fn newest_page(&self, filter: &Filter, anchor: &Anchor, limit: usize) -> Result<Vec<Row>> {
         let (clause, mut args) = filter.sql();
         let (seek, order, reverse) = match anchor {
-            Anchor::First => ("", NEWEST_FIRST, false),
-            Anchor::Last => ("", "ifnull(l.created_at, '') ASC, l.id ASC", true),
-            // The date bounded on its own too: SQLite seeks to that, where the row value
-            // alone had it walk from the top (BENCHMARKS.md, "Sorting the list").
-            Anchor::After(_) => (
-                " AND ifnull(l.created_at, '') <= ? AND (ifnull(l.created_at, ''), l.id) < (?, ?)",
-                NEWEST_FIRST,
-                false,
-            ),
-            Anchor::Before(_) => (
-                " AND ifnull(l.created_at, '') >= ? AND (ifnull(l.created_at, ''), l.id) > (?, ?)",
-                "ifnull(l.created_at, '') ASC, l.id ASC",
-                true,
-            ),
+            Anchor::First => (String::new(), NEWEST_FIRST, false),
+            Anchor::Last => (String::new(), OLDEST_FIRST, true),
+            Anchor::After(_) => (format!(" AND {OLDER_THAN_KEY}"), NEWEST_FIRST, false),
+            Anchor::Before(_) => (format!(" AND {NEWER_THAN_KEY}"), OLDEST_FIRST, true),
         };
         if let Anchor::After(k) | Anchor::Before(k) = anchor {
-            args.push(Value::Text(k.created.clone()));
-            args.push(Value::Text(k.created.clone()));
-            args.push(Value::Integer(k.id));
+            args.extend(date_and_id(k));
         }
         args.push(Value::Integer(limit as i64));
         let sql = format!(

@@ -11,11 +11,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
 use unicode_segmentation::UnicodeSegmentation;
-use unicode_width::UnicodeWidthStr;
 
 use crate::tui::app::Drawn;
-use crate::tui::app::{App, Focus, MARGIN, Mode, PAGE, WINDOW};
-use crate::tui::editing::edit_of;
+use crate::tui::app::{App, Focus, MARGIN, Mode, PAGE, QUERY_LIMIT, WINDOW};
+use crate::tui::editing::{Edit, edit_of};
 use crate::tui::highlight::{self, mark, query_words};
 use crate::tui::msg::{PageAt, Request};
 use crate::tui::screens::detail::draw_detail;
@@ -299,10 +298,9 @@ impl App {
             KeyCode::Enter | KeyCode::Down | KeyCode::Tab => self.mode = Mode::Browse,
             _ => match edit_of(key) {
                 Some(edit) if self.query.apply(edit) => self.reload(),
-                Some(crate::tui::editing::Edit::Insert(_)) => self.notify(format!(
-                    "the search line takes {} characters",
-                    crate::tui::app::QUERY_LIMIT
-                )),
+                Some(Edit::Insert(_)) => {
+                    self.notify(format!("the search line takes {QUERY_LIMIT} characters"))
+                }
                 _ => {}
             },
         }
@@ -351,13 +349,7 @@ pub(crate) fn draw_search(f: &mut Frame, app: &App, area: Rect) {
             let after = &app.query.text()[before.len()..];
             let mut rest = after.graphemes(true);
             let room = usize::from(area.width).saturating_sub(12);
-            let shown_before = display_line(before);
-            let shown_before = if shown_before.width() > room {
-                keep_end(&shown_before, room)
-            } else {
-                shown_before
-            };
-            spans.push(Span::raw(shown_before));
+            spans.push(Span::raw(keep_end(&display_line(before), room)));
             match rest.next() {
                 Some(under) => {
                     spans.push(Span::styled(

@@ -1,8 +1,8 @@
 //! The status line, the save gauge and the lock's words in them.
 
-use lore::config::Action;
 use std::time::Duration;
 
+use lore::config::Action;
 use lore::error::fmt_duration;
 use lore::lock::Holder;
 use lore::sanitize::display_line;
@@ -247,28 +247,20 @@ fn status_line(app: &App, width: u16) -> Line<'static> {
     // The store's path keeps a few cells (its end names the store) before the optional keys.
     let reserve = (path.width() + 2).min(18);
     let fixed = format!("· {shown} · ").width() + lock.width();
-    let needed = |list: &[&str]| list.iter().map(|h| h.width() + 3).sum::<usize>();
-    let mut kept: Vec<&str> = hints
-        .iter()
-        .filter(|(_, always)| *always)
-        .map(|(h, _)| h.as_str())
-        .collect();
-    // The others in order, as long as each fits beside what is kept.
-    for (h, always) in &hints {
-        if *always {
-            continue;
-        }
-        let mut with: Vec<&str> = hints
-            .iter()
-            .map(|(x, _)| x.as_str())
-            .filter(|x| kept.contains(x) || *x == h.as_str())
-            .collect();
-        with.dedup();
-        if fixed + needed(&with) + reserve > width {
+    let cells = |h: &str| h.width() + 3; // " · " before each
+    let (always, optional): (Vec<_>, Vec<_>) = hints.iter().partition(|(_, always)| *always);
+    let mut used = fixed + reserve + always.iter().map(|(h, _)| cells(h)).sum::<usize>();
+    // The others in order, as long as each fits beside what is kept; the ones always shown
+    // come last, where the eye finds them.
+    let mut kept: Vec<&str> = Vec::new();
+    for (h, _) in optional {
+        if used + cells(h) > width {
             break;
         }
-        kept = with;
+        used += cells(h);
+        kept.push(h);
     }
+    kept.extend(always.iter().map(|(h, _)| h.as_str()));
     let hints_text: String = kept.iter().map(|h| format!(" · {h}")).collect();
     let room = width.saturating_sub(fixed + hints_text.width() + 2);
     let store = if room >= 8 {
