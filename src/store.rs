@@ -78,6 +78,21 @@ pub struct Store {
     layout: Layout,
     /// The lock's descriptors, kept open between this handle's saves.
     lock_files: Arc<OpenLockFiles>,
+    /// The repository handle [`Store::open`] opened, for the first [`Store::repo`].
+    spare: Arc<SpareRepo>,
+}
+
+/// A repository handle kept for one later use: opening one reads git's three configuration
+/// files and the repository's layout again, a few percent of a whole save (BENCHMARKS.md,
+/// round 6), and a one-shot `lore record` would otherwise open the repository twice, once to
+/// check the store and once to write.
+#[derive(Default)]
+struct SpareRepo(std::sync::Mutex<Option<crate::git::Repo>>);
+
+impl std::fmt::Debug for SpareRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SpareRepo")
+    }
 }
 
 /// Reads the layout from the settings file; a store without one is flat.
@@ -207,6 +222,7 @@ impl Store {
             common_dir: canonical(repo.common_dir()),
             root,
             lock_files: Arc::default(),
+            spare: Arc::new(SpareRepo(std::sync::Mutex::new(Some(repo)))),
         })
     }
 
@@ -286,8 +302,15 @@ impl Store {
         LockPaths::new(&self.common_dir).keeping_files_open(Arc::clone(&self.lock_files))
     }
 
+    /// The store's git repository. The first call (by any clone of this handle) gets the repository [`Store::open`] opened;
+    /// later ones open it afresh. A handle reads refs, objects and configuration from disk as
+    /// it uses them, so one opened a moment before is as current as a new one.
     pub fn repo(&self) -> Result<crate::git::Repo> {
-        crate::git::open(&self.root)
+        let spare = self.spare.0.lock().ok().and_then(|mut s| s.take());
+        match spare {
+            Some(repo) => Ok(repo),
+            None => crate::git::open(&self.root),
+        }
     }
 
     /// Where this store writes new learnings.

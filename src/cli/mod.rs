@@ -5,6 +5,7 @@
 
 mod config;
 mod edit;
+mod lazy;
 mod lock;
 mod logging;
 mod maintain;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use config::ConfigCommand;
+use lazy::Lazy;
 use lore::error::exit;
 use lore::lock::{LockOptions, Strategy};
 use lore::store::Store;
@@ -123,19 +125,19 @@ enum StrategyArg {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Record a learning (for scripts and hooks; `FAILURE_*` variables fill absent flags)
-    Record(record::RecordArgs),
+    Record(Lazy<record::RecordArgs>),
     /// List learnings, newest first
-    List(query::ListArgs),
+    List(Lazy<query::ListArgs>),
     /// Show one learning by id or path
-    Show(query::ShowArgs),
+    Show(Lazy<query::ShowArgs>),
     /// Full-text search, best match first
-    Search(query::SearchArgs),
+    Search(Lazy<query::SearchArgs>),
     /// Counts by type, severity, domain and month, and the lock's contention, over a period
-    Stats(query::StatsArgs),
+    Stats(Lazy<query::StatsArgs>),
     /// Change a learning's fields (flags), or open it in your editor (on a terminal), in one commit
-    Edit(edit::EditArgs),
+    Edit(Lazy<edit::EditArgs>),
     /// Remove a learning in one commit (it stays in git's history; `git revert` brings it back)
-    Rm(remove::RmArgs),
+    Rm(Lazy<remove::RmArgs>),
     /// Inspect, hold or break the store lock
     #[command(subcommand)]
     Lock(lock::LockCommand),
@@ -228,13 +230,13 @@ impl Command {
     /// output too, so that a script reading it gets a document either way.
     fn wants_json(&self) -> bool {
         match self {
-            Command::Record(a) => a.json,
-            Command::List(a) => a.json || a.jsonl,
-            Command::Show(a) => a.json,
-            Command::Rm(a) => a.json,
-            Command::Edit(a) => a.json,
-            Command::Stats(a) => a.json,
-            Command::Search(a) => a.json || a.jsonl,
+            Command::Record(Lazy(a)) => a.json,
+            Command::List(Lazy(a)) => a.json || a.jsonl,
+            Command::Show(Lazy(a)) => a.json,
+            Command::Rm(Lazy(a)) => a.json,
+            Command::Edit(Lazy(a)) => a.json,
+            Command::Stats(Lazy(a)) => a.json,
+            Command::Search(Lazy(a)) => a.json || a.jsonl,
             Command::Lock(lock::LockCommand::Status { json }) => *json,
             Command::Doctor { json, .. }
             | Command::Import { json, .. }
@@ -440,13 +442,13 @@ pub fn main() -> i32 {
     let json = cli.command.as_ref().is_some_and(Command::wants_json);
     let result = match cli.command {
         None => browse(&ctx, note),
-        Some(Command::Record(args)) => record::run(&ctx, args),
-        Some(Command::List(args)) => query::list(&ctx, &args),
-        Some(Command::Show(args)) => query::show(&ctx, &args),
-        Some(Command::Search(args)) => query::search(&ctx, &args),
-        Some(Command::Rm(args)) => remove::run(&ctx, &args),
-        Some(Command::Edit(args)) => edit::run(&ctx, args),
-        Some(Command::Stats(args)) => query::stats(&ctx, &args),
+        Some(Command::Record(Lazy(args))) => record::run(&ctx, args),
+        Some(Command::List(Lazy(args))) => query::list(&ctx, &args),
+        Some(Command::Show(Lazy(args))) => query::show(&ctx, &args),
+        Some(Command::Search(Lazy(args))) => query::search(&ctx, &args),
+        Some(Command::Rm(Lazy(args))) => remove::run(&ctx, &args),
+        Some(Command::Edit(Lazy(args))) => edit::run(&ctx, args),
+        Some(Command::Stats(Lazy(args))) => query::stats(&ctx, &args),
         Some(Command::Lock(cmd)) => lock::run(&ctx, cmd),
         Some(Command::Init { dir, demo }) => init(&ctx, &dir, demo),
         #[cfg(feature = "fault-injection")]

@@ -54,7 +54,8 @@ impl From<SortArg> for lore::index::Sort {
     }
 }
 
-/// The filters of `list`, `search` and `export`.
+// The filters of `list`, `search` and `export`. (Not a doc comment: clap would take one as the
+// description of each subcommand that flattens these, `lore list` built lazily included.)
 #[derive(Args, Debug, Default)]
 pub struct FilterArgs {
     /// Only this domain (case-insensitive)

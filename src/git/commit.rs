@@ -34,10 +34,19 @@ pub struct Making<'a> {
     pub on_hook: &'a mut dyn FnMut(&str),
 }
 
+/// A commit object [`make`] wrote.
+pub(super) struct Made {
+    pub commit: Oid,
+    /// The message as the hooks left it.
+    pub message: String,
+    /// The identity and time it carries, which the reflog entry that moves a branch to it
+    /// repeats (as git's does).
+    pub sig: Signature<'static>,
+}
+
 /// A commit object of `tree` on `parents`, made as git makes one: its hooks judge it first
 /// (`pre-commit` or `pre-merge-commit`, then `commit-msg`, which may rewrite the message),
-/// unless `how` says not to, and it is signed where git's configuration asks for it. Returns
-/// the commit and the message it has.
+/// unless `how` says not to, and it is signed where git's configuration asks for it.
 pub(super) fn make(
     repo: &Repo,
     tree: &git2::Tree<'_>,
@@ -45,7 +54,7 @@ pub(super) fn make(
     message: &str,
     merge: bool,
     how: &mut Making<'_>,
-) -> Result<(Oid, String)> {
+) -> Result<Made> {
     // A signing configuration lore cannot honour fails before any hook runs.
     let signer = super::sign::signer(repo)?;
     let message = if how.verify {
@@ -67,7 +76,11 @@ pub(super) fn make(
             repo.raw.commit_signed(text, &signature, None)?
         }
     };
-    Ok((commit, message))
+    Ok(Made {
+        commit,
+        message,
+        sig,
+    })
 }
 
 /// One commit, on top of the branch HEAD points at, that puts the blobs `files` (already
@@ -81,7 +94,6 @@ pub fn commit_blobs(
     how: &mut Making<'_>,
 ) -> Result<Committed> {
     let branch = head_branch(repo)?;
-    let sig = signature(repo)?;
     let locked_until = Instant::now() + REF_LOCK_PATIENCE;
     let mut moved_retries = 0;
     loop {
@@ -120,7 +132,11 @@ pub fn commit_blobs(
             None => vec![],
         };
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        let (commit, message) = make(repo, &tree, &parent_refs, message, false, how)?;
+        let Made {
+            commit,
+            message,
+            sig,
+        } = make(repo, &tree, &parent_refs, message, false, how)?;
         fault::point("after-objects")?;
         fault::point("before-ref")?;
         let log = format!("commit: {}", message.lines().next().unwrap_or(""));

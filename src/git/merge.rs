@@ -69,14 +69,15 @@ pub fn keeping_both(
         }
     }
     let tree = repo.raw.find_tree(index.write_tree_to(&repo.raw)?)?;
-    let (commit, _) = super::commit::make(
+    let commit = super::commit::make(
         repo,
         &tree,
         &[&our_commit, &their_commit],
         message,
         true,
         how,
-    )?;
+    )?
+    .commit;
     Ok(Merged { commit, collisions })
 }
 
