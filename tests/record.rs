@@ -577,3 +577,126 @@ fn zero_width_characters_never_hide_in_a_field() {
             .contains("AdminTest login broke")
     );
 }
+
+/// The learnings a batch test saves: the third shares the first's title (a second name).
+fn batch() -> Vec<lore::learning::Learning> {
+    use lore::learning::{Draft, Field};
+    [
+        "Cache went stale",
+        "Queue backed up",
+        "Cache went stale",
+        "Disk filled",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, title)| {
+        Draft::default()
+            .with(Field::Title, *title)
+            .with(Field::Domain, "ops")
+            .with(Field::Summary, format!("batch record {i}"))
+            .validate()
+            .unwrap()
+    })
+    .collect()
+}
+
+#[test]
+fn records_saved_in_one_write_are_each_one_commit_holding_exactly_its_file() {
+    let s = TestStore::new();
+    s.record("Before the batch", "ops");
+    let head = s.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let store = lore::store::Store::open(s.root()).unwrap();
+    let mut index = lore::index::Index::open(&store).unwrap();
+    let saved = lore::ops::record::record_each(
+        &store,
+        &mut index,
+        &batch(),
+        &lore::lock::LockOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(saved.len(), 4);
+    // Four new commits, oldest first, each on the one before, each with one file: its own.
+    let log = s.git(&["rev-list", "--reverse", &format!("{head}..HEAD")]);
+    let commits: Vec<&str> = log.lines().collect();
+    assert_eq!(commits.len(), 4, "{log}");
+    for (i, (commit, rec)) in commits.iter().zip(&saved).enumerate() {
+        assert_eq!(rec.commit, *commit, "record {i} names its own commit");
+        let files = s.git(&["show", "--name-only", "--format=", commit]);
+        assert_eq!(
+            files.trim(),
+            rec.path(),
+            "commit {i} holds exactly its file"
+        );
+        let subject = s.git(&["log", "-1", "--format=%s", commit]);
+        assert_eq!(subject.trim(), format!("failure: {}", rec.row.title));
+    }
+    assert_ne!(
+        saved[0].path(),
+        saved[2].path(),
+        "the same title gets a second name"
+    );
+    // Every file is committed, indexed, and git sees a clean work tree and a sound store.
+    assert_eq!(s.row_count(), 5);
+    assert_eq!(s.files_in_head(), s.learnings_on_disk());
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    s.git(&["fsck", "--no-progress"]);
+    // The reflog tells each commit, as git's own would.
+    let reflog = s.git(&["reflog", "--format=%H %gs", "-5"]);
+    let lines: Vec<&str> = reflog.lines().collect();
+    for (line, commit) in lines.iter().zip(commits.iter().rev()) {
+        assert!(
+            line.starts_with(&format!("{commit} commit: failure: ")),
+            "{reflog}"
+        );
+    }
+    let doctor = s.ok(&["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&doctor).unwrap();
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "{doctor}");
+}
+
+#[test]
+fn a_batch_whose_third_commit_a_hook_refuses_writes_nothing_at_all() {
+    let s = TestStore::new();
+    s.record("Before the batch", "ops");
+    // Refuses the second commit of "Cache went stale", the batch's third.
+    let seen = s.root().join(".git/seen");
+    write_executable(
+        &s.root().join(".git/hooks/commit-msg"),
+        &format!(
+            "#!/bin/sh\n! grep -q 'Cache went stale' \"$1\" || [ ! -e '{0}' ] || exit 1\ntouch '{0}'\n",
+            seen.display()
+        ),
+    );
+    let before = s.snapshot();
+    let index_before = std::fs::read(s.root().join(".git/index")).unwrap();
+    let store = lore::store::Store::open(s.root()).unwrap();
+    let mut index = lore::index::Index::open(&store).unwrap();
+    let err = lore::ops::record::record_each(
+        &store,
+        &mut index,
+        &batch(),
+        &lore::lock::LockOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("Nothing was written"), "{err}");
+    assert_eq!(s.snapshot(), before, "HEAD, rows and files as they were");
+    assert_eq!(
+        std::fs::read(s.root().join(".git/index")).unwrap(),
+        index_before,
+        "git's index as it was"
+    );
+    assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
+    assert!(
+        !s.root().join(".git/lore").exists()
+            || std::fs::read_dir(s.root().join(".git/lore"))
+                .unwrap()
+                .all(|e| !e
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("journal")),
+        "no journal left behind"
+    );
+}

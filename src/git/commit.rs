@@ -25,6 +25,8 @@ pub struct Committed {
     /// HEAD already held these files (another client committed them): nothing was created,
     /// and `commit` is that client's commit.
     pub no_op: bool,
+    /// Every commit made, oldest first, `commit` last (one, but for a [`commit_chain`]).
+    pub steps: Vec<Oid>,
 }
 
 /// How lore makes a commit: whether the hooks that may refuse it run (`--no-verify` turns them
@@ -83,6 +85,14 @@ pub(super) fn make(
     })
 }
 
+/// One commit's part of a [`commit_chain`]: the blobs (already written) it puts at their
+/// paths, the paths it removes, and its message.
+pub struct Step<'a> {
+    pub puts: Vec<(&'a str, Oid)>,
+    pub removed: Vec<&'a str>,
+    pub message: &'a str,
+}
+
 /// One commit, on top of the branch HEAD points at, that puts the blobs `files` (already
 /// written) at their paths and removes `removed`; the branch moves by compare-and-swap,
 /// rebuilt on the new tip when another git client moved it meanwhile.
@@ -93,60 +103,99 @@ pub fn commit_blobs(
     message: &str,
     how: &mut Making<'_>,
 ) -> Result<Committed> {
+    let step = Step {
+        puts: blobs.to_vec(),
+        removed: removed.to_vec(),
+        message,
+    };
+    commit_chain(repo, std::slice::from_ref(&step), how)
+}
+
+/// Commits on top of the branch HEAD points at, one a step, each on the one before, then
+/// moves the branch once, from the tip they were made on to the last (compare-and-swap; all
+/// made again on the new tip when another git client moved it meanwhile). Each reflog gets a
+/// line a commit, as if they had been made one by one. A step whose files HEAD already holds
+/// (another client committed them, staged first) makes no commit; when no step makes one,
+/// the result is a no-op at HEAD.
+pub fn commit_chain(repo: &Repo, steps: &[Step<'_>], how: &mut Making<'_>) -> Result<Committed> {
     let branch = head_branch(repo)?;
     let locked_until = Instant::now() + REF_LOCK_PATIENCE;
     let mut moved_retries = 0;
     loop {
         let parent = branch_tip(repo, &branch)?;
-        let base = match parent {
+        let mut tree = match parent {
             Some(oid) => repo.raw.find_commit(oid)?.tree()?,
             None => repo.raw.find_tree(repo.raw.treebuilder(None)?.write()?)?,
         };
-        let mut update = git2::build::TreeUpdateBuilder::new();
-        for (rel, blob) in blobs {
-            update.upsert(*rel, *blob, FileMode::Blob);
+        let mut tip = match parent {
+            Some(oid) => Some(repo.raw.find_commit(oid)?),
+            None => None,
+        };
+        let mut made = Vec::new();
+        for step in steps {
+            let mut update = git2::build::TreeUpdateBuilder::new();
+            for (rel, blob) in &step.puts {
+                update.upsert(*rel, *blob, FileMode::Blob);
+            }
+            // A path already gone (another client committed its removal, staged first) stays
+            // gone.
+            for rel in step
+                .removed
+                .iter()
+                .filter(|r| tree.get_path(Path::new(r)).is_ok())
+            {
+                update.remove(*rel);
+            }
+            let next = repo
+                .raw
+                .find_tree(update.create_updated(&repo.raw, &tree)?)?;
+            // Another client already committed exactly these files (they were staged first).
+            if tip.is_some() && next.id() == tree.id() {
+                continue;
+            }
+            let parents: Vec<&git2::Commit> = tip.iter().collect();
+            let m = make(repo, &next, &parents, step.message, false, how)?;
+            repo.on_disk(m.commit)?;
+            made.push((tip.as_ref().map(|c| c.id()), m));
+            tip = Some(
+                repo.raw
+                    .find_commit(made.last().expect("pushed").1.commit)?,
+            );
+            tree = next;
         }
-        // A path already gone (another client committed its removal, staged first) stays gone.
-        for rel in removed
-            .iter()
-            .filter(|r| base.get_path(Path::new(r)).is_ok())
-        {
-            update.remove(*rel);
-        }
-        let tree = repo
-            .raw
-            .find_tree(update.create_updated(&repo.raw, &base)?)?;
-        // Another client already committed exactly these files (they were staged first).
-        if let Some(oid) = parent
-            && tree.id() == base.id()
-        {
+        let Some((_, last)) = made.last() else {
+            // Only a tip can already hold a step's files; no steps at all is a caller's bug.
+            let Some(tip) = parent else {
+                return Err(Error::Bug);
+            };
             return Ok(Committed {
-                commit: oid,
+                commit: tip,
                 parent: None,
                 branch,
                 no_op: true,
+                steps: Vec::new(),
             });
-        }
-        let parents = match parent {
-            Some(oid) => vec![repo.raw.find_commit(oid)?],
-            None => vec![],
         };
-        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        let Made {
-            commit,
-            message,
-            sig,
-        } = make(repo, &tree, &parent_refs, message, false, how)?;
+        let commit = last.commit;
         fault::point("after-objects")?;
         fault::point("before-ref")?;
-        let log = format!("commit: {}", message.lines().next().unwrap_or(""));
-        match move_branch(repo, &branch, commit, parent, &sig, &log) {
+        let lines: Vec<Reflog<'_>> = made
+            .iter()
+            .map(|(old, m)| Reflog {
+                old: *old,
+                new: m.commit,
+                sig: &m.sig,
+                message: format!("commit: {}", m.message.lines().next().unwrap_or("")),
+            })
+            .collect();
+        match move_branch(repo, &branch, commit, parent, &lines) {
             Ok(_) => {
                 return Ok(Committed {
                     commit,
                     parent,
                     branch,
                     no_op: false,
+                    steps: made.iter().map(|(_, m)| m.commit).collect(),
                 });
             }
             // The branch moved under us (another git client committed): rebuild on the new tip.
@@ -174,6 +223,14 @@ pub fn commit_blobs(
     }
 }
 
+/// One reflog line: the branch went from `old` to `new`.
+struct Reflog<'a> {
+    old: Option<Oid>,
+    new: Oid,
+    sig: &'a Signature<'a>,
+    message: String,
+}
+
 /// Moves `branch` from `expected` to `new` under its lock, as git does (so git commands and
 /// lore exclude each other), appending the reflog entries git would write.
 fn move_branch(
@@ -181,8 +238,7 @@ fn move_branch(
     branch: &str,
     new: Oid,
     expected: Option<Oid>,
-    sig: &Signature<'_>,
-    message: &str,
+    lines: &[Reflog<'_>],
 ) -> std::result::Result<(), Moved> {
     let refs_dir = repo.dir_of(branch);
     let lock = match OwnedLock::take(refs_dir, branch) {
@@ -204,21 +260,7 @@ fn move_branch(
     lock.commit(format!("{new}\n").as_bytes())
         .map_err(Moved::Failed)?;
     // Reflogs, as git writes them (failures here do not undo the commit).
-    let old = expected
-        .map(|o| o.to_string())
-        .unwrap_or_else(|| "0".repeat(40));
-    let when = sig.when();
-    let offset = when.offset_minutes();
-    let line = format!(
-        "{old} {new} {} <{}> {} {}{:02}{:02}\t{}\n",
-        sig.name().unwrap_or("lore"),
-        sig.email().unwrap_or(""),
-        when.seconds(),
-        if offset < 0 { '-' } else { '+' },
-        offset.abs() / 60,
-        offset.abs() % 60,
-        message.replace('\n', " ")
-    );
+    let text: String = lines.iter().map(Reflog::line).collect();
     for log in [
         refs_dir.join("logs").join(branch),
         repo.git_dir().join("logs/HEAD"),
@@ -231,10 +273,33 @@ fn move_branch(
             .append(true)
             .open(&log)
         {
-            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
+            let _ = std::io::Write::write_all(&mut f, text.as_bytes());
         }
     }
     Ok(())
+}
+
+impl Reflog<'_> {
+    /// The line as git writes it: old and new ids, who and when, the message.
+    fn line(&self) -> String {
+        let old = self
+            .old
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "0".repeat(40));
+        let when = self.sig.when();
+        let offset = when.offset_minutes();
+        format!(
+            "{old} {} {} <{}> {} {}{:02}{:02}\t{}\n",
+            self.new,
+            self.sig.name().unwrap_or("lore"),
+            self.sig.email().unwrap_or(""),
+            when.seconds(),
+            if offset < 0 { '-' } else { '+' },
+            offset.abs() / 60,
+            offset.abs() % 60,
+            self.message.replace('\n', " ")
+        )
+    }
 }
 
 enum Moved {
@@ -257,7 +322,13 @@ pub fn move_branch_to(
     let sig = signature(repo)?;
     let deadline = Instant::now() + REF_LOCK_PATIENCE;
     loop {
-        match move_branch(repo, branch, new, expected, &sig, message) {
+        let line = Reflog {
+            old: expected,
+            new,
+            sig: &sig,
+            message: message.to_string(),
+        };
+        match move_branch(repo, branch, new, expected, std::slice::from_ref(&line)) {
             Ok(()) => return Ok(true),
             Err(Moved::Changed) => return Ok(false),
             Err(Moved::Locked) if Instant::now() < deadline => {

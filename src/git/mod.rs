@@ -25,7 +25,9 @@ use git2::{ErrorCode, Repository, Signature};
 
 use crate::error::{Error, GitError, Result};
 
-pub use commit::{Committed, Making, commit_blobs, move_branch_to};
+pub use commit::{
+    Committed, Making, Step as CommitStep, commit_blobs, commit_chain, move_branch_to,
+};
 pub use locks::{break_stale_git_lock, stale_git_lock, wait_for_git_locks};
 pub use stage::{SPLIT_INFO, SPLIT_NOTICE, StagedUndo, index_is_split, stage, staged_blobs};
 
@@ -95,7 +97,34 @@ impl Repo {
 
     /// Writes `bytes` as a blob (if git does not have it already); its id.
     pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
-        Ok(self.raw.blob(bytes)?)
+        let id = self.raw.blob(bytes)?;
+        self.on_disk(id)?;
+        Ok(id)
+    }
+
+    /// Makes sure object `id`, which libgit2 says it wrote, is in the object store. On a full
+    /// disk libgit2 can lose its write's error and return the id of an object it never wrote
+    /// (seen with a loose commit on a tmpfs with 8 pages free); a branch or git's index must
+    /// never be made to name one.
+    pub(crate) fn on_disk(&self, id: Oid) -> Result<()> {
+        if self.raw.odb()?.exists(id) {
+            return Ok(());
+        }
+        let objects = self.common_dir().join("objects");
+        let free = rustix::fs::statvfs(&objects)
+            .ok()
+            .map(|st| st.f_bavail * st.f_frsize);
+        let why = match free {
+            Some(free) if free < 1 << 20 => std::io::Error::from_raw_os_error(28),
+            Some(free) => std::io::Error::other(format!(
+                "git reported object {id} written, but it is not there ({} KiB free)",
+                free >> 10
+            )),
+            None => std::io::Error::other(format!(
+                "git reported object {id} written, but it is not there"
+            )),
+        };
+        Err(Error::io(objects, why))
     }
 
     /// The tree of commit `id`.

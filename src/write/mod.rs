@@ -83,6 +83,10 @@ enum Plan {
     Stay,
     /// A commit of the staged files on top of HEAD.
     OnHead { message: String },
+    /// Commits one after another on top of HEAD, the branch moved once to the last: each
+    /// holds the files staged after the one before (`ends`: how many were staged when its
+    /// [`Tx::commit_so_far`] was called) and has its message.
+    Chain { commits: Vec<(usize, String)> },
     /// To a commit the body made (sync's fast-forward or merge), if it is still at `expected`.
     MoveTo {
         commit: Oid,
@@ -380,35 +384,10 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
             Ok(Landing::Installed)
         }
         Plan::OnHead { message } => {
-            let puts: Vec<(&str, Oid)> = tx
-                .staged
-                .iter()
-                .filter_map(|(p, b)| b.map(|b| (p.as_str(), b)))
-                .collect();
-            let removed: Vec<&str> = tx
-                .staged
-                .iter()
-                .filter(|(_, b)| b.is_none())
-                .map(|(p, _)| p.as_str())
-                .collect();
-            let progress = &mut tx.progress;
-            let committed = git::commit_blobs(
-                tx.repo,
-                &puts,
-                &removed,
-                &message,
-                &mut git::Making {
-                    verify: tx.verify,
-                    on_hook: &mut |h| progress(Progress::Hook(h.to_string())),
-                },
-            )?;
-            if !committed.no_op {
-                git::hooks::after_commit(tx.repo, false, &mut |h| {
-                    progress(Progress::Hook(h.to_string()))
-                });
-            }
-            Ok(Landing::Committed(committed))
+            let end = tx.staged.len();
+            commit_steps(tx, &[(end, message)])
         }
+        Plan::Chain { commits } => commit_steps(tx, &commits),
         Plan::MoveTo {
             commit,
             expected,
@@ -429,9 +408,50 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
                 parent: expected,
                 branch,
                 no_op: false,
+                steps: vec![commit],
             }))
         }
     }
+}
+
+/// Commits what `tx` staged, a commit for each `(end, message)`: the files staged up to `end`
+/// since the one before; then runs the hooks that follow a commit, once a commit made.
+fn commit_steps(tx: &mut Tx<'_>, commits: &[(usize, String)]) -> Result<Landing> {
+    let mut start = 0;
+    let steps: Vec<git::CommitStep<'_>> = commits
+        .iter()
+        .map(|(end, message)| {
+            let staged = &tx.staged[start..*end];
+            start = *end;
+            git::CommitStep {
+                puts: staged
+                    .iter()
+                    .filter_map(|(p, b)| b.map(|b| (p.as_str(), b)))
+                    .collect(),
+                removed: staged
+                    .iter()
+                    .filter(|(_, b)| b.is_none())
+                    .map(|(p, _)| p.as_str())
+                    .collect(),
+                message,
+            }
+        })
+        .collect();
+    let progress = &mut tx.progress;
+    let committed = git::commit_chain(
+        tx.repo,
+        &steps,
+        &mut git::Making {
+            verify: tx.verify,
+            on_hook: &mut |h| progress(Progress::Hook(h.to_string())),
+        },
+    )?;
+    for _ in &committed.steps {
+        git::hooks::after_commit(tx.repo, false, &mut |h| {
+            progress(Progress::Hook(h.to_string()))
+        });
+    }
+    Ok(Landing::Committed(committed))
 }
 
 /// Takes back everything `tx` did, newest first, and returns the error to report: `cause`,

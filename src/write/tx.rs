@@ -138,7 +138,7 @@ impl<'w> Tx<'w> {
             return Ok(());
         }
         let landing = match &self.plan {
-            Plan::OnHead { .. } => Some(Landed::Commit(
+            Plan::OnHead { .. } | Plan::Chain { .. } => Some(Landed::Commit(
                 self.staged
                     .iter()
                     .map(|(p, b)| (p.clone(), b.map(|b| b.to_string())))
@@ -332,6 +332,21 @@ impl<'w> Tx<'w> {
         self.plan = Plan::OnHead {
             message: message.into(),
         };
+    }
+
+    /// Makes the files staged since the last call one commit with `message`, the next in a
+    /// chain of commits that land together: the branch moves once, to the last, so that
+    /// either all of them are on it or none (see [`crate::git::commit_chain`]).
+    pub fn commit_so_far(&mut self, message: impl Into<String>) {
+        let end = self.staged.len();
+        match &mut self.plan {
+            Plan::Chain { commits } => commits.push((end, message.into())),
+            _ => {
+                self.plan = Plan::Chain {
+                    commits: vec![(end, message.into())],
+                }
+            }
+        }
     }
 
     /// Ends the write by running `put_in_place`, which makes a change the body prepared (a
