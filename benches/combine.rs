@@ -14,6 +14,8 @@
 //!    a channel and waiting for its commit. The queue's files are left out, so the figure is
 //!    an upper bound for the design.
 //!
+//! It also times the file operations such a queue would add to each record (`queue_files`).
+//!
 //! 2 and 3 run twice: the holder saving one record a write, and the holder saving all the
 //! records waiting in one write, each its own commit (`record_each`).
 
@@ -144,6 +146,46 @@ fn batch_holder(store: &Store, requests: mpsc::Receiver<Request>) -> u64 {
     thread_cpu_ticks() - cpu
 }
 
+/// What a queue made of files would add to each record, timed on the store's file system: the
+/// writer's request written and renamed into place, the holder's claim (a rename) and read,
+/// its result written and renamed, the writer's read, then both files removed. Returns the
+/// time a record, and its CPU time on this thread.
+fn queue_files(dir: &Path, n: usize) -> (Duration, Duration) {
+    std::fs::create_dir_all(dir).unwrap();
+    let request = vec![b'r'; 1200];
+    let cpu = thread_cpu_ticks();
+    let t = Instant::now();
+    for i in 0..n {
+        let (tmp, req, claimed) = (
+            dir.join(format!(".req-{i}.tmp")),
+            dir.join(format!("req-{i}")),
+            dir.join(format!("claimed-{i}")),
+        );
+        std::fs::write(&tmp, &request).unwrap();
+        std::fs::rename(&tmp, &req).unwrap();
+        std::fs::rename(&req, &claimed).unwrap();
+        let _ = std::fs::read(&claimed).unwrap();
+        let (res_tmp, res) = (
+            dir.join(format!(".res-{i}.tmp")),
+            dir.join(format!("res-{i}")),
+        );
+        std::fs::write(
+            &res_tmp,
+            b"{\"commit\":\"0123456789abcdef0123456789abcdef01234567\"}",
+        )
+        .unwrap();
+        std::fs::rename(&res_tmp, &res).unwrap();
+        let _ = std::fs::read(&res).unwrap();
+        std::fs::remove_file(&res).unwrap();
+        std::fs::remove_file(&claimed).unwrap();
+    }
+    let ticks = thread_cpu_ticks() - cpu;
+    (
+        t.elapsed() / n as u32,
+        Duration::from_secs_f64(ticks as f64 / 100.0 / n as f64),
+    )
+}
+
 fn main() {
     let n = std::env::var("LORE_BENCH_SIZES")
         .ok()
@@ -156,6 +198,13 @@ fn main() {
     println!(
         "combining ceiling at {n} learnings, {} cores ({WRITERS} writers × {EACH} records)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    let (wall, cpu) = queue_files(&root.join(".git/lore-queue-bench"), 2000);
+    println!(
+        "  queue files a record (not in the rows below)      {:.0} µs, {:.0} µs of CPU",
+        wall.as_secs_f64() * 1e6,
+        cpu.as_secs_f64() * 1e6
     );
 
     let took = separate_writers(&root);
