@@ -724,3 +724,34 @@ fn commits_are_signed_as_git_would_or_refused_never_unsigned_in_silence() {
     );
     assert_eq!(s.snapshot(), before);
 }
+
+#[test]
+fn a_branch_locked_by_git_for_a_moment_is_waited_for_without_running_the_hooks_again() {
+    let s = TestStore::new();
+    s.record("first", "d");
+    // The pre-commit hook counts its runs; on its first it takes the branch's lock file as a
+    // git command would, and lets it go 300 ms later.
+    let git_dir = s.root().join(".git");
+    hook(
+        &s,
+        "pre-commit",
+        &format!(
+            "echo run >> '{0}/hook-runs'\nif [ ! -e '{0}/locked-once' ]; then\n  touch '{0}/locked-once' '{0}/refs/heads/main.lock'\n  (sleep 0.3; rm -f '{0}/refs/heads/main.lock') >/dev/null 2>&1 &\nfi",
+            git_dir.display()
+        ),
+    );
+    let before = s.commit_count();
+    s.record("waits for the branch", "d");
+    assert_eq!(s.commit_count(), before + 1);
+    let runs = std::fs::read_to_string(git_dir.join("hook-runs")).unwrap();
+    assert_eq!(
+        runs.lines().count(),
+        1,
+        "the hook ran {} times",
+        runs.lines().count()
+    );
+    assert!(
+        s.files_in_head()
+            .contains(&s.path_of("waits for the branch"))
+    );
+}

@@ -25,7 +25,9 @@ pub struct Committed {
     /// HEAD already held these files (another client committed them): nothing was created,
     /// and `commit` is that client's commit.
     pub no_op: bool,
-    /// Every commit made, oldest first, `commit` last (one, but for a [`commit_chain`]).
+    /// The commits this write made, oldest first, `commit` last: one, several for a
+    /// [`commit_chain`], none for a no-op (for a branch moved to a commit made before, that
+    /// commit).
     pub steps: Vec<Oid>,
 }
 
@@ -78,6 +80,7 @@ pub(super) fn make(
             repo.raw.commit_signed(text, &signature, None)?
         }
     };
+    repo.on_disk(commit)?;
     Ok(Made {
         commit,
         message,
@@ -154,8 +157,8 @@ pub fn commit_chain(repo: &Repo, steps: &[Step<'_>], how: &mut Making<'_>) -> Re
                 continue;
             }
             let parents: Vec<&git2::Commit> = tip.iter().collect();
+            trees_on_disk(repo, &next, step)?;
             let m = make(repo, &next, &parents, step.message, false, how)?;
-            repo.on_disk(m.commit)?;
             made.push((tip.as_ref().map(|c| c.id()), m));
             tip = Some(
                 repo.raw
@@ -188,39 +191,55 @@ pub fn commit_chain(repo: &Repo, steps: &[Step<'_>], how: &mut Making<'_>) -> Re
                 message: format!("commit: {}", m.message.lines().next().unwrap_or("")),
             })
             .collect();
-        match move_branch(repo, &branch, commit, parent, &lines) {
-            Ok(_) => {
-                return Ok(Committed {
-                    commit,
-                    parent,
-                    branch,
-                    no_op: false,
-                    steps: made.iter().map(|(_, m)| m.commit).collect(),
-                });
-            }
-            // The branch moved under us (another git client committed): rebuild on the new tip.
-            Err(Moved::Changed) => {
-                moved_retries += 1;
-                if moved_retries >= MAX_RETRIES {
-                    return Err(Error::Git(GitError::BranchKeptMoving {
-                        attempts: MAX_RETRIES,
-                    }));
+        // Another git command updating the branch takes milliseconds: the same commits wait
+        // for it (their hooks have run once). A branch moved meanwhile means new commits.
+        loop {
+            match move_branch(repo, &branch, commit, parent, &lines) {
+                Ok(_) => {
+                    return Ok(Committed {
+                        commit,
+                        parent,
+                        branch,
+                        no_op: false,
+                        steps: made.iter().map(|(_, m)| m.commit).collect(),
+                    });
                 }
-                continue;
+                Err(Moved::Changed) => break,
+                Err(Moved::Locked) if Instant::now() < locked_until => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(Moved::Locked) => {
+                    return Err(Error::GitLocked {
+                        path: repo.dir_of(&branch).join(format!("{branch}.lock")),
+                    });
+                }
+                Err(Moved::Failed(e)) => return Err(e),
             }
-            // Another git command is updating the branch: it takes milliseconds.
-            Err(Moved::Locked) if Instant::now() < locked_until => {
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            }
-            Err(Moved::Locked) => {
-                return Err(Error::GitLocked {
-                    path: repo.dir_of(&branch).join(format!("{branch}.lock")),
-                });
-            }
-            Err(Moved::Failed(e)) => return Err(e),
+        }
+        // The branch moved under us (another git client committed): rebuild on the new tip.
+        moved_retries += 1;
+        if moved_retries >= MAX_RETRIES {
+            return Err(Error::Git(GitError::BranchKeptMoving {
+                attempts: MAX_RETRIES,
+            }));
         }
     }
+}
+
+/// Makes sure the trees a step's commit will name are in the object store: its root and every
+/// folder on the way to each file it puts (see [`Repo::on_disk`]).
+fn trees_on_disk(repo: &Repo, tree: &git2::Tree<'_>, step: &Step<'_>) -> Result<()> {
+    repo.on_disk(tree.id())?;
+    for (rel, _) in &step.puts {
+        let mut folder = Path::new(rel).parent();
+        while let Some(f) = folder.filter(|f| !f.as_os_str().is_empty()) {
+            if let Ok(entry) = tree.get_path(f) {
+                repo.on_disk(entry.id())?;
+            }
+            folder = f.parent();
+        }
+    }
+    Ok(())
 }
 
 /// One reflog line: the branch went from `old` to `new`.

@@ -415,14 +415,20 @@ fn land(tx: &mut Tx<'_>) -> Result<Landing> {
 }
 
 /// Commits what `tx` staged, a commit for each `(end, message)`: the files staged up to `end`
-/// since the one before; then runs the hooks that follow a commit, once a commit made.
+/// since the one before (the last takes whatever was staged after it too, so that nothing
+/// staged is left out of every commit); then runs the hooks that follow a commit, once a
+/// commit made (all of them once the branch is at the last, where git runs each with HEAD at
+/// its own commit).
 fn commit_steps(tx: &mut Tx<'_>, commits: &[(usize, String)]) -> Result<Landing> {
     let mut start = 0;
+    let all = tx.staged.len();
     let steps: Vec<git::CommitStep<'_>> = commits
         .iter()
-        .map(|(end, message)| {
-            let staged = &tx.staged[start..*end];
-            start = *end;
+        .enumerate()
+        .map(|(i, (end, message))| {
+            let end = if i + 1 == commits.len() { all } else { *end };
+            let staged = &tx.staged[start..end];
+            start = end;
             git::CommitStep {
                 puts: staged
                     .iter()

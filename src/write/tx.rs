@@ -329,6 +329,10 @@ impl<'w> Tx<'w> {
 
     /// Ends the write with one commit of everything staged, on top of HEAD.
     pub fn commit(&mut self, message: impl Into<String>) {
+        debug_assert!(
+            !matches!(self.plan, Plan::Chain { .. }),
+            "a write is one commit or a chain, not both"
+        );
         self.plan = Plan::OnHead {
             message: message.into(),
         };
@@ -336,7 +340,9 @@ impl<'w> Tx<'w> {
 
     /// Makes the files staged since the last call one commit with `message`, the next in a
     /// chain of commits that land together: the branch moves once, to the last, so that
-    /// either all of them are on it or none (see [`crate::git::commit_chain`]).
+    /// either all of them are on it or none (see [`crate::git::commit_chain`]). Each file is
+    /// in at most one commit of a chain: a crashed write's recovery judges whether it landed
+    /// by HEAD holding every file as staged.
     pub fn commit_so_far(&mut self, message: impl Into<String>) {
         let end = self.staged.len();
         match &mut self.plan {
