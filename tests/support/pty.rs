@@ -107,11 +107,23 @@ impl Tui {
         }
     }
 
-    /// The terminal was handed back: alternate screen left, mouse reporting off.
+    /// The terminal was handed back: alternate screen left, mouse reporting off. The reader
+    /// thread may still be draining the terminal when the process has exited (on a loaded
+    /// machine), so the bytes are waited for, up to 5 s.
     pub fn assert_restored(&self) {
-        let raw = String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned();
-        assert!(raw.contains("\u{1b}[?1049l"), "alternate screen not left");
-        assert!(raw.contains("\u{1b}[?1000l"), "mouse capture not disabled");
+        let start = Instant::now();
+        loop {
+            let raw = String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned();
+            let (left, mouse_off) = (raw.contains("\u{1b}[?1049l"), raw.contains("\u{1b}[?1000l"));
+            if left && mouse_off {
+                return;
+            }
+            if start.elapsed() > Duration::from_secs(5) {
+                assert!(left, "alternate screen not left");
+                assert!(mouse_off, "mouse capture not disabled");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
