@@ -302,9 +302,10 @@ impl Store {
         LockPaths::new(&self.common_dir).keeping_files_open(Arc::clone(&self.lock_files))
     }
 
-    /// The store's git repository. The first call (by any clone of this handle) gets the repository [`Store::open`] opened;
-    /// later ones open it afresh. A handle reads refs, objects and configuration from disk as
-    /// it uses them, so one opened a moment before is as current as a new one.
+    /// The store's git repository. The first call (by any clone of this handle) gets the one
+    /// [`Store::open`] opened; later ones open it afresh. A handle reads refs, objects and
+    /// configuration from disk as it uses them, so one opened a moment before is as current as
+    /// a new one.
     pub fn repo(&self) -> Result<crate::git::Repo> {
         let spare = self.spare.0.lock().ok().and_then(|mut s| s.take());
         match spare {

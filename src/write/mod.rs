@@ -84,8 +84,8 @@ enum Plan {
     /// A commit of the staged files on top of HEAD.
     OnHead { message: String },
     /// Commits one after another on top of HEAD, the branch moved once to the last: each
-    /// holds the files staged after the one before (`ends`: how many were staged when its
-    /// [`Tx::commit_so_far`] was called) and has its message.
+    /// `(end, message)` holds the files staged after the one before, up to `end` (how many
+    /// were staged when its [`Tx::commit_so_far`] was called), and has its message.
     Chain { commits: Vec<(usize, String)> },
     /// To a commit the body made (sync's fast-forward or merge), if it is still at `expected`.
     MoveTo {
