@@ -35,6 +35,8 @@ use support::synthetic::{draft, generate};
 
 const LORE: &str = env!("CARGO_BIN_EXE_lore");
 const WRITERS: usize = 16;
+/// Clock ticks a second in `/proc` (`USER_HZ`, 100 on Linux).
+const TICK: f64 = 1.0 / 100.0;
 const EACH: usize = 25;
 
 /// What a queueing writer process does before it hands its record over: exec, parse, read the
@@ -182,7 +184,7 @@ fn queue_files(dir: &Path, n: usize) -> (Duration, Duration) {
     let ticks = thread_cpu_ticks() - cpu;
     (
         t.elapsed() / n as u32,
-        Duration::from_secs_f64(ticks as f64 / 100.0 / n as f64),
+        Duration::from_secs_f64(ticks as f64 * TICK / n as f64),
     )
 }
 
@@ -194,7 +196,6 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("store");
     let store = generate(&root, n, LORE);
-    let tick = 1.0 / 100.0; // USER_HZ on Linux
     println!(
         "combining ceiling at {n} learnings, {} cores ({WRITERS} writers × {EACH} records)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -214,7 +215,7 @@ fn main() {
     );
 
     for batched in [false, true] {
-        // The holder alone, fed as fast as it commits (batches of 16 when batched).
+        // The holder alone, fed as fast as it commits (batches of `batch_cap()` when batched).
         let (tx, rx) = mpsc::channel();
         let (ack, acks) = mpsc::channel();
         for i in 0..WRITERS * EACH {
@@ -233,7 +234,7 @@ fn main() {
                 "one a write "
             },
             rate(WRITERS * EACH, took),
-            cpu as f64 * tick * 1e3 / (WRITERS * EACH) as f64
+            cpu as f64 * TICK * 1e3 / (WRITERS * EACH) as f64
         );
     }
 
@@ -275,7 +276,7 @@ fn main() {
             if batched { " batched" } else { "" },
             alone.as_secs_f64() * 1e3,
             rate(WRITERS * EACH, took),
-            cpu as f64 * tick * 1e3 / (WRITERS * EACH) as f64
+            cpu as f64 * TICK * 1e3 / (WRITERS * EACH) as f64
         );
     }
 }

@@ -644,6 +644,7 @@ fn records_saved_in_one_write_are_each_one_commit_holding_exactly_its_file() {
     // The reflog tells each commit, as git's own would.
     let reflog = s.git(&["reflog", "--format=%H %gs", "-5"]);
     let lines: Vec<&str> = reflog.lines().collect();
+    assert_eq!(lines.len(), 5, "{reflog}");
     for (line, commit) in lines.iter().zip(commits.iter().rev()) {
         assert!(
             line.starts_with(&format!("{commit} commit: failure: ")),

@@ -126,13 +126,10 @@ pub fn commit_chain(repo: &Repo, steps: &[Step<'_>], how: &mut Making<'_>) -> Re
     let mut moved_retries = 0;
     loop {
         let parent = branch_tip(repo, &branch)?;
-        let mut tree = match parent {
-            Some(oid) => repo.raw.find_commit(oid)?.tree()?,
+        let mut tip = parent.map(|oid| repo.raw.find_commit(oid)).transpose()?;
+        let mut tree = match &tip {
+            Some(commit) => commit.tree()?,
             None => repo.raw.find_tree(repo.raw.treebuilder(None)?.write()?)?,
-        };
-        let mut tip = match parent {
-            Some(oid) => Some(repo.raw.find_commit(oid)?),
-            None => None,
         };
         let mut made = Vec::new();
         for step in steps {
@@ -159,11 +156,9 @@ pub fn commit_chain(repo: &Repo, steps: &[Step<'_>], how: &mut Making<'_>) -> Re
             let parents: Vec<&git2::Commit> = tip.iter().collect();
             trees_on_disk(repo, &next, step)?;
             let m = make(repo, &next, &parents, step.message, false, how)?;
+            let id = m.commit;
             made.push((tip.as_ref().map(|c| c.id()), m));
-            tip = Some(
-                repo.raw
-                    .find_commit(made.last().expect("pushed").1.commit)?,
-            );
+            tip = Some(repo.raw.find_commit(id)?);
             tree = next;
         }
         let Some((_, last)) = made.last() else {

@@ -117,11 +117,11 @@ impl Repo {
         let why = match free {
             Some(free) if free < 1 << 20 => std::io::Error::from_raw_os_error(28),
             Some(free) => std::io::Error::other(format!(
-                "git reported object {id} written, but it is not there ({} KiB free)",
+                "git reported object {id} written, but it is not there ({} KiB free); check the file system (`git fsck`), then save again",
                 free >> 10
             )),
             None => std::io::Error::other(format!(
-                "git reported object {id} written, but it is not there"
+                "git reported object {id} written, but it is not there; check the file system (`git fsck`), then save again"
             )),
         };
         Err(Error::io(objects, why))

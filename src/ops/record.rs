@@ -102,32 +102,31 @@ pub fn record_each(
         }
         Ok(rows)
     })?;
-    let committed = written.commit;
-    let steps = committed
-        .as_ref()
-        .map(|c| c.steps.clone())
-        .unwrap_or_default();
+    let tip = written.commit.as_ref().map(|c| c.commit.to_string());
+    let steps = written.commit.map(|c| c.steps).unwrap_or_default();
     // Where another client committed some of these files meanwhile (they were staged first),
     // which commit holds which is not known here; the branch's tip holds them all.
-    let commit_of = |i: usize| match steps.get(i) {
-        Some(c) if steps.len() == written.value.len() => c.to_string(),
-        _ => committed
-            .as_ref()
-            .map(|c| c.commit.to_string())
-            .unwrap_or_default(),
-    };
-    let recorded = written
+    let each = steps.len() == written.value.len();
+    log::info!(
+        "recorded {} learnings in {} commits",
+        written.value.len(),
+        steps.len()
+    );
+    Ok(written
         .value
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, row)| Recorded {
-            row: row.clone(),
-            commit: commit_of(i),
+            row,
+            commit: if each {
+                steps[i].to_string()
+            } else {
+                tip.clone().unwrap_or_default()
+            },
             waited: written.waited,
             warnings: written.warnings.clone(),
         })
-        .collect();
-    Ok(recorded)
+        .collect())
 }
 
 /// A learning's file, row and commit message, made before the lock is taken.

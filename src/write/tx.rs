@@ -345,6 +345,10 @@ impl<'w> Tx<'w> {
     /// by HEAD holding every file as staged.
     pub fn commit_so_far(&mut self, message: impl Into<String>) {
         let end = self.staged.len();
+        debug_assert!(
+            matches!(self.plan, Plan::Stay | Plan::Chain { .. }),
+            "a write is one commit or a chain, not both"
+        );
         match &mut self.plan {
             Plan::Chain { commits } => commits.push((end, message.into())),
             _ => {
