@@ -1,20 +1,20 @@
-//! What a combining writer could reach on this machine (issue 20): `cargo bench --bench
+//! 16 writers at once, with and without the record queue (issue 20): `cargo bench --bench
 //! combine`. Prints figures; never fails on time.
 //!
-//! In a combining design one lock holder commits the records that waiting writers queued, each
-//! still its own commit, so a writer process pays only its start-up and the hand-over. This
-//! bench measures that design's ceiling without building its queue, on one generated store
-//! (`LORE_BENCH_SIZES`, first size, default 1,000), in one run:
+//! With the queue (`lore::ops::queue`) a `lore record` that finds the lock busy hands its
+//! record to the holder, which saves up to 8 in one write, each still its own commit. On one
+//! generated store (`LORE_BENCH_SIZES`, first size, default 1,000), in one run:
 //!
-//! 1. today: 16 writer processes × 25 `lore record`, each taking the lock itself;
+//! 1. the queue: 16 writer processes × 25 `lore record`, this build; with
+//!    `LORE_BENCH_BEFORE=<an older lore binary>` (one without the queue) the same load run
+//!    with it too, the two alternated three times;
 //! 2. the holder alone: 400 records committed back to back by one thread of this process
 //!    (the library's record, lock taken and released around each, as `lore mcp` does);
 //! 3. combining, simulated: 16 writer threads, each 25 times running a real `lore` process of
 //!    a writer's start-up size (see `WRITER`), then handing a record to the holder thread over
-//!    a channel and waiting for its commit. The queue's files are left out, so the figure is
-//!    an upper bound for the design.
+//!    a channel and waiting for its commit: the design's ceiling without its files.
 //!
-//! It also times the file operations such a queue would add to each record (`queue_files`).
+//! It also times the file operations the queue adds to each record (`queue_files`).
 //!
 //! 2 and 3 run twice: the holder saving one record a write, and the holder saving all the
 //! records waiting in one write, each its own commit (`record_each`).
@@ -75,17 +75,18 @@ fn rate(records: usize, took: Duration) -> String {
     )
 }
 
-fn separate_writers(root: &Path) -> Duration {
+/// 16 writer processes × 25 `lore record` of the binary `lore`, all at once.
+fn separate_writers(root: &Path, lore: &str, tag: &str) -> Duration {
     let t = Instant::now();
     let children: Vec<_> = (0..WRITERS)
         .map(|w| {
             Command::new("bash")
                 .arg("-c")
-                .arg(r#"for i in $(seq "$4"); do "$1" --store "$2" record --title "writer $3 record $i" --domain contention >/dev/null || exit 1; done"#)
+                .arg(r#"for i in $(seq "$4"); do "$1" --store "$2" record --title "writer $3 record $i" --domain contention >/dev/null 2>&1 || exit 1; done"#)
                 .arg("bash")
-                .arg(LORE)
+                .arg(lore)
                 .arg(root)
-                .arg(w.to_string())
+                .arg(format!("{tag}{w}"))
                 .arg(EACH.to_string())
                 .env("LORE_CONFIG", "/nonexistent/lore/config.toml")
                 .spawn()
@@ -208,11 +209,21 @@ fn main() {
         cpu.as_secs_f64() * 1e6
     );
 
-    let took = separate_writers(&root);
-    println!(
-        "  today: 16 writer processes, each takes the lock  {}",
-        rate(WRITERS * EACH, took)
-    );
+    let before = std::env::var("LORE_BENCH_BEFORE").ok();
+    for round in 0..if before.is_some() { 3 } else { 1 } {
+        let took = separate_writers(&root, LORE, &format!("q{round}-"));
+        println!(
+            "  the queue: 16 writer processes (this build)       {}",
+            rate(WRITERS * EACH, took)
+        );
+        if let Some(before) = &before {
+            let took = separate_writers(&root, before, &format!("b{round}-"));
+            println!(
+                "  before: each takes the lock ({before})  {}",
+                rate(WRITERS * EACH, took)
+            );
+        }
+    }
 
     for batched in [false, true] {
         // The holder alone, fed as fast as it commits (batches of `batch_cap()` when batched).

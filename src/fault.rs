@@ -3,6 +3,9 @@
 //!
 //! - `LORE_FAULT=<point>:<error|crash|panic>[,…]` makes a write fail at a named point, kill
 //!   itself there with SIGKILL, as a crash would, or panic there, as a bug would.
+//! - `<point>:pause` stops there until a file named after the point exists in the directory
+//!   `LORE_FAULT_RESUME` names (at most a minute), so that a test can line other processes up
+//!   behind a holder of the lock, one step at a time.
 //! - `LORE_TEST_POINTS_LOG=<file>` appends the name of every point passed, one a line, so that
 //!   a test learns which points an operation goes through.
 //! - `LORE_TEST_CS_LOG=<file>` appends `<pid> start <ns>` and `<pid> end <ns>` lines (wall-clock
@@ -28,6 +31,10 @@ pub const POINTS: [&str; 8] = [
     "before-unlock",
 ];
 
+/// The points of a write that saves queued records too (see `crate::ops::queue`): after it
+/// claimed them, and after each writer was answered.
+pub const QUEUE_POINTS: [&str; 2] = ["after-claim", "after-answer"];
+
 #[cfg(feature = "fault-injection")]
 pub fn point(name: &str) -> Result<()> {
     if let Some(log) = std::env::var_os("LORE_TEST_POINTS_LOG") {
@@ -49,6 +56,14 @@ pub fn point(name: &str) -> Result<()> {
                 return Err(crate::error::Error::Injected(name.to_string()));
             }
             Some((p, "panic")) if p == name => panic!("injected panic at {name}"),
+            Some((p, "pause")) if p == name => {
+                let resume = std::env::var_os("LORE_FAULT_RESUME").unwrap_or_default();
+                let resume = std::path::Path::new(&resume).join(name);
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                while !resume.exists() && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
             Some((p, "crash")) if p == name => {
                 let _ = rustix::process::kill_process(
                     rustix::process::getpid(),

@@ -11,6 +11,7 @@ const SUITES: &[&str] = &[
     "maintenance",
     "lock",
     "concurrency",
+    "queue",
     "scale",
     "hostile",
     "fuzz",

@@ -22,6 +22,7 @@ mod lock;
 mod maintenance;
 mod mcp;
 mod moving_in;
+mod queue;
 mod readme;
 mod record;
 mod reliability_doc;

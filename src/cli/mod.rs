@@ -302,6 +302,7 @@ impl Ctx {
             operation: operation.into(),
             cancel: Some(self.interrupted.clone()),
             verify: !self.no_verify && self.config.verify_hooks(),
+            ends_wait: None,
         }
     }
 }

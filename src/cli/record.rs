@@ -129,10 +129,11 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
     let mut index = lore::write::open_index(&store, "record")?;
     let opts = ctx.lock_options("record");
     let mut reporter = WaitReporter::default();
-    let recorded = record::record(
+    let recorded = record::record_or_queue(
         &store,
         &mut index,
         &learning,
+        &draft,
         &opts,
         &mut reporter.progress(),
     )?;

@@ -265,6 +265,25 @@ impl Error {
         }
     }
 
+    /// Whether waiting for the lock ended without it because the holder saved this writer's
+    /// queued record ([`crate::lock::LockError::Answered`]).
+    pub fn answered(&self) -> bool {
+        matches!(
+            self.cause(),
+            Error::Lock(crate::lock::LockError::Answered { .. })
+        )
+    }
+
+    /// Whether waiting for the lock was given up: it timed out, or the user cancelled it.
+    pub fn gave_up_waiting(&self) -> bool {
+        matches!(
+            self.cause(),
+            Error::Lock(
+                crate::lock::LockError::Timeout { .. } | crate::lock::LockError::Cancelled { .. }
+            )
+        )
+    }
+
     /// For `lock_events`: how long a failed acquisition waited, and how it ended.
     pub fn lock_outcome(&self) -> (Duration, &'static str) {
         match self {

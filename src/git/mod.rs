@@ -132,6 +132,31 @@ impl Repo {
         Ok(Tree(self.raw.find_commit(id)?.tree()?))
     }
 
+    /// The commit that put `blob` at `rel`, looked for along first parents from `from`, at
+    /// most `limit` commits back: how a writer whose record another process committed finds
+    /// the commit that holds it.
+    pub fn commit_adding(&self, from: Oid, rel: &str, blob: Oid, limit: usize) -> Option<Oid> {
+        let mut commit = self.raw.find_commit(from).ok()?;
+        for _ in 0..limit {
+            let here = commit.tree().ok()?.get_path(Path::new(rel)).ok()?.id();
+            if here != blob {
+                return None;
+            }
+            let Ok(parent) = commit.parent(0) else {
+                return Some(commit.id());
+            };
+            let before = parent
+                .tree()
+                .ok()
+                .and_then(|t| t.get_path(Path::new(rel)).ok().map(|e| e.id()));
+            if before != Some(blob) {
+                return Some(commit.id());
+            }
+            commit = parent;
+        }
+        None
+    }
+
     /// Whether commit `a` has `b` in its history (a commit is not its own descendant).
     pub fn descends(&self, a: Oid, b: Oid) -> bool {
         self.raw.graph_descendant_of(a, b).unwrap_or(false)

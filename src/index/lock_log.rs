@@ -56,6 +56,12 @@ impl Index {
     /// when the lock was asked for, worked back from how long it was waited for and held:
     /// the inspector lists acquisitions by when they began, not by when they ended.
     pub fn log_lock_event(&self, e: &LockEventRow<'_>) -> Result<()> {
+        self.log_lock_event_of(std::process::id(), e)
+    }
+
+    /// [`Index::log_lock_event`] for the writer `pid` on this host: a writer whose queued
+    /// record the holder saved, logged by the holder with that writer's own wait.
+    pub fn log_lock_event_of(&self, pid: u32, e: &LockEventRow<'_>) -> Result<()> {
         let took = e.waited + e.held.unwrap_or_default();
         let asked = jiff::Timestamp::now()
             .checked_sub(jiff::SignedDuration::try_from(took).unwrap_or_default())
@@ -65,7 +71,7 @@ impl Index {
              VALUES (?, ?, ?, ?, ?, ?, ?)",
             params![
                 asked.strftime("%Y-%m-%d %H:%M:%S").to_string(),
-                std::process::id(),
+                pid,
                 crate::lock::hostname(),
                 e.operation,
                 e.waited.as_millis() as i64,

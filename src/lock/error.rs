@@ -25,6 +25,11 @@ pub enum LockError {
     #[error("gave up waiting for the store lock {} after {}", path.display(), fmt_duration(*waited))]
     Cancelled { path: PathBuf, waited: Duration },
 
+    /// Not a failure: the record this writer queued was saved by the lock's holder, whose
+    /// answer ended the wait (see `LockOptions::ends_wait`).
+    #[error("the lock holder saved the queued record after {}", fmt_duration(*waited))]
+    Answered { waited: Duration },
+
     #[error("refusing to use {}: it is a symbolic link (lore never follows links inside a store)", path.display())]
     Symlink { path: PathBuf },
 

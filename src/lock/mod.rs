@@ -79,7 +79,13 @@ pub struct LockOptions {
     /// `commit-msg`) judge the write's commit; `--no-verify` turns them off. They run while
     /// the lock is held.
     pub verify: bool,
+    /// A file whose appearance ends the wait: the answer to a record this writer queued for
+    /// the holder to save (see `crate::ops::queue`). Looked for every [`ANSWER_POLL`].
+    pub ends_wait: Option<PathBuf>,
 }
+
+/// How often a waiter with [`LockOptions::ends_wait`] looks for its answer.
+pub const ANSWER_POLL: Duration = Duration::from_millis(2);
 
 impl Default for LockOptions {
     fn default() -> Self {
@@ -89,6 +95,7 @@ impl Default for LockOptions {
             operation: "record".into(),
             cancel: None,
             verify: true,
+            ends_wait: None,
         }
     }
 }
@@ -389,6 +396,13 @@ pub fn acquire(
         };
         let flock_busy = matches!(attempt, Attempt::BusyFlock);
         match attempt {
+            // Answered while the lock was coming: the holder saved it, the lock is not needed.
+            Attempt::Got(guard) if opts.ends_wait.as_ref().is_some_and(|p| p.exists()) => {
+                drop(guard);
+                return Err(LockError::Answered {
+                    waited: start.elapsed(),
+                });
+            }
             Attempt::Got(mut guard) => {
                 guard.in_use = Some(in_use);
                 if guard.strategy == Strategy::Flock {
@@ -439,6 +453,11 @@ pub fn acquire(
                 holder: holder_seen.map(Box::new),
             });
         }
+        if opts.ends_wait.as_ref().is_some_and(|p| p.exists()) {
+            return Err(LockError::Answered {
+                waited: start.elapsed(),
+            });
+        }
         if cancelled(&opts.cancel) {
             return Err(LockError::Cancelled {
                 path: paths.file.clone(),
@@ -453,7 +472,10 @@ pub fn acquire(
                 timeout: opts.timeout,
             });
         }
-        let step = (deadline - now).min(TICK);
+        let step = (deadline - now).min(match opts.ends_wait {
+            Some(_) => ANSWER_POLL,
+            None => TICK,
+        });
         if flock_busy && waiter.is_none() {
             waiter = Some(spawn_waiter(
                 file.as_ref().expect("flock strategy has a file"),

@@ -9,6 +9,7 @@ pub mod export;
 pub mod import;
 pub mod init;
 pub mod join;
+pub mod queue;
 pub mod record;
 pub mod reindex;
 pub mod remove;

@@ -5,14 +5,16 @@
 //!      → stage the file → commit exactly that file → commit SQLite → unlock
 //! ```
 
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use crate::error::{Error, Result, Step};
 use crate::git;
-use crate::index::{Index, Row};
+use crate::index::{Index, LockEventRow, Row};
 use crate::json;
-use crate::learning::Learning;
-use crate::lock::LockOptions;
+use crate::learning::{Draft, Learning};
+use crate::lock::{LockEvent, LockOptions};
+use crate::ops::queue::{self, Ask, Claim, Queue, Standing};
 use crate::slug;
 use crate::store::Store;
 use crate::template;
@@ -53,7 +55,9 @@ impl Recorded {
     }
 }
 
-/// Saves `learning` into `store`. On error nothing of it remains and the lock is free.
+/// Saves `learning` into `store`, and with it up to [`queue::CAP`]` - 1` records that writers
+/// waiting for the lock queued (each its own commit; each writer is answered before the lock
+/// is released). On error nothing of it remains and the lock is free.
 pub fn record(
     store: &Store,
     index: &mut Index,
@@ -61,24 +65,309 @@ pub fn record(
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Recorded> {
+    save(store, index, learning, None, true, opts, progress)
+}
+
+/// [`record`] for a process that exists to save one record (`lore record`): should the lock
+/// be busy, `draft` is queued for its holder to save, and the wait ends with the holder's
+/// answer, or with the lock, whichever comes first (see [`queue`]).
+pub fn record_or_queue(
+    store: &Store,
+    index: &mut Index,
+    learning: &Learning,
+    draft: &Draft,
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Recorded> {
+    let queue = Queue::of(store);
+    let ask = queue.ask();
+    let queued = Queued {
+        ask: &ask,
+        draft,
+        sent: Cell::new(false),
+    };
+    match save(store, index, learning, Some(&queued), true, opts, progress) {
+        Err(e) if queued.sent.get() && e.gave_up_waiting() && !ask.withdraw() => {
+            // Claimed already: the holder is saving it. Its answer, or its death, ends this.
+            log::info!("the queued record is being saved by the lock holder; waiting for it");
+            let opts = LockOptions {
+                timeout: CLAIMED_PATIENCE,
+                cancel: None,
+                ..opts.clone()
+            };
+            save(store, index, learning, Some(&queued), true, &opts, progress)
+        }
+        other => other,
+    }
+}
+
+/// How long a writer whose queued record a holder claimed waits for it past its own timeout:
+/// the holder answers, or dies and frees the lock, long before (a hook that hangs for this
+/// long hangs the store's every writer).
+const CLAIMED_PATIENCE: Duration = Duration::from_secs(600);
+
+/// A record this writer may queue: its place, its draft, and whether it was sent.
+struct Queued<'a> {
+    ask: &'a Ask<'a>,
+    draft: &'a Draft,
+    sent: Cell<bool>,
+}
+
+/// What one write of [`save`] did.
+enum Outcome {
+    /// Saved these rows: this writer's, then each claimed record's, in commit order.
+    Wrote(Vec<Row>),
+    /// A holder that died had landed this writer's queued record here.
+    Found { path: String, blob: git::Oid },
+    /// The holder answered while this writer was getting the lock.
+    Answered(queue::Answer),
+}
+
+fn save(
+    store: &Store,
+    index: &mut Index,
+    learning: &Learning,
+    queued: Option<&Queued<'_>>,
+    serve: bool,
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Recorded> {
+    let started = std::time::Instant::now();
+    let queue = Queue::of(store);
     let prepared = Prepared::new(learning);
-    let written = write::write(store, index, opts, progress, |tx| {
-        tx.single_new_file();
-        let row = prepared.put(tx)?;
-        tx.commit(prepared.message.clone());
-        Ok(row)
-    })?;
-    let row = written.value;
-    let commit = written
+    let claims: RefCell<Vec<Claim>> = RefCell::new(Vec::new());
+    let batch: RefCell<Option<std::path::PathBuf>> = RefCell::new(None);
+    let mut opts = opts.clone();
+    if let Some(q) = queued {
+        opts.ends_wait = Some(q.ask.answer_path());
+    }
+    let verify = opts.verify;
+    let mut progress = |p: Progress| {
+        if let (Some(q), Progress::Lock(LockEvent::Contended { .. })) = (queued, &p)
+            && !q.sent.get()
+        {
+            match q.ask.send(q.draft, verify) {
+                Ok(()) => q.sent.set(true),
+                // Not queued: this writer waits for the lock and saves it itself.
+                Err(e) => log::debug!("could not queue the record: {e}"),
+            }
+        }
+        progress(p)
+    };
+    let written = write::write_then(
+        store,
+        index,
+        &opts,
+        &mut progress,
+        |tx| {
+            if let Some(q) = queued.filter(|q| q.sent.get()) {
+                match q.ask.standing() {
+                    Standing::Answered(a) => return Ok(Outcome::Answered(a)),
+                    Standing::Withdrawn => {}
+                    Standing::Orphaned(landing) => {
+                        // Its holder died: its write is finished or taken back first.
+                        for dead in write::interrupted(store) {
+                            let said = write::recover(tx, &dead)?;
+                            log::warn!("{said}");
+                        }
+                        let head = git::head_tree(tx.repo()).map_err(|e| e.at(Step::ChoosePath))?;
+                        if let Some((path, blob)) = landing
+                            && head.and_then(|t| t.blob_at(&path)) == Some(blob)
+                        {
+                            return Ok(Outcome::Found { path, blob });
+                        }
+                    }
+                }
+            }
+            if serve {
+                *claims.borrow_mut() = queue.claim(verify, queue::CAP - 1);
+            }
+            let claims = claims.borrow();
+            crate::fault::point("after-claim")?;
+            if claims.is_empty() {
+                tx.single_new_file();
+                let row = prepared.put(tx)?;
+                tx.commit(prepared.message.clone());
+                return Ok(Outcome::Wrote(vec![row]));
+            }
+            let mut rows = Vec::with_capacity(claims.len() + 1);
+            rows.push(prepared.put(tx)?);
+            tx.commit_so_far(prepared.message.clone());
+            let mut landings = Vec::with_capacity(claims.len());
+            for c in claims.iter() {
+                let p = Prepared::new(&c.learning);
+                let row = p.put(tx)?;
+                tx.commit_so_far(p.message.clone());
+                landings.push((
+                    c,
+                    row.filepath.clone(),
+                    git::hash_blob(p.content.as_bytes()),
+                ));
+                rows.push(row);
+            }
+            let landings: Vec<_> = landings
+                .iter()
+                .map(|(c, p, b)| (*c, p.as_str(), *b))
+                .collect();
+            *batch.borrow_mut() = Some(
+                queue
+                    .note_batch(&landings)
+                    .map_err(|e| Error::io(queue.dir(), e).at(Step::WriteFile))?,
+            );
+            Ok(Outcome::Wrote(rows))
+        },
+        |result, index, _held| answer_claims(&claims.borrow(), &batch, result, index),
+    );
+    let served = claims.borrow().len();
+    let written = match written {
+        Ok(w) => w,
+        // The queued records may be why it failed: this writer's own record is tried alone.
+        Err(e) if served > 0 => {
+            log::warn!("a save with {served} queued records failed ({e}); saving this one alone");
+            let alone = LockOptions {
+                ends_wait: None,
+                ..opts.clone()
+            };
+            return save(store, index, learning, None, false, &alone, &mut progress);
+        }
+        Err(e) if e.answered() => {
+            let a = queued.and_then(|q| q.ask.take_answer()).ok_or(e)?;
+            return answered(store, index, a, started.elapsed());
+        }
+        Err(e) => return Err(e),
+    };
+    let steps = written
         .commit
-        .map(|c| c.commit.to_string())
+        .as_ref()
+        .map(|c| c.steps.clone())
+        .unwrap_or_default();
+    let row = match written.value {
+        Outcome::Wrote(mut rows) => rows.swap_remove(0),
+        Outcome::Answered(a) => return answered(store, index, a, started.elapsed()),
+        Outcome::Found { path, blob } => {
+            let repo = store.repo()?;
+            let commit = git::head_commit(&repo)?
+                .and_then(|h| repo.commit_adding(h, &path, blob, 64))
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let a = queue::Answer {
+                path,
+                commit,
+                warnings: Vec::new(),
+            };
+            return answered(store, index, a, started.elapsed());
+        }
+    };
+    let commit = steps
+        .first()
+        .map(|c| c.to_string())
+        .or_else(|| written.commit.as_ref().map(|c| c.commit.to_string()))
         .unwrap_or_default();
     log::info!("recorded #{} {} commit {commit}", row.id, row.filepath);
+    if served > 0 {
+        log::info!("saved {served} queued records with it");
+    }
     Ok(Recorded {
         row,
         commit,
         waited: written.waited,
         warnings: written.warnings,
+    })
+}
+
+/// Before the lock is released: each writer whose record was saved gets its answer and its
+/// `lock_events` row; when the write was undone, their records go back to the queue.
+fn answer_claims(
+    claims: &[Claim],
+    batch: &RefCell<Option<std::path::PathBuf>>,
+    result: &Result<write::Written<Outcome>>,
+    index: &Index,
+) {
+    let mut all_told = true;
+    match result {
+        Ok(written) => {
+            let Outcome::Wrote(rows) = &written.value else {
+                return;
+            };
+            let steps = written
+                .commit
+                .as_ref()
+                .map(|c| c.steps.as_slice())
+                .unwrap_or(&[]);
+            let tip = written
+                .commit
+                .as_ref()
+                .map(|c| c.commit.to_string())
+                .unwrap_or_default();
+            for (i, c) in claims.iter().enumerate() {
+                let answer = queue::Answer {
+                    path: rows[i + 1].filepath.clone(),
+                    // Where another client committed some of the files meanwhile, which commit
+                    // holds which is not known here; the tip holds them all.
+                    commit: match steps.len() == rows.len() {
+                        true => steps[i + 1].to_string(),
+                        false => tip.clone(),
+                    },
+                    warnings: written.warnings.clone(),
+                };
+                if let Err(e) = c.answer(&answer) {
+                    log::warn!(
+                        "could not answer a queued record's writer ({e}); it finds its record in HEAD"
+                    );
+                    all_told = false;
+                }
+                let _ = index.log_lock_event_of(
+                    c.pid,
+                    &LockEventRow {
+                        operation: "record",
+                        waited: c.waited(),
+                        held: None,
+                        outcome: "served",
+                    },
+                );
+                let _ = crate::fault::point("after-answer");
+            }
+        }
+        Err(_) => {
+            for c in claims {
+                if let Err(e) = c.put_back() {
+                    log::warn!("could not put a queued record back ({e}); its writer saves it");
+                }
+            }
+        }
+    }
+    // Kept only for a writer that was not told: it reads where its record went.
+    if let Some(b) = batch.borrow_mut().take().filter(|_| all_told) {
+        let _ = std::fs::remove_file(b);
+    }
+}
+
+/// A record another process saved for this writer, as this writer reports it.
+fn answered(
+    store: &Store,
+    index: &mut Index,
+    a: queue::Answer,
+    waited: Duration,
+) -> Result<Recorded> {
+    let row = match index.get_by_path(&a.path)? {
+        Some(row) => row,
+        None => {
+            // Its rows were not committed (the holder died, or its index write failed).
+            index.follow_head(store)?;
+            index.get_by_path(&a.path)?.ok_or_else(|| Error::Bug)?
+        }
+    };
+    log::info!(
+        "recorded #{} {} commit {} (saved by the lock holder)",
+        row.id,
+        row.filepath,
+        a.commit
+    );
+    Ok(Recorded {
+        row,
+        commit: a.commit,
+        waited,
+        warnings: a.warnings,
     })
 }
 

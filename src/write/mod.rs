@@ -143,7 +143,22 @@ pub fn write<T>(
     progress: &mut dyn FnMut(Progress),
     body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
 ) -> Result<Written<T>> {
-    write_with(store, Some(index), opts, progress, body)
+    write_with(store, Some(index), opts, progress, body, |_, _, _| {})
+}
+
+/// [`write`], with `before_release` run once the write is over (landed or undone) while the
+/// lock is still held, given its result, the index and how long the lock has been held: the
+/// holder that saved queued records answers their writers there, before any of them can take
+/// the lock and look (see [`crate::ops::queue`]).
+pub fn write_then<T>(
+    store: &Store,
+    index: &mut Index,
+    opts: &LockOptions,
+    progress: &mut dyn FnMut(Progress),
+    body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    before_release: impl FnOnce(&Result<Written<T>>, &Index, Duration),
+) -> Result<Written<T>> {
+    write_with(store, Some(index), opts, progress, body, before_release)
 }
 
 /// [`write`] for `lore reindex`, which rebuilds the index file itself and so has none open:
@@ -154,7 +169,7 @@ pub fn write_rebuilding_index<T>(
     progress: &mut dyn FnMut(Progress),
     body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
 ) -> Result<Written<T>> {
-    write_with(store, None, opts, progress, body)
+    write_with(store, None, opts, progress, body, |_, _, _| {})
 }
 
 fn write_with<T>(
@@ -163,6 +178,7 @@ fn write_with<T>(
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
     body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    before_release: impl FnOnce(&Result<Written<T>>, &Index, Duration),
 ) -> Result<Written<T>> {
     let repo = store.repo()?;
     let log = |index: Option<&mut Index>, row: LockEventRow<'_>| match index {
@@ -179,6 +195,8 @@ fn write_with<T>(
         progress(Progress::Lock(e))
     }) {
         Ok(g) => g,
+        // Answered by the holder, which logged this writer's wait with the save.
+        Err(e @ lock::LockError::Answered { .. }) => return Err(Error::from(e)),
         Err(e) => {
             let e = Error::from(e);
             let (waited, outcome) = e.lock_outcome();
@@ -213,12 +231,16 @@ fn write_with<T>(
         Ok(_) => "ok",
         Err(_) => "error",
     };
+    let held = guard.held_for();
+    if let Some(index) = index.as_deref() {
+        before_release(&result, index, held);
+    }
     log(
         index,
         LockEventRow {
             operation: &opts.operation,
             waited: guard.waited,
-            held: Some(guard.held_for()),
+            held: Some(held),
             outcome,
         },
     );
