@@ -351,6 +351,7 @@ fn a_writer_whose_record_was_claimed_waits_past_its_timeout_for_the_answer() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let waiter_pid = waiter.id() as i64;
     wait_until(
         "the waiter's queued record",
         Duration::from_secs(20),
@@ -370,6 +371,20 @@ fn a_writer_whose_record_was_claimed_waits_past_its_timeout_for_the_answer() {
     assert_eq!(summary_at(&s, &path), "claimed");
     assert_eq!(s.files_in_head().len(), 2);
     assert!(queue_files(&s).is_empty(), "{:?}", queue_files(&s));
+    // Logged once, as served, with its wait (not also as a timeout).
+    let rows: Vec<(String, i64)> = {
+        let db = s.db();
+        let mut st = db
+            .prepare("SELECT outcome, waited_ms FROM lock_events WHERE pid = ?")
+            .unwrap();
+        st.query_map([waiter_pid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "served");
+    assert!(rows[0].1 >= 800, "{rows:?}");
 }
 
 /// A hook that refuses one queued record's commit refuses that record alone: its writer is
@@ -412,4 +427,100 @@ fn a_hook_refusing_one_queued_record_refuses_it_alone() {
     assert_eq!(s.row_count(), 3);
     assert_eq!(s.git(&["status", "--porcelain"]).trim(), "");
     assert!(queue_files(&s).is_empty(), "{:?}", queue_files(&s));
+}
+
+/// A holder that took the lock without waiting, whose write with queued records a hook
+/// refused, saves its own record alone, once: it never queues it for another holder too.
+#[test]
+fn a_holder_whose_batch_failed_saves_its_own_record_once() {
+    let s = TestStore::new();
+    write_executable(
+        &s.root().join(".git/hooks/commit-msg"),
+        "#!/bin/sh\nif grep -q 'Refused by the hook' \"$1\"; then exit 1; fi\n",
+    );
+    let go = s.root().join(".git/test-go");
+    std::fs::create_dir_all(&go).unwrap();
+    let log = s.root().join(".git/test-points.log");
+    let env = [
+        ("LORE_FAULT", "after-lock:pause"),
+        ("LORE_FAULT_RESUME", go.to_str().unwrap()),
+        ("LORE_TEST_POINTS_LOG", log.to_str().unwrap()),
+    ];
+    let holder = spawn_record(&s, "The holder", "the holder's own", &env);
+    wait_until(
+        "the holder to take the lock",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&log).is_ok_and(|t| t.contains("after-lock")),
+    );
+    let titles = ["Refused by the hook", "Kept one", "Kept two"];
+    let writers: Vec<Child> = titles
+        .iter()
+        .map(|t| spawn_record(&s, t, "queued", &[]))
+        .collect();
+    wait_until("three queued records", Duration::from_secs(20), || {
+        asks(&s) == 3
+    });
+    std::fs::write(go.join("after-lock"), "").unwrap();
+    let h = holder.wait_with_output().unwrap();
+    assert!(h.status.success(), "{}", stderr(&h));
+    let (path, commit) = printed(&h);
+    assert_own_commit(&s, &path, &commit);
+    let codes: Vec<Option<i32>> = writers
+        .into_iter()
+        .map(|w| w.wait_with_output().unwrap().status.code())
+        .collect();
+    assert_eq!(codes, [Some(1), Some(0), Some(0)]);
+    let head = s.files_in_head();
+    let holders = head.iter().filter(|p| p.contains("the-holder")).count();
+    assert_eq!(holders, 1, "{head:?}");
+    assert_eq!(head.len(), 3, "{head:?}");
+    assert!(queue_files(&s).is_empty(), "{:?}", queue_files(&s));
+}
+
+/// Two writers queue the same learning word for word; the holder that claimed both dies
+/// before its write lands. Each writer must end with a record of its own: the first to take
+/// the dead write back may save its copy at the path the other's was planned for, with the
+/// same bytes, and the other must not take that for its own.
+#[test]
+fn identical_records_whose_holder_died_are_both_saved() {
+    for _ in 0..3 {
+        let s = TestStore::new();
+        let go = s.root().join(".git/test-go");
+        std::fs::create_dir_all(&go).unwrap();
+        let log = s.root().join(".git/test-points.log");
+        let env = [
+            ("LORE_FAULT", "after-lock:pause,before-ref:crash"),
+            ("LORE_FAULT_RESUME", go.to_str().unwrap()),
+            ("LORE_TEST_POINTS_LOG", log.to_str().unwrap()),
+        ];
+        let holder = spawn_record(&s, "The holder", "the holder's own", &env);
+        wait_until(
+            "the holder to take the lock",
+            Duration::from_secs(20),
+            || std::fs::read_to_string(&log).is_ok_and(|t| t.contains("after-lock")),
+        );
+        let twins: Vec<Child> = (0..2)
+            .map(|_| spawn_record(&s, "Same words", "word for word", &[]))
+            .collect();
+        wait_until("two queued records", Duration::from_secs(20), || {
+            asks(&s) == 2
+        });
+        std::fs::write(go.join("after-lock"), "").unwrap();
+        let _ = holder.wait_with_output().unwrap();
+        let told: Vec<(String, String)> = twins
+            .into_iter()
+            .map(|t| {
+                let out = t.wait_with_output().unwrap();
+                assert!(out.status.success(), "{}", stderr(&out));
+                printed(&out)
+            })
+            .collect();
+        assert_ne!(told[0].0, told[1].0, "{told:?}");
+        for (path, commit) in &told {
+            assert_own_commit(&s, path, commit);
+        }
+        let head = s.files_in_head();
+        let same = head.iter().filter(|p| p.contains("same-words")).count();
+        assert_eq!(same, 2, "{head:?}");
+    }
 }

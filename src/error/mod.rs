@@ -144,6 +144,14 @@ pub enum Error {
     #[error("the branch moved meanwhile (another git command committed); run it again")]
     BranchMoved,
 
+    /// A queued record that the lock's holder took and has not answered for (see
+    /// `crate::ops::queue`): it may still be saved, so this is not "Nothing was written".
+    #[error(
+        "the record was handed to the store lock's holder, which has not finished saving it after {}; it may still be saved (`lore list` shows it once it is); `lore lock status` shows the holder",
+        fmt_duration(*waited)
+    )]
+    Handed { waited: Duration },
+
     #[error(transparent)]
     Remote(#[from] RemoteError),
 
@@ -212,7 +220,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Invalid { .. } => exit::BAD_INPUT,
-            Error::Lock(LockError::Timeout { .. }) => exit::LOCK_TIMEOUT,
+            Error::Lock(LockError::Timeout { .. }) | Error::Handed { .. } => exit::LOCK_TIMEOUT,
             Error::Remote(_) => exit::REMOTE,
             Error::Lock(LockError::Cancelled { .. }) => exit::INTERRUPTED,
             Error::Step { source, .. } => source.exit_code(),

@@ -437,6 +437,12 @@ pub fn acquire(
         if flock_busy && (report_due || now >= deadline) {
             holder_seen = flock_holder(paths);
         }
+        // Before the deadline: an answer that came in the last moment is not a timeout.
+        if opts.ends_wait.as_ref().is_some_and(|p| p.exists()) {
+            return Err(LockError::Answered {
+                waited: start.elapsed(),
+            });
+        }
         if now >= deadline {
             log::warn!(
                 "timed out after {:?} waiting for {}",
@@ -451,11 +457,6 @@ pub fn acquire(
                 },
                 waited: start.elapsed(),
                 holder: holder_seen.map(Box::new),
-            });
-        }
-        if opts.ends_wait.as_ref().is_some_and(|p| p.exists()) {
-            return Err(LockError::Answered {
-                waited: start.elapsed(),
             });
         }
         if cancelled(&opts.cancel) {

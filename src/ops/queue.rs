@@ -8,7 +8,7 @@
 //! ```text
 //! waiter:  ask-<w>.json                    its record, written once the lock is found busy
 //! holder:  ask-<w>  → claimed-<w>          claimed by a rename: the waiter can no longer withdraw
-//!          batch-<h>.json                  each claimed record's path and blob, before landing
+//!          batch-<h>-<n>.json              each claimed record's path and blob, before landing
 //!          answer-<w>.json, claimed-<w> ✗  each writer's own result, before the lock is released
 //!          claimed-<w> → alone-<w>         put back instead, when the write was undone: its
 //!                                          own writer saves it (it may be why it failed)
@@ -19,7 +19,8 @@
 //! a claim without an answer means the holder died (it answers or puts back before it
 //! releases): the dead write's journal is taken back or finished, and the batch file tells
 //! whether the record landed — if it did, that commit is the answer, if not, the waiter saves
-//! it now. A request whose writer died before any holder claimed it is dropped unsaved, as a
+//! it now. The first writer to judge the dead write notes its verdict in the batch file, so that
+//! the others do not judge by a file that someone saved since at the same path. A request whose writer died before any holder claimed it is dropped unsaved, as a
 //! killed `lore record` that never got the lock saves nothing.
 
 use std::fs;
@@ -58,6 +59,8 @@ pub struct Queue {
 /// A queued record, as its writer wrote it.
 #[derive(Debug, Serialize, Deserialize)]
 struct Request {
+    /// The work tree it is for: two work trees can share one git dir.
+    root: PathBuf,
     draft: Draft,
     /// Whether git's hooks judge its commit: only a holder that runs them the same way takes it.
     verify: bool,
@@ -76,14 +79,62 @@ pub struct Answer {
 /// What a holder about to land a batch writes down, for a writer to find if the holder dies.
 #[derive(Debug, Serialize, Deserialize)]
 struct Batch {
-    records: Vec<Landing>,
+    /// Whether the write landed, once someone judged it: the first writer to find the holder
+    /// dead, or the holder itself when its write was undone.
+    #[serde(default)]
+    landed: Option<bool>,
+    records: Vec<Planned>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Landing {
+struct Planned {
     tag: String,
     path: String,
     blob: String,
+}
+
+/// Where a holder that did not answer meant to put a writer's record, from its batch file.
+#[derive(Debug, Clone)]
+pub struct Landing {
+    pub path: String,
+    pub blob: Oid,
+    /// Whether its write landed, if that was judged already.
+    pub landed: Option<bool>,
+    /// The holder's tag.
+    holder: String,
+    batch: PathBuf,
+}
+
+impl Landing {
+    /// Whether `journal` is the holder's.
+    pub fn is_holders(&self, journal: &Path) -> bool {
+        journal
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n == format!("journal-{}.json", self.holder))
+    }
+
+    /// Notes in the batch file whether the holder's write landed, for the batch's other
+    /// writers (best effort: without it they judge by HEAD).
+    pub fn judged(&self, landed: bool) {
+        judge(&self.batch, landed);
+    }
+}
+
+fn judge(batch: &Path, landed: bool) {
+    let Some(mut b) = fs::read(batch)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Batch>(&b).ok())
+    else {
+        return;
+    };
+    b.landed = Some(landed);
+    if let (Ok(bytes), Some(dir)) = (serde_json::to_vec(&b), batch.parent()) {
+        let _ = (Queue {
+            dir: dir.to_path_buf(),
+        })
+        .put(batch, &bytes);
+    }
 }
 
 impl Queue {
@@ -136,7 +187,7 @@ impl Queue {
     /// says, oldest first; each claimed one is this holder's to answer or to put back. A
     /// request whose writer died is removed unsaved; one that does not read as a valid record
     /// (another version of lore) is left for its writer to save itself.
-    pub fn claim(&self, verify: bool, n: usize) -> Vec<Claim> {
+    pub fn claim(&self, root: &Path, verify: bool, n: usize) -> Vec<Claim> {
         if n == 0 {
             return Vec::new();
         }
@@ -166,7 +217,7 @@ impl Queue {
             else {
                 continue;
             };
-            if request.verify == verify {
+            if request.verify == verify && request.root == root {
                 waiting.push((request.asked_ms, tag.to_string(), request));
             }
         }
@@ -209,6 +260,7 @@ impl Queue {
         let gone = if let Some(tag) = name
             .strip_prefix(ANSWER)
             .or_else(|| name.strip_prefix(CLAIMED))
+            .or_else(|| name.strip_prefix(ALONE))
         {
             dead(tag)
         } else if let Some(tag) = name.strip_prefix(".tmp-") {
@@ -236,45 +288,58 @@ impl Queue {
     /// lands: a writer whose holder died reads it to learn whether its record landed.
     pub fn note_batch(&self, landings: &[(&Claim, &str, Oid)]) -> io::Result<PathBuf> {
         let batch = Batch {
+            landed: None,
             records: landings
                 .iter()
-                .map(|(c, path, blob)| Landing {
+                .map(|(c, path, blob)| Planned {
                     tag: c.tag.clone(),
                     path: path.to_string(),
                     blob: blob.to_string(),
                 })
                 .collect(),
         };
-        let dest = self.file(BATCH, leftovers::tag());
+        // A name a write: a long-lived holder's earlier batch may still be needed.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dest = self.file(BATCH, &format!("{}-{n}", leftovers::tag()));
         let bytes = serde_json::to_vec(&batch).map_err(io::Error::other)?;
         self.put(&dest, &bytes)?;
         Ok(dest)
     }
 
-    /// Where a dead holder meant to put `tag`'s record, from its batch file; the batch file
-    /// goes once no record it names is still claimed.
-    fn landing_of(&self, tag: &str) -> Option<(String, Oid)> {
+    /// Where a holder that did not answer meant to put `tag`'s record, from its batch file;
+    /// a dead holder's batch file goes once no record it names is still claimed.
+    fn landing_of(&self, tag: &str) -> Option<Landing> {
         let entries = fs::read_dir(&self.dir).ok()?;
         let mut found = None;
         for e in entries.flatten() {
             let name = e.file_name();
-            let Some(holder) = name
+            let Some(rest) = name
                 .to_str()
                 .and_then(|n| n.strip_prefix(BATCH)?.strip_suffix(SUFFIX))
             else {
                 continue;
             };
+            let holder = rest.rsplit_once('-').map_or(rest, |(h, _)| h).to_string();
             let Some(batch) = fs::read(e.path())
                 .ok()
                 .and_then(|b| serde_json::from_slice::<Batch>(&b).ok())
             else {
                 continue;
             };
-            if let Some(l) = batch.records.iter().find(|l| l.tag == tag) {
-                found = Oid::from_str(&l.blob).ok().map(|b| (l.path.clone(), b));
+            if let Some(l) = batch.records.iter().find(|l| l.tag == tag)
+                && let Ok(blob) = Oid::from_str(&l.blob)
+            {
+                found = Some(Landing {
+                    path: l.path.clone(),
+                    blob,
+                    landed: batch.landed,
+                    holder: holder.clone(),
+                    batch: e.path(),
+                });
             }
             let holder_dead =
-                Creator::at_start_of(holder).is_some_and(|c| c.liveness() == Liveness::Dead);
+                Creator::at_start_of(&holder).is_some_and(|c| c.liveness() == Liveness::Dead);
             let still_claimed = batch
                 .records
                 .iter()
@@ -303,7 +368,7 @@ pub enum Standing {
     Withdrawn,
     /// Claimed by a holder that released the lock without answering (it died): the batch file
     /// says where it was to go, if it got that far.
-    Orphaned(Option<(String, Oid)>),
+    Orphaned(Option<Landing>),
 }
 
 impl Ask<'_> {
@@ -313,7 +378,7 @@ impl Ask<'_> {
     }
 
     /// Queues `draft` for the lock's holder to save.
-    pub fn send(&self, draft: &Draft, verify: bool) -> io::Result<()> {
+    pub fn send(&self, root: &Path, draft: &Draft, verify: bool) -> io::Result<()> {
         if !self.queue.dir.is_dir() {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -321,6 +386,7 @@ impl Ask<'_> {
                 .create(&self.queue.dir)?;
         }
         let request = Request {
+            root: root.to_path_buf(),
             draft: draft.clone(),
             verify,
             asked_ms: lock::now_ms(),
@@ -360,7 +426,15 @@ impl Ask<'_> {
     /// Takes the request back when this writer gives up waiting; `false` when a holder has
     /// claimed it already (it is being saved: the writer waits for the answer instead).
     pub fn withdraw(&self) -> bool {
-        self.take_back() || !self.queue.file(CLAIMED, &self.tag).exists()
+        if self.take_back() {
+            return true;
+        }
+        // A holder has it, or answered (the answer is written before the claim goes), or put
+        // it back between these looks.
+        if self.queue.file(CLAIMED, &self.tag).exists() || self.answer_path().exists() {
+            return false;
+        }
+        self.take_back() || !self.answer_path().exists()
     }
 
     /// Removes the request if no holder has it: waiting, or put back for this writer.
@@ -399,7 +473,10 @@ impl Claim {
     }
 
     /// Gives the record back unsaved, for its own writer to save (see [`ALONE`]).
-    pub fn put_back(&self) -> io::Result<()> {
+    pub fn put_back(&self, batch: Option<&Path>) -> io::Result<()> {
+        if let Some(b) = batch {
+            judge(b, false);
+        }
         fs::rename(&self.claimed, self.queue.file(ALONE, &self.tag))
     }
 }

@@ -86,17 +86,42 @@ pub fn record_or_queue(
         draft,
         sent: Cell::new(false),
     };
-    match save(store, index, learning, Some(&queued), true, opts, progress) {
-        Err(e) if queued.sent.get() && e.gave_up_waiting() && !ask.withdraw() => {
-            // Claimed already: the holder is saving it. Its answer, or its death, ends this.
-            log::info!("the queued record is being saved by the lock holder; waiting for it");
-            let opts = LockOptions {
-                timeout: CLAIMED_PATIENCE,
-                cancel: None,
-                ..opts.clone()
-            };
-            save(store, index, learning, Some(&queued), true, &opts, progress)
+    let first = save(store, index, learning, Some(&queued), true, opts, progress);
+    let Err(e) = first else {
+        return first;
+    };
+    let (waited, outcome) = e.lock_outcome();
+    if !queued.sent.get() || ask.withdraw() {
+        // Nobody has it: what failed is the whole story.
+        if e.gave_up_waiting() {
+            let _ = index.log_lock_event(&LockEventRow {
+                operation: &opts.operation,
+                waited,
+                held: None,
+                outcome,
+            });
         }
+        return Err(e);
+    }
+    // Claimed already: the holder is saving it. Its answer, or its death, ends this.
+    log::info!("the queued record is being saved by the lock holder; waiting for it");
+    let patient = LockOptions {
+        timeout: CLAIMED_PATIENCE,
+        cancel: None,
+        ..opts.clone()
+    };
+    match save(
+        store,
+        index,
+        learning,
+        Some(&queued),
+        true,
+        &patient,
+        progress,
+    ) {
+        Err(e) if e.gave_up_waiting() && !ask.withdraw() => Err(Error::Handed {
+            waited: waited + CLAIMED_PATIENCE,
+        }),
         other => other,
     }
 }
@@ -142,11 +167,11 @@ fn save(
         opts.ends_wait = Some(q.ask.answer_path());
     }
     let verify = opts.verify;
-    let mut progress = |p: Progress| {
+    let mut queueing = |p: Progress| {
         if let (Some(q), Progress::Lock(LockEvent::Contended { .. })) = (queued, &p)
             && !q.sent.get()
         {
-            match q.ask.send(q.draft, verify) {
+            match q.ask.send(store.root(), q.draft, verify) {
                 Ok(()) => q.sent.set(true),
                 // Not queued: this writer waits for the lock and saves it itself.
                 Err(e) => log::debug!("could not queue the record: {e}"),
@@ -158,29 +183,21 @@ fn save(
         store,
         index,
         &opts,
-        &mut progress,
+        &mut queueing,
         |tx| {
             if let Some(q) = queued.filter(|q| q.sent.get()) {
                 match q.ask.standing() {
                     Standing::Answered(a) => return Ok(Outcome::Answered(a)),
                     Standing::Withdrawn => {}
                     Standing::Orphaned(landing) => {
-                        // Its holder died: its write is finished or taken back first.
-                        for dead in write::interrupted(store) {
-                            let said = write::recover(tx, &dead)?;
-                            log::warn!("{said}");
-                        }
-                        let head = git::head_tree(tx.repo()).map_err(|e| e.at(Step::ChoosePath))?;
-                        if let Some((path, blob)) = landing
-                            && head.and_then(|t| t.blob_at(&path)) == Some(blob)
-                        {
-                            return Ok(Outcome::Found { path, blob });
+                        if let Some(found) = orphaned(store, tx, landing)? {
+                            return Ok(found);
                         }
                     }
                 }
             }
             if serve {
-                *claims.borrow_mut() = queue.claim(verify, queue::CAP - 1);
+                *claims.borrow_mut() = queue.claim(store.root(), verify, queue::CAP - 1);
             }
             let claims = claims.borrow();
             crate::fault::point("after-claim")?;
@@ -216,7 +233,7 @@ fn save(
             );
             Ok(Outcome::Wrote(rows))
         },
-        |result, index, _held| answer_claims(&claims.borrow(), &batch, result, index),
+        |result, index, _held| answer_claims(store, &claims.borrow(), &batch, result, index),
     );
     let served = claims.borrow().len();
     let written = match written {
@@ -228,7 +245,7 @@ fn save(
                 ends_wait: None,
                 ..opts.clone()
             };
-            return save(store, index, learning, None, false, &alone, &mut progress);
+            return save(store, index, learning, None, false, &alone, progress);
         }
         Err(e) if e.answered() => {
             let a = queued.and_then(|q| q.ask.take_answer()).ok_or(e)?;
@@ -247,7 +264,7 @@ fn save(
         Outcome::Found { path, blob } => {
             let repo = store.repo()?;
             let commit = git::head_commit(&repo)?
-                .and_then(|h| repo.commit_adding(h, &path, blob, 64))
+                .and_then(|h| repo.commit_adding(h, &path, blob, SEARCHED_BACK))
                 .map(|c| c.to_string())
                 .unwrap_or_default();
             let a = queue::Answer {
@@ -258,11 +275,13 @@ fn save(
             return answered(store, index, a, started.elapsed());
         }
     };
-    let commit = steps
-        .first()
-        .map(|c| c.to_string())
-        .or_else(|| written.commit.as_ref().map(|c| c.commit.to_string()))
-        .unwrap_or_default();
+    let commit = match written.commit.as_ref() {
+        Some(c) if steps.len() == served + 1 => c.steps[0].to_string(),
+        // Another git client committed some of the files meanwhile (they were staged first):
+        // the commit that holds this one is looked for.
+        Some(c) => commit_holding(store, c.commit, &row.filepath),
+        None => String::new(),
+    };
     log::info!("recorded #{} {} commit {commit}", row.id, row.filepath);
     if served > 0 {
         log::info!("saved {served} queued records with it");
@@ -278,6 +297,7 @@ fn save(
 /// Before the lock is released: each writer whose record was saved gets its answer and its
 /// `lock_events` row; when the write was undone, their records go back to the queue.
 fn answer_claims(
+    store: &Store,
     claims: &[Claim],
     batch: &RefCell<Option<std::path::PathBuf>>,
     result: &Result<write::Written<Outcome>>,
@@ -294,19 +314,16 @@ fn answer_claims(
                 .as_ref()
                 .map(|c| c.steps.as_slice())
                 .unwrap_or(&[]);
-            let tip = written
-                .commit
-                .as_ref()
-                .map(|c| c.commit.to_string())
-                .unwrap_or_default();
+            let Some(tip) = written.commit.as_ref().map(|c| c.commit) else {
+                return;
+            };
             for (i, c) in claims.iter().enumerate() {
                 let answer = queue::Answer {
                     path: rows[i + 1].filepath.clone(),
-                    // Where another client committed some of the files meanwhile, which commit
-                    // holds which is not known here; the tip holds them all.
                     commit: match steps.len() == rows.len() {
                         true => steps[i + 1].to_string(),
-                        false => tip.clone(),
+                        // Another git client committed some of the files meanwhile.
+                        false => commit_holding(store, tip, &rows[i + 1].filepath),
                     },
                     warnings: written.warnings.clone(),
                 };
@@ -314,7 +331,9 @@ fn answer_claims(
                     log::warn!(
                         "could not answer a queued record's writer ({e}); it finds its record in HEAD"
                     );
+                    // Not served, as far as it knows: it takes the lock, and is logged then.
                     all_told = false;
+                    continue;
                 }
                 let _ = index.log_lock_event_of(
                     c.pid,
@@ -330,7 +349,7 @@ fn answer_claims(
         }
         Err(_) => {
             for c in claims {
-                if let Err(e) = c.put_back() {
+                if let Err(e) = c.put_back(batch.borrow().as_deref()) {
                     log::warn!("could not put a queued record back ({e}); its writer saves it");
                 }
             }
@@ -340,6 +359,54 @@ fn answer_claims(
     if let Some(b) = batch.borrow_mut().take().filter(|_| all_told) {
         let _ = std::fs::remove_file(b);
     }
+}
+
+/// How far back the commit that holds a record is looked for, when it is not known.
+const SEARCHED_BACK: usize = 1_000;
+
+/// The commit that put `rel`'s file, as it is at `tip`, there (its id, or empty if not found).
+fn commit_holding(store: &Store, tip: git::Oid, rel: &str) -> String {
+    let Ok(repo) = store.repo() else {
+        return String::new();
+    };
+    repo.tree_of(tip)
+        .ok()
+        .and_then(|t| t.blob_at(rel))
+        .and_then(|blob| repo.commit_adding(tip, rel, blob, SEARCHED_BACK))
+        .map(|c| c.to_string())
+        .unwrap_or_default()
+}
+
+/// Inside a write: a queued record whose holder released the lock without answering. That
+/// holder's write is judged (the verdict noted for the batch's other writers) and finished or
+/// taken back from its journal, as is every dead write found then; if it had landed this
+/// writer's record, that is the outcome.
+fn orphaned(
+    store: &Store,
+    tx: &mut write::Tx<'_>,
+    landing: Option<queue::Landing>,
+) -> Result<Option<Outcome>> {
+    let mut landed = landing.as_ref().and_then(|l| l.landed);
+    for dead in write::interrupted(store) {
+        if let Some(l) = landing.as_ref().filter(|l| l.is_holders(&dead.journal))
+            && landed.is_none()
+        {
+            let verdict = dead.had_landed(tx.repo())?;
+            l.judged(verdict);
+            landed = Some(verdict);
+        }
+        let said = write::recover(tx, &dead)?;
+        log::warn!("{said}");
+    }
+    let Some(l) = landing.filter(|_| landed != Some(false)) else {
+        return Ok(None);
+    };
+    let head = git::head_tree(tx.repo()).map_err(|e| e.at(Step::ChoosePath))?;
+    let there = head.and_then(|t| t.blob_at(&l.path)) == Some(l.blob);
+    Ok(there.then_some(Outcome::Found {
+        path: l.path,
+        blob: l.blob,
+    }))
 }
 
 /// A record another process saved for this writer, as this writer reports it.

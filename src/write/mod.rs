@@ -197,6 +197,13 @@ fn write_with<T>(
         Ok(g) => g,
         // Answered by the holder, which logged this writer's wait with the save.
         Err(e @ lock::LockError::Answered { .. }) => return Err(Error::from(e)),
+        // A writer that queued its record logs a wait it gave up on itself, once it knows
+        // whether a holder had taken the record (then the holder logs it).
+        Err(e @ (lock::LockError::Timeout { .. } | lock::LockError::Cancelled { .. }))
+            if opts.ends_wait.is_some() =>
+        {
+            return Err(Error::from(e).at(Step::Lock).doing(verb(&opts.operation)));
+        }
         Err(e) => {
             let e = Error::from(e);
             let (waited, outcome) = e.lock_outcome();

@@ -66,6 +66,29 @@ pub fn interrupted(store: &Store) -> Vec<Interrupted> {
 }
 
 impl Interrupted {
+    /// Whether the dead write had landed: HEAD at (or past) the commit it was moving the
+    /// branch to, or holding every file it was committing as it was writing it.
+    pub fn had_landed(&self, repo: &crate::git::Repo) -> Result<bool> {
+        let j = &self.data;
+        Ok(match &j.landing {
+            Some(Landed::Move(commit)) => {
+                let target = Oid::from_str(commit)?;
+                git::head_commit(repo)?.is_some_and(|h| h == target || repo.descends(h, target))
+            }
+            Some(Landed::Commit(changes)) => {
+                let tree = git::head_tree(repo)?;
+                changes.iter().all(|(path, blob)| {
+                    let in_head = tree
+                        .as_ref()
+                        .and_then(|t| t.blob_at(path))
+                        .map(|id| id.to_string());
+                    in_head == *blob
+                })
+            }
+            None => false,
+        })
+    }
+
     /// The short-lived files this write kept to undo itself (copies, the index's backup):
     /// [`recover`] deals with them, nothing else should.
     pub fn keeps(&self, path: &Path) -> bool {
@@ -88,23 +111,7 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
     let repo = tx.repo();
     let root = tx.store().root();
     let j = &dead.data;
-    let landed = match &j.landing {
-        Some(Landed::Move(commit)) => {
-            let target = Oid::from_str(commit)?;
-            git::head_commit(repo)?.is_some_and(|h| h == target || repo.descends(h, target))
-        }
-        Some(Landed::Commit(changes)) => {
-            let tree = git::head_tree(repo)?;
-            changes.iter().all(|(path, blob)| {
-                let in_head = tree
-                    .as_ref()
-                    .and_then(|t| t.blob_at(path))
-                    .map(|id| id.to_string());
-                in_head == *blob
-            })
-        }
-        None => false,
-    };
+    let landed = dead.had_landed(repo)?;
     let written: std::collections::HashMap<&str, Option<&str>> = match &j.landing {
         Some(Landed::Commit(changes)) => changes
             .iter()
