@@ -3,7 +3,6 @@
 //! its file, each writer prints its own result, and each is logged in `lock_events` once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
@@ -108,6 +107,46 @@ pub fn summary_at(s: &TestStore, path: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or_default()
         .to_string()
+}
+
+/// A `lore record --title "The holder"` that pauses at each point `pauses` names (resumed by
+/// [`Paused::resume`]) and is faulted as `fault` says, its points logged; returned once it
+/// holds the lock (it has passed `after-lock`).
+pub struct Paused {
+    pub child: Child,
+    go: std::path::PathBuf,
+    log: std::path::PathBuf,
+}
+
+impl Paused {
+    pub fn start(s: &TestStore, pauses: &[&str], fault: Option<&str>) -> Paused {
+        let go = s.root().join(".git/test-go");
+        std::fs::create_dir_all(&go).unwrap();
+        let log = s.root().join(".git/test-points.log");
+        let mut faults: Vec<String> = pauses.iter().map(|p| format!("{p}:pause")).collect();
+        faults.extend(fault.map(str::to_string));
+        let faults = faults.join(",");
+        let env = [
+            ("LORE_FAULT", faults.as_str()),
+            ("LORE_FAULT_RESUME", go.to_str().unwrap()),
+            ("LORE_TEST_POINTS_LOG", log.to_str().unwrap()),
+        ];
+        let child = spawn_record(s, "The holder", "the holder's own", &env);
+        let paused = Paused { child, go, log };
+        paused.reached("after-lock");
+        paused
+    }
+
+    /// Waits until the holder has passed `point`.
+    pub fn reached(&self, point: &str) {
+        wait_until(point, Duration::from_secs(20), || {
+            std::fs::read_to_string(&self.log).is_ok_and(|t| t.lines().any(|l| l == point))
+        });
+    }
+
+    pub fn resume(&self, point: &str) {
+        std::fs::write(self.go.join(point), "").unwrap();
+    }
 }
 
 #[test]
@@ -228,11 +267,11 @@ fn a_holder_killed_at_every_step_with_records_claimed() {
     // The points a write that serves the queue passes, from one clean run.
     let points = {
         let s = TestStore::new_in(&base);
-        let log = s.root().join(".git/test-points.log");
-        lined_up(&s, None, &log, |h| {
-            assert!(h.status.success(), "{}", stderr(h))
+        let mut passed = String::new();
+        lined_up(&s, None, |h, points| {
+            assert!(h.status.success(), "{}", stderr(h));
+            passed = points.to_string();
         });
-        let passed = std::fs::read_to_string(&log).unwrap();
         let mut points: Vec<&str> = lore::fault::POINTS
             .into_iter()
             .chain(lore::fault::QUEUE_POINTS)
@@ -248,11 +287,13 @@ fn a_holder_killed_at_every_step_with_records_claimed() {
     for point in points {
         let s = TestStore::new_in(&base);
         let fault = format!("{point}:crash");
-        let log = s.root().join(".git/test-points.log");
-        lined_up(&s, Some(&fault), &log, |holder| {
-            assert!(
-                !holder.status.success(),
-                "{point}: the holder was not killed"
+        lined_up(&s, Some(&fault), |holder, _| {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(
+                holder.status.signal(),
+                Some(9),
+                "{point}: {}",
+                stderr(holder)
             );
         });
         s.run(&["doctor", "--fix"]);
@@ -274,36 +315,20 @@ fn a_holder_killed_at_every_step_with_records_claimed() {
     }
 }
 
-/// Runs the holder (`lore record --title The holder`, paused after it took the lock, then
-/// faulted as `fault` says, its points logged in `log`) and a waiter whose record queues
-/// behind it; checks the waiter's result and gives the holder's output to `holder`.
-fn lined_up(s: &TestStore, fault: Option<&str>, log: &Path, holder: impl FnOnce(&Output)) {
-    let go = s.root().join(".git/test-go");
-    std::fs::create_dir_all(&go).unwrap();
-    let faults = match fault {
-        Some(f) => format!("after-lock:pause,{f}"),
-        None => "after-lock:pause".into(),
-    };
-    let env = [
-        ("LORE_FAULT", faults.as_str()),
-        ("LORE_FAULT_RESUME", go.to_str().unwrap()),
-        ("LORE_TEST_POINTS_LOG", log.to_str().unwrap()),
-    ];
-    let h = spawn_record(s, "The holder", "the holder's own", &env);
-    wait_until(
-        "the holder to take the lock",
-        Duration::from_secs(20),
-        || std::fs::read_to_string(log).is_ok_and(|t| t.contains("after-lock")),
-    );
+/// Runs the holder (paused after it took the lock, then faulted as `fault` says) and a waiter
+/// whose record queues behind it; checks the waiter's result and gives the holder's output
+/// and the points it passed to `holder`.
+fn lined_up(s: &TestStore, fault: Option<&str>, holder: impl FnOnce(&Output, &str)) {
+    let h = Paused::start(s, &["after-lock"], fault);
     let w = spawn_record(s, "The waiter", "the waiter's own", &[]);
     wait_until(
         "the waiter's queued record",
         Duration::from_secs(20),
         || asks(s) == 1,
     );
-    std::fs::write(go.join("after-lock"), "").unwrap();
-    let h = h.wait_with_output().unwrap();
-    holder(&h);
+    h.resume("after-lock");
+    let out = h.child.wait_with_output().unwrap();
+    holder(&out, &std::fs::read_to_string(&h.log).unwrap_or_default());
     let w = w.wait_with_output().unwrap();
     assert!(w.status.success(), "waiter: {}", stderr(&w));
     let (path, commit) = printed(&w);
@@ -322,21 +347,7 @@ fn lined_up(s: &TestStore, fault: Option<&str>, log: &Path, holder: impl FnOnce(
 #[test]
 fn a_writer_whose_record_was_claimed_waits_past_its_timeout_for_the_answer() {
     let s = TestStore::new();
-    let go = s.root().join(".git/test-go");
-    std::fs::create_dir_all(&go).unwrap();
-    let log = s.root().join(".git/test-points.log");
-    let env = [
-        ("LORE_FAULT", "after-lock:pause,after-claim:pause"),
-        ("LORE_FAULT_RESUME", go.to_str().unwrap()),
-        ("LORE_TEST_POINTS_LOG", log.to_str().unwrap()),
-    ];
-    let reached = |point: &str| {
-        wait_until(point, Duration::from_secs(20), || {
-            std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == point))
-        })
-    };
-    let holder = spawn_record(&s, "The holder", "the holder's own", &env);
-    reached("after-lock");
+    let holder = Paused::start(&s, &["after-lock", "after-claim"], None);
     let waiter = s
         .cmd()
         .args([
@@ -357,12 +368,12 @@ fn a_writer_whose_record_was_claimed_waits_past_its_timeout_for_the_answer() {
         Duration::from_secs(20),
         || asks(&s) == 1,
     );
-    std::fs::write(go.join("after-lock"), "").unwrap();
-    reached("after-claim");
+    holder.resume("after-lock");
+    holder.reached("after-claim");
     // Past the waiter's timeout, with its record claimed.
     std::thread::sleep(Duration::from_millis(800));
-    std::fs::write(go.join("after-claim"), "").unwrap();
-    let h = holder.wait_with_output().unwrap();
+    holder.resume("after-claim");
+    let h = holder.child.wait_with_output().unwrap();
     assert!(h.status.success(), "{}", stderr(&h));
     let w = waiter.wait_with_output().unwrap();
     assert!(w.status.success(), "{}", stderr(&w));
@@ -438,20 +449,7 @@ fn a_holder_whose_batch_failed_saves_its_own_record_once() {
         &s.root().join(".git/hooks/commit-msg"),
         "#!/bin/sh\nif grep -q 'Refused by the hook' \"$1\"; then exit 1; fi\n",
     );
-    let go = s.root().join(".git/test-go");
-    std::fs::create_dir_all(&go).unwrap();
-    let log = s.root().join(".git/test-points.log");
-    let env = [
-        ("LORE_FAULT", "after-lock:pause"),
-        ("LORE_FAULT_RESUME", go.to_str().unwrap()),
-        ("LORE_TEST_POINTS_LOG", log.to_str().unwrap()),
-    ];
-    let holder = spawn_record(&s, "The holder", "the holder's own", &env);
-    wait_until(
-        "the holder to take the lock",
-        Duration::from_secs(20),
-        || std::fs::read_to_string(&log).is_ok_and(|t| t.contains("after-lock")),
-    );
+    let holder = Paused::start(&s, &["after-lock"], None);
     let titles = ["Refused by the hook", "Kept one", "Kept two"];
     let writers: Vec<Child> = titles
         .iter()
@@ -460,8 +458,8 @@ fn a_holder_whose_batch_failed_saves_its_own_record_once() {
     wait_until("three queued records", Duration::from_secs(20), || {
         asks(&s) == 3
     });
-    std::fs::write(go.join("after-lock"), "").unwrap();
-    let h = holder.wait_with_output().unwrap();
+    holder.resume("after-lock");
+    let h = holder.child.wait_with_output().unwrap();
     assert!(h.status.success(), "{}", stderr(&h));
     let (path, commit) = printed(&h);
     assert_own_commit(&s, &path, &commit);
@@ -485,28 +483,15 @@ fn a_holder_whose_batch_failed_saves_its_own_record_once() {
 fn identical_records_whose_holder_died_are_both_saved() {
     for _ in 0..3 {
         let s = TestStore::new();
-        let go = s.root().join(".git/test-go");
-        std::fs::create_dir_all(&go).unwrap();
-        let log = s.root().join(".git/test-points.log");
-        let env = [
-            ("LORE_FAULT", "after-lock:pause,before-ref:crash"),
-            ("LORE_FAULT_RESUME", go.to_str().unwrap()),
-            ("LORE_TEST_POINTS_LOG", log.to_str().unwrap()),
-        ];
-        let holder = spawn_record(&s, "The holder", "the holder's own", &env);
-        wait_until(
-            "the holder to take the lock",
-            Duration::from_secs(20),
-            || std::fs::read_to_string(&log).is_ok_and(|t| t.contains("after-lock")),
-        );
+        let holder = Paused::start(&s, &["after-lock"], Some("before-ref:crash"));
         let twins: Vec<Child> = (0..2)
             .map(|_| spawn_record(&s, "Same words", "word for word", &[]))
             .collect();
         wait_until("two queued records", Duration::from_secs(20), || {
             asks(&s) == 2
         });
-        std::fs::write(go.join("after-lock"), "").unwrap();
-        let _ = holder.wait_with_output().unwrap();
+        holder.resume("after-lock");
+        let _ = holder.child.wait_with_output().unwrap();
         let told: Vec<(String, String)> = twins
             .into_iter()
             .map(|t| {
