@@ -509,3 +509,61 @@ fn identical_records_whose_holder_died_are_both_saved() {
         assert_eq!(same, 2, "{head:?}");
     }
 }
+
+/// Linked worktrees share the store lock but not their queues: a holder in the main work tree
+/// never saves a record queued in a linked one (it would land on the wrong branch); that
+/// writer saves it on its own branch once it has the lock.
+#[test]
+fn a_holder_never_saves_a_record_queued_in_another_worktree() {
+    let main = TestStore::new();
+    main.record("In the main work tree", "d");
+    let second = TestStore::empty();
+    git(
+        main.root(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            second.root().to_str().unwrap(),
+            "-b",
+            "second",
+        ],
+    );
+    let holder = Paused::start(&main, &["after-lock"], None);
+    let writer = spawn_record(&second, "In the linked worktree", "linked", &[]);
+    let queued = || {
+        let dir = main.root().join(".git/worktrees");
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|w| std::fs::read_dir(w.path().join("lore/queue")).ok())
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("ask-"))
+            .count()
+    };
+    wait_until(
+        "the linked worktree's queued record",
+        Duration::from_secs(20),
+        || queued() == 1,
+    );
+    holder.resume("after-lock");
+    let h = holder.child.wait_with_output().unwrap();
+    assert!(h.status.success(), "{}", stderr(&h));
+    let (path, commit) = printed(&h);
+    assert_own_commit(&main, &path, &commit);
+    let w = writer.wait_with_output().unwrap();
+    assert!(w.status.success(), "{}", stderr(&w));
+    let (path, commit) = printed(&w);
+    assert_own_commit(&second, &path, &commit);
+    assert_eq!(
+        second.git(&["log", "-1", "--format=%s", "second"]).trim(),
+        "failure: In the linked worktree"
+    );
+    assert!(
+        !main.git(&["log", "--format=%s", "main"]).contains("linked"),
+        "the main branch is not touched"
+    );
+    assert_eq!(queued(), 0);
+}
