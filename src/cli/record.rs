@@ -126,7 +126,8 @@ pub fn run(ctx: &Ctx, args: RecordArgs) -> Result<()> {
     // Validate before touching the store: bad input writes nothing.
     let learning = draft.validate()?;
     let store = ctx.store()?;
-    let mut index = lore::write::open_index(&store, "record")?;
+    // Opened once the lock is held: a save the lock's holder makes for this one never needs it.
+    let mut index = None;
     let opts = ctx.lock_options("record");
     let mut reporter = WaitReporter::default();
     let recorded = record::record_or_queue(

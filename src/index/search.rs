@@ -6,7 +6,7 @@ use super::*;
 use rusqlite::types::Value;
 
 /// One row of `learnings`, as stored (printed as JSON through [`crate::json::Learning`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     pub id: i64,
     pub kind: String,
@@ -21,6 +21,7 @@ pub struct Row {
     pub updated_at: Option<String>,
     /// Where the row stands under a sort other than newest first, as the index computed it
     /// (set by the page that read it; see [`super::order`]).
+    #[serde(skip)]
     pub lead: Option<Lead>,
 }
 

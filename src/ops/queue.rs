@@ -71,6 +71,9 @@ struct Request {
 /// What the holder tells a writer whose record it saved.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Answer {
+    /// The record's row as the holder inserted it, so that the writer need not open the index.
+    #[serde(default)]
+    pub row: Option<crate::index::Row>,
     pub path: String,
     pub commit: String,
     pub warnings: Vec<String>,
@@ -363,7 +366,7 @@ pub struct Ask<'q> {
 #[derive(Debug)]
 pub enum Standing {
     /// Saved by a holder, which answered.
-    Answered(Answer),
+    Answered(Box<Answer>),
     /// Never claimed (or put back), now withdrawn: this writer saves it.
     Withdrawn,
     /// Claimed by a holder that released the lock without answering (it died): the batch file
@@ -408,7 +411,7 @@ impl Ask<'_> {
     /// between claiming and answering it).
     pub fn standing(&self) -> Standing {
         if let Some(a) = self.take_answer() {
-            return Standing::Answered(a);
+            return Standing::Answered(Box::new(a));
         }
         if self.take_back() {
             return Standing::Withdrawn;

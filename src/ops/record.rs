@@ -18,7 +18,7 @@ use crate::ops::queue::{self, Ask, Claim, Queue, Standing};
 use crate::slug;
 use crate::store::Store;
 use crate::template;
-use crate::write;
+use crate::write::{self, IndexSlot};
 
 pub use crate::write::Progress;
 
@@ -65,7 +65,15 @@ pub fn record(
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Recorded> {
-    save(store, index, learning, None, true, opts, progress)
+    save(
+        store,
+        IndexSlot::Open(index),
+        learning,
+        None,
+        true,
+        opts,
+        progress,
+    )
 }
 
 /// [`record`] for a process that exists to save one record (`lore record`): should the lock
@@ -73,7 +81,7 @@ pub fn record(
 /// answer, or with the lock, whichever comes first (see [`queue`]).
 pub fn record_or_queue(
     store: &Store,
-    index: &mut Index,
+    index: &mut Option<Index>,
     learning: &Learning,
     draft: &Draft,
     opts: &LockOptions,
@@ -86,14 +94,24 @@ pub fn record_or_queue(
         draft,
         sent: Cell::new(false),
     };
-    let first = save(store, index, learning, Some(&queued), true, opts, progress);
+    let first = save(
+        store,
+        IndexSlot::OnceLocked(index),
+        learning,
+        Some(&queued),
+        true,
+        opts,
+        progress,
+    );
     let Err(e) = first else {
         return first;
     };
     let (waited, outcome) = e.lock_outcome();
     if !queued.sent.get() || ask.withdraw() {
         // Nobody has it: what failed is the whole story.
-        if e.gave_up_waiting() {
+        if e.gave_up_waiting()
+            && let Ok(index) = IndexSlot::OnceLocked(index).get(store, &opts.operation)
+        {
             let _ = index.log_lock_event(&LockEventRow {
                 operation: &opts.operation,
                 waited,
@@ -112,7 +130,7 @@ pub fn record_or_queue(
     };
     match save(
         store,
-        index,
+        IndexSlot::OnceLocked(index),
         learning,
         Some(&queued),
         true,
@@ -145,12 +163,12 @@ enum Outcome {
     /// A holder that died had landed this writer's queued record here.
     Found { path: String, blob: git::Oid },
     /// The holder answered while this writer was getting the lock.
-    Answered(queue::Answer),
+    Answered(Box<queue::Answer>),
 }
 
 fn save(
     store: &Store,
-    index: &mut Index,
+    mut index: IndexSlot<'_>,
     learning: &Learning,
     queued: Option<&Queued<'_>>,
     serve: bool,
@@ -181,7 +199,7 @@ fn save(
     };
     let written = write::write_then(
         store,
-        index,
+        index.reborrow(),
         &opts,
         &mut queueing,
         |tx| {
@@ -260,7 +278,7 @@ fn save(
         .unwrap_or_default();
     let row = match written.value {
         Outcome::Wrote(mut rows) => rows.swap_remove(0),
-        Outcome::Answered(a) => return answered(store, index, a, started.elapsed()),
+        Outcome::Answered(a) => return answered(store, index, *a, started.elapsed()),
         Outcome::Found { path, blob } => {
             let repo = store.repo()?;
             let commit = git::head_commit(&repo)?
@@ -268,6 +286,7 @@ fn save(
                 .map(|c| c.to_string())
                 .unwrap_or_default();
             let a = queue::Answer {
+                row: None,
                 path,
                 commit,
                 warnings: Vec::new(),
@@ -319,6 +338,7 @@ fn answer_claims(
             };
             for (i, c) in claims.iter().enumerate() {
                 let answer = queue::Answer {
+                    row: Some(rows[i + 1].clone()),
                     path: rows[i + 1].filepath.clone(),
                     commit: match steps.len() == rows.len() {
                         true => steps[i + 1].to_string(),
@@ -412,16 +432,23 @@ fn orphaned(
 /// A record another process saved for this writer, as this writer reports it.
 fn answered(
     store: &Store,
-    index: &mut Index,
-    a: queue::Answer,
+    mut index: IndexSlot<'_>,
+    mut a: queue::Answer,
     waited: Duration,
 ) -> Result<Recorded> {
-    let row = match index.get_by_path(&a.path)? {
+    let row = match a.row.take() {
+        // As the holder inserted it: this writer need not open the index at all.
         Some(row) => row,
         None => {
-            // Its rows were not committed (the holder died, or its index write failed).
-            index.follow_head(store)?;
-            index.get_by_path(&a.path)?.ok_or_else(|| Error::Bug)?
+            let index = index.get(store, "record")?;
+            match index.get_by_path(&a.path)? {
+                Some(row) => row,
+                None => {
+                    // Its rows were not committed (the holder died, or its index write failed).
+                    index.follow_head(store)?;
+                    index.get_by_path(&a.path)?.ok_or(Error::Bug)?
+                }
+            }
         }
     };
     log::info!(

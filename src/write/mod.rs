@@ -143,7 +143,49 @@ pub fn write<T>(
     progress: &mut dyn FnMut(Progress),
     body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
 ) -> Result<Written<T>> {
-    write_with(store, Some(index), opts, progress, body, |_, _, _| {})
+    write_with(
+        store,
+        Some(IndexSlot::Open(index)),
+        opts,
+        progress,
+        body,
+        |_, _, _| {},
+    )
+}
+
+/// The index a write uses: open already, or opened once the lock is held, by a writer whose
+/// wait may end without needing it (a `lore record` whose queued record the holder saved).
+pub enum IndexSlot<'a> {
+    Open(&'a mut Index),
+    OnceLocked(&'a mut Option<Index>),
+}
+
+impl IndexSlot<'_> {
+    /// The same slot, borrowed again.
+    pub fn reborrow(&mut self) -> IndexSlot<'_> {
+        match self {
+            IndexSlot::Open(i) => IndexSlot::Open(i),
+            IndexSlot::OnceLocked(o) => IndexSlot::OnceLocked(o),
+        }
+    }
+
+    /// The index, opened now if it was not yet.
+    pub fn get(&mut self, store: &Store, operation: &str) -> Result<&mut Index> {
+        match self {
+            IndexSlot::Open(i) => Ok(i),
+            IndexSlot::OnceLocked(o) => match o {
+                Some(i) => Ok(i),
+                None => Ok(o.insert(open_index(store, operation)?)),
+            },
+        }
+    }
+
+    fn opened(&mut self) -> Option<&mut Index> {
+        match self {
+            IndexSlot::Open(i) => Some(i),
+            IndexSlot::OnceLocked(o) => o.as_mut(),
+        }
+    }
 }
 
 /// [`write`], with `before_release` run once the write is over (landed or undone) while the
@@ -152,7 +194,7 @@ pub fn write<T>(
 /// the lock and look (see [`crate::ops::queue`]).
 pub fn write_then<T>(
     store: &Store,
-    index: &mut Index,
+    index: IndexSlot<'_>,
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
     body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
@@ -174,7 +216,7 @@ pub fn write_rebuilding_index<T>(
 
 fn write_with<T>(
     store: &Store,
-    mut index: Option<&mut Index>,
+    mut slot: Option<IndexSlot<'_>>,
     opts: &LockOptions,
     progress: &mut dyn FnMut(Progress),
     body: impl FnOnce(&mut Tx<'_>) -> Result<T>,
@@ -208,7 +250,7 @@ fn write_with<T>(
             let e = Error::from(e);
             let (waited, outcome) = e.lock_outcome();
             log(
-                index,
+                slot.as_mut().and_then(IndexSlot::opened),
                 LockEventRow {
                     operation: &opts.operation,
                     waited,
@@ -218,6 +260,12 @@ fn write_with<T>(
             );
             return Err(e.at(Step::Lock).doing(verb(&opts.operation)));
         }
+    };
+    // Opened now where it was left for the lock (released, should that fail).
+    let mut index = match slot.as_mut().map(|s| s.get(store, &opts.operation)) {
+        None => None,
+        Some(Ok(i)) => Some(i),
+        Some(Err(e)) => return Err(e),
     };
     fault::critical_section("start");
     log::debug!(
