@@ -147,10 +147,9 @@ pub enum Error {
     /// A queued record that the lock's holder took and has not answered for (see
     /// `crate::ops::queue`): it may still be saved, so this is not "Nothing was written".
     #[error(
-        "the record was handed to the store lock's holder, which has not finished saving it after {}; it may still be saved (`lore list` shows it once it is); `lore lock status` shows the holder",
-        fmt_duration(*waited)
+        "the record was handed to the store lock's holder, which has not answered ({why}); it may still be saved (`lore list` shows it once it is); `lore lock status` shows the holder"
     )]
-    Handed { waited: Duration },
+    Handed { why: String },
 
     #[error(transparent)]
     Remote(#[from] RemoteError),

@@ -24,7 +24,7 @@
 //! killed `lore record` that never got the lock saves nothing.
 
 use std::fs;
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -268,6 +268,12 @@ impl Queue {
             dead(tag)
         } else if let Some(tag) = name.strip_prefix(".tmp-") {
             dead(tag)
+        } else if let Some(tag) = name
+            .strip_prefix(crate::write::VERDICT_PREFIX)
+            .and_then(|n| n.strip_suffix(SUFFIX))
+        {
+            // Kept while its holder's batch file is.
+            dead(tag) && !self.has_batch_of(tag)
         } else if let Some(tag) = name.strip_prefix(BATCH) {
             dead(tag)
                 && fs::read(path)
@@ -285,6 +291,14 @@ impl Queue {
             log::debug!("removing {name} from the record queue: its process is gone");
             let _ = fs::remove_file(path);
         }
+    }
+
+    fn has_batch_of(&self, tag: &str) -> bool {
+        let prefix = format!("{BATCH}{tag}-");
+        fs::read_dir(&self.dir).is_ok_and(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        })
     }
 
     /// Writes down where each claimed record goes (`(claim, path, blob)`), before the batch
@@ -336,7 +350,9 @@ impl Queue {
                 found = Some(Landing {
                     path: l.path.clone(),
                     blob,
-                    landed: batch.landed,
+                    landed: batch
+                        .landed
+                        .or_else(|| crate::write::verdict_of(&self.dir, &holder)),
                     holder: holder.clone(),
                     batch: e.path(),
                 });
@@ -442,9 +458,9 @@ impl Ask<'_> {
 
     /// Removes the request if no holder has it: waiting, or put back for this writer.
     fn take_back(&self) -> bool {
-        [ASK, ALONE].iter().any(|state| {
-            !matches!(fs::remove_file(self.queue.file(state, &self.tag)), Err(e) if e.kind() == ErrorKind::NotFound)
-        })
+        [ASK, ALONE]
+            .iter()
+            .any(|state| fs::remove_file(self.queue.file(state, &self.tag)).is_ok())
     }
 }
 

@@ -93,6 +93,7 @@ pub fn record_or_queue(
         ask: &ask,
         draft,
         sent: Cell::new(false),
+        logged: Cell::new(false),
     };
     let first = save(
         store,
@@ -106,19 +107,9 @@ pub fn record_or_queue(
     let Err(e) = first else {
         return first;
     };
-    let (waited, outcome) = e.lock_outcome();
     if !queued.sent.get() || ask.withdraw() {
         // Nobody has it: what failed is the whole story.
-        if e.gave_up_waiting()
-            && let Ok(index) = IndexSlot::OnceLocked(index).get(store, &opts.operation)
-        {
-            let _ = index.log_lock_event(&LockEventRow {
-                operation: &opts.operation,
-                waited,
-                held: None,
-                outcome,
-            });
-        }
+        log_given_up(store, index, opts, &queued, &e);
         return Err(e);
     }
     // Claimed already: the holder is saving it. Its answer, or its death, ends this.
@@ -128,7 +119,7 @@ pub fn record_or_queue(
         cancel: None,
         ..opts.clone()
     };
-    match save(
+    let second = save(
         store,
         IndexSlot::OnceLocked(index),
         learning,
@@ -136,11 +127,45 @@ pub fn record_or_queue(
         true,
         &patient,
         progress,
-    ) {
-        Err(e) if e.gave_up_waiting() && !ask.withdraw() => Err(Error::Handed {
-            waited: waited + CLAIMED_PATIENCE,
-        }),
-        other => other,
+    );
+    let Err(e) = second else {
+        return second;
+    };
+    if ask.withdraw() {
+        log_given_up(store, index, &patient, &queued, &e);
+        return Err(e);
+    }
+    // Still claimed: whatever this writer says, the record may yet be saved.
+    Err(Error::Handed {
+        why: if e.gave_up_waiting() {
+            format!("after {}", crate::clock::fmt_duration(CLAIMED_PATIENCE))
+        } else {
+            e.to_string()
+        },
+    })
+}
+
+/// Logs a wait that a writer which queued its record gave up on (the write path leaves that
+/// to it: had a holder taken the record, the holder would log it), unless a retry of its own
+/// record logged its own outcome already.
+fn log_given_up(
+    store: &Store,
+    index: &mut Option<Index>,
+    opts: &LockOptions,
+    queued: &Queued<'_>,
+    e: &Error,
+) {
+    if !e.gave_up_waiting() || queued.logged.get() {
+        return;
+    }
+    let (waited, outcome) = e.lock_outcome();
+    if let Ok(index) = IndexSlot::OnceLocked(index).get(store, &opts.operation) {
+        let _ = index.log_lock_event(&LockEventRow {
+            operation: &opts.operation,
+            waited,
+            held: None,
+            outcome,
+        });
     }
 }
 
@@ -154,6 +179,9 @@ struct Queued<'a> {
     ask: &'a Ask<'a>,
     draft: &'a Draft,
     sent: Cell<bool>,
+    /// Whether a write of this record logged its own outcome in `lock_events` (the retry
+    /// alone after a failed batch).
+    logged: Cell<bool>,
 }
 
 /// What one write of [`save`] did.
@@ -263,6 +291,9 @@ fn save(
                 ends_wait: None,
                 ..opts.clone()
             };
+            if let Some(q) = queued {
+                q.logged.set(true);
+            }
             return save(store, index, learning, None, false, &alone, progress);
         }
         Err(e) if e.answered() => {
@@ -338,7 +369,9 @@ fn answer_claims(
             };
             for (i, c) in claims.iter().enumerate() {
                 let answer = queue::Answer {
-                    row: Some(rows[i + 1].clone()),
+                    // Only a row that is in the index: one rolled back names an id that the
+                    // index gives another learning when it catches up.
+                    row: written.indexed.then(|| rows[i + 1].clone()),
                     path: rows[i + 1].filepath.clone(),
                     commit: match steps.len() == rows.len() {
                         true => steps[i + 1].to_string(),

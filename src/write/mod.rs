@@ -46,7 +46,7 @@ mod tx;
 
 use files::put_copy_back;
 use journal::FileUndo;
-pub use recover::{Interrupted, interrupted, recover};
+pub use recover::{Interrupted, VERDICT_PREFIX, interrupted, recover, verdict_of};
 pub use tx::Tx;
 
 /// How long staging waits for another git command that holds git's `index.lock`.
@@ -75,6 +75,9 @@ pub struct Written<T> {
     pub commit: Option<Committed>,
     pub waited: Duration,
     pub warnings: Vec<String>,
+    /// Whether the rows the write began were committed (a landed commit whose rows failed is
+    /// still a success, with a warning, and its rows come from HEAD on the next read).
+    pub indexed: bool,
 }
 
 /// How the branch moves at the end of a write.
@@ -410,6 +413,7 @@ fn critical<T>(
     // the index alone, `doctor --settle`): what fails after them cannot say "Nothing was
     // written".
     let rows_written = had_rows && rows.is_ok();
+    let indexed = rows.is_ok();
     let rows = rows.and_then(|()| fault::point("before-unlock").map_err(|e| e.at(Step::Release)));
     match (rows, &committed) {
         (Ok(()), _) => {}
@@ -444,6 +448,7 @@ fn critical<T>(
         commit: committed,
         waited: Duration::ZERO,
         warnings,
+        indexed,
     })
 }
 

@@ -103,6 +103,54 @@ impl Interrupted {
     }
 }
 
+/// Where the verdict on a dead holder's write is kept for the writers whose queued records it
+/// had claimed (see `crate::ops::queue`): `<git-dir>/lore/queue/verdict-<tag>.json`.
+pub const VERDICT_PREFIX: &str = "verdict-";
+
+/// Notes whether the dead write of `journal` had landed, if it was a holder's that had claimed
+/// queued records (a batch file of its tag is in the queue): whoever takes it back, a writer or
+/// `doctor --fix`, the batch's writers then judge by this and not by what HEAD holds at their
+/// planned paths, where someone may since have saved the same bytes.
+fn note_verdict(store: &Store, journal: &Path, landed: bool) {
+    let Some(tag) = journal
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix(JOURNAL_PREFIX)?.strip_suffix(".json"))
+    else {
+        return;
+    };
+    let dir = store.git_dir().join("lore").join("queue");
+    let batch = format!("batch-{tag}-");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    if !entries
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(&batch))
+    {
+        return;
+    }
+    let dest = dir.join(format!("{VERDICT_PREFIX}{tag}.json"));
+    let tmp = dir.join(format!(".tmp-{}-verdict", lock::creator_tag()));
+    let written = fs::write(&tmp, if landed { "true" } else { "false" })
+        .and_then(|()| fs::rename(&tmp, &dest));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+}
+
+/// The verdict [`note_verdict`] kept on the write of the holder `tag`, if any.
+pub fn verdict_of(queue_dir: &Path, tag: &str) -> Option<bool> {
+    match fs::read(queue_dir.join(format!("{VERDICT_PREFIX}{tag}.json")))
+        .ok()?
+        .as_slice()
+    {
+        b"true" => Some(true),
+        b"false" => Some(false),
+        _ => None,
+    }
+}
+
 /// Finishes what a dead writer could not, from its journal: if its write had landed, only what
 /// it kept to undo itself goes; if not, every change it made is taken back, git's index
 /// included (a file it created is removed only while it still holds what the writer wrote).
@@ -112,6 +160,7 @@ pub fn recover(tx: &mut Tx<'_>, dead: &Interrupted) -> Result<String> {
     let root = tx.store().root();
     let j = &dead.data;
     let landed = dead.had_landed(repo)?;
+    note_verdict(tx.store(), &dead.journal, landed);
     let written: std::collections::HashMap<&str, Option<&str>> = match &j.landing {
         Some(Landed::Commit(changes)) => changes
             .iter()
