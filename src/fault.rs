@@ -17,9 +17,10 @@ use crate::error::Result;
 /// The named points of a write (see [`crate::write`]), in order: after the lock is taken, after
 /// each file is written, after the rows are written, after git's index is staged, after the
 /// commit's objects are written, before the branch moves (or the write otherwise lands),
-/// after it moved, before the lock is released. Two more stand for the short-lived files
-/// other steps make: `git-prelock` (a git lock's pre-lock file exists) and `reindex-copied`
-/// (a reindex's work file holds the copy of the index).
+/// after it moved, before the lock is released. Three more stand for the short-lived files
+/// other steps make: `git-prelock` (a git lock's pre-lock file exists), `reindex-copied`
+/// (a reindex's work file holds the copy of the index) and `undo-index-locked` (git's index
+/// lock is held to take a staged change back).
 pub const POINTS: [&str; 8] = [
     "after-lock",
     "after-write",

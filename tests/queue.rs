@@ -614,3 +614,43 @@ fn doctor_taking_back_a_dead_holders_write_notes_its_verdict_for_the_queue() {
     );
     assert!(s.files_in_head().is_empty(), "{:?}", s.files_in_head());
 }
+
+/// A writer killed while it takes back its dead holder's staged change, holding git's index
+/// lock: `doctor --fix` then takes that lock as stale and the dead write back, and leaves the
+/// store whole (before, the undo waited on the lock and gave up, and doctor could not repair).
+#[test]
+fn a_writer_killed_taking_back_its_dead_holders_write_leaves_what_doctor_mends() {
+    let s = TestStore::new();
+    s.record("Before", "queue");
+    let holder = Paused::start(&s, &["after-lock"], Some("after-stage:crash"));
+    let waiter = spawn_record(
+        &s,
+        "The waiter",
+        "the waiter's own",
+        &[("LORE_FAULT", "undo-index-locked:crash")],
+    );
+    wait_until(
+        "the waiter's queued record",
+        Duration::from_secs(20),
+        || asks(&s) == 1,
+    );
+    holder.resume("after-lock");
+    let _ = holder.child.wait_with_output().unwrap();
+    let w = waiter.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(w.status.signal(), Some(9), "{}", stderr(&w));
+    assert!(
+        s.root().join(".git/index.lock").exists(),
+        "the waiter died holding it"
+    );
+    let out = s.run(&["doctor", "--fix"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(!s.root().join(".git/index.lock").exists());
+    let status = s.git(&["status", "--porcelain"]);
+    assert!(
+        status.lines().all(|l| l.contains("memory/index.db")),
+        "{status}"
+    );
+    assert_eq!(s.files_in_head().len(), 1, "{:?}", s.files_in_head());
+    assert_eq!(s.learnings_on_disk().len(), 1);
+}

@@ -72,6 +72,11 @@ impl OwnedLock {
         let target = git_dir.join(name);
         let lock_path = git_dir.join(format!("{name}.lock"));
         let marker = marker_path(git_dir, name);
+        // Held: the record is its holder's, and must not be written over (a lore process that
+        // died holding the lock could then never be proven gone).
+        if fs::symlink_metadata(&lock_path).is_ok() {
+            return Err(Error::GitLocked { path: lock_path });
+        }
         // Made under a private name, its owner recorded, and only then linked in as the lock
         // (a link fails if the name exists): the lock never exists without its record.
         let pre = git_dir.join(format!("lore-prelock-{}", crate::lock::creator_tag()));

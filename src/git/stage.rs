@@ -233,12 +233,17 @@ impl StagedUndo {
         let lock = loop {
             match OwnedLock::take(git_dir, "index") {
                 Ok(l) => break l,
+                // A dead lore process's lock (the write this undoes may be its) goes at once;
+                // anyone else's is waited for.
+                Err(Error::GitLocked { .. }) if super::break_stale_git_lock(git_dir, "index") => {}
                 Err(Error::GitLocked { .. }) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 Err(e) => return Err(e),
             }
         };
+        // For tests: a process killed here leaves git's index lock behind, provably its own.
+        let _ = crate::fault::point("undo-index-locked");
         let untouched =
             std::fs::symlink_metadata(&index_path).is_ok_and(|m| m.ino() == self.written);
         if untouched {

@@ -414,6 +414,9 @@ fn answer_claims(
     }
 }
 
+/// How long a writer taking back a dead holder's write waits for git's lock files to go.
+const GIT_LOCK_PATIENCE: Duration = Duration::from_secs(2);
+
 /// How far back the commit that holds a record is looked for, when it is not known.
 const SEARCHED_BACK: usize = 1_000;
 
@@ -440,6 +443,11 @@ fn orphaned(
     landing: Option<queue::Landing>,
 ) -> Result<Option<Outcome>> {
     let mut landed = landing.as_ref().and_then(|l| l.landed);
+    // The dead write may have died holding git's index lock: taken back as stale first (a
+    // lock taken over it would leave it unprovable).
+    let branch = git::head_branch(tx.repo()).map_err(|e| e.at(Step::Commit))?;
+    git::wait_for_git_locks(tx.repo(), &branch, GIT_LOCK_PATIENCE)
+        .map_err(|e| e.at(Step::Commit))?;
     for dead in write::interrupted(store) {
         if let Some(l) = landing.as_ref().filter(|l| l.is_holders(&dead.journal))
             && landed.is_none()
