@@ -12,6 +12,7 @@
 //!          answer-<w>.json, claimed-<w> ✗  each writer's own result, before the lock is released
 //!          claimed-<w> → alone-<w>         put back instead, when the write was undone: its
 //!                                          own writer saves it (it may be why it failed)
+//! anyone:  verdict-<h>.json                whether a dead holder's write had landed
 //! ```
 //!
 //! A waiter that gets the lock itself looks at its own files first: an answer is its result;
@@ -19,9 +20,11 @@
 //! a claim without an answer means the holder died (it answers or puts back before it
 //! releases): the dead write's journal is taken back or finished, and the batch file tells
 //! whether the record landed — if it did, that commit is the answer, if not, the waiter saves
-//! it now. The first writer to judge the dead write notes its verdict in the batch file, so that
-//! the others do not judge by a file that someone saved since at the same path. A request whose writer died before any holder claimed it is dropped unsaved, as a
-//! killed `lore record` that never got the lock saves nothing.
+//! it now. Whoever judges the dead write first (a writer, or `doctor --fix`) notes the verdict
+//! (in the batch file, and `verdict-<h>.json`), so that the others do not judge by a file
+//! someone saved since at the same path, byte for byte the same. A request whose writer died
+//! before any holder claimed it is dropped unsaved, as a killed `lore record` that never got
+//! the lock saves nothing.
 
 use std::fs;
 use std::io::{self, Write};

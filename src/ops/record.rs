@@ -4,6 +4,10 @@
 //! lock → choose a free name and write the file (temp + link, 0600) → insert the row
 //!      → stage the file → commit exactly that file → commit SQLite → unlock
 //! ```
+//!
+//! A save that holds the lock also saves what writers waiting for it queued, each its own
+//! commit in the same write, and answers them before it unlocks; a `lore record` that finds
+//! the lock busy queues its own (see [`crate::ops::queue`]).
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
