@@ -44,6 +44,9 @@ use crate::store::Store;
 /// make a convoy: the writers served all come back at once, to a lock held twice as long.
 pub const CAP: usize = 8;
 
+/// How long a writer waits for a holder that left its record unanswered to be proven dead.
+const DEATH_PATIENCE: Duration = Duration::from_secs(2);
+
 const ASK: &str = "ask-";
 const CLAIMED: &str = "claimed-";
 const ANSWER: &str = "answer-";
@@ -112,6 +115,26 @@ pub struct Landing {
 }
 
 impl Landing {
+    /// Waits (at most [`DEATH_PATIENCE`]) until the holder can be proven dead, if its write's
+    /// journal is still there: a holder that released the lock with its journal kept died,
+    /// but for a moment after the kernel freed its lock it may still look alive, and a journal
+    /// is taken back only once its writer is proven gone.
+    pub fn await_holder_gone(&self, git_dir: &Path) {
+        let journal = git_dir
+            .join("lore")
+            .join(format!("journal-{}.json", self.holder));
+        let Some(holder) = Creator::at_start_of(&self.holder) else {
+            return;
+        };
+        let until = std::time::Instant::now() + DEATH_PATIENCE;
+        while journal.exists()
+            && holder.liveness() != Liveness::Dead
+            && std::time::Instant::now() < until
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Whether `journal` is the holder's.
     pub fn is_holders(&self, journal: &Path) -> bool {
         journal
@@ -201,13 +224,19 @@ impl Queue {
             return Vec::new();
         };
         let mut waiting: Vec<(u64, String, Request)> = Vec::new();
+        let mut verdicts = Vec::new();
         for e in entries.flatten() {
             let name = e.file_name();
             let Some(name) = name.to_str() else {
                 continue;
             };
             let Some(tag) = name.strip_prefix(ASK).and_then(|n| n.strip_suffix(SUFFIX)) else {
-                self.tidy(name, &e.path());
+                // Verdicts last: one is kept while its batch file is, which this may remove.
+                if name.starts_with(crate::write::VERDICT_PREFIX) {
+                    verdicts.push((name.to_string(), e.path()));
+                } else {
+                    self.tidy(name, &e.path());
+                }
                 continue;
             };
             let Some(creator) = Creator::at_start_of(tag) else {
@@ -226,6 +255,9 @@ impl Queue {
             if request.verify == verify && request.root == root {
                 waiting.push((request.asked_ms, tag.to_string(), request));
             }
+        }
+        for (name, path) in verdicts {
+            self.tidy(&name, &path);
         }
         waiting.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let mut claims = Vec::new();

@@ -446,6 +446,9 @@ fn orphaned(
     tx: &mut write::Tx<'_>,
     landing: Option<queue::Landing>,
 ) -> Result<Option<Outcome>> {
+    if let Some(l) = &landing {
+        l.await_holder_gone(store.git_dir());
+    }
     let mut landed = landing.as_ref().and_then(|l| l.landed);
     // The dead write may have died holding git's index lock: taken back as stale first (a
     // lock taken over it would leave it unprovable).
